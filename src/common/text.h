@@ -1,0 +1,33 @@
+/*
+ * text — checks and conversions of text that came from outside, and time formats.
+ *
+ * All functions take pointer + length (bytes off the wire are not NUL-terminated)
+ * and never allocate.
+ */
+#ifndef MEETOA_COMMON_TEXT_H
+#define MEETOA_COMMON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True when s[0..len) is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF) and holds no NUL byte. */
+bool text_utf8_valid(const char *s, size_t len);
+/* Number of code points in well-formed UTF-8 s[0..len). */
+size_t text_utf8_length(const char *s, size_t len);
+
+/* Local time with offset, ISO-8601: "2026-11-24T18:00:00+08:00" (25 chars + NUL). */
+#define TEXT_ISO8601_SIZE 32
+void text_iso8601(int64_t epoch_seconds, char out[TEXT_ISO8601_SIZE]);
+/* Local time as SQL DATETIME text: "2026-11-24 18:00:00" (19 chars + NUL). */
+#define TEXT_SQLTIME_SIZE 20
+void text_sqltime(int64_t epoch_seconds, char out[TEXT_SQLTIME_SIZE]);
+/* Parses text_sqltime's format back (local time). Returns false when malformed. */
+bool text_sqltime_parse(const char *s, int64_t *epoch_seconds);
+
+/* Copies at most size-1 bytes of src[0..len) into dst and NUL-terminates.
+ * Returns false (and copies nothing) when len >= size. */
+bool text_copy(char *dst, size_t size, const char *src, size_t len);
+
+#endif

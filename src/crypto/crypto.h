@@ -1,0 +1,68 @@
+/*
+ * crypto — the few primitives MeetOA needs, on OpenSSL libcrypto.
+ *
+ * - randomness from the OS source (RAND_bytes, seeded by getrandom);
+ * - base64 (standard alphabet with padding; URL-safe alphabet without padding);
+ * - SHA-1 (WeChat's rawData signature), SHA-256, HMAC-SHA256;
+ * - AES-256-GCM sealing of small secrets (session_key at rest);
+ * - AES-128-CBC/PKCS#7 opening of WeChat's legacy encryptedData;
+ * - constant-time comparison.
+ *
+ * No function logs, and no function keeps a copy of a key after it returns.
+ * Every function is safe to call from any thread.
+ */
+#ifndef MEETOA_CRYPTO_CRYPTO_H
+#define MEETOA_CRYPTO_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fills buf with len random bytes. Returns false only if the OS source failed. */
+bool crypto_random(void *buf, size_t len);
+
+/* Encoded sizes including the NUL terminator. */
+#define CRYPTO_B64_SIZE(n)    ((((n) + 2) / 3) * 4 + 1)
+#define CRYPTO_B64URL_SIZE(n) (((n)*4 + 2) / 3 + 1)
+
+/* Standard base64 with '=' padding. out must hold CRYPTO_B64_SIZE(len). Returns the length written. */
+size_t crypto_b64_encode(const void *in, size_t len, char *out);
+/* URL-safe base64 without padding. out must hold CRYPTO_B64URL_SIZE(len). */
+size_t crypto_b64url_encode(const void *in, size_t len, char *out);
+/* Decodes standard base64 (padding required, no whitespace, nothing after the padding).
+ * Spaces are read as '+', repairing values that went through form decoding.
+ * Writes at most cap bytes to out; returns the decoded length, or -1 when the text is not
+ * valid base64 or does not fit. */
+long crypto_b64_decode(const char *in, size_t len, void *out, size_t cap);
+/* Decodes URL-safe base64 without padding; -1 on any other character or if it does not fit. */
+long crypto_b64url_decode(const char *in, size_t len, void *out, size_t cap);
+
+void crypto_sha1(const void *in, size_t len, uint8_t out[20]);
+void crypto_sha256(const void *in, size_t len, uint8_t out[32]);
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32]);
+/* Lowercase hex of len bytes; out must hold 2*len+1. */
+void crypto_hex(const uint8_t *in, size_t len, char *out);
+
+/* Constant-time equality of two equal-length buffers. */
+bool crypto_equal(const void *a, const void *b, size_t len);
+
+/*
+ * AES-256-GCM. The sealed form is nonce(12) || ciphertext(len) || tag(16), so
+ * CRYPTO_SEAL_SIZE(len) bytes. aad (may be NULL/0) is authenticated, not stored.
+ */
+#define CRYPTO_SEAL_OVERHEAD (12 + 16)
+#define CRYPTO_SEAL_SIZE(n)  ((n) + CRYPTO_SEAL_OVERHEAD)
+bool crypto_seal(const uint8_t key[32], const void *aad, size_t aad_len, const void *plain, size_t len, uint8_t *out);
+/* Opens a sealed buffer of sealed_len bytes into out (sealed_len - CRYPTO_SEAL_OVERHEAD bytes).
+ * Returns false when it is too short, was tampered with, or the key or aad differ. */
+bool crypto_open(const uint8_t key[32], const void *aad, size_t aad_len, const uint8_t *sealed, size_t sealed_len,
+                 uint8_t *out);
+
+/* AES-128-CBC decryption with PKCS#7 padding (WeChat encryptedData). out must hold len bytes.
+ * Returns the plaintext length, or -1 when len is not a positive multiple of 16 or the padding is bad. */
+long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out);
+/* AES-128-CBC encryption with PKCS#7 padding (used by wxemu). out must hold len + 16 bytes.
+ * Returns the ciphertext length, or -1 on failure. */
+long crypto_aes128cbc_encrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out);
+
+#endif

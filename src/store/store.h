@@ -1,0 +1,148 @@
+/*
+ * store — MeetOA's persistent state behind one small interface.
+ *
+ * A store_t is ONE database connection. It is not thread-safe: each database worker
+ * thread opens its own (see runtime/db_pool.h). The handlers never see SQL; they call
+ * the verbs below, which mean the same thing on every backend. Today's backend is SQLite
+ * (store_sqlite.c); MariaDB/MySQL plugs in beside it through the same vtable
+ * (store_backend.h) without touching any caller.
+ *
+ * Tables (see migrations in the backend files; docs/schema.md):
+ *   wx_user      — exactly the original system's columns (id, username, password, gender,
+ *                  birthday, last_login_time, last_login_ip, user_level, nickname, mobile,
+ *                  avatar, weixin_openid, status, add_time, update_time, deleted,
+ *                  share_user_id) plus unionid; unique key on weixin_openid and username.
+ *   wx_session   — one row per login token: token_hash (32 bytes, primary key), user_id,
+ *                  created_at, expires_at (epoch seconds), session_key_sealed (the WeChat
+ *                  session_key, AES-256-GCM-sealed by the caller; the store never sees it
+ *                  in clear).
+ *   schema_version — the number of the last migration applied.
+ *
+ * Datetimes in wx_user are local time 'YYYY-MM-DD HH:MM:SS' text (MySQL DATETIME);
+ * the struct fields carry epoch seconds (0 = NULL).
+ *
+ * All SQL is prepared with bound parameters; no caller text is ever pasted into SQL.
+ * Error texts (store_last_error) name the operation and the database's message, never
+ * a parameter value.
+ */
+#ifndef MEETOA_STORE_STORE_H
+#define MEETOA_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+typedef enum store_rc {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = 1, /* no such row */
+    STORE_CONFLICT = 2,  /* a uniqueness rule refused the change (e.g. mobile bound elsewhere) */
+    STORE_ERROR = 3,     /* the database failed; see store_last_error() */
+} store_rc;
+
+/* User status values of the original system. */
+enum { STORE_USER_ACTIVE = 0, STORE_USER_DISABLED = 1, STORE_USER_CLOSED = 2 };
+
+/* Sizes hold the column's characters at up to 4 bytes each (utf8mb4), plus NUL. */
+#define STORE_OPENID_SIZE   64
+#define STORE_NICKNAME_SIZE 256  /* varchar(63) */
+#define STORE_AVATAR_SIZE   1024 /* varchar(255) */
+#define STORE_MOBILE_SIZE   24   /* varchar(20) */
+#define STORE_IP_SIZE       64
+#define STORE_SEALED_MAX    128
+
+typedef struct store_user {
+    int64_t id;
+    char username[STORE_OPENID_SIZE];
+    char openid[STORE_OPENID_SIZE];  /* weixin_openid */
+    char unionid[STORE_OPENID_SIZE]; /* "" when WeChat gave none */
+    char nickname[STORE_NICKNAME_SIZE];
+    char avatar[STORE_AVATAR_SIZE];
+    char mobile[STORE_MOBILE_SIZE];
+    char last_login_ip[STORE_IP_SIZE];
+    int gender;     /* 0 unknown, 1 male, 2 female */
+    int user_level; /* 0 ordinary */
+    int status;     /* STORE_USER_* */
+    bool deleted;
+    int64_t add_time, update_time, last_login_time; /* epoch seconds, 0 = NULL */
+} store_user_t;
+
+typedef struct store_session {
+    uint8_t token_hash[32];
+    int64_t user_id;
+    int64_t created_at, expires_at; /* epoch seconds */
+    uint8_t session_key_sealed[STORE_SEALED_MAX];
+    size_t session_key_sealed_len;
+} store_session_t;
+
+/* What a login brings to store_user_login(). Strings are NUL-terminated and already
+ * validated by the caller (lengths within the column sizes, valid UTF-8). */
+typedef struct store_login {
+    const char *openid;
+    const char *unionid;  /* "" or NULL when none */
+    bool has_profile;     /* userInfo was sent: use the three fields below for a NEW user */
+    const char *nickname; /* only read when has_profile */
+    const char *avatar;
+    int gender;
+    const char *ip;
+    int64_t now;
+} store_login_t;
+
+/*
+ * Opens url: "sqlite:PATH" (PATH relative to the working directory; its parent folder is
+ * created if missing), "sqlite::memory:" for tests; "mysql://..." once that backend exists.
+ * Returns NULL and writes one line to err on failure. Does not migrate.
+ */
+store_t *store_open(const char *url, char *err, size_t err_size);
+void store_close(store_t *store);
+/* The last error's text, for logs. Valid until the next call on this store. */
+const char *store_last_error(store_t *store);
+/* The backend's name: "sqlite" (or "mysql"). */
+const char *store_backend_name(store_t *store);
+
+/* The schema version in the database (0 = empty database). */
+store_rc store_schema_version(store_t *store, int *version);
+/* The newest schema version this binary knows. */
+int store_schema_latest(void);
+/*
+ * Applies every migration newer than the database's version, each in its own transaction.
+ * *from and *to (may be NULL) receive the versions before and after. A database newer than
+ * this binary is refused with STORE_ERROR and a clear store_last_error().
+ * Safe when several processes start at once.
+ */
+store_rc store_migrate(store_t *store, int *from, int *to);
+
+/*
+ * The login upsert, atomic: the first login of an openid inserts a wx_user row
+ * (username = openid, status 0, add_time = last_login_time = now, the profile when
+ * has_profile, else '' and gender 0); a later login updates last_login_time,
+ * last_login_ip, update_time and, when given, unionid (the profile is left alone).
+ * Two concurrent first logins of one openid (even from two processes) make exactly one row.
+ * *out receives the row as it is after the change, whatever its status or deleted flag:
+ * the caller decides whether such a user may log in.
+ */
+store_rc store_user_login(store_t *store, const store_login_t *in, store_user_t *out);
+store_rc store_user_get(store_t *store, int64_t id, store_user_t *out);
+store_rc store_user_get_by_openid(store_t *store, const char *openid, store_user_t *out);
+/* Sets status (STORE_USER_*) of the user with that openid; used by `meetoa user`. */
+store_rc store_user_set_status(store_t *store, const char *openid, int status, int64_t now);
+/* Updates the profile: NULL (or gender < 0) leaves a field as it is. */
+store_rc store_user_update_profile(store_t *store, int64_t id, const char *nickname, const char *avatar, int gender,
+                                   int64_t now);
+/*
+ * Binds mobile to the user. When another live (not deleted) user already has that mobile
+ * and allow_shared is false, changes nothing and returns STORE_CONFLICT.
+ */
+store_rc store_user_bind_mobile(store_t *store, int64_t id, const char *mobile, bool allow_shared, int64_t now);
+
+store_rc store_session_insert(store_t *store, const store_session_t *session);
+/* Reads a session and its user. STORE_NOT_FOUND when no such token hash (expired ones are
+ * returned: the caller compares expires_at). */
+store_rc store_session_get(store_t *store, const uint8_t token_hash[32], store_session_t *session, store_user_t *user);
+/* Deletes one session; STORE_NOT_FOUND when there was none. */
+store_rc store_session_delete(store_t *store, const uint8_t token_hash[32]);
+/* Deletes sessions whose expires_at < now; *deleted (may be NULL) gets the count. */
+store_rc store_session_purge(store_t *store, int64_t now, long *deleted);
+
+#endif
