@@ -17,17 +17,19 @@ bool text_utf8_valid(const char *s, size_t len);
 /* Number of code points in well-formed UTF-8 s[0..len). */
 size_t text_utf8_length(const char *s, size_t len);
 
-/* Local time with offset, ISO-8601: "2026-11-24T18:00:00+08:00" (25 chars + NUL). */
+/* Local time (the process's TZ) with offset, ISO-8601: "2026-11-24T18:00:00+08:00" (25 chars + NUL).
+ * out is "" when the time is outside years 0001..9999. Thread-safe (localtime_r). */
 #define TEXT_ISO8601_SIZE 32
 void text_iso8601(int64_t epoch_seconds, char out[TEXT_ISO8601_SIZE]);
-/* Local time as SQL DATETIME text: "2026-11-24 18:00:00" (19 chars + NUL). */
+/* Local time as SQL DATETIME text: "2026-11-24 18:00:00" (19 chars + NUL); "" when out of range. */
 #define TEXT_SQLTIME_SIZE 20
 void text_sqltime(int64_t epoch_seconds, char out[TEXT_SQLTIME_SIZE]);
-/* Parses text_sqltime's format back (local time). Returns false when malformed. */
+/* Parses text_sqltime's format back (local time; s is NUL-terminated, exactly 19 chars). Returns
+ * false when malformed or not a real date (2026-02-30); *epoch_seconds is then untouched. */
 bool text_sqltime_parse(const char *s, int64_t *epoch_seconds);
 
 /* Copies at most size-1 bytes of src[0..len) into dst and NUL-terminates.
- * Returns false (and copies nothing) when len >= size. */
+ * Returns false (and copies nothing; dst becomes "" when size > 0) when len >= size. */
 bool text_copy(char *dst, size_t size, const char *src, size_t len);
 
 #endif

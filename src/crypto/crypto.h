@@ -29,14 +29,17 @@ bool crypto_random(void *buf, size_t len);
 size_t crypto_b64_encode(const void *in, size_t len, char *out);
 /* URL-safe base64 without padding. out must hold CRYPTO_B64URL_SIZE(len). */
 size_t crypto_b64url_encode(const void *in, size_t len, char *out);
-/* Decodes standard base64 (padding required, no whitespace, nothing after the padding).
+/* Decodes standard base64 (padding required, no whitespace, nothing after the padding,
+ * unused low bits of the last character zero, so one byte string has exactly one text).
  * Spaces are read as '+', repairing values that went through form decoding.
  * Writes at most cap bytes to out; returns the decoded length, or -1 when the text is not
  * valid base64 or does not fit. */
 long crypto_b64_decode(const char *in, size_t len, void *out, size_t cap);
-/* Decodes URL-safe base64 without padding; -1 on any other character or if it does not fit. */
+/* Decodes URL-safe base64 without padding; -1 on any other character, a non-canonical
+ * text, or if it does not fit. */
 long crypto_b64url_decode(const char *in, size_t len, void *out, size_t cap);
 
+/* The hash functions cannot fail short of memory exhaustion inside OpenSSL; they abort() then. */
 void crypto_sha1(const void *in, size_t len, uint8_t out[20]);
 void crypto_sha256(const void *in, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32]);
@@ -54,12 +57,14 @@ bool crypto_equal(const void *a, const void *b, size_t len);
 #define CRYPTO_SEAL_SIZE(n)  ((n) + CRYPTO_SEAL_OVERHEAD)
 bool crypto_seal(const uint8_t key[32], const void *aad, size_t aad_len, const void *plain, size_t len, uint8_t *out);
 /* Opens a sealed buffer of sealed_len bytes into out (sealed_len - CRYPTO_SEAL_OVERHEAD bytes).
- * Returns false when it is too short, was tampered with, or the key or aad differ. */
+ * Returns false when it is too short, was tampered with, or the key or aad differ; out is then
+ * wiped (no partial plaintext is left in it). */
 bool crypto_open(const uint8_t key[32], const void *aad, size_t aad_len, const uint8_t *sealed, size_t sealed_len,
                  uint8_t *out);
 
 /* AES-128-CBC decryption with PKCS#7 padding (WeChat encryptedData). out must hold len bytes.
- * Returns the plaintext length, or -1 when len is not a positive multiple of 16 or the padding is bad. */
+ * Returns the plaintext length, or -1 when len is not a positive multiple of 16 or the padding is bad
+ * (out is then wiped). */
 long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out);
 /* AES-128-CBC encryption with PKCS#7 padding (used by wxemu). out must hold len + 16 bytes.
  * Returns the ciphertext length, or -1 on failure. */

@@ -1,0 +1,210 @@
+/*
+ * text — UTF-8 checks and local-time formats (see text.h for the contract).
+ *
+ * UTF-8 is checked against the table of RFC 3629 §4 rather than by decoding and then
+ * range-checking: each lead byte fixes the exact range allowed for the second byte, which
+ * is what excludes overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF)
+ * and code points above U+10FFFF (F4 90..BF, F5..FF). NUL is refused too, because these
+ * strings end up in C strings and database columns where a NUL would cut them short.
+ *
+ * Times are local (the process's TZ): localtime_r gives the fields and tm_gmtoff the
+ * offset, so no global state is touched. Parsing goes back through mktime with
+ * tm_isdst = -1, letting the C library decide whether daylight saving time applies.
+ */
+#include "common/text.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Length of the well-formed sequence starting at s[0] (s has avail bytes), or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (c >= 0x01 && c <= 0x7f)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong below U+0800 */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates U+D800..DFFF */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else
+        return 0; /* NUL, continuation byte, C0/C1 overlong leads, F5..FF */
+    if (avail < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return need;
+}
+
+bool text_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_sequence(p + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+size_t text_utf8_length(const char *s, size_t len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80) /* every byte but a continuation starts one */
+            count++;
+    return count;
+}
+
+/* Local broken-down time of epoch_seconds; false outside time_t or years 0001..9999. */
+static bool local_tm(int64_t epoch_seconds, struct tm *tm)
+{
+    time_t t = (time_t)epoch_seconds;
+    if ((int64_t)t != epoch_seconds || localtime_r(&t, tm) == NULL)
+        return false;
+    return tm->tm_year + 1900 >= 1 && tm->tm_year + 1900 <= 9999;
+}
+
+/* Writes v (0 <= v < 10^n) as n digits at p; returns p + n. */
+static char *put_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Writes "YYYY-MM-DD<sep>HH:MM:SS" (19 chars, no NUL) at p; returns p + 19. */
+static char *put_datetime(char *p, const struct tm *tm, char sep)
+{
+    p = put_digits(p, tm->tm_year + 1900, 4);
+    *p++ = '-';
+    p = put_digits(p, tm->tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, tm->tm_mday, 2);
+    *p++ = sep;
+    p = put_digits(p, tm->tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, tm->tm_min, 2);
+    *p++ = ':';
+    return put_digits(p, tm->tm_sec, 2); /* 60 for a leap second is kept as is */
+}
+
+void text_iso8601(int64_t epoch_seconds, char out[TEXT_ISO8601_SIZE])
+{
+    struct tm tm;
+    if (!local_tm(epoch_seconds, &tm)) {
+        out[0] = '\0';
+        return;
+    }
+    long off = tm.tm_gmtoff / 60; /* ISO-8601 offsets have minutes; historic LMT seconds are dropped */
+    char *p = put_datetime(out, &tm, 'T');
+    *p++ = off < 0 ? '-' : '+';
+    if (off < 0)
+        off = -off;
+    p = put_digits(p, (int)(off / 60 % 100), 2);
+    *p++ = ':';
+    p = put_digits(p, (int)(off % 60), 2);
+    *p = '\0';
+}
+
+void text_sqltime(int64_t epoch_seconds, char out[TEXT_SQLTIME_SIZE])
+{
+    struct tm tm;
+    if (!local_tm(epoch_seconds, &tm)) {
+        out[0] = '\0';
+        return;
+    }
+    *put_datetime(out, &tm, ' ') = '\0';
+}
+
+/* Reads n decimal digits at s (stopping at a NUL, which is not a digit). -1 if any is not a digit. */
+static int read_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool text_sqltime_parse(const char *s, int64_t *epoch_seconds)
+{
+    /* "YYYY-MM-DD HH:MM:SS": fixed positions; the checks stop at the first NUL. */
+    int year = read_digits(s, 4);
+    if (year < 0 || s[4] != '-')
+        return false;
+    int mon = read_digits(s + 5, 2);
+    if (mon < 0 || s[7] != '-')
+        return false;
+    int day = read_digits(s + 8, 2);
+    if (day < 0 || s[10] != ' ')
+        return false;
+    int hour = read_digits(s + 11, 2);
+    if (hour < 0 || s[13] != ':')
+        return false;
+    int min = read_digits(s + 14, 2);
+    if (min < 0 || s[16] != ':')
+        return false;
+    int sec = read_digits(s + 17, 2);
+    if (sec < 0 || s[19] != '\0')
+        return false;
+    if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
+        sec > 59)
+        return false;
+
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = mon - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = min,
+                    .tm_sec = sec,
+                    .tm_isdst = -1};
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1) {
+        /* -1 is also one second before the epoch: it is an error only if that is not the time asked for. */
+        struct tm check;
+        if (localtime_r(&t, &check) == NULL || check.tm_year != year - 1900 || check.tm_mon != mon - 1 ||
+            check.tm_mday != day || check.tm_hour != hour || check.tm_min != min || check.tm_sec != sec)
+            return false;
+    }
+    *epoch_seconds = (int64_t)t;
+    return true;
+}
+
+bool text_copy(char *dst, size_t size, const char *src, size_t len)
+{
+    if (len >= size) {
+        if (size > 0)
+            dst[0] = '\0';
+        return false;
+    }
+    if (len > 0)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+    return true;
+}

@@ -1,0 +1,727 @@
+/*
+ * config — application.yml, then the environment, then defaults and checks (see config.h).
+ *
+ * Three steps, each small:
+ *
+ * 1. yaml_read() walks libyaml's event stream and flattens the nested mappings into a list
+ *    of dotted keys with their scalar text and line ("oa.wx.app-id" = "wx..." at line 7).
+ *    Sequences and aliases are recorded as "not a single value"; whatever lies inside a
+ *    sequence is skipped. Only the first YAML document is allowed.
+ *
+ * 2. check_file_keys() refuses a key under `server` or `oa` that is not in KEYS (a typo
+ *    must not pass silently) and a key given twice. Keys are compared the way Spring
+ *    compares them: per dotted segment, case-insensitive, with '-' and '_' ignored, so
+ *    `msgDataFormat`, `msg-data-format` and `app_secret` all find their entry.
+ *
+ * 3. For each entry of KEYS, in table order, the text is taken from the environment (two
+ *    spellings, see env_name), else the file, else the default; then one kind-specific
+ *    function converts and checks it into config_t. The first failure becomes the one-line
+ *    error: "<key>: <what is wrong> (<where the value came from>)". The value itself is
+ *    quoted only for keys that are not secret.
+ *
+ * Everything the file contributed is wiped before it is freed (it may hold secrets).
+ * getenv() is used, so config_load belongs at start-up, before threads start.
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "common/log.h"
+#include "crypto/crypto.h"
+
+/* ---- the keys ------------------------------------------------------------------------ */
+
+typedef enum key_kind {
+    KIND_STRING, /* non-empty text without control characters */
+    KIND_INT,    /* whole number in [min, max], stored in an int */
+    KIND_SIZE,   /* whole number in [min, max], stored in a size_t */
+    KIND_LEVEL,  /* error | warn | info | debug */
+    KIND_FORMAT, /* JSON | XML */
+    KIND_URL,    /* http:// or https:// base, trailing '/' removed */
+    KIND_FILE,   /* readable file path; empty = none */
+    KIND_HEADER, /* HTTP header field name (RFC 9110 token) */
+    KIND_KEY32,  /* base64 of exactly 32 bytes, into data_key */
+} key_kind_t;
+
+#define KEY_REQUIRED 1u
+#define KEY_SECRET   2u
+
+typedef struct key_def {
+    const char *name;  /* as written in errors and in the README */
+    const char *words; /* the name with its words split by '-', for the environment (NULL = name) */
+    const char *alias; /* another spelling read when the name is absent (Spring's logging.level.root) */
+    key_kind_t kind;
+    unsigned flags;
+    long long min, max; /* KIND_INT, KIND_SIZE */
+    const char *def;    /* NULL = no default */
+    size_t offset;      /* field in config_t */
+} key_def_t;
+
+#define F(field) offsetof(config_t, field)
+
+static const key_def_t KEYS[] = {
+    {"server.host", NULL, NULL, KIND_STRING, 0, 0, 0, "127.0.0.1", F(host)},
+    {"server.port", NULL, NULL, KIND_INT, 0, 0, 65535, "8080", F(port)},
+    {"server.threads", NULL, NULL, KIND_INT, 0, 0, 256, "0", F(threads)},
+    {"server.max-body-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "65536", F(max_body_bytes)},
+    {"logging.level", NULL, "logging.level.root", KIND_LEVEL, 0, 0, 0, "info", F(log_level)},
+    {"oa.wx.app-id", NULL, NULL, KIND_STRING, KEY_REQUIRED, 0, 0, NULL, F(wx_app_id)},
+    {"oa.wx.app-secret", NULL, NULL, KIND_STRING, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(wx_app_secret)},
+    {"oa.wx.msgDataFormat", "oa.wx.msg-data-format", NULL, KIND_FORMAT, 0, 0, 0, "JSON", F(wx_msg_data_format)},
+    {"oa.wx.api-base", NULL, NULL, KIND_URL, 0, 0, 0, "https://api.weixin.qq.com", F(wx_api_base)},
+    {"oa.wx.timeout-ms", NULL, NULL, KIND_INT, 0, 100, 120000, "5000", F(wx_timeout_ms)},
+    {"oa.wx.ca-file", NULL, NULL, KIND_FILE, 0, 0, 0, NULL, F(wx_ca_file)},
+    {"oa.token.header", NULL, NULL, KIND_HEADER, 0, 0, 0, "X-OA-Token", F(token_header)},
+    {"oa.token.expire-seconds", NULL, NULL, KIND_INT, 0, 1, 31536000, "7200", F(token_expire_seconds)},
+    {"oa.token.cache-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "5", F(token_cache_seconds)},
+    {"oa.datasource.url", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, "sqlite:data/meetoa.db", F(datasource_url)},
+    {"oa.datasource.pool-size", NULL, NULL, KIND_INT, 0, 1, 64, "4", F(db_pool_size)},
+    {"oa.security.data-key", NULL, NULL, KIND_KEY32, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(data_key)},
+};
+#define KEY_COUNT (sizeof(KEYS) / sizeof(KEYS[0]))
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+static void set_err(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t size, const char *fmt, ...)
+{
+    if (err == NULL || size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    for (char *p = err; *p; p++) /* one line, whatever a file name or YAML message holds */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+}
+
+/* A short, printable rendering of a non-secret value for an error line. */
+static void show_value(const char *value, char *out, size_t size)
+{
+    size_t i = 0, max = size - 1;
+    bool cut = strlen(value) > max;
+    if (cut)
+        max -= 3;
+    for (; i < max && value[i]; i++)
+        out[i] = (unsigned char)value[i] < 0x20 || value[i] == '"' ? '?' : value[i];
+    if (cut) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+}
+
+/* ---- the file: a flat list of dotted keys ----------------------------------------------- */
+
+typedef struct entry {
+    char *key;   /* dotted, as spelled in the file */
+    char *norm;  /* compared form, see norm_key */
+    char *value; /* NULL when not a single value (a sequence or an alias) */
+    int line;
+    bool null; /* plain empty, ~ or null: as if absent */
+} entry_t;
+
+typedef struct doc {
+    entry_t *v;
+    size_t n, cap;
+} doc_t;
+
+/* Spring's comparison form: per segment lowercase, '-' and '_' dropped; '.' kept. */
+static char *norm_key(const char *key)
+{
+    char *out = malloc(strlen(key) + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (const char *p = key; *p; p++)
+        if (*p != '-' && *p != '_')
+            *o++ = (char)tolower((unsigned char)*p);
+    *o = '\0';
+    return out;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static void doc_free(doc_t *doc)
+{
+    for (size_t i = 0; i < doc->n; i++) {
+        free(doc->v[i].key);
+        free(doc->v[i].norm);
+        wipe_free(doc->v[i].value);
+    }
+    free(doc->v);
+    memset(doc, 0, sizeof(*doc));
+}
+
+static bool doc_add(doc_t *doc, const char *key, const char *value, int line, bool null)
+{
+    if (doc->n == doc->cap) {
+        size_t cap = doc->cap ? doc->cap * 2 : 32;
+        entry_t *v = realloc(doc->v, cap * sizeof(*v));
+        if (v == NULL)
+            return false;
+        doc->v = v;
+        doc->cap = cap;
+    }
+    entry_t *e = &doc->v[doc->n];
+    *e = (entry_t){
+        .key = strdup(key), .norm = norm_key(key), .value = value ? strdup(value) : NULL, .line = line, .null = null};
+    doc->n++; /* counted even when half-built, so doc_free releases it */
+    return e->key && e->norm && (value == NULL || e->value);
+}
+
+static const entry_t *doc_find(const doc_t *doc, const char *norm)
+{
+    for (size_t i = 0; i < doc->n; i++)
+        if (strcmp(doc->v[i].norm, norm) == 0)
+            return &doc->v[i];
+    return NULL;
+}
+
+/* The event walker's state: where we are in the nesting, and the dotted path so far. */
+#define YAML_MAX_DEPTH 32
+#define YAML_MAX_KEY   256
+
+typedef struct frame {
+    size_t base;     /* length of the path of this mapping */
+    bool want_value; /* a key was read, its value comes next */
+    int key_line;
+} frame_t;
+
+typedef struct walker {
+    doc_t *doc;
+    const char *path;
+    char *err;
+    size_t err_size;
+    frame_t frames[YAML_MAX_DEPTH];
+    int depth; /* mapping frames open */
+    int skip;  /* > 0 inside a sequence: everything is skipped */
+    int documents;
+    char key[YAML_MAX_KEY];
+    size_t key_len;
+} walker_t;
+
+static bool plain_null(const yaml_event_t *ev)
+{
+    const char *v = (const char *)ev->data.scalar.value;
+    return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+            strcmp(v, "NULL") == 0);
+}
+
+static bool walk_fail(walker_t *w, const yaml_event_t *ev, const char *what)
+{
+    set_err(w->err, w->err_size, "%s: line %zu: %s", w->path, ev->start_mark.line + 1, what);
+    return false;
+}
+
+/* A scalar: the key of the current mapping, or its value (then it is recorded). */
+static bool walk_scalar(walker_t *w, const yaml_event_t *ev)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    if (w->depth == 0)
+        return plain_null(ev) ? true : walk_fail(w, ev, "the top level must be a mapping of keys");
+    frame_t *f = &w->frames[w->depth - 1];
+    if (memchr(text, '\0', ev->data.scalar.length) != NULL)
+        return walk_fail(w, ev, "NUL character in a key or value");
+    if (!f->want_value) {
+        size_t len = ev->data.scalar.length;
+        if (f->base + 1 + len >= sizeof(w->key))
+            return walk_fail(w, ev, "key too long");
+        w->key_len = f->base;
+        if (f->base > 0)
+            w->key[w->key_len++] = '.';
+        memcpy(w->key + w->key_len, text, len);
+        w->key_len += len;
+        w->key[w->key_len] = '\0';
+        f->want_value = true;
+        f->key_line = (int)ev->start_mark.line + 1;
+        return true;
+    }
+    f->want_value = false;
+    w->key[w->key_len] = '\0';
+    if (!doc_add(w->doc, w->key, text, f->key_line, plain_null(ev)))
+        return walk_fail(w, ev, "out of memory");
+    return true;
+}
+
+static bool walk_mapping_start(walker_t *w, const yaml_event_t *ev)
+{
+    if (w->depth > 0 && !w->frames[w->depth - 1].want_value)
+        return walk_fail(w, ev, "a mapping used as a key is not supported");
+    if (w->depth == YAML_MAX_DEPTH)
+        return walk_fail(w, ev, "nested too deeply");
+    w->frames[w->depth].base = w->depth > 0 ? w->key_len : 0;
+    w->frames[w->depth].want_value = false;
+    w->depth++;
+    return true;
+}
+
+static void walk_mapping_end(walker_t *w)
+{
+    w->depth--;
+    if (w->depth > 0) {
+        w->frames[w->depth - 1].want_value = false;
+        w->key_len = w->frames[w->depth - 1].base; /* back to the parent's path */
+    }
+}
+
+/* A sequence or an alias where a value belongs: recorded as "not a single value". */
+static bool walk_not_single(walker_t *w, const yaml_event_t *ev)
+{
+    if (w->depth == 0)
+        return walk_fail(w, ev, "the top level must be a mapping of keys");
+    frame_t *f = &w->frames[w->depth - 1];
+    if (!f->want_value)
+        return walk_fail(w, ev, "only plain keys are supported");
+    f->want_value = false;
+    w->key[w->key_len] = '\0';
+    if (!doc_add(w->doc, w->key, NULL, f->key_line, false))
+        return walk_fail(w, ev, "out of memory");
+    return true;
+}
+
+static bool walk_event(walker_t *w, const yaml_event_t *ev)
+{
+    if (w->skip > 0) {
+        if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT)
+            w->skip++;
+        else if (ev->type == YAML_SEQUENCE_END_EVENT || ev->type == YAML_MAPPING_END_EVENT)
+            w->skip--;
+        return true;
+    }
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (++w->documents > 1)
+            return walk_fail(w, ev, "only one YAML document is supported");
+        return true;
+    case YAML_SCALAR_EVENT:
+        return walk_scalar(w, ev);
+    case YAML_MAPPING_START_EVENT:
+        return walk_mapping_start(w, ev);
+    case YAML_MAPPING_END_EVENT:
+        walk_mapping_end(w);
+        return true;
+    case YAML_SEQUENCE_START_EVENT:
+        if (!walk_not_single(w, ev))
+            return false;
+        w->skip = 1;
+        return true;
+    case YAML_ALIAS_EVENT:
+        return walk_not_single(w, ev);
+    default:
+        return true;
+    }
+}
+
+/* Reads path into doc. On failure writes the error ("<path>: line N: ...") and returns false. */
+static bool yaml_read(const char *path, doc_t *doc, char *err, size_t err_size)
+{
+    bool ok = false, done = false;
+    yaml_parser_t parser;
+    walker_t w = {.doc = doc, .path = path, .err = err, .err_size = err_size};
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        set_err(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, err_size, "%s: not a regular file", path);
+        fclose(f);
+        return false;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        set_err(err, err_size, "%s: out of memory", path);
+        fclose(f);
+        return false;
+    }
+    yaml_parser_set_input_file(&parser, f);
+    while (!done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            set_err(err, err_size, "%s: line %zu: %s%s%s", path, parser.problem_mark.line + 1,
+                    parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                    parser.context ? parser.context : "");
+            goto done;
+        }
+        bool step = walk_event(&w, &ev);
+        done = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+        if (!step)
+            goto done;
+    }
+    ok = true;
+done:
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return ok;
+}
+
+/* ---- file keys: unknown and repeated ---------------------------------------------------- */
+
+static bool in_our_sections(const char *norm)
+{
+    return strncmp(norm, "server.", 7) == 0 || strncmp(norm, "oa.", 3) == 0 || strcmp(norm, "server") == 0 ||
+           strcmp(norm, "oa") == 0;
+}
+
+/* True when norm is the compared form of a key of KEYS; *prefix set when it is the start of one. */
+static bool known_key(const char *norm, bool *prefix)
+{
+    size_t len = strlen(norm);
+    *prefix = false;
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        char *k = norm_key(KEYS[i].name);
+        if (k == NULL)
+            return false;
+        bool same = strcmp(k, norm) == 0;
+        if (strncmp(k, norm, len) == 0 && k[len] == '.')
+            *prefix = true;
+        free(k);
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+static bool check_file_keys(const doc_t *doc, const char *path, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < doc->n; i++) {
+        const entry_t *e = &doc->v[i];
+        bool prefix = false, known = known_key(e->norm, &prefix);
+        if (!known && in_our_sections(e->norm) && !(prefix && e->null)) {
+            set_err(err, err_size, "%s: unknown key (%s line %d)", e->key, path, e->line);
+            return false;
+        }
+        const entry_t *first = doc_find(doc, e->norm);
+        if (known && first != e) {
+            set_err(err, err_size, "%s: given twice (%s lines %d and %d)", e->key, path, first->line, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- resolving one key: environment, file, default -------------------------------------- */
+
+typedef struct source {
+    const char *value; /* NULL = not given anywhere */
+    char where[300];   /* "environment OA_WX_APP_SECRET", "conf.yml line 4", "default" */
+} source_t;
+
+/* Spring's environment name of words: upper case, '.' -> '_', '-' removed or (dash_as_underscore) '_'. */
+static void env_name(const char *words, bool dash_as_underscore, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = words; *p && o + 1 < size; p++) {
+        if (*p == '-' && !dash_as_underscore)
+            continue;
+        out[o++] = *p == '.' || *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    }
+    out[o] = '\0';
+}
+
+/* Looks words up in the environment under both spellings. Returns false on a conflict. */
+static bool env_lookup(const key_def_t *k, const char *words, source_t *src, char *err, size_t err_size)
+{
+    char a[128], b[128];
+    env_name(words, false, a, sizeof(a));
+    env_name(words, true, b, sizeof(b));
+    const char *va = getenv(a), *vb = strcmp(a, b) == 0 ? NULL : getenv(b);
+    if (va && vb && strcmp(va, vb) != 0) {
+        set_err(err, err_size, "%s: %s and %s are both set and differ", k->name, a, b);
+        return false;
+    }
+    if (va || vb) {
+        src->value = va ? va : vb;
+        snprintf(src->where, sizeof(src->where), "environment %s", va ? a : b);
+    }
+    return true;
+}
+
+static bool file_lookup(const key_def_t *k, const char *name, const doc_t *doc, const char *path, source_t *src,
+                        char *err, size_t err_size)
+{
+    char *norm = norm_key(name);
+    if (norm == NULL) {
+        set_err(err, err_size, "%s: out of memory", k->name);
+        return false;
+    }
+    const entry_t *e = doc_find(doc, norm);
+    free(norm);
+    if (e == NULL || e->null)
+        return true;
+    if (e->value == NULL) {
+        set_err(err, err_size, "%s: must be a single value, not a list or an alias (%s line %d)", k->name, path,
+                e->line);
+        return false;
+    }
+    src->value = e->value;
+    snprintf(src->where, sizeof(src->where), "%s line %d", path, e->line);
+    return true;
+}
+
+static bool resolve(const key_def_t *k, const doc_t *doc, const char *path, source_t *src, char *err, size_t err_size)
+{
+    src->value = NULL;
+    if (!env_lookup(k, k->words ? k->words : k->name, src, err, err_size))
+        return false;
+    if (src->value == NULL && k->alias && !env_lookup(k, k->alias, src, err, err_size))
+        return false;
+    if (src->value == NULL && !file_lookup(k, k->name, doc, path, src, err, err_size))
+        return false;
+    if (src->value == NULL && k->alias && !file_lookup(k, k->alias, doc, path, src, err, err_size))
+        return false;
+    if (src->value == NULL && k->def) {
+        src->value = k->def;
+        snprintf(src->where, sizeof(src->where), "default");
+    }
+    return true;
+}
+
+/* ---- converting and checking one value -------------------------------------------------- */
+
+/* Whole decimal number, optional '-', no spaces or other characters. */
+static bool parse_whole(const char *s, long long *out)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    long long v = 0;
+    if (neg)
+        p++;
+    if (*p == '\0' || strlen(p) > 15)
+        return false;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+static bool valid_text(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+static bool valid_header_name(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    size_t len = strlen(s);
+    if (len == 0 || len > 64)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+            return false;
+    return true;
+}
+
+/* Stores a copy of text into the char * field of cfg. */
+static bool store_string(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    char *copy = strdup(text);
+    if (copy == NULL) {
+        snprintf(why, why_size, "out of memory");
+        return false;
+    }
+    *(char **)((char *)cfg + k->offset) = copy;
+    return true;
+}
+
+static bool apply_number(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    long long v = 0;
+    if (!parse_whole(text, &v) || v < k->min || v > k->max) {
+        snprintf(why, why_size, "must be a whole number from %lld to %lld", k->min, k->max);
+        return false;
+    }
+    if (k->kind == KIND_INT)
+        *(int *)((char *)cfg + k->offset) = (int)v;
+    else
+        *(size_t *)((char *)cfg + k->offset) = (size_t)v;
+    return true;
+}
+
+static bool apply_url(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    size_t len = strlen(text), scheme = strncmp(text, "https://", 8) == 0  ? 8
+                                        : strncmp(text, "http://", 7) == 0 ? 7
+                                                                           : 0;
+    while (len > scheme && text[len - 1] == '/')
+        len--;
+    bool spaces = strpbrk(text, " \t") != NULL;
+    if (scheme == 0 || len == scheme || spaces || !valid_text(text)) {
+        snprintf(why, why_size, "must be an http:// or https:// URL");
+        return false;
+    }
+    char *copy = strndup(text, len);
+    if (copy == NULL) {
+        snprintf(why, why_size, "out of memory");
+        return false;
+    }
+    *(char **)((char *)cfg + k->offset) = copy;
+    return true;
+}
+
+static bool apply_file(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    if (*text == '\0')
+        return true; /* empty: the system CA store */
+    if (access(text, R_OK) != 0) {
+        snprintf(why, why_size, "cannot read the file: %s", strerror(errno));
+        return false;
+    }
+    return store_string(cfg, k, text, why, why_size);
+}
+
+static bool apply_key32(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    uint8_t key[33];
+    long n = crypto_b64_decode(text, strlen(text), key, sizeof(key));
+    bool ok = n == 32;
+    if (ok)
+        memcpy((char *)cfg + k->offset, key, 32);
+    else
+        snprintf(why, why_size, "must be the base64 of 32 bytes (e.g. openssl rand -base64 32)");
+    explicit_bzero(key, sizeof(key));
+    return ok;
+}
+
+static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    switch (k->kind) {
+    case KIND_INT:
+    case KIND_SIZE:
+        return apply_number(cfg, k, text, why, why_size);
+    case KIND_LEVEL: {
+        int level = log_level_parse(text);
+        if (level < 0) {
+            snprintf(why, why_size, "must be one of error, warn, info, debug");
+            return false;
+        }
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        return store_string(cfg, k, names[level], why, why_size);
+    }
+    case KIND_FORMAT:
+        if (strcasecmp(text, "JSON") != 0 && strcasecmp(text, "XML") != 0) {
+            snprintf(why, why_size, "must be JSON or XML");
+            return false;
+        }
+        return store_string(cfg, k, strcasecmp(text, "JSON") == 0 ? "JSON" : "XML", why, why_size);
+    case KIND_URL:
+        return apply_url(cfg, k, text, why, why_size);
+    case KIND_FILE:
+        return apply_file(cfg, k, text, why, why_size);
+    case KIND_HEADER:
+        if (!valid_header_name(text)) {
+            snprintf(why, why_size, "must be an HTTP header name (letters, digits, and !#$%%&'*+-.^_`|~)");
+            return false;
+        }
+        return store_string(cfg, k, text, why, why_size);
+    case KIND_KEY32:
+        return apply_key32(cfg, k, text, why, why_size);
+    case KIND_STRING:
+        if (!valid_text(text)) {
+            snprintf(why, why_size, "must not be empty or hold control characters");
+            return false;
+        }
+        return store_string(cfg, k, text, why, why_size);
+    }
+    return false;
+}
+
+/* Resolves and applies one key; on failure writes the one-line error. */
+static bool load_key(config_t *cfg, const key_def_t *k, const doc_t *doc, const char *path, char *err, size_t err_size)
+{
+    source_t src;
+    char why[160];
+    if (!resolve(k, doc, path, &src, err, err_size))
+        return false;
+    if (src.value == NULL) {
+        if (!(k->flags & KEY_REQUIRED))
+            return true;
+        char a[128], b[128];
+        env_name(k->words ? k->words : k->name, true, a, sizeof(a));
+        env_name(k->words ? k->words : k->name, false, b, sizeof(b));
+        set_err(err, err_size, "%s: required (set it in the file or in the environment as %s or %s)", k->name, a, b);
+        return false;
+    }
+    if (strstr(src.value, "${") != NULL) {
+        set_err(err, err_size, "%s: ${...} placeholders are not supported; set the environment variable instead (%s)",
+                k->name, src.where);
+        return false;
+    }
+    if (apply_value(cfg, k, src.value, why, sizeof(why)))
+        return true;
+    if (k->flags & KEY_SECRET) {
+        set_err(err, err_size, "%s: %s (%s)", k->name, why, src.where);
+    } else {
+        char shown[48];
+        show_value(src.value, shown, sizeof(shown));
+        set_err(err, err_size, "%s: %s, got \"%s\" (%s)", k->name, why, shown, src.where);
+    }
+    return false;
+}
+
+/* ---- public ----------------------------------------------------------------------------- */
+
+int config_load(config_t *cfg, const char *path, char *err, size_t err_size)
+{
+    doc_t doc = {0};
+    memset(cfg, 0, sizeof(*cfg));
+    if (err && err_size)
+        err[0] = '\0';
+    if (path && !yaml_read(path, &doc, err, err_size))
+        goto fail;
+    if (!check_file_keys(&doc, path, err, err_size))
+        goto fail;
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        if (!load_key(cfg, &KEYS[i], &doc, path ? path : "", err, err_size))
+            goto fail;
+    doc_free(&doc);
+    return 0;
+fail:
+    doc_free(&doc);
+    config_free(cfg);
+    return -1;
+}
+
+void config_free(config_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->host);
+    free(cfg->log_level);
+    free(cfg->wx_app_id);
+    wipe_free(cfg->wx_app_secret);
+    free(cfg->wx_msg_data_format);
+    free(cfg->wx_api_base);
+    free(cfg->wx_ca_file);
+    free(cfg->token_header);
+    wipe_free(cfg->datasource_url);
+    explicit_bzero(cfg, sizeof(*cfg));
+}
