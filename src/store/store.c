@@ -1,0 +1,172 @@
+/*
+ * store — URL dispatch and the thin public layer over the backends.
+ *
+ * store_open() picks the backend from the URL's scheme; every other public verb checks
+ * its arguments once here (so backends can rely on them) and forwards through the
+ * backend's vtable (store_backend.h). Nothing here knows SQL. No global mutable state:
+ * the backend table is constant and each store_t carries its own error text.
+ */
+#include "store/store_backend.h"
+#include "store/migrations.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *prefix; /* scheme with its colon; the rest of the URL goes to the backend */
+    store_backend_open_fn open;
+} backends[] = {
+    {"sqlite:", store_sqlite_open},
+};
+
+store_t *store_open(const char *url, char *err, size_t err_size)
+{
+    if (url == NULL) {
+        snprintf(err, err_size, "store: no datasource url");
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        size_t n = strlen(backends[i].prefix);
+        if (strncmp(url, backends[i].prefix, n) != 0)
+            continue;
+        if (url[n] == '\0') {
+            snprintf(err, err_size, "store: datasource url '%s' names no database", backends[i].prefix);
+            return NULL;
+        }
+        return backends[i].open(url + n, err, err_size);
+    }
+    if (strncmp(url, "mysql:", 6) == 0 || strncmp(url, "mariadb:", 8) == 0)
+        snprintf(err, err_size, "store: the MySQL/MariaDB backend is not available yet; use sqlite:PATH");
+    else
+        snprintf(err, err_size, "store: unknown datasource url scheme (expected sqlite:PATH)");
+    return NULL;
+}
+
+void store_close(store_t *store)
+{
+    if (store != NULL)
+        store->ops->close(store);
+}
+
+const char *store_last_error(store_t *store)
+{
+    return store != NULL ? store->error : "store: no store";
+}
+
+const char *store_backend_name(store_t *store)
+{
+    return store->ops->name;
+}
+
+store_rc store_error_set(store_t *store, store_rc rc, const char *op, const char *fmt, ...)
+{
+    int n = snprintf(store->error, sizeof store->error, "%s: ", op);
+    if (n < 0 || (size_t)n >= sizeof store->error)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(store->error + n, sizeof store->error - (size_t)n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static store_rc bad_argument(store_t *store, const char *op)
+{
+    if (store == NULL)
+        return STORE_ERROR;
+    return store_error_set(store, STORE_ERROR, op, "invalid argument");
+}
+
+store_rc store_schema_version(store_t *store, int *version)
+{
+    if (store == NULL || version == NULL)
+        return bad_argument(store, "schema_version");
+    return store->ops->schema_version(store, version);
+}
+
+store_rc store_migrate(store_t *store, int *from, int *to)
+{
+    return store_migrate_to(store, store_schema_latest(), from, to);
+}
+
+store_rc store_migrate_to(store_t *store, int target, int *from, int *to)
+{
+    if (store == NULL || target < 0 || target > store_schema_latest())
+        return bad_argument(store, "migrate");
+    int ignored_from, ignored_to;
+    return store->ops->migrate_to(store, target, from != NULL ? from : &ignored_from, to != NULL ? to : &ignored_to);
+}
+
+store_rc store_user_login(store_t *store, const store_login_t *in, store_user_t *out)
+{
+    if (store == NULL || in == NULL || out == NULL || in->openid == NULL || in->openid[0] == '\0' ||
+        (in->has_profile && (in->nickname == NULL || in->avatar == NULL)))
+        return bad_argument(store, "user_login");
+    return store->ops->user_login(store, in, out);
+}
+
+store_rc store_user_get(store_t *store, int64_t id, store_user_t *out)
+{
+    if (store == NULL || out == NULL)
+        return bad_argument(store, "user_get");
+    return store->ops->user_get(store, id, out);
+}
+
+store_rc store_user_get_by_openid(store_t *store, const char *openid, store_user_t *out)
+{
+    if (store == NULL || openid == NULL || out == NULL)
+        return bad_argument(store, "user_get_by_openid");
+    return store->ops->user_get_by_openid(store, openid, out);
+}
+
+store_rc store_user_set_status(store_t *store, const char *openid, int status, int64_t now)
+{
+    if (store == NULL || openid == NULL || status < STORE_USER_ACTIVE || status > STORE_USER_CLOSED)
+        return bad_argument(store, "user_set_status");
+    return store->ops->user_set_status(store, openid, status, now);
+}
+
+store_rc store_user_update_profile(store_t *store, int64_t id, const char *nickname, const char *avatar, int gender,
+                                   int64_t now)
+{
+    if (store == NULL || gender > 2)
+        return bad_argument(store, "user_update_profile");
+    return store->ops->user_update_profile(store, id, nickname, avatar, gender, now);
+}
+
+store_rc store_user_bind_mobile(store_t *store, int64_t id, const char *mobile, bool allow_shared, int64_t now)
+{
+    if (store == NULL || mobile == NULL)
+        return bad_argument(store, "user_bind_mobile");
+    return store->ops->user_bind_mobile(store, id, mobile, allow_shared, now);
+}
+
+store_rc store_session_insert(store_t *store, const store_session_t *session)
+{
+    if (store == NULL || session == NULL || session->session_key_sealed_len > STORE_SEALED_MAX)
+        return bad_argument(store, "session_insert");
+    return store->ops->session_insert(store, session);
+}
+
+store_rc store_session_get(store_t *store, const uint8_t token_hash[32], store_session_t *session, store_user_t *user)
+{
+    if (store == NULL || token_hash == NULL || session == NULL)
+        return bad_argument(store, "session_get");
+    return store->ops->session_get(store, token_hash, session, user);
+}
+
+store_rc store_session_delete(store_t *store, const uint8_t token_hash[32])
+{
+    if (store == NULL || token_hash == NULL)
+        return bad_argument(store, "session_delete");
+    return store->ops->session_delete(store, token_hash);
+}
+
+store_rc store_session_purge(store_t *store, int64_t now, long *deleted)
+{
+    if (store == NULL)
+        return bad_argument(store, "session_purge");
+    long ignored;
+    return store->ops->session_purge(store, now, deleted != NULL ? deleted : &ignored);
+}
