@@ -57,6 +57,12 @@ typedef struct wx_session_result {
     char session_key[WX_SESSION_KEY_SIZE]; /* base64 text, 24 chars; secret */
 } wx_session_result_t;
 
+/* Internal: how a request waits in the client's submission queue until its thread takes it. */
+typedef struct wx_submission {
+    struct wx_submission *next;
+    void (*start)(wx_client_t *client, struct wx_submission *submission);
+} wx_submission_t;
+
 /* A code2Session call. Allocate it (e.g. inside a job), fill msg with loop_msg_init() and
  * code, then submit. The client owns nothing in it; it must stay alive until on_done. */
 typedef struct wx_code2session_req {
@@ -64,6 +70,7 @@ typedef struct wx_code2session_req {
     char code[WX_CODE_MAX + 1];
     wx_session_result_t result;
     struct wx_code2session_req *_next; /* internal: other waiters on the same code */
+    wx_submission_t _submission;       /* internal: set by wx_code2session() */
 } wx_code2session_req_t;
 
 /* Starts the client thread. NULL and one line in err on failure. */
@@ -71,8 +78,27 @@ wx_client_t *wx_client_start(const wx_client_config_t *config, char *err, size_t
 /* Stops the thread; calls still in flight end with WX_UNREACHABLE and are delivered first. */
 void wx_client_stop(wx_client_t *client);
 
-/* Submits GET /sns/jscode2session for req->code. Thread-safe; never blocks on the network. */
+/* Submits GET /sns/jscode2session for req->code. Thread-safe; never blocks on the network.
+ * Without a call to WeChat: a code that is empty or not NUL-terminated within code[] ends as
+ * WX_ERRCODE 40029 (what WeChat answers to a bad code; callers should reject such codes first),
+ * and a submission after wx_client_stop() has begun ends as WX_UNREACHABLE. Either way on_done
+ * still runs on the submitting loop. */
 void wx_code2session(wx_client_t *client, wx_code2session_req_t *req);
+
+/*
+ * Parsing of WeChat's answers: pure functions, any thread (the client thread uses them; the
+ * unit tests call them directly).
+ *
+ * wx_parse_code2session reads the body of an HTTP 200 answer to code2Session and sets
+ * out->outcome, errcode, openid, unionid and session_key (http_status is left alone):
+ * - WX_OK: errcode absent or 0, openid of 1..63 characters [A-Za-z0-9_-], session_key of
+ *   exactly 24 characters of base64 of 16 bytes (22 base64 characters and "=="), unionid
+ *   absent, null or "" (-> "") or like openid;
+ * - WX_ERRCODE: an integer errcode != 0 (out->errcode);
+ * - WX_BAD_RESPONSE: anything else (not a JSON object, wrong types, missing or insane fields).
+ * On any outcome but WX_OK the three text fields are "".
+ */
+void wx_parse_code2session(const char *body, size_t len, wx_session_result_t *out);
 
 /*
  * The one table that maps a call's end to MeetOA's answer: errno, errmsg, and whether it is

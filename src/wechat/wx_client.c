@@ -1,0 +1,634 @@
+/*
+ * wx_client — the thread that talks to WeChat's servers (see wx_client.h for the contract).
+ *
+ * Design:
+ * - One thread owns a libcurl multi handle and sleeps in curl_multi_poll(). Loops submit work
+ *   by appending a wx_submission_t to a mutex-protected queue and calling curl_multi_wakeup();
+ *   the thread takes the whole queue at once and runs each submission's start() on itself. So
+ *   everything below the queue (calls, the single-flight map, the handle pool) belongs to the
+ *   client thread alone and needs no lock.
+ * - A generic call (wx_call_start: method, path, query parameters, optional JSON body, and a
+ *   completion) does the HTTP part: builds the URL with escaped values, sets the safety options
+ *   on a pooled easy handle, collects at most WX_RESPONSE_MAX bytes and ends with one
+ *   wx_answer_t given to the completion, which parses and delivers. Connections are kept alive
+ *   by the multi's connection cache; easy handles are reused from a small idle pool.
+ * - code2Session is one user of it: identical codes in flight share one call (a small hash map
+ *   code -> flight; waiters chain on req->_next), and every waiter gets a copy of the result.
+ *   It is never retried.
+ * - Secrets: the URL holds the app secret (and later tokens), so it is never logged: log lines
+ *   carry the method and path only. URLs, bodies and answers are wiped before they are freed.
+ * - Stopping: wx_client_stop() sets a flag and wakes the thread, which starts what was queued,
+ *   ends every call in flight as WX_UNREACHABLE (delivering it), and exits; stop joins it.
+ */
+#include "wechat/wx_client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+#ifndef MEETOA_VERSION
+#define MEETOA_VERSION "dev"
+#endif
+
+#define WX_RESPONSE_MAX   (64 * 1024) /* bigger answers are not WeChat's: WX_BAD_RESPONSE */
+#define WX_IDLE_MAX       16          /* easy handles kept for reuse */
+#define WX_FLIGHT_BUCKETS 64          /* single-flight map of code2Session */
+#define WX_POLL_MAX_MS    1000
+
+/* ---- generic call ---------------------------------------------------------------------- */
+
+/* How a call ended at the HTTP level. outcome is WX_OK when an answer arrived (any status). */
+typedef struct wx_answer {
+    wx_outcome_t outcome;
+    int http_status;
+    const char *body;
+    size_t len;
+} wx_answer_t;
+
+/* Runs on the client thread once per call, always. The answer's body is valid during the call. */
+typedef void (*wx_call_done_cb)(wx_client_t *client, void *ctx, const wx_answer_t *answer);
+
+typedef struct wx_param {
+    const char *name;  /* literal, URL-safe */
+    const char *value; /* escaped by wx_call_start */
+} wx_param_t;
+
+typedef struct wx_call_spec {
+    const char *method; /* "GET" or "POST" (a literal) */
+    const char *path;   /* "/sns/jscode2session" (a literal; the only part of a URL ever logged) */
+    const wx_param_t *params;
+    size_t n_params;
+    const char *json_body; /* POST only; copied (may hold secrets: wiped after) */
+    /* The request must reach WeChat at most once (code2Session spends the code). libcurl
+     * silently re-sends a request whose reused keep-alive connection died before any answer
+     * and has no switch for that, so such calls always open a fresh connection. */
+    bool at_most_once;
+    wx_call_done_cb on_done;
+    void *ctx;
+} wx_call_spec_t;
+
+typedef struct wx_call {
+    struct wx_call *prev, *next; /* calls in flight */
+    CURL *easy;
+    const char *method, *path;
+    char *url;  /* holds secrets */
+    char *body; /* may hold secrets */
+    struct curl_slist *headers;
+    char *data; /* the answer so far */
+    size_t len, cap;
+    int64_t started_ms;
+    bool at_most_once;
+    wx_call_done_cb on_done;
+    void *ctx;
+    char errbuf[CURL_ERROR_SIZE];
+} wx_call_t;
+
+/* ---- the client ------------------------------------------------------------------------- */
+
+typedef struct wx_flight wx_flight_t;
+
+struct wx_client {
+    /* fixed after start */
+    char *api_base;
+    char *app_id;
+    char *app_secret;
+    char *ca_file;
+    long timeout_ms;
+    CURLM *multi;
+    pthread_t thread;
+
+    /* shared: under lock */
+    pthread_mutex_t lock;
+    wx_submission_t *queue_head;
+    wx_submission_t **queue_tail;
+    bool stopping;
+
+    /* client thread only */
+    wx_call_t *calls;
+    CURL *idle[WX_IDLE_MAX];
+    size_t n_idle;
+    wx_flight_t *flights[WX_FLIGHT_BUCKETS];
+};
+
+static int64_t wx_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wx_free_secret(char *s)
+{
+    if (s != NULL) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* ---- building a call -------------------------------------------------------------------- */
+
+static size_t wx_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    wx_call_t *call = userdata;
+    size_t n = size * nmemb;
+    if (n > WX_RESPONSE_MAX - call->len)
+        return 0; /* CURLE_WRITE_ERROR: too big to be WeChat's */
+    if (call->len + n > call->cap) {
+        size_t cap = call->cap == 0 ? 1024 : call->cap;
+        while (cap < call->len + n)
+            cap *= 2;
+        char *data = malloc(cap);
+        if (data == NULL)
+            return 0;
+        if (call->len > 0)
+            memcpy(data, call->data, call->len);
+        if (call->data != NULL) {
+            explicit_bzero(call->data, call->cap);
+            free(call->data);
+        }
+        call->data = data;
+        call->cap = cap;
+    }
+    memcpy(call->data + call->len, ptr, n);
+    call->len += n;
+    return n;
+}
+
+/* base + path + "?" + name=escaped(value)&...; NULL when out of memory. The result holds secrets. */
+static char *wx_build_url(CURL *easy, const char *base, const char *path, const wx_param_t *params, size_t n)
+{
+    char *escaped[8] = {NULL};
+    char *url = NULL;
+    size_t size = strlen(base) + strlen(path) + 2;
+
+    if (n > sizeof(escaped) / sizeof(escaped[0]))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if ((escaped[i] = curl_easy_escape(easy, params[i].value, 0)) == NULL)
+            goto done;
+        size += strlen(params[i].name) + strlen(escaped[i]) + 2;
+    }
+    if ((url = malloc(size)) == NULL)
+        goto done;
+    size_t off = (size_t)snprintf(url, size, "%s%s", base, path);
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(url + off, size - off, "%c%s=%s", i == 0 ? '?' : '&', params[i].name, escaped[i]);
+done:
+    for (size_t i = 0; i < n; i++) {
+        if (escaped[i] != NULL) {
+            explicit_bzero(escaped[i], strlen(escaped[i]));
+            curl_free(escaped[i]);
+        }
+    }
+    return url;
+}
+
+static CURL *wx_easy_take(wx_client_t *client)
+{
+    if (client->n_idle > 0)
+        return client->idle[--client->n_idle];
+    return curl_easy_init();
+}
+
+static void wx_easy_give(wx_client_t *client, CURL *easy)
+{
+    if (easy == NULL)
+        return;
+    if (client->n_idle < WX_IDLE_MAX) {
+        curl_easy_reset(easy); /* keeps the DNS cache and session IDs; connections live in the multi */
+        client->idle[client->n_idle++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* Sets every option of a call. Returns false when libcurl refuses one. */
+static bool wx_call_setopts(wx_client_t *client, wx_call_t *call)
+{
+    CURL *e = call->easy;
+    bool ok = curl_easy_setopt(e, CURLOPT_URL, call->url) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, client->timeout_ms) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)WX_RESPONSE_MAX) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_USERAGENT, "MeetOA/" MEETOA_VERSION) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, wx_on_data) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_WRITEDATA, call) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_PRIVATE, call) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, call->at_most_once ? 1L : 0L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_FORBID_REUSE, call->at_most_once ? 1L : 0L) == CURLE_OK;
+    if (ok && client->ca_file != NULL)
+        ok = curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_file) == CURLE_OK;
+    if (ok && call->body != NULL) {
+        call->headers = curl_slist_append(NULL, "Content-Type: application/json");
+        ok = call->headers != NULL && curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body)) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body) == CURLE_OK;
+    }
+    return ok;
+}
+
+/* Frees a call that is no longer in the multi nor in the list. */
+static void wx_call_free(wx_client_t *client, wx_call_t *call)
+{
+    wx_easy_give(client, call->easy);
+    wx_free_secret(call->url);
+    wx_free_secret(call->body);
+    curl_slist_free_all(call->headers);
+    if (call->data != NULL) {
+        explicit_bzero(call->data, call->cap);
+        free(call->data);
+    }
+    free(call);
+}
+
+static void wx_call_unlink(wx_client_t *client, wx_call_t *call)
+{
+    if (call->prev != NULL)
+        call->prev->next = call->next;
+    else
+        client->calls = call->next;
+    if (call->next != NULL)
+        call->next->prev = call->prev;
+    call->prev = call->next = NULL;
+}
+
+/*
+ * Starts an HTTP call to WeChat. Always ends in exactly one spec->on_done on the client thread:
+ * later, or at once (WX_UNREACHABLE) when the call cannot even start.
+ */
+static void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec)
+{
+    wx_call_t *call = calloc(1, sizeof(*call));
+    if (call == NULL)
+        goto fail;
+    call->method = spec->method;
+    call->path = spec->path;
+    call->on_done = spec->on_done;
+    call->ctx = spec->ctx;
+    call->at_most_once = spec->at_most_once;
+    if ((call->easy = wx_easy_take(client)) == NULL)
+        goto fail;
+    if ((call->url = wx_build_url(call->easy, client->api_base, spec->path, spec->params, spec->n_params)) == NULL)
+        goto fail;
+    if (spec->json_body != NULL && (call->body = strdup(spec->json_body)) == NULL)
+        goto fail;
+    if (!wx_call_setopts(client, call) || curl_multi_add_handle(client->multi, call->easy) != CURLM_OK)
+        goto fail;
+    call->started_ms = wx_now_ms();
+    call->next = client->calls;
+    if (client->calls != NULL)
+        client->calls->prev = call;
+    client->calls = call;
+    return;
+
+fail:
+    log_error("wx: %s %s could not start (out of memory or libcurl refused an option)", spec->method, spec->path);
+    if (call != NULL)
+        wx_call_free(client, call);
+    spec->on_done(client, spec->ctx, &(wx_answer_t){.outcome = WX_UNREACHABLE});
+}
+
+static wx_outcome_t wx_outcome_of(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return WX_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+        return WX_TIMEOUT;
+    case CURLE_WRITE_ERROR:        /* answer bigger than WX_RESPONSE_MAX */
+    case CURLE_FILESIZE_EXCEEDED:  /* the same, announced by Content-Length */
+    case CURLE_WEIRD_SERVER_REPLY: /* not HTTP */
+    case CURLE_PARTIAL_FILE:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return WX_BAD_RESPONSE;
+    default: /* DNS, connect, TLS (certificate refused included), connection lost */
+        return WX_UNREACHABLE;
+    }
+}
+
+/* libcurl's message for a failure, unless it might quote the URL (and so a secret). */
+static const char *wx_safe_error(const wx_client_t *client, const wx_call_t *call, CURLcode rc)
+{
+    if (call->errbuf[0] == '\0' || strchr(call->errbuf, '?') != NULL || strstr(call->errbuf, client->app_secret))
+        return curl_easy_strerror(rc);
+    return call->errbuf;
+}
+
+/* Ends a call: takes it out of the multi, logs (path only), runs its completion, frees it. */
+static void wx_call_end(wx_client_t *client, wx_call_t *call, CURLcode rc, bool aborted)
+{
+    wx_answer_t answer = {.outcome = aborted ? WX_UNREACHABLE : wx_outcome_of(rc)};
+    long status = 0;
+    int64_t elapsed = wx_now_ms() - call->started_ms;
+
+    curl_multi_remove_handle(client->multi, call->easy);
+    wx_call_unlink(client, call);
+    if (answer.outcome == WX_OK) {
+        curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+        answer.http_status = (int)status;
+        answer.body = call->data != NULL ? call->data : "";
+        answer.len = call->len;
+        if (status == 200)
+            log_debug("wx: %s %s -> HTTP 200 in %lld ms", call->method, call->path, (long long)elapsed);
+        else
+            log_warn("wx: %s %s -> HTTP %ld in %lld ms", call->method, call->path, status, (long long)elapsed);
+    } else if (aborted) {
+        log_warn("wx: %s %s aborted after %lld ms: client stopping", call->method, call->path, (long long)elapsed);
+    } else {
+        log_warn("wx: %s %s failed after %lld ms: %s", call->method, call->path, (long long)elapsed,
+                 wx_safe_error(client, call, rc));
+    }
+    call->on_done(client, call->ctx, &answer);
+    wx_call_free(client, call);
+}
+
+/* Ends every call libcurl has finished. */
+static void wx_reap(wx_client_t *client)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(client->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        char *private = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &private);
+        wx_call_t *call = (wx_call_t *)private;
+        CURLcode rc = msg->data.result;
+        wx_call_end(client, call, rc, false); /* msg is invalid from here on */
+    }
+}
+
+/* ---- code2Session ----------------------------------------------------------------------- */
+
+/* One upstream code2Session call and everyone waiting on it. */
+struct wx_flight {
+    wx_flight_t *next_in_bucket;
+    wx_code2session_req_t *waiters; /* the first request; the others chain on _next */
+};
+
+static size_t wx_flight_bucket(const char *code)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *code != '\0'; code++)
+        h = (h ^ (uint8_t)*code) * 16777619u;
+    return h % WX_FLIGHT_BUCKETS;
+}
+
+static wx_flight_t *wx_flight_find(wx_client_t *client, const char *code)
+{
+    for (wx_flight_t *f = client->flights[wx_flight_bucket(code)]; f != NULL; f = f->next_in_bucket) {
+        if (strcmp(f->waiters->code, code) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+static void wx_flight_remove(wx_client_t *client, wx_flight_t *flight)
+{
+    wx_flight_t **p = &client->flights[wx_flight_bucket(flight->waiters->code)];
+    while (*p != flight)
+        p = &(*p)->next_in_bucket;
+    *p = flight->next_in_bucket;
+}
+
+/* Gives result to every request of the chain and sends each back to its loop. */
+static void wx_c2s_deliver(wx_code2session_req_t *req, const wx_session_result_t *result)
+{
+    while (req != NULL) {
+        wx_code2session_req_t *next = req->_next; /* req belongs to its loop once replied */
+        req->_next = NULL;
+        req->result = *result;
+        loop_msg_reply(&req->msg);
+        req = next;
+    }
+}
+
+static void wx_c2s_done(wx_client_t *client, void *ctx, const wx_answer_t *answer)
+{
+    wx_flight_t *flight = ctx;
+    wx_session_result_t result = {.outcome = answer->outcome, .http_status = answer->http_status};
+
+    if (answer->outcome == WX_OK) {
+        if (answer->http_status == 200)
+            wx_parse_code2session(answer->body, answer->len, &result);
+        else
+            result.outcome = WX_BAD_RESPONSE;
+    }
+    wx_flight_remove(client, flight);
+    wx_c2s_deliver(flight->waiters, &result);
+    explicit_bzero(&result, sizeof(result));
+    free(flight);
+}
+
+/* The start() of a code2Session submission, on the client thread. */
+static void wx_c2s_start(wx_client_t *client, wx_submission_t *submission)
+{
+    wx_code2session_req_t *req = H2O_STRUCT_FROM_MEMBER(wx_code2session_req_t, _submission, submission);
+    wx_flight_t *flight = wx_flight_find(client, req->code);
+
+    if (flight != NULL) { /* the same code is on its way: wait for that answer */
+        req->_next = flight->waiters->_next;
+        flight->waiters->_next = req;
+        return;
+    }
+    if ((flight = calloc(1, sizeof(*flight))) == NULL) {
+        log_error("wx: GET /sns/jscode2session could not start: out of memory");
+        wx_c2s_deliver(req, &(wx_session_result_t){.outcome = WX_UNREACHABLE});
+        return;
+    }
+    req->_next = NULL;
+    flight->waiters = req;
+    size_t bucket = wx_flight_bucket(req->code);
+    flight->next_in_bucket = client->flights[bucket];
+    client->flights[bucket] = flight;
+
+    const wx_param_t params[] = {
+        {"appid", client->app_id},
+        {"secret", client->app_secret},
+        {"js_code", req->code},
+        {"grant_type", "authorization_code"},
+    };
+    wx_call_start(client, &(wx_call_spec_t){.method = "GET",
+                                            .path = "/sns/jscode2session",
+                                            .params = params,
+                                            .n_params = sizeof(params) / sizeof(params[0]),
+                                            .at_most_once = true,
+                                            .on_done = wx_c2s_done,
+                                            .ctx = flight});
+}
+
+/* ---- submission queue and thread -------------------------------------------------------- */
+
+/*
+ * Queues a submission for the client thread. Returns false (nothing queued) once stopping.
+ * The wakeup happens under the lock, so wx_client_stop() cannot free the multi meanwhile.
+ */
+static bool wx_submit(wx_client_t *client, wx_submission_t *submission)
+{
+    pthread_mutex_lock(&client->lock);
+    bool accepted = !client->stopping;
+    if (accepted) {
+        submission->next = NULL;
+        *client->queue_tail = submission;
+        client->queue_tail = &submission->next;
+        curl_multi_wakeup(client->multi);
+    }
+    pthread_mutex_unlock(&client->lock);
+    return accepted;
+}
+
+void wx_code2session(wx_client_t *client, wx_code2session_req_t *req)
+{
+    size_t len = strnlen(req->code, sizeof(req->code));
+    memset(&req->result, 0, sizeof(req->result));
+    req->_next = NULL;
+    if (len == 0 || len == sizeof(req->code)) {
+        req->result.outcome = WX_ERRCODE;
+        req->result.errcode = 40029;
+        loop_msg_reply(&req->msg);
+        return;
+    }
+    req->_submission.start = wx_c2s_start;
+    if (!wx_submit(client, &req->_submission)) {
+        req->result.outcome = WX_UNREACHABLE;
+        loop_msg_reply(&req->msg);
+    }
+}
+
+/* Takes everything queued so far, and whether the client is stopping. */
+static wx_submission_t *wx_queue_take(wx_client_t *client, bool *stopping)
+{
+    pthread_mutex_lock(&client->lock);
+    wx_submission_t *batch = client->queue_head;
+    client->queue_head = NULL;
+    client->queue_tail = &client->queue_head;
+    *stopping = client->stopping;
+    pthread_mutex_unlock(&client->lock);
+    return batch;
+}
+
+static void *wx_thread_main(void *arg)
+{
+    wx_client_t *client = arg;
+    bool stopping = false;
+    int running;
+
+    log_set_thread_name("wx");
+    while (!stopping) {
+        wx_submission_t *batch = wx_queue_take(client, &stopping);
+        while (batch != NULL) {
+            wx_submission_t *next = batch->next; /* start() may deliver, and so free, the request */
+            batch->start(client, batch);
+            batch = next;
+        }
+        if (stopping)
+            break;
+        curl_multi_perform(client->multi, &running);
+        wx_reap(client);
+        curl_multi_poll(client->multi, NULL, 0, WX_POLL_MAX_MS, NULL);
+    }
+    while (client->calls != NULL)
+        wx_call_end(client, client->calls, CURLE_OK, true);
+    return NULL;
+}
+
+/* ---- start and stop --------------------------------------------------------------------- */
+
+static bool wx_config_check(const wx_client_config_t *config, char *err, size_t err_size)
+{
+    const char *problem = NULL;
+    if (config->api_base == NULL ||
+        (strncmp(config->api_base, "https://", 8) != 0 && strncmp(config->api_base, "http://", 7) != 0))
+        problem = "wechat api_base must start with https:// or http://";
+    else if (config->app_id == NULL || config->app_id[0] == '\0')
+        problem = "wechat app_id is missing";
+    else if (config->app_secret == NULL || config->app_secret[0] == '\0')
+        problem = "wechat app_secret is missing";
+    else if (config->timeout_ms <= 0)
+        problem = "wechat timeout_ms must be positive";
+    if (problem != NULL)
+        snprintf(err, err_size, "%s", problem);
+    return problem == NULL;
+}
+
+static void wx_client_free(wx_client_t *client)
+{
+    for (size_t i = 0; i < client->n_idle; i++)
+        curl_easy_cleanup(client->idle[i]);
+    if (client->multi != NULL)
+        curl_multi_cleanup(client->multi);
+    free(client->api_base);
+    free(client->app_id);
+    wx_free_secret(client->app_secret);
+    free(client->ca_file);
+    free(client);
+}
+
+wx_client_t *wx_client_start(const wx_client_config_t *config, char *err, size_t err_size)
+{
+    wx_client_t *client = NULL;
+    int rc;
+
+    if (!wx_config_check(config, err, err_size))
+        return NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, err_size, "libcurl could not initialise");
+        return NULL;
+    }
+    if ((client = calloc(1, sizeof(*client))) == NULL)
+        goto oom;
+    client->timeout_ms = config->timeout_ms;
+    client->queue_tail = &client->queue_head;
+    if ((client->api_base = strdup(config->api_base)) == NULL || (client->app_id = strdup(config->app_id)) == NULL ||
+        (client->app_secret = strdup(config->app_secret)) == NULL ||
+        (config->ca_file != NULL && (client->ca_file = strdup(config->ca_file)) == NULL) ||
+        (client->multi = curl_multi_init()) == NULL)
+        goto oom;
+    size_t base_len = strlen(client->api_base);
+    while (base_len > 0 && client->api_base[base_len - 1] == '/')
+        client->api_base[--base_len] = '\0';
+    pthread_mutex_init(&client->lock, NULL);
+    if ((rc = pthread_create(&client->thread, NULL, wx_thread_main, client)) != 0) {
+        snprintf(err, err_size, "cannot start the wechat thread: %s", strerror(rc));
+        pthread_mutex_destroy(&client->lock);
+        wx_client_free(client);
+        curl_global_cleanup();
+        return NULL;
+    }
+    return client;
+
+oom:
+    snprintf(err, err_size, "out of memory starting the wechat client");
+    if (client != NULL)
+        wx_client_free(client);
+    curl_global_cleanup();
+    return NULL;
+}
+
+void wx_client_stop(wx_client_t *client)
+{
+    if (client == NULL)
+        return;
+    pthread_mutex_lock(&client->lock);
+    client->stopping = true;
+    pthread_mutex_unlock(&client->lock);
+    curl_multi_wakeup(client->multi);
+    pthread_join(client->thread, NULL);
+    pthread_mutex_destroy(&client->lock);
+    wx_client_free(client);
+    curl_global_cleanup();
+}
