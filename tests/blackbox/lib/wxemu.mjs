@@ -1,0 +1,158 @@
+// wxemu.mjs — starts the WeChat API emulator (the binary named by WXEMU_BIN) on a free port and
+// drives its control API, so black-box tests never need the internet. See docs/wxemu.md.
+//
+//   const wx = await startWxemu({ apps: [{ appid, secret }], latencyMs: 0 });
+//   wx.base                          'http://127.0.0.1:PORT' (use as oa.wx.api-base)
+//   await wx.newCode(appid, user)    a wx.login() code for that user (string)
+//   await wx.newLogin(appid, user)   {code, openid, unionid}
+//   await wx.expireCode(code)        the code is expired from now on
+//   await wx.faults(spec)            queue a fault; spec.path defaults to /sns/jscode2session,
+//                                    spec.count to 1; faults({}) or faults(null) clears them all
+//   await wx.stats()                 {'/sns/jscode2session': calls, ...}
+//   await wx.calls(path?)            calls made on path (default /sns/jscode2session)
+//   await wx.stop()                  SIGTERM, wait for exit; returns {code, signal}
+//   wx.logs()                        everything the process wrote to stdout and stderr
+//
+// Only node built-ins are used.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+const SOURCE_DIR =
+  process.env.MEETOA_SOURCE_DIR ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+export const WXEMU_BIN = process.env.WXEMU_BIN ?? path.join(SOURCE_DIR, 'build/wxemu');
+export const JSCODE2SESSION = '/sns/jscode2session';
+
+const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
+const STOP_DEADLINE_MS = 10000;
+const LISTENING = /wxemu listening on (http:\/\/[^\s]+)/;
+
+/** Processes still running, killed if the test process exits without stopping them. */
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+/** Resolves with {code, signal} when proc exits; SIGKILLs it after ms. */
+export function waitExit(proc, ms = STOP_DEADLINE_MS) {
+  if (proc.exitCode !== null || proc.signalCode !== null)
+    return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), ms);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/**
+ * Spawns WXEMU_BIN with args and resolves once it prints its listening line, with
+ * {proc, base, port, logs()}. Rejects (and kills it) if it exits or is silent for too long.
+ */
+export function spawnWxemu(args, { env } = {}) {
+  const proc = spawn(WXEMU_BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+  let output = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`wxemu ${why}; output:\n${output}`));
+    };
+    const timer = setTimeout(() => fail(`did not listen within ${START_DEADLINE_MS} ms`), START_DEADLINE_MS);
+    proc.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+    proc.once('error', (e) => fail(`could not start ${WXEMU_BIN}: ${e.message}`));
+    proc.stdout.on('data', (d) => {
+      output += d;
+      const m = LISTENING.exec(output);
+      if (m && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        const base = m[1];
+        resolve({ proc, base, port: Number(new URL(base).port), logs: () => output });
+      }
+    });
+  });
+}
+
+/** fetch + JSON: {status, headers, text, json} (json undefined when the body is not JSON). */
+export async function request(base, method, p, body) {
+  const init = { method };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const res = await fetch(base + p, init);
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** A fresh app {appid, secret} with a WeChat-like appid and a 32-hex-character secret. */
+export function newApp(prefix = 'wxemu') {
+  return { appid: `wx${prefix}${randomBytes(8).toString('hex')}`.slice(0, 18), secret: randomBytes(16).toString('hex') };
+}
+
+/**
+ * Starts wxemu. apps: [{appid, secret}] (default: one fresh app); latencyMs: --latency-ms;
+ * args: extra command-line arguments; env: extra environment. Returns the handle described above.
+ */
+export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], env } = {}) {
+  const argv = ['--port', '0', '--host', '127.0.0.1', '--latency-ms', String(latencyMs)];
+  for (const a of apps) argv.push('--app', `${a.appid}:${a.secret}`);
+  const { proc, base, port, logs } = await spawnWxemu([...argv, ...args], { env });
+
+  const control = async (method, p, body) => {
+    const r = await request(base, method, p, body);
+    if (r.status !== 200) throw new Error(`wxemu ${method} ${p}: HTTP ${r.status} ${r.text}`);
+    return r.json;
+  };
+  const wx = {
+    base,
+    port,
+    proc,
+    apps,
+    logs,
+    request: (method, p, body) => request(base, method, p, body),
+    control,
+    newLogin: (appid, user) => control('POST', '/__emu/code', { appid, user }),
+    newCode: async (appid, user) => (await wx.newLogin(appid, user)).code,
+    expireCode: (code) => control('POST', '/__emu/expire', { code }),
+    faults(spec) {
+      if (spec == null || Object.keys(spec).length === 0) return control('DELETE', '/__emu/faults');
+      return control('POST', '/__emu/faults', { path: JSCODE2SESSION, ...spec });
+    },
+    clearFaults: () => control('DELETE', '/__emu/faults'),
+    stats: () => control('GET', '/__emu/stats'),
+    async calls(p = JSCODE2SESSION) {
+      return (await wx.stats())[p];
+    },
+    resetStats: () => control('DELETE', '/__emu/stats'),
+    state: () => control('GET', '/__emu/state'),
+    /** GET /sns/jscode2session with these query parameters (undefined ones left out). */
+    jscode2session(params) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) if (v !== undefined) q.append(k, v);
+      return request(base, 'GET', `${JSCODE2SESSION}?${q}`);
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return waitExit(proc);
+    },
+  };
+  return wx;
+}
