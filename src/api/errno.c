@@ -1,0 +1,57 @@
+/* api/errno — the errmsg and HTTP status of every errno (see errno.h and docs/api.md). */
+#include "api/errno.h"
+
+const char *api_errmsg(api_errno_t code)
+{
+    switch (code) {
+    case API_OK:
+        return "成功";
+    case API_BAD_ARGUMENT:
+        return "参数不对";
+    case API_BAD_ARGUMENT_VALUE:
+        return "参数值不对";
+    case API_NOT_FOUND:
+        return "接口不存在";
+    case API_METHOD_NOT_ALLOWED:
+        return "请求方法不支持";
+    case API_BODY_TOO_LARGE:
+        return "请求体过大";
+    case API_UNLOGIN:
+        return "请登录";
+    case API_SERIOUS:
+        return "系统内部错误";
+    case API_MOBILE_REGISTERED:
+        return "手机号已注册";
+    case API_WX_CODE_INVALID:
+        return "登录凭证 code 无效或已过期，请重新调用 wx.login 获取";
+    case API_WX_CODE_USED:
+        return "登录凭证 code 已被使用，请重新调用 wx.login 获取";
+    case API_WX_BUSY:
+        return "微信系统繁忙，请重新获取 code 后重试";
+    case API_WX_RATE_LIMITED:
+        return "登录过于频繁，请稍后重新获取 code 再试";
+    case API_WX_USER_BLOCKED:
+        return "该微信用户存在风险，已被微信拦截登录";
+    case API_WX_UNAVAILABLE:
+        return "微信服务暂时不可用，请重新获取 code 后重试";
+    case API_USER_DISABLED:
+        return "账号已被禁用";
+    case API_USER_CLOSED:
+        return "账号已注销";
+    }
+    return "系统内部错误";
+}
+
+int api_http_status(api_errno_t code)
+{
+    switch (code) {
+    case API_NOT_FOUND:
+        return 404;
+    case API_METHOD_NOT_ALLOWED:
+        return 405;
+    case API_BODY_TOO_LARGE:
+        return 413;
+    default:
+        return 200;
+    }
+}

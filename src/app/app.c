@@ -1,0 +1,103 @@
+/*
+ * app — wiring: the routes of docs/api.md and the start/stop order of the services.
+ */
+#include "app/app.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/auth_api.h"
+#include "auth/token.h"
+#include "common/log.h"
+#include "store/store.h"
+
+static const http_route_t routes[] = {
+    {"POST", "/wx/auth/login_by_weixin", auth_login_by_weixin},
+    {"GET", "/wx/auth/info", auth_info},
+    {"POST", "/wx/auth/logout", auth_logout},
+};
+
+int app_migrate(const config_t *config, int *from, int *to, char *err, size_t err_size)
+{
+    store_t *store = store_open(config->datasource_url, err, err_size);
+    if (store == NULL)
+        return -1;
+    int rc = 0;
+    if (store_migrate(store, from, to) != STORE_OK) {
+        snprintf(err, err_size, "oa.datasource.url: %s", store_last_error(store));
+        rc = -1;
+    }
+    store_close(store);
+    return rc;
+}
+
+int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
+{
+    memset(app, 0, sizeof(*app));
+    app->config = config;
+    token_derive_key(config->data_key, app->token_key);
+    for (size_t i = 0; config->token_header[i] != '\0' && i + 1 < sizeof(app->token_header); i++)
+        app->token_header[i] = (char)tolower((unsigned char)config->token_header[i]);
+    app->token_header_len = strlen(app->token_header);
+
+    int from, to;
+    if (app_migrate(config, &from, &to, err, err_size) != 0)
+        return -1;
+    if (from != to)
+        log_info("database schema migrated from version %d to %d", from, to);
+    else
+        log_info("database schema at version %d", to);
+
+    wx_client_config_t wx = {
+        .api_base = config->wx_api_base,
+        .app_id = config->wx_app_id,
+        .app_secret = config->wx_app_secret,
+        .ca_file = config->wx_ca_file,
+        .timeout_ms = config->wx_timeout_ms,
+    };
+    int threads = config->threads > 0 ? config->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    if ((app->sessions = session_cache_new()) == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    if ((app->db = db_pool_start(config->datasource_url, config->db_pool_size, err, err_size)) == NULL)
+        goto fail;
+    if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
+        goto fail;
+    http_server_config_t http = {
+        .host = config->host,
+        .port = config->port,
+        .threads = threads,
+        .max_body_bytes = config->max_body_bytes,
+        .routes = routes,
+        .nroutes = sizeof(routes) / sizeof(routes[0]),
+        .app = app,
+    };
+    if ((app->http = http_server_start(&http, err, err_size)) == NULL)
+        goto fail;
+    return 0;
+
+fail:
+    if (app->wx != NULL)
+        wx_client_stop(app->wx);
+    if (app->db != NULL)
+        db_pool_stop(app->db);
+    session_cache_free(app->sessions);
+    memset(app, 0, sizeof(*app));
+    return -1;
+}
+
+void app_stop(app_t *app, int grace_ms)
+{
+    /* HTTP first: no new work; requests in flight finish within grace_ms. The WeChat
+     * client and the database pool deliver what is still queued before they stop. */
+    http_server_stop(app->http, grace_ms);
+    wx_client_stop(app->wx);
+    db_pool_stop(app->db);
+    session_cache_free(app->sessions);
+    explicit_bzero(app->token_key, sizeof(app->token_key));
+}

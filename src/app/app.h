@@ -1,0 +1,40 @@
+/*
+ * app — the running MeetOA server: its settings and the shared services every handler
+ * uses (WeChat client, database pool, session cache, token key), and its routes.
+ *
+ * app_start() migrates the database, starts the services and the HTTP loops;
+ * app_stop() stops them in the reverse order (HTTP first, so nothing new arrives).
+ * Handlers receive the app_t as their `void *app` and only read it.
+ */
+#ifndef MEETOA_APP_APP_H
+#define MEETOA_APP_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/session_cache.h"
+#include "config/config.h"
+#include "http/server.h"
+#include "runtime/db_pool.h"
+#include "wechat/wx_client.h"
+
+typedef struct app {
+    const config_t *config;
+    wx_client_t *wx;
+    db_pool_t *db;
+    session_cache_t *sessions;
+    http_server_t *http;
+    uint8_t token_key[32];
+    char token_header[128]; /* lower case, as h2o stores request header names */
+    size_t token_header_len;
+} app_t;
+
+/* Starts everything. -1 and one line in err on failure (nothing left running). */
+int app_start(app_t *app, const config_t *config, char *err, size_t err_size);
+/* Graceful stop: requests in flight get up to grace_ms to finish. */
+void app_stop(app_t *app, int grace_ms);
+
+/* Opens the database of config, applies migrations, reports versions. For `meetoa migrate` and start-up. */
+int app_migrate(const config_t *config, int *from, int *to, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * auth/caller — see caller.h. The fast path (a cached, recently confirmed session) takes
+ * one HMAC and two shard locks; the slow path reads wx_session joined with wx_user on a
+ * database worker and refreshes the cache.
+ */
+#include "auth/caller.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+typedef struct caller_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    app_t *app;
+    auth_next_fn next;
+    store_rc rc;
+    store_session_t session;
+    auth_caller_t caller;
+} caller_job_t;
+
+static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
+{
+    h2o_iovec_t v = http_header(req, app->token_header, app->token_header_len);
+    if (v.base != NULL)
+        return v;
+    v = http_header(req, H2O_STRLIT("authorization"));
+    static const char bearer[] = "Bearer ";
+    if (v.base != NULL && v.len > sizeof(bearer) - 1 && strncasecmp(v.base, bearer, sizeof(bearer) - 1) == 0)
+        return h2o_iovec_init(v.base + sizeof(bearer) - 1, v.len - (sizeof(bearer) - 1));
+    return h2o_iovec_init(NULL, 0);
+}
+
+/* Answers for users who may not act; returns false when it answered. */
+static bool user_may_act(h2o_req_t *req, const store_user_t *user)
+{
+    if (user->deleted || user->status == STORE_USER_CLOSED) {
+        http_reply_error(req, API_USER_CLOSED);
+        return false;
+    }
+    if (user->status != STORE_USER_ACTIVE) {
+        http_reply_error(req, API_USER_DISABLED);
+        return false;
+    }
+    return true;
+}
+
+static void run_lookup(db_job_t *db, store_t *store)
+{
+    caller_job_t *job = (caller_job_t *)db;
+    job->rc = store_session_get(store, job->caller.token_hash, &job->session, &job->caller.user);
+    if (job->rc == STORE_ERROR)
+        log_error("session lookup failed: %s", store_last_error(store));
+}
+
+static void on_lookup(loop_msg_t *msg)
+{
+    caller_job_t *job = (caller_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    app_t *app = job->app;
+    int64_t now = time(NULL);
+
+    if (job->rc == STORE_OK && job->session.expires_at > now)
+        session_cache_put(app->sessions, &job->session, &job->caller.user, now);
+    else
+        session_cache_remove(app->sessions, job->caller.token_hash);
+
+    if (req != NULL) {
+        if (job->rc == STORE_ERROR)
+            http_reply_error(req, API_SERIOUS);
+        else if (job->rc != STORE_OK || job->session.expires_at <= now)
+            http_reply_error(req, API_UNLOGIN);
+        else if (user_may_act(req, &job->caller.user)) {
+            job->caller.expires_at = job->session.expires_at;
+            job->next(req, app, &job->caller);
+        }
+    }
+    free(job);
+}
+
+int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
+{
+    h2o_iovec_t token = find_token(req, app);
+    if (!token_well_formed(token.base, token.len)) {
+        http_reply_error(req, API_UNLOGIN);
+        return 0;
+    }
+    auth_caller_t caller;
+    token_hash(app->token_key, token.base, token.len, caller.token_hash);
+
+    int64_t now = time(NULL);
+    switch (session_cache_get(app->sessions, caller.token_hash, now, app->config->token_cache_seconds, &caller.user,
+                              &caller.expires_at)) {
+    case SESSION_CACHE_HIT:
+        if (user_may_act(req, &caller.user))
+            next(req, app, &caller);
+        return 0;
+    case SESSION_CACHE_EXPIRED:
+        http_reply_error(req, API_UNLOGIN);
+        return 0;
+    case SESSION_CACHE_MISS:
+        break;
+    }
+
+    caller_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        http_reply_error(req, API_SERIOUS);
+        return 0;
+    }
+    job->app = app;
+    job->next = next;
+    memcpy(job->caller.token_hash, caller.token_hash, sizeof(caller.token_hash));
+    job->db.run = run_lookup;
+    loop_msg_init(&job->db.msg, http_receiver(req), on_lookup);
+    http_pending_attach(&job->pending, req);
+    db_pool_submit(app->db, &job->db);
+    return 0;
+}

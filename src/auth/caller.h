@@ -1,0 +1,31 @@
+/*
+ * auth/caller — who is calling: the token check in front of every logged-in endpoint.
+ *
+ * auth_require() finds the token (the configured header, else `Authorization: Bearer`),
+ * and answers the request itself when there is no valid session: 501 for a missing,
+ * malformed, unknown, expired or logged-out token; 720/721 for a disabled or closed
+ * user; 502 when the database fails. Otherwise it calls next() with the caller, at once
+ * when the session cache knows the token (no database work), or after one database read.
+ * next() runs on the loop thread and must answer (now or later).
+ */
+#ifndef MEETOA_AUTH_CALLER_H
+#define MEETOA_AUTH_CALLER_H
+
+#include <h2o.h>
+
+#include "app/app.h"
+#include "auth/token.h"
+#include "store/store.h"
+
+typedef struct auth_caller {
+    uint8_t token_hash[TOKEN_HASH_SIZE];
+    int64_t expires_at;
+    store_user_t user;
+} auth_caller_t;
+
+typedef void (*auth_next_fn)(h2o_req_t *req, app_t *app, const auth_caller_t *caller);
+
+/* Always returns 0 (the request is answered now or later). */
+int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * http/reply — the one place that builds MeetOA's answers:
+ *   {"errno":0,"errmsg":"成功","data":...}   (data left out when NULL)
+ * as application/json;charset=UTF-8, UTF-8 text (not \u-escaped), with the HTTP status
+ * that api_http_status() gives the errno. Every handler answers through these.
+ */
+#ifndef MEETOA_HTTP_REPLY_H
+#define MEETOA_HTTP_REPLY_H
+
+#include <h2o.h>
+#include <jansson.h>
+
+#include "api/errno.h"
+
+/* Answers errno 0 with data (reference stolen; NULL = no data). */
+void http_reply_ok(h2o_req_t *req, json_t *data);
+/* Answers code with its standard errmsg. */
+void http_reply_error(h2o_req_t *req, api_errno_t code);
+/* Answers code with a specific errmsg (copied). */
+void http_reply_error_msg(h2o_req_t *req, api_errno_t code, const char *errmsg);
+
+#endif

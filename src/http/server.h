@@ -1,0 +1,73 @@
+/*
+ * http/server — MeetOA's HTTP front: h2o event loops, one per thread, and a route table.
+ *
+ * Each loop thread has its own h2o context, its own listening socket (SO_REUSEPORT on one
+ * port, so the kernel spreads connections) and its own loop_msg receiver, through which
+ * off-loop work (database, WeChat) comes back. Handlers run on the loop thread and must
+ * never block: they either answer at once or start off-loop work and answer when its
+ * message comes back (see http_pending_*).
+ *
+ * Routing is by exact path (no query string) then method: an unknown path is answered
+ * 404, a known path with another method 405 (with Allow), a body over max_body_bytes 413,
+ * all in the API envelope (http/reply.h).
+ */
+#ifndef MEETOA_HTTP_SERVER_H
+#define MEETOA_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <h2o.h>
+
+typedef struct http_server http_server_t;
+
+/* A route's handler. Runs on the loop thread. Returns 0 (it answered, or will answer later). */
+typedef int (*http_handler_fn)(h2o_req_t *req, void *app);
+
+typedef struct http_route {
+    const char *method; /* "GET", "POST" */
+    const char *path;   /* exact, e.g. "/wx/auth/info" */
+    http_handler_fn handler;
+} http_route_t;
+
+typedef struct http_server_config {
+    const char *host;
+    int port; /* 0 = any free port */
+    int threads;
+    size_t max_body_bytes;
+    const http_route_t *routes;
+    size_t nroutes;
+    void *app; /* passed to every handler */
+} http_server_config_t;
+
+/* Binds, starts the loop threads, logs "listening on http://HOST:PORT". NULL and one line in err on failure. */
+http_server_t *http_server_start(const http_server_config_t *config, char *err, size_t err_size);
+/* The port actually bound. */
+int http_server_port(const http_server_t *server);
+/*
+ * Graceful stop: every loop closes its listener, then runs until its pending requests are
+ * answered or grace_ms passed; then the threads are joined and everything is freed.
+ */
+void http_server_stop(http_server_t *server, int grace_ms);
+
+/* The loop_msg receiver of the loop that runs req (for jobs that must come back to it). */
+h2o_multithread_receiver_t *http_receiver(h2o_req_t *req);
+/* That loop's h2o event loop (for timers). */
+h2o_loop_t *http_loop(h2o_req_t *req);
+
+/*
+ * A request waiting on off-loop work. h2o may dispose of a request whose client went away
+ * while the work runs; http_pending guards against answering a dead request:
+ *   http_pending_attach(&job->pending, req);   // when starting the work
+ *   h2o_req_t *req = http_pending_take(&job->pending);  // when the work is back
+ *   if (req != NULL) ...answer it...; free(job);
+ * take() returns NULL when the request is gone; after take() the job may be freed.
+ */
+typedef struct http_pending {
+    h2o_req_t *req;
+    struct http_pending_guard *guard;
+} http_pending_t;
+void http_pending_attach(http_pending_t *pending, h2o_req_t *req);
+h2o_req_t *http_pending_take(http_pending_t *pending);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * db_pool — the threads that do database work, off the event loops.
+ *
+ * Each worker thread owns one store_t connection (a store is not thread-safe). A loop
+ * submits a job; a free worker runs job->run(job, store) on its own thread and then sends
+ * the job's loop_msg back, so job->msg.on_done runs on the submitting loop. Jobs are taken
+ * in submission order.
+ *
+ * Ownership: the caller allocates the job (usually as the first member of a bigger struct)
+ * and frees it in on_done. The pool only borrows it.
+ */
+#ifndef MEETOA_RUNTIME_DB_POOL_H
+#define MEETOA_RUNTIME_DB_POOL_H
+
+#include <stddef.h>
+
+#include "runtime/loop_msg.h"
+#include "store/store.h"
+
+typedef struct db_pool db_pool_t;
+typedef struct db_job db_job_t;
+
+struct db_job {
+    loop_msg_t msg; /* must stay first: on_done receives &job->msg */
+    void (*run)(db_job_t *job, store_t *store);
+    db_job_t *_next;
+};
+
+/* Opens `threads` connections to url and starts the workers. NULL and one line in err on failure. */
+db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_size);
+/* Finishes the queued jobs (their replies are sent), joins the workers and closes the connections. */
+void db_pool_stop(db_pool_t *pool);
+/* Queues job (any thread). job->msg must have been set with loop_msg_init(). */
+void db_pool_submit(db_pool_t *pool, db_job_t *job);
+
+#endif

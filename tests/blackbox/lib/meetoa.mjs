@@ -1,0 +1,429 @@
+// meetoa.mjs — the black-box harness: starts a real `meetoa serve` against a wxemu and
+// talks to it over HTTP, so that every test reads like the scenario it checks.
+//
+// startMeetoa() writes a YAML config into a fresh temp dir (SQLite database in the same dir,
+// random app secret and data key unless given), starts the binary named by MEETOA_BIN with
+// port 0 and learns the port from the "listening on http://HOST:PORT" line on stderr. The
+// returned handle keeps every byte the process wrote (logs()), stops it with SIGTERM and
+// removes the dir (stop()), or stops and starts it again on the same database (restart()).
+//
+// The helpers (login, info, logout, post, get, send) return {status, headers, body, json,
+// errno, data} so a test asserts the HTTP status and the API envelope in one place.
+//
+// Only node built-ins are used (node:test runs these files with Node 20, no npm packages).
+
+import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
+
+import { startWxemu } from './wxemu.mjs';
+
+export const SOURCE_DIR =
+  process.env.MEETOA_SOURCE_DIR ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+export const MEETOA_BIN = process.env.MEETOA_BIN ?? path.join(SOURCE_DIR, 'build/meetoa');
+
+/** The mini program every suite logs into unless it says otherwise. */
+export const APP_ID = 'wxtestapp000000001';
+
+/** Servers still running, killed if the test process exits without stopping them. */
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
+const STOP_DEADLINE_MS = 10000;
+
+/** A fresh random app secret (32 hex characters, like WeChat's). */
+export function newSecret() {
+  return randomBytes(16).toString('hex');
+}
+
+/** A fresh oa.security.data-key: the base64 of 32 random bytes. */
+export function newDataKey() {
+  return randomBytes(32).toString('base64');
+}
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, anything else (and null = delete) replaces. */
+export function mergeConfig(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    if (v === null) delete out[k];
+    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = mergeConfig(out[k], v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Block-style YAML with every string JSON-quoted (valid YAML, no surprises with ':' or '#'). */
+export function toYaml(obj, indent = '') {
+  let s = '';
+  for (const [k, v] of Object.entries(obj)) {
+    if (isPlainObject(v)) s += `${indent}${k}:\n${toYaml(v, indent + '  ')}`;
+    else if (typeof v === 'string') s += `${indent}${k}: ${JSON.stringify(v)}\n`;
+    else s += `${indent}${k}: ${v}\n`;
+  }
+  return s;
+}
+
+/** The config as YAML with the app secret and data key blanked, for failure messages. */
+function redacted(config) {
+  return toYaml(mergeConfig(config, { oa: { wx: { 'app-secret': '<redacted>' }, security: { 'data-key': '<redacted>' } } }));
+}
+
+function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath }) {
+  return {
+    server: { host: '127.0.0.1', port: 0, threads: 2, 'max-body-bytes': 65536 },
+    logging: { level: 'debug' },
+    oa: {
+      wx: { 'app-id': appId, 'app-secret': appSecret, 'api-base': wxBase, 'timeout-ms': 1000 },
+      token: { header: 'X-OA-Token', 'expire-seconds': 7200, 'cache-seconds': 5 },
+      datasource: { url: `sqlite:${dbPath}` },
+      security: { 'data-key': dataKey },
+    },
+  };
+}
+
+// The caller's environment must not change the config we wrote (env wins over the file).
+function cleanEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(SERVER|OA|LOGGING)_/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+// ---------------------------------------------------------------------------------------
+// Process handling
+
+function waitExit(proc, ms) {
+  if (proc.exitCode !== null || proc.signalCode !== null)
+    return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+    }, ms);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/**
+ * Starts `meetoa serve --config FILE`.
+ *   wxemu    the handle of startWxemu() (its base becomes oa.wx.api-base)
+ *   appId    oa.wx.app-id (default APP_ID)
+ *   appSecret oa.wx.app-secret (default: a fresh random one; give wxemu the same)
+ *   dataKey  oa.security.data-key (default: a fresh random one)
+ *   config   overrides merged into the generated config (null deletes a key)
+ *   env      extra environment variables
+ *   dir      reuse this directory (database and config) instead of a fresh one
+ * Returns a handle; see the top of this file.
+ */
+export async function startMeetoa(opts = {}) {
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'meetoa-bb-'));
+  const dbPath = path.join(dir, 'meetoa.db');
+  const appSecret = opts.appSecret ?? newSecret();
+  const dataKey = opts.dataKey ?? newDataKey();
+  const config = mergeConfig(
+    baseConfig({
+      wxBase: opts.wxBase ?? opts.wxemu?.base ?? 'http://127.0.0.1:9',
+      appId: opts.appId ?? APP_ID,
+      appSecret,
+      dataKey,
+      dbPath,
+    }),
+    opts.config,
+  );
+  const configPath = path.join(dir, 'application.yml');
+  writeFileSync(configPath, toYaml(config));
+
+  const proc = spawn(MEETOA_BIN, ['serve', '--config', configPath], {
+    env: cleanEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+  let output = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+
+  const port = await new Promise((resolve, reject) => {
+    const fail = (why) => {
+      clearTimeout(timer);
+      proc.stderr.off('data', onData);
+      proc.off('exit', onExit);
+      proc.kill('SIGKILL');
+      reject(new Error(`meetoa ${why}; its output:\n${output}\nconfig (secrets redacted):\n${redacted(config)}`));
+    };
+    const onData = () => {
+      const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        proc.stderr.off('data', onData);
+        proc.off('exit', onExit);
+        resolve(Number(m[1]));
+      }
+    };
+    const onExit = (code, signal) => fail(`exited (code ${code}, signal ${signal}) before listening`);
+    const timer = setTimeout(() => fail(`did not log "listening on" within ${START_DEADLINE_MS} ms`), START_DEADLINE_MS);
+    proc.stderr.on('data', onData);
+    proc.on('exit', onExit);
+    proc.on('error', (e) => fail(`could not be started (${e.message}); MEETOA_BIN=${MEETOA_BIN}`));
+  });
+
+  const base = `http://127.0.0.1:${port}`;
+  const tokenHeader = config.oa.token.header;
+  const m = {
+    base,
+    port,
+    proc,
+    dir,
+    dbPath,
+    configPath,
+    config,
+    appSecret,
+    dataKey,
+    wxemu: opts.wxemu,
+    /** Everything the process wrote on stdout and stderr so far. */
+    logs: () => output,
+    /**
+     * SIGTERM, wait for the exit, remove the dir unless keepDir. Returns {code, signal}.
+     * Safe to call twice.
+     */
+    async stop({ keepDir = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const r = await waitExit(proc, STOP_DEADLINE_MS);
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+      return r;
+    },
+    /** Stops (keeping the database) and starts again; opts as startMeetoa (config merges on top). */
+    async restart(more = {}) {
+      const exit = await m.stop({ keepDir: true });
+      const next = await startMeetoa({
+        ...opts,
+        dir,
+        appSecret,
+        dataKey,
+        ...more,
+        config: mergeConfig(opts.config ?? {}, more.config ?? {}),
+      });
+      next.previousExit = exit;
+      return next;
+    },
+    // --- HTTP helpers -------------------------------------------------------------------
+    send: (method, p, body, headers) => send(base, method, p, body, headers),
+    post: (p, body, headers) => send(base, 'POST', p, body, headers),
+    get: (p, headers) => send(base, 'GET', p, undefined, headers),
+    /** POST /wx/auth/login_by_weixin with {code, userInfo}; userInfo omitted when undefined. */
+    loginWithCode: (code, userInfo, headers) =>
+      send(base, 'POST', '/wx/auth/login_by_weixin', userInfo === undefined ? { code } : { code, userInfo }, headers),
+    /** A fresh wxemu code for `user`, then login_by_weixin. */
+    async login(user, userInfo, { appId = opts.appId ?? APP_ID } = {}) {
+      const code = await opts.wxemu.newCode(appId, user);
+      const r = await m.loginWithCode(code, userInfo);
+      r.code = code;
+      return r;
+    },
+    /** login() that must succeed; returns the token. */
+    async loginOk(user, userInfo) {
+      const r = await m.login(user, userInfo);
+      assertOk(r, `login of ${user}`);
+      return r.data.token;
+    },
+    /** GET /wx/auth/info with the token in the configured header (or `headers` as given). */
+    info: (token, headers) => send(base, 'GET', '/wx/auth/info', undefined, headers ?? { [tokenHeader]: token }),
+    logout: (token, headers) => send(base, 'POST', '/wx/auth/logout', undefined, headers ?? { [tokenHeader]: token }),
+    // --- database helpers ---------------------------------------------------------------
+    /** `meetoa user --config FILE status OPENID STATUS` (0 active, 1 disabled, 2 closed). */
+    setUserStatus: (openid, status) =>
+      run(MEETOA_BIN, ['user', '--config', configPath, 'status', openid, String(status)], cleanEnv(opts.env)),
+    /** Runs SQL on the database with the sqlite3 CLI; returns the rows as arrays of strings. */
+    sql: (query) => sqlite(dbPath, query),
+  };
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+
+/**
+ * One request. body: undefined (none), a string or Buffer (sent as is), anything else
+ * (JSON-encoded). Returns {status, headers, body (Buffer), text, json (or undefined),
+ * errno, errmsg, data}.
+ */
+export async function send(base, method, p, body, headers = {}) {
+  let payload;
+  if (body === undefined) payload = undefined;
+  else if (typeof body === 'string' || Buffer.isBuffer(body)) payload = body;
+  else payload = JSON.stringify(body);
+  const res = await fetch(base + p, {
+    method,
+    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  const buf = Buffer.from(await res.arrayBuffer());
+  const text = buf.toString('utf8');
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: buf,
+    text,
+    json,
+    errno: json?.errno,
+    errmsg: json?.errmsg,
+    data: json?.data,
+  };
+}
+
+/** The errmsg of each errno, from docs/api.md. */
+export const ERRMSG = {
+  0: '成功',
+  401: '参数不对',
+  402: '参数值不对',
+  404: '接口不存在',
+  405: '请求方法不支持',
+  413: '请求体过大',
+  501: '请登录',
+  502: '系统内部错误',
+  710: '登录凭证 code 无效或已过期，请重新调用 wx.login 获取',
+  711: '登录凭证 code 已被使用，请重新调用 wx.login 获取',
+  712: '微信系统繁忙，请重新获取 code 后重试',
+  713: '登录过于频繁，请稍后重新获取 code 再试',
+  714: '该微信用户存在风险，已被微信拦截登录',
+  715: '微信服务暂时不可用，请重新获取 code 后重试',
+  720: '账号已被禁用',
+  721: '账号已注销',
+};
+
+function describe(r) {
+  return `HTTP ${r.status} ${r.text.slice(0, 300)}`;
+}
+
+/** Asserts the API envelope: HTTP status, JSON content type, errno and its errmsg. */
+export function assertAnswer(r, status, errno, what = '') {
+  const where = what ? `${what}: ` : '';
+  assert.equal(r.status, status, `${where}HTTP status; got ${describe(r)}`);
+  assert.match(r.headers.get('content-type') ?? '', /^application\/json;\s*charset=utf-8$/i, `${where}content-type`);
+  assert.ok(r.json && typeof r.json === 'object' && !Array.isArray(r.json), `${where}JSON object body; got ${describe(r)}`);
+  assert.equal(r.errno, errno, `${where}errno; got ${describe(r)}`);
+  assert.equal(r.errmsg, ERRMSG[errno], `${where}errmsg of ${errno}`);
+}
+
+/** errno 0 with HTTP 200. */
+export function assertOk(r, what) {
+  assertAnswer(r, 200, 0, what);
+}
+
+/** An API error answered with HTTP 200 (the endpoint exists). */
+export function assertErr(r, errno, what) {
+  assertAnswer(r, 200, errno, what);
+  assert.equal(r.data, undefined, `${what ?? ''}: an error carries no data; got ${describe(r)}`);
+}
+
+/** The token shape: 43 characters of base64url (32 bytes, no padding). */
+export const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+
+/** Polls fn() every `every` ms until it returns truthy or `ms` passed; returns the last value. */
+export async function eventually(fn, ms, every = 100) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() >= end) return v;
+    await sleep(every);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Child programs
+
+/** Runs a program; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
+export function run(file, args, env = process.env, input) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { env, timeout: 15000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') reject(new Error(`${file} ${args.join(' ')}: ${err.message}`));
+      else resolve({ code: err ? err.code : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+/** SQL through the sqlite3 CLI (waits up to 5 s for the server's locks). Rows of strings. */
+export async function sqlite(dbPath, query) {
+  const r = await run('sqlite3', ['-batch', '-noheader', '-separator', '\t', '-cmd', '.timeout 5000', dbPath], process.env, query + '\n');
+  if (r.code !== 0) throw new Error(`sqlite3 ${dbPath}: ${query}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
+}
+
+/** An SQL string literal. */
+export function sqlText(s) {
+  return `'${String(s).replaceAll("'", "''")}'`;
+}
+
+/** The shape of a WeChat session_key (base64 of 16 bytes) anywhere in a text. */
+export const SESSION_KEY_SHAPE = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{22}==(?![A-Za-z0-9+/=])/;
+
+// ---------------------------------------------------------------------------------------
+// wxemu + meetoa together
+
+/**
+ * Starts a wxemu that knows APP_ID (plus `otherApps`, each {appid, secret}) and a meetoa
+ * configured for APP_ID with the same secret. opts.meetoa goes to startMeetoa.
+ * Returns {wx, oa, appSecret, stop()}.
+ */
+export async function startWorld({ otherApps = [], latencyMs = 0, meetoa = {} } = {}) {
+  const appSecret = newSecret();
+  const wx = await startWxemu({ apps: [{ appid: APP_ID, secret: appSecret }, ...otherApps], latencyMs });
+  let oa;
+  try {
+    oa = await startMeetoa({ wxemu: wx, appSecret, ...meetoa });
+  } catch (e) {
+    await wx.stop();
+    throw e;
+  }
+  return {
+    wx,
+    oa,
+    appSecret,
+    async stop() {
+      try {
+        await oa.stop();
+      } finally {
+        await wx.stop();
+      }
+    },
+  };
+}
+
+/** How many jscode2session calls wxemu has answered so far. */
+export async function jscode2sessionCalls(wx) {
+  const s = await wx.stats();
+  assert.ok(s && typeof s === 'object', `wxemu stats(): ${JSON.stringify(s)}`);
+  const n = s['/sns/jscode2session'] ?? 0; // a path appears once it is called
+  assert.equal(typeof n, 'number', `wxemu stats(): ${JSON.stringify(s)}`);
+  return n;
+}

@@ -1,0 +1,66 @@
+// restart.test.mjs — tokens live in the database, not in the process: they survive a
+// restart on the same database and data key, and die with a different data key.
+
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startWorld, assertOk, assertErr, newDataKey } from './lib/meetoa.mjs';
+
+let world, wx;
+let oa; // the current meetoa process; replaced by each restart
+
+before(async () => {
+  world = await startWorld();
+  ({ oa, wx } = world);
+});
+
+after(async () => {
+  await oa?.stop();
+  await wx?.stop();
+});
+
+test('SIGTERM stops meetoa with exit code 0', async () => {
+  const token = await oa.loginOk('ada', { nickName: 'Ada', avatarUrl: '', gender: 2 });
+  oa = await oa.restart();
+  assert.deepEqual(oa.previousExit, { code: 0, signal: null }, 'exit status after SIGTERM');
+  assertOk(await oa.info(token), 'the token works after the restart');
+});
+
+test('a token survives a restart on the same database and data key; logout still works', async () => {
+  const keep = await oa.loginOk('ben', { nickName: 'Ben 🚲', avatarUrl: 'https://example.com/b.png', gender: 1 });
+  const drop = await oa.loginOk('ben');
+  oa = await oa.restart();
+  assert.equal(oa.previousExit.code, 0);
+
+  const i = await oa.info(keep);
+  assertOk(i, 'info after restart');
+  assert.deepEqual(i.data, { nickName: 'Ben 🚲', avatar: 'https://example.com/b.png', gender: 1, mobile: '' });
+
+  assertOk(await oa.logout(drop), 'logout after restart');
+  assertErr(await oa.info(drop), 501, 'the logged-out token');
+  assertOk(await oa.info(keep), 'the other token');
+
+  // A logout is durable too.
+  oa = await oa.restart();
+  assertErr(await oa.info(drop), 501, 'the logged-out token after another restart');
+  assertOk(await oa.info(keep), 'the kept token after another restart');
+
+  // And the user is still the same user: a new login finds the profile.
+  const again = await oa.loginOk('ben');
+  assert.equal((await oa.info(again)).data.nickName, 'Ben 🚲');
+});
+
+test('with a different data key old tokens are refused', async () => {
+  const token = await oa.loginOk('cleo', { nickName: 'Cleo', avatarUrl: '', gender: 2 });
+  const oldKey = oa.dataKey;
+  oa = await oa.restart({ dataKey: newDataKey() });
+  assert.notEqual(oa.dataKey, oldKey);
+  assertErr(await oa.info(token), 501, 'info with a token of the old key');
+  assertErr(await oa.logout(token), 501, 'logout with a token of the old key');
+
+  // The new process works: logins succeed, and the existing user keeps its profile.
+  const fresh = await oa.loginOk('cleo');
+  const i = await oa.info(fresh);
+  assertOk(i, 'info with a fresh token');
+  assert.equal(i.data.nickName, 'Cleo');
+});

@@ -1,0 +1,196 @@
+/* Unit tests of auth/session_cache: hits, freshness, expiry, removal, growth, threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/session_cache.h"
+
+static store_session_t session_of(uint32_t n, int64_t user_id, int64_t expires_at)
+{
+    store_session_t s = {0};
+    /* spread n over the hash like a real HMAC would */
+    for (int i = 0; i < 32; i++)
+        s.token_hash[i] = (uint8_t)((n * 2654435761u) >> (i % 4 * 8)) ^ (uint8_t)i;
+    memcpy(s.token_hash + 28, &n, sizeof(n));
+    s.user_id = user_id;
+    s.expires_at = expires_at;
+    return s;
+}
+
+static store_user_t user_of(int64_t id, const char *nickname)
+{
+    store_user_t u = {0};
+    u.id = id;
+    snprintf(u.nickname, sizeof(u.nickname), "%s", nickname);
+    u.gender = 2;
+    return u;
+}
+
+static void hit_returns_the_user_and_expiry(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 2000);
+    store_user_t u = user_of(42, "Alice 🌸");
+    session_cache_put(c, &s, &u, 1000);
+
+    store_user_t out;
+    int64_t expires = 0;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1001, 5, &out, &expires), SESSION_CACHE_HIT);
+    assert_int_equal(out.id, 42);
+    assert_string_equal(out.nickname, "Alice 🌸");
+    assert_int_equal(out.gender, 2);
+    assert_int_equal(expires, 2000);
+    session_cache_free(c);
+}
+
+static void unknown_token_misses(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 2000), other = session_of(2, 42, 2000);
+    store_user_t u = user_of(42, "a");
+    session_cache_put(c, &s, &u, 1000);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, other.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_MISS);
+    session_cache_free(c);
+}
+
+static void entry_older_than_max_age_misses(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 5000);
+    store_user_t u = user_of(42, "a");
+    session_cache_put(c, &s, &u, 1000);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1004, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_int_equal(session_cache_get(c, s.token_hash, 1005, 5, &out, NULL), SESSION_CACHE_MISS);
+    /* max_age 0: never trusted, always re-read */
+    assert_int_equal(session_cache_get(c, s.token_hash, 1000, 0, &out, NULL), SESSION_CACHE_MISS);
+    /* re-confirmed by the database: trusted again */
+    session_cache_put(c, &s, &u, 1005);
+    assert_int_equal(session_cache_get(c, s.token_hash, 1006, 5, &out, NULL), SESSION_CACHE_HIT);
+    session_cache_free(c);
+}
+
+static void expired_session_is_dropped(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 1010);
+    store_user_t u = user_of(42, "a");
+    session_cache_put(c, &s, &u, 1000);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1010, 60, &out, NULL), SESSION_CACHE_EXPIRED);
+    assert_int_equal(session_cache_count(c), 0);
+    assert_int_equal(session_cache_get(c, s.token_hash, 1010, 60, &out, NULL), SESSION_CACHE_MISS);
+    session_cache_free(c);
+}
+
+static void removed_session_misses(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 2000);
+    store_user_t u = user_of(42, "a");
+    session_cache_put(c, &s, &u, 1000);
+    session_cache_remove(c, s.token_hash);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_MISS);
+    assert_int_equal(session_cache_count(c), 0);
+    session_cache_free(c);
+}
+
+static void user_update_is_seen_by_every_session(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t a = session_of(1, 42, 2000), b = session_of(2, 42, 2000);
+    store_user_t u = user_of(42, "old");
+    session_cache_put(c, &a, &u, 1000);
+    session_cache_put(c, &b, &u, 1000);
+    store_user_t changed = user_of(42, "new");
+    changed.status = STORE_USER_DISABLED;
+    session_cache_update_user(c, &changed);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, a.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "new");
+    assert_int_equal(out.status, STORE_USER_DISABLED);
+    assert_int_equal(session_cache_get(c, b.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "new");
+    session_cache_free(c);
+}
+
+static void many_sessions_grow_the_table(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    enum { N = 50000 };
+    for (uint32_t i = 0; i < N; i++) {
+        store_session_t s = session_of(i, i % 100 + 1, 2000);
+        store_user_t u = user_of(i % 100 + 1, "u");
+        session_cache_put(c, &s, &u, 1000);
+    }
+    assert_int_equal(session_cache_count(c), N);
+    for (uint32_t i = 0; i < N; i += 97) {
+        store_session_t s = session_of(i, 0, 0);
+        store_user_t out;
+        assert_int_equal(session_cache_get(c, s.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+        assert_int_equal(out.id, i % 100 + 1);
+    }
+    session_cache_free(c);
+}
+
+typedef struct worker {
+    session_cache_t *cache;
+    uint32_t base;
+    int hits;
+} worker_t;
+
+static void *hammer(void *p)
+{
+    worker_t *w = p;
+    for (uint32_t i = 0; i < 5000; i++) {
+        store_session_t s = session_of(w->base + i, 7, 2000);
+        store_user_t u = user_of(7, "t");
+        store_user_t out;
+        session_cache_put(w->cache, &s, &u, 1000);
+        if (session_cache_get(w->cache, s.token_hash, 1000, 5, &out, NULL) == SESSION_CACHE_HIT)
+            w->hits++;
+        if (i % 2)
+            session_cache_remove(w->cache, s.token_hash);
+    }
+    return NULL;
+}
+
+static void concurrent_threads_keep_it_consistent(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    pthread_t t[4];
+    worker_t w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker_t){c, (uint32_t)i * 100000u, 0};
+        pthread_create(&t[i], NULL, hammer, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].hits, 5000);
+    }
+    assert_int_equal(session_cache_count(c), 4 * 2500);
+    session_cache_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hit_returns_the_user_and_expiry),
+        cmocka_unit_test(unknown_token_misses),
+        cmocka_unit_test(entry_older_than_max_age_misses),
+        cmocka_unit_test(expired_session_is_dropped),
+        cmocka_unit_test(removed_session_misses),
+        cmocka_unit_test(user_update_is_seen_by_every_session),
+        cmocka_unit_test(many_sessions_grow_the_table),
+        cmocka_unit_test(concurrent_threads_keep_it_consistent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/* Unit tests of auth/token: shape, randomness, keyed hashing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "auth/token.h"
+
+static void new_tokens_are_43_urlsafe_chars_and_differ(void **state)
+{
+    char a[TOKEN_TEXT_LEN + 1], b[TOKEN_TEXT_LEN + 1];
+    assert_true(token_new(a));
+    assert_true(token_new(b));
+    assert_int_equal(strlen(a), 43);
+    assert_true(token_well_formed(a, strlen(a)));
+    assert_string_not_equal(a, b);
+}
+
+static void malformed_tokens_are_refused(void **state)
+{
+    char t[TOKEN_TEXT_LEN + 1];
+    assert_true(token_new(t));
+    assert_false(token_well_formed(t, 42));
+    assert_false(token_well_formed(NULL, 0));
+    t[5] = '+';
+    assert_false(token_well_formed(t, 43));
+    t[5] = '\0';
+    assert_false(token_well_formed(t, 43));
+    assert_false(token_well_formed("0123456789012345678901234567890123456789012=", 44));
+}
+
+static void hash_depends_on_token_and_key(void **state)
+{
+    uint8_t k1[32] = {1}, k2[32] = {2}, key1[32], key2[32];
+    token_derive_key(k1, key1);
+    token_derive_key(k2, key2);
+    assert_memory_not_equal(key1, key2, 32);
+    assert_memory_not_equal(key1, k1, 32);
+
+    char t[TOKEN_TEXT_LEN + 1];
+    assert_true(token_new(t));
+    uint8_t h1[32], h1again[32], h2[32], other[32];
+    token_hash(key1, t, 43, h1);
+    token_hash(key1, t, 43, h1again);
+    token_hash(key2, t, 43, h2);
+    t[0] = t[0] == 'A' ? 'B' : 'A';
+    token_hash(key1, t, 43, other);
+    assert_memory_equal(h1, h1again, 32);
+    assert_memory_not_equal(h1, h2, 32);
+    assert_memory_not_equal(h1, other, 32);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(new_tokens_are_43_urlsafe_chars_and_differ),
+        cmocka_unit_test(malformed_tokens_are_refused),
+        cmocka_unit_test(hash_depends_on_token_and_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
