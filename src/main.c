@@ -72,9 +72,8 @@ static int cmd_serve(const char *path)
         config_free(&config);
         return 1;
     }
-    log_info("meetoa %s ready (database: %s)", MEETOA_VERSION, strncmp(config.datasource_url, "sqlite:", 7) == 0
-                                                                   ? "sqlite"
-                                                                   : "mysql");
+    log_info("meetoa %s ready (database: %s)", MEETOA_VERSION,
+             strncmp(config.datasource_url, "sqlite:", 7) == 0 ? "sqlite" : "mysql");
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);

@@ -60,7 +60,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
     int threads = config->threads > 0 ? config->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    if ((app->sessions = session_cache_new()) == NULL) {
+    if ((app->sessions = session_cache_new()) == NULL || (app->flights = login_flights_new()) == NULL) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
@@ -87,6 +87,7 @@ fail:
     if (app->db != NULL)
         db_pool_stop(app->db);
     session_cache_free(app->sessions);
+    login_flights_free(app->flights);
     memset(app, 0, sizeof(*app));
     return -1;
 }
@@ -99,5 +100,6 @@ void app_stop(app_t *app, int grace_ms)
     wx_client_stop(app->wx);
     db_pool_stop(app->db);
     session_cache_free(app->sessions);
+    login_flights_free(app->flights);
     explicit_bzero(app->token_key, sizeof(app->token_key));
 }

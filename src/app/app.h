@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/login_flight.h"
 #include "auth/session_cache.h"
 #include "config/config.h"
 #include "http/server.h"
@@ -23,6 +24,7 @@ typedef struct app {
     wx_client_t *wx;
     db_pool_t *db;
     session_cache_t *sessions;
+    login_flights_t *flights;
     http_server_t *http;
     uint8_t token_key[32];
     char token_header[128]; /* lower case, as h2o stores request header names */

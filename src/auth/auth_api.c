@@ -10,6 +10,10 @@
  *      the session and answer the token.
  * The session_key exists in clear only inside the job between hops 1 and 2 and is wiped
  * there; it is never logged or answered.
+ *
+ * A request whose code is already being logged in by another request joins that login
+ * (auth/login_flight.h) and gets the same answer; the leader always finishes its login,
+ * even when its own client went away, because followers may be waiting on it.
  */
 #include "auth/auth_api.h"
 
@@ -19,6 +23,7 @@
 
 #include "app/app.h"
 #include "auth/caller.h"
+#include "auth/login_flight.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
@@ -26,8 +31,8 @@
 #include "http/reply.h"
 #include "http/request.h"
 
-#define NICKNAME_MAX_CHARS 63
-#define AVATAR_MAX_CHARS 255
+#define NICKNAME_MAX_CHARS     63
+#define AVATAR_MAX_CHARS       255
 #define PROFILE_TEXT_MAX_CHARS 63
 
 typedef struct login_job {
@@ -58,6 +63,18 @@ static void login_job_free(login_job_t *job)
     free(job);
 }
 
+/* Every end of a login: the answer goes to the leader's request, if it is still there, and
+ * to every request that joined it. */
+static void login_finish(login_job_t *job, http_answer_t answer)
+{
+    login_flights_finish(job->app->flights, job->wx.code, &answer);
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL)
+        http_send_answer(req, &answer);
+    http_answer_free(&answer);
+    login_job_free(job);
+}
+
 /* ---- hop 3: the user row is back ---- */
 
 static json_t *login_answer(const login_job_t *job)
@@ -78,20 +95,16 @@ static json_t *login_answer(const login_job_t *job)
 static void on_login_stored(loop_msg_t *msg)
 {
     login_job_t *job = (login_job_t *)msg;
-    h2o_req_t *req = http_pending_take(&job->pending);
     if (job->session_created)
         session_cache_put(job->app->sessions, &job->session, &job->user, job->now);
-    if (req != NULL) {
-        if (job->rc != STORE_OK)
-            http_reply_error(req, API_SERIOUS);
-        else if (job->user.deleted || job->user.status == STORE_USER_CLOSED)
-            http_reply_error(req, API_USER_CLOSED);
-        else if (job->user.status != STORE_USER_ACTIVE)
-            http_reply_error(req, API_USER_DISABLED);
-        else
-            http_reply_ok(req, login_answer(job));
-    }
-    login_job_free(job);
+    api_errno_t code = API_OK;
+    if (job->rc != STORE_OK)
+        code = API_SERIOUS;
+    else if (job->user.deleted || job->user.status == STORE_USER_CLOSED)
+        code = API_USER_CLOSED;
+    else if (job->user.status != STORE_USER_ACTIVE)
+        code = API_USER_DISABLED;
+    login_finish(job, http_answer_make(code, NULL, code == API_OK ? login_answer(job) : NULL));
 }
 
 static void run_login_store(db_job_t *db, store_t *store)
@@ -147,29 +160,46 @@ static void on_login_wechat(loop_msg_t *msg)
                       "oa.wx.app-secret",
                       result->errcode);
         else
-            log_info("login refused by WeChat: outcome %d errcode %ld http %d", (int)result->outcome,
-                     result->errcode, result->http_status);
-        h2o_req_t *req = http_pending_take(&job->pending);
-        if (req != NULL)
-            http_reply_error_msg(req, error->api_errno, error->errmsg);
-        login_job_free(job);
-        return;
-    }
-    if (job->pending.req == NULL) { /* the client went away: no row to write for it */
-        login_job_free(job);
+            log_info("login refused by WeChat: outcome %d errcode %ld http %d", (int)result->outcome, result->errcode,
+                     result->http_status);
+        login_finish(job, http_answer_make(error->api_errno, error->errmsg, NULL));
         return;
     }
     if (!seal_session(job)) {
         log_error("cannot make a session: the random source or AES-GCM failed");
-        h2o_req_t *req = http_pending_take(&job->pending);
-        if (req != NULL)
-            http_reply_error(req, API_SERIOUS);
-        login_job_free(job);
+        login_finish(job, http_answer_make(API_SERIOUS, NULL, NULL));
         return;
     }
     job->db.run = run_login_store;
     loop_msg_init(&job->db.msg, job->wx.msg.reply_to, on_login_stored);
     db_pool_submit(job->app->db, &job->db);
+}
+
+/* A follower's copy of the leader's answer is back on its loop. */
+static void on_follower_answer(loop_msg_t *msg)
+{
+    login_follower_t *follower = (login_follower_t *)msg;
+    h2o_req_t *req = http_pending_take(&follower->pending);
+    if (req != NULL)
+        http_send_answer(req, &follower->answer);
+    http_answer_free(&follower->answer);
+    free(follower);
+}
+
+/* Joins the login of the same code if one is in flight. True when it did (the request will
+ * be answered by the leader). */
+static bool join_login(h2o_req_t *req, app_t *app, const char *code)
+{
+    login_follower_t *follower = calloc(1, sizeof(*follower));
+    if (follower == NULL)
+        return false;
+    loop_msg_init(&follower->msg, http_receiver(req), on_follower_answer);
+    http_pending_attach(&follower->pending, req);
+    if (login_flights_join(app->flights, code, follower))
+        return true;
+    http_pending_take(&follower->pending);
+    free(follower);
+    return false;
 }
 
 /* ---- hop 1: the request ---- */
@@ -217,6 +247,11 @@ int auth_login_by_weixin(h2o_req_t *req, void *app_)
     }
     if (!read_profile(body, job, &err))
         goto refuse;
+    if (join_login(req, app, code)) {
+        free(job);
+        json_decref(body);
+        return 0;
+    }
     job->app = app;
     snprintf(job->wx.code, sizeof(job->wx.code), "%s", code);
     http_client_ip(req, job->ip);

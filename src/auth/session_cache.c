@@ -30,7 +30,7 @@ typedef struct user_entry {
 
 typedef struct shard {
     pthread_mutex_t lock;
-    void **buckets; /* session_entry_t* or user_entry_t* chains */
+    void **buckets;  /* session_entry_t* or user_entry_t* chains */
     size_t nbuckets; /* power of two */
     size_t count;
 } shard_t;
@@ -197,8 +197,7 @@ static bool get_user(session_cache_t *cache, int64_t id, int64_t now, int max_ag
 
 static session_entry_t **session_slot(shard_t *shard, const uint8_t hash[32])
 {
-    session_entry_t **slot =
-        (session_entry_t **)&shard->buckets[(session_key(hash) / SHARDS) & (shard->nbuckets - 1)];
+    session_entry_t **slot = (session_entry_t **)&shard->buckets[(session_key(hash) / SHARDS) & (shard->nbuckets - 1)];
     while (*slot != NULL && memcmp((*slot)->hash, hash, 32) != 0)
         slot = &(*slot)->next;
     return slot;

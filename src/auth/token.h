@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_BYTES 32
-#define TOKEN_TEXT_LEN 43 /* base64url of 32 bytes, no padding */
+#define TOKEN_BYTES     32
+#define TOKEN_TEXT_LEN  43 /* base64url of 32 bytes, no padding */
 #define TOKEN_HASH_SIZE 32
 
 /* Derives the hashing key from the data key (HMAC-SHA256(data_key, "meetoa token hash v1")). */

@@ -16,8 +16,8 @@ static bool absent(bool required, api_errno_t *err)
     return !required;
 }
 
-bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars,
-                   const char **out, api_errno_t *err)
+bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars, const char **out,
+                   api_errno_t *err)
 {
     json_t *v = lookup(obj, key);
     *out = NULL;

@@ -18,8 +18,8 @@
 #include "api/errno.h"
 
 /* A UTF-8 string of min_chars..max_chars code points. *out = NULL when absent and optional. */
-bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars,
-                   const char **out, api_errno_t *err);
+bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars, const char **out,
+                   api_errno_t *err);
 /* A string of printable ASCII (0x21..0x7e) of min_len..max_len bytes. */
 bool fields_token(json_t *obj, const char *key, bool required, size_t min_len, size_t max_len, const char **out,
                   api_errno_t *err);

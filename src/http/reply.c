@@ -4,47 +4,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void send_json(h2o_req_t *req, int status, json_t *body)
+static const char out_of_memory[] = "{\"errno\":502,\"errmsg\":\"系统内部错误\"}";
+
+static const char *reason_of(int status)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(body);
-    req->res.status = status;
-    req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed"
-                                                                         : status == 413 ? "Payload Too Large"
-                                                                                         : "Error";
+    switch (status) {
+    case 200:
+        return "OK";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    default:
+        return "Error";
+    }
+}
+
+void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
+{
+    req->res.status = answer->status;
+    req->res.reason = reason_of(answer->status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json;charset=UTF-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    if (text == NULL) { /* out of memory */
-        h2o_send_inline(req, H2O_STRLIT("{\"errno\":502,\"errmsg\":\"系统内部错误\"}"));
-        return;
-    }
-    h2o_send_inline(req, text, strlen(text)); /* copies into req->pool */
-    free(text);
+    if (answer->text == NULL)
+        h2o_send_inline(req, out_of_memory, sizeof(out_of_memory) - 1);
+    else
+        h2o_send_inline(req, answer->text, answer->len); /* copies into req->pool */
 }
 
-static json_t *envelope(api_errno_t code, const char *errmsg)
+http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *data)
 {
     json_t *body = json_object();
     json_object_set_new(body, "errno", json_integer(code));
-    json_object_set_new(body, "errmsg", json_string(errmsg));
-    return body;
+    json_object_set_new(body, "errmsg", json_string(errmsg != NULL ? errmsg : api_errmsg(code)));
+    if (data != NULL)
+        json_object_set_new(body, "data", data);
+    http_answer_t answer = {.status = api_http_status(code)};
+    answer.text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    answer.len = answer.text != NULL ? strlen(answer.text) : 0;
+    json_decref(body);
+    return answer;
+}
+
+void http_answer_free(http_answer_t *answer)
+{
+    free(answer->text);
+    answer->text = NULL;
+}
+
+static void send_made(h2o_req_t *req, http_answer_t answer)
+{
+    http_send_answer(req, &answer);
+    http_answer_free(&answer);
 }
 
 void http_reply_ok(h2o_req_t *req, json_t *data)
 {
-    json_t *body = envelope(API_OK, api_errmsg(API_OK));
-    if (data != NULL)
-        json_object_set_new(body, "data", data);
-    send_json(req, 200, body);
+    send_made(req, http_answer_make(API_OK, NULL, data));
 }
 
 void http_reply_error_msg(h2o_req_t *req, api_errno_t code, const char *errmsg)
 {
-    send_json(req, api_http_status(code), envelope(code, errmsg));
+    send_made(req, http_answer_make(code, errmsg, NULL));
 }
 
 void http_reply_error(h2o_req_t *req, api_errno_t code)
 {
-    http_reply_error_msg(req, code, api_errmsg(code));
+    send_made(req, http_answer_make(code, NULL, NULL));
 }

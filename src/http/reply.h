@@ -12,6 +12,18 @@
 
 #include "api/errno.h"
 
+/* An answer rendered once, to be sent to one or several requests (a shared login). */
+typedef struct http_answer {
+    int status;
+    char *text; /* NULL when rendering ran out of memory: sent as a 502 */
+    size_t len;
+} http_answer_t;
+/* Renders the envelope (data reference stolen, may be NULL; errmsg NULL = the errno's own). */
+http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *data);
+/* Sends it (the text is copied into req->pool). */
+void http_send_answer(h2o_req_t *req, const http_answer_t *answer);
+void http_answer_free(http_answer_t *answer);
+
 /* Answers errno 0 with data (reference stolen; NULL = no data). */
 void http_reply_ok(h2o_req_t *req, json_t *data);
 /* Answers code with its standard errmsg. */

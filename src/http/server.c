@@ -235,7 +235,8 @@ http_server_t *http_server_start(const http_server_config_t *config, char *err, 
     /* Bodies up to 4x the limit are read and answered 413 in our envelope; h2o itself
      * refuses anything larger before reading it. */
     server->globalconf.max_request_entity_size = config->max_body_bytes * 4;
-    h2o_hostconf_t *hostconf = h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_hostconf_t *hostconf =
+        h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     route_handler_t *handler = (route_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
     handler->super.on_req = on_req;

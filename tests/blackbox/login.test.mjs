@@ -156,6 +156,8 @@ test('two identical codes in flight share one WeChat call and get the same answe
     assertOk(a, 'first');
     assertOk(b, 'second');
     assert.equal((await jscode2sessionCalls(wx)) - calls0, 1, 'one jscode2session call for the two requests');
+    assert.equal(a.data.token, b.data.token, 'one login: both taps get the same token');
+    assert.equal(a.text, b.text, 'byte for byte the same answer');
     for (const r of [a, b]) {
       issuedTokens.push(r.data.token);
       const i = await info(r.data.token);
@@ -168,6 +170,25 @@ test('two identical codes in flight share one WeChat call and get the same answe
   // The code is spent now: a third try is the client's fault.
   const again = await oa.loginWithCode(code);
   assert.equal(again.errno, 711, `reused code: ${again.text}`);
+});
+
+test('two identical codes in flight share a WeChat error too', async () => {
+  const code = await wx.newCode(APP_ID, 'heidi');
+  await wx.faults({ errcode: 45011, delay_ms: 400 });
+  try {
+    const calls0 = await jscode2sessionCalls(wx);
+    const [a, b] = await Promise.all([oa.loginWithCode(code), oa.loginWithCode(code)]);
+    assert.equal(a.errno, 713, `first: ${a.text}`);
+    assert.equal(b.errno, 713, `second: ${b.text}`);
+    assert.equal(a.text, b.text);
+    assert.equal((await jscode2sessionCalls(wx)) - calls0, 1, 'one jscode2session call for the two requests');
+  } finally {
+    await wx.faults({});
+  }
+  // The fault kept the code unspent, and the flight is over: the code logs in now.
+  const ok = await oa.loginWithCode(code);
+  assertOk(ok, 'after the shared error');
+  issuedTokens.push(ok.data.token);
 });
 
 test('no secret, token or session_key appears in any answer or log line', async () => {
