@@ -43,15 +43,17 @@
 /* ---- the keys ------------------------------------------------------------------------ */
 
 typedef enum key_kind {
-    KIND_STRING, /* non-empty text without control characters */
-    KIND_INT,    /* whole number in [min, max], stored in an int */
-    KIND_SIZE,   /* whole number in [min, max], stored in a size_t */
-    KIND_LEVEL,  /* error | warn | info | debug */
-    KIND_FORMAT, /* JSON | XML */
-    KIND_URL,    /* http:// or https:// base, trailing '/' removed */
-    KIND_FILE,   /* readable file path; empty = none */
-    KIND_HEADER, /* HTTP header field name (RFC 9110 token) */
-    KIND_KEY32,  /* base64 of exactly 32 bytes, into data_key */
+    KIND_STRING,    /* non-empty text without control characters */
+    KIND_INT,       /* whole number in [min, max], stored in an int */
+    KIND_SIZE,      /* whole number in [min, max], stored in a size_t */
+    KIND_LEVEL,     /* error | warn | info | debug */
+    KIND_FORMAT,    /* JSON | XML */
+    KIND_URL,       /* http:// or https:// base, trailing '/' removed */
+    KIND_FILE,      /* readable file path; empty = none */
+    KIND_HEADER,    /* HTTP header field name (RFC 9110 token) */
+    KIND_KEY32,     /* base64 of exactly 32 bytes, into data_key */
+    KIND_BOOL,      /* true | false, into a bool */
+    KIND_TOKEN_API, /* stable | token */
 } key_kind_t;
 
 #define KEY_REQUIRED 1u
@@ -88,6 +90,11 @@ static const key_def_t KEYS[] = {
     {"oa.datasource.url", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, "sqlite:data/meetoa.db", F(datasource_url)},
     {"oa.datasource.pool-size", NULL, NULL, KIND_INT, 0, 1, 64, "4", F(db_pool_size)},
     {"oa.security.data-key", NULL, NULL, KIND_KEY32, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(data_key)},
+    {"oa.wx.token-api", NULL, NULL, KIND_TOKEN_API, 0, 0, 0, "stable", F(wx_token_api)},
+    {"oa.phone.allow-shared", NULL, NULL, KIND_BOOL, 0, 0, 0, "false", F(phone_allow_shared)},
+    {"oa.storage.dir", NULL, NULL, KIND_STRING, 0, 0, 0, "data/uploads", F(storage_dir)},
+    {"oa.storage.max-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "2097152", F(storage_max_bytes)},
+    {"oa.storage.base-url", NULL, NULL, KIND_URL, 0, 0, 0, NULL, F(storage_base_url)},
 };
 #define KEY_COUNT (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -644,6 +651,19 @@ static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, cha
         return store_string(cfg, k, text, why, why_size);
     case KIND_KEY32:
         return apply_key32(cfg, k, text, why, why_size);
+    case KIND_BOOL:
+        if (strcasecmp(text, "true") != 0 && strcasecmp(text, "false") != 0) {
+            snprintf(why, why_size, "must be true or false");
+            return false;
+        }
+        *(bool *)((char *)cfg + k->offset) = strcasecmp(text, "true") == 0;
+        return true;
+    case KIND_TOKEN_API:
+        if (strcmp(text, "stable") != 0 && strcmp(text, "token") != 0) {
+            snprintf(why, why_size, "must be stable (POST /cgi-bin/stable_token) or token (GET /cgi-bin/token)");
+            return false;
+        }
+        return store_string(cfg, k, text, why, why_size);
     case KIND_STRING:
         if (!valid_text(text)) {
             snprintf(why, why_size, "must not be empty or hold control characters");
@@ -723,5 +743,8 @@ void config_free(config_t *cfg)
     free(cfg->wx_ca_file);
     free(cfg->token_header);
     wipe_free(cfg->datasource_url);
+    free(cfg->wx_token_api);
+    free(cfg->storage_dir);
+    free(cfg->storage_base_url);
     explicit_bzero(cfg, sizeof(*cfg));
 }

@@ -23,6 +23,12 @@
  *   oa.datasource.url        sqlite:data/meetoa.db       non-empty; secret (it may hold a password)
  *   oa.datasource.pool-size  4                           1..64
  *   oa.security.data-key     required, secret            base64 of exactly 32 bytes
+ *   oa.wx.token-api          stable                      stable (POST /cgi-bin/stable_token) | token
+ *                                                        (GET /cgi-bin/token): how access_token is got
+ *   oa.phone.allow-shared    false                       true|false: may two users bind one number
+ *   oa.storage.dir           data/uploads                where uploaded avatars are kept
+ *   oa.storage.max-bytes     2097152                     1024..67108864: largest upload
+ *   oa.storage.base-url      none (from the Host header) http(s):// base of the upload URLs answered
  *
  * Numbers are whole decimal numbers (a YAML int or a quoted string: "80x", "", "1e3",
  * "+80" are refused). Keys in the file are compared as Spring compares them: per
@@ -53,6 +59,7 @@
 #ifndef MEETOA_CONFIG_CONFIG_H
 #define MEETOA_CONFIG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +87,12 @@ typedef struct config {
     int db_pool_size;     /* oa.datasource.pool-size, default 4: database worker threads */
     /* oa.security */
     uint8_t data_key[32]; /* oa.security.data-key: base64 of exactly 32 bytes; required */
+    /* oa.wx.token-api, oa.phone, oa.storage */
+    char *wx_token_api;       /* "stable" or "token" */
+    bool phone_allow_shared;  /* oa.phone.allow-shared */
+    char *storage_dir;        /* oa.storage.dir */
+    size_t storage_max_bytes; /* oa.storage.max-bytes */
+    char *storage_base_url;   /* oa.storage.base-url, NULL = http://<Host header> */
 } config_t;
 
 /*

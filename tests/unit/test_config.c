@@ -403,6 +403,11 @@ static void test_bad_values_name_their_key(void **state)
         {"oa.wx.msgDataFormat: YAML\n", "oa.wx.msgDataFormat"},
         {"oa.wx.api-base: ftp://api.weixin.qq.com\n", "oa.wx.api-base"},
         {"oa.wx.api-base: api.weixin.qq.com\n", "oa.wx.api-base"},
+        {"oa.wx.token-api: cgi\n", "oa.wx.token-api"},
+        {"oa.phone.allow-shared: yes please\n", "oa.phone.allow-shared"},
+        {"oa.storage.max-bytes: 1023\n", "oa.storage.max-bytes"},
+        {"oa.storage.base-url: files.example.com\n", "oa.storage.base-url"},
+        {"oa.storage.dir: \"\"\n", "oa.storage.dir"},
         {"oa.wx.api-base: https://\n", "oa.wx.api-base"},
         {"oa.wx.api-base: https:///\n", "oa.wx.api-base"},
         {"oa.wx.api-base: \"https://a b\"\n", "oa.wx.api-base"},
@@ -476,6 +481,8 @@ static void test_bounds_accepted(void **state)
         {"oa.token.cache-seconds: 3600\n", offsetof(config_t, token_cache_seconds), 3600, false},
         {"oa.datasource.pool-size: 1\n", offsetof(config_t, db_pool_size), 1, false},
         {"oa.datasource.pool-size: 64\n", offsetof(config_t, db_pool_size), 64, false},
+        {"oa.storage.max-bytes: 1024\n", offsetof(config_t, storage_max_bytes), 1024, true},
+        {"oa.storage.max-bytes: 67108864\n", offsetof(config_t, storage_max_bytes), 67108864, true},
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
         char yaml[1024];
@@ -490,6 +497,29 @@ static void test_bounds_accepted(void **state)
             fail_msg("case %zu: %s gave %lld", i, cases[i].yaml, got);
         config_free(&c);
     }
+}
+
+static void test_issue3_keys(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_string_equal(c.wx_token_api, "stable");
+    assert_false(c.phone_allow_shared);
+    assert_string_equal(c.storage_dir, "data/uploads");
+    assert_int_equal(c.storage_max_bytes, 2097152);
+    assert_null(c.storage_base_url);
+    config_free(&c);
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml), "%s%s", REQUIRED_YAML,
+             "oa.wx.token-api: token\noa.phone.allow-shared: true\noa.storage.dir: /tmp/up\n"
+             "oa.storage.base-url: https://files.example.com/\n");
+    assert_int_equal(load_text(&c, yaml, err, sizeof(err)), 0);
+    assert_string_equal(c.wx_token_api, "token");
+    assert_true(c.phone_allow_shared);
+    assert_string_equal(c.storage_dir, "/tmp/up");
+    assert_string_equal(c.storage_base_url, "https://files.example.com");
+    config_free(&c);
 }
 
 static void test_string_rules_accepted(void **state)
@@ -665,6 +695,7 @@ int main(void)
         T(test_bad_values_name_their_key),
         T(test_bounds_accepted),
         T(test_string_rules_accepted),
+        T(test_issue3_keys),
         T(test_unknown_keys_refused),
         T(test_other_sections_ignored),
         T(test_repeated_key_refused),
