@@ -115,6 +115,14 @@ static bool method_is(h2o_req_t *req, const char *method)
     return h2o_memis(req->method.base, req->method.len, method, strlen(method));
 }
 
+static bool route_matches(const char *route_path, h2o_iovec_t path)
+{
+    size_t len = strlen(route_path);
+    if (len > 0 && route_path[len - 1] == '/') /* a prefix route: something must follow */
+        return path.len > len && memcmp(path.base, route_path, len) == 0;
+    return h2o_memis(path.base, path.len, route_path, len);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_server_t *server = ((route_handler_t *)self)->server;
@@ -125,11 +133,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     for (size_t i = 0; i < config->nroutes; i++) {
         const http_route_t *route = &config->routes[i];
-        if (!h2o_memis(path.base, path.len, route->path, strlen(route->path)))
+        if (!route_matches(route->path, path))
             continue;
         path_known = true;
         if (method_is(req, route->method)) {
-            if (req->entity.base != NULL && req->entity.len > config->max_body_bytes) {
+            size_t limit = route->max_body_bytes != 0 ? route->max_body_bytes : config->max_body_bytes;
+            if (req->entity.base != NULL && req->entity.len > limit) {
                 http_reply_error(req, API_BODY_TOO_LARGE);
                 return 0;
             }
@@ -234,7 +243,11 @@ http_server_t *http_server_start(const http_server_config_t *config, char *err, 
     server->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("meetoa"));
     /* Bodies up to 4x the limit are read and answered 413 in our envelope; h2o itself
      * refuses anything larger before reading it. */
-    server->globalconf.max_request_entity_size = config->max_body_bytes * 4;
+    size_t largest = config->max_body_bytes;
+    for (size_t i = 0; i < config->nroutes; i++)
+        if (config->routes[i].max_body_bytes > largest)
+            largest = config->routes[i].max_body_bytes;
+    server->globalconf.max_request_entity_size = largest * 4;
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);

@@ -7,9 +7,10 @@
  * never block: they either answer at once or start off-loop work and answer when its
  * message comes back (see http_pending_*).
  *
- * Routing is by exact path (no query string) then method: an unknown path is answered
- * 404, a known path with another method 405 (with Allow), a body over max_body_bytes 413,
- * all in the API envelope (http/reply.h).
+ * Routing is by path (no query string) then method: a route path ending in '/' matches
+ * every path under it ("/wx/storage/fetch/" serves "/wx/storage/fetch/KEY"), the others
+ * match exactly. An unknown path is answered 404, a known path with another method 405
+ * (with Allow), a body over the route's limit 413, all in the API envelope (http/reply.h).
  */
 #ifndef MEETOA_HTTP_SERVER_H
 #define MEETOA_HTTP_SERVER_H
@@ -28,6 +29,7 @@ typedef struct http_route {
     const char *method; /* "GET", "POST" */
     const char *path;   /* exact, e.g. "/wx/auth/info" */
     http_handler_fn handler;
+    size_t max_body_bytes; /* 0 = the server's max_body_bytes (uploads allow more) */
 } http_route_t;
 
 typedef struct http_server_config {
