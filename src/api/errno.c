@@ -38,6 +38,21 @@ const char *api_errmsg(api_errno_t code)
         return "账号已被禁用";
     case API_USER_CLOSED:
         return "账号已注销";
+    case API_WX_PHONE_CODE_INVALID:
+        return "手机号获取凭证 code 无效或已过期，请使用手机号按钮（getPhoneNumber）返回的 code 重试，不是 wx.login 的 "
+               "code";
+    case API_WX_PHONE_QUOTA:
+        return "手机号快速验证额度已用完，请联系管理员";
+    case API_WX_WRONG_APP:
+        return "数据不属于本小程序";
+    case API_SESSION_KEY_STALE:
+        return "登录状态已失效，请重新登录后再试";
+    case API_BAD_SIGNATURE:
+        return "用户数据签名校验失败";
+    case API_UPLOAD_TYPE:
+        return "只能上传 PNG、JPEG 或 WebP 图片";
+    case API_UPLOAD_TOO_LARGE:
+        return "文件过大";
     }
     return "系统内部错误";
 }

@@ -11,22 +11,29 @@
 
 typedef enum api_errno {
     API_OK = 0,
-    API_BAD_ARGUMENT = 401,       /* 参数不对: malformed JSON, wrong type, missing field */
-    API_BAD_ARGUMENT_VALUE = 402, /* 参数值不对: out of range, not valid UTF-8, too long */
-    API_NOT_FOUND = 404,          /* 接口不存在 (HTTP 404) */
-    API_METHOD_NOT_ALLOWED = 405, /* 请求方法不支持 (HTTP 405) */
-    API_BODY_TOO_LARGE = 413,     /* 请求体过大 (HTTP 413) */
-    API_UNLOGIN = 501,            /* 请登录 */
-    API_SERIOUS = 502,            /* 系统内部错误 */
-    API_MOBILE_REGISTERED = 705,  /* litemall AUTH_MOBILE_REGISTERED: 手机号已注册 */
-    API_WX_CODE_INVALID = 710,    /* WeChat 40029: code wrong, expired or of another app */
-    API_WX_CODE_USED = 711,       /* WeChat 40163: code already used */
-    API_WX_BUSY = 712,            /* WeChat -1: system busy */
-    API_WX_RATE_LIMITED = 713,    /* WeChat 45011: too many logins */
-    API_WX_USER_BLOCKED = 714,    /* WeChat 40226: high-risk user blocked by WeChat */
-    API_WX_UNAVAILABLE = 715,     /* WeChat unreachable, timed out, or answered nonsense */
-    API_USER_DISABLED = 720,      /* wx_user.status = 1 */
-    API_USER_CLOSED = 721,        /* wx_user.status = 2, or deleted */
+    API_BAD_ARGUMENT = 401,          /* 参数不对: malformed JSON, wrong type, missing field */
+    API_BAD_ARGUMENT_VALUE = 402,    /* 参数值不对: out of range, not valid UTF-8, too long */
+    API_NOT_FOUND = 404,             /* 接口不存在 (HTTP 404) */
+    API_METHOD_NOT_ALLOWED = 405,    /* 请求方法不支持 (HTTP 405) */
+    API_BODY_TOO_LARGE = 413,        /* 请求体过大 (HTTP 413) */
+    API_UNLOGIN = 501,               /* 请登录 */
+    API_SERIOUS = 502,               /* 系统内部错误 */
+    API_MOBILE_REGISTERED = 705,     /* litemall AUTH_MOBILE_REGISTERED: 手机号已注册 */
+    API_WX_CODE_INVALID = 710,       /* WeChat 40029: code wrong, expired or of another app */
+    API_WX_CODE_USED = 711,          /* WeChat 40163: code already used */
+    API_WX_BUSY = 712,               /* WeChat -1: system busy */
+    API_WX_RATE_LIMITED = 713,       /* WeChat 45011: too many logins */
+    API_WX_USER_BLOCKED = 714,       /* WeChat 40226: high-risk user blocked by WeChat */
+    API_WX_UNAVAILABLE = 715,        /* WeChat unreachable, timed out, or answered nonsense */
+    API_USER_DISABLED = 720,         /* wx_user.status = 1 */
+    API_USER_CLOSED = 721,           /* wx_user.status = 2, or deleted */
+    API_WX_PHONE_CODE_INVALID = 730, /* getuserphonenumber 40029: not a phone code (often the wx.login code) */
+    API_WX_PHONE_QUOTA = 731,        /* getuserphonenumber 1400001: the paid phone quota is used up */
+    API_WX_WRONG_APP = 732,          /* the data's watermark.appid is not ours */
+    API_SESSION_KEY_STALE = 733,     /* legacy data no longer matches the stored session_key: log in again */
+    API_BAD_SIGNATURE = 734,         /* rawData signature does not match */
+    API_UPLOAD_TYPE = 740,           /* not a real PNG, JPEG or WebP */
+    API_UPLOAD_TOO_LARGE = 741,      /* the file is over oa.storage.max-bytes */
 } api_errno_t;
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */

@@ -33,6 +33,7 @@ typedef struct wx_client_config {
     const char *app_secret; /* secret */
     const char *ca_file;    /* NULL = system store */
     int timeout_ms;
+    bool use_stable_token; /* access_token from POST /cgi-bin/stable_token (true) or GET /cgi-bin/token */
 } wx_client_config_t;
 
 /* How a call ended. */
@@ -101,6 +102,69 @@ void wx_code2session(wx_client_t *client, wx_code2session_req_t *req);
 void wx_parse_code2session(const char *body, size_t len, wx_session_result_t *out);
 
 /*
+ * ---- APIs that need the server's access_token ----
+ *
+ * The client keeps one access_token for the app, on its own thread: fetched when first
+ * needed, reused until shortly before its expires_in, refreshed by exactly one call however
+ * many requests need it at once (requests that arrive meanwhile wait for that call). A call
+ * answered 40001, 42001 or 40014 refreshes the token once and is retried once. With
+ * stable_token the refresh first asks with force_refresh=false (another instance may have
+ * the current token already) and uses force_refresh=true only when WeChat keeps returning
+ * the token it just refused, at most 20 times a day and 30 s apart, as WeChat allows. The
+ * token itself is never logged; refreshes are logged with their expiry.
+ */
+
+/* POST /wxa/business/getuserphonenumber: the code of <button open-type="getPhoneNumber">. */
+typedef struct wx_phone_result {
+    wx_outcome_t outcome;
+    long errcode;
+    int http_status;
+    char phone_number[32];      /* "+86 13800138000" or "13800138000" */
+    char pure_phone_number[24]; /* "13800138000" */
+    char country_code[8];       /* "86": a string, whether WeChat sent a string or a number */
+    char watermark_appid[WX_ID_SIZE];
+} wx_phone_result_t;
+
+typedef struct wx_phone_req {
+    loop_msg_t msg;
+    char code[WX_CODE_MAX + 1];
+    char openid[WX_ID_SIZE]; /* "" = not sent; else binds the code to that user */
+    wx_phone_result_t result;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_phone_req_t;
+
+void wx_get_phone_number(wx_client_t *client, wx_phone_req_t *req);
+
+/* GET /wxa/checksession: is the session_key we hold for openid still the valid one?
+ * signature = hex(HMAC-SHA256(key = session_key base64 TEXT, message = "")). */
+typedef struct wx_checksession_req {
+    loop_msg_t msg;
+    char openid[WX_ID_SIZE];
+    char signature[65];
+    wx_outcome_t outcome; /* WX_OK: valid; WX_ERRCODE with errcode 87009: stale */
+    long errcode;
+    int http_status;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_checksession_req_t;
+
+void wx_check_session(wx_client_t *client, wx_checksession_req_t *req);
+
+/* The access_token manager's state, for logs and `meetoa` output (never the token). */
+typedef struct wx_token_status {
+    bool have_token;
+    int64_t expires_at; /* epoch seconds; 0 when none */
+    long fetches;       /* successful token fetches since start */
+    long failures;      /* failed token fetches since start */
+    long force_refreshes_today;
+    long last_errcode; /* of the last failed fetch, 0 if none */
+    char api[16];      /* "stable_token" or "token" */
+} wx_token_status_t;
+/* Thread-safe snapshot. */
+void wx_client_token_status(wx_client_t *client, wx_token_status_t *out);
+
+/*
  * The one table that maps a call's end to MeetOA's answer: errno, errmsg, and whether it is
  * a server configuration fault (to be logged loudly). For WX_OK returns NULL.
  */
@@ -112,5 +176,9 @@ typedef struct wx_error {
     wx_fault_t fault;
 } wx_error_t;
 const wx_error_t *wx_error_lookup(wx_outcome_t outcome, long errcode);
+/* The same for the other APIs, whose codes mean other things to the user (for getuserphonenumber
+ * 40029 is "not a phone code", 1400001 the quota; for checksession 87009 is "stale"). */
+typedef enum wx_api { WX_API_CODE2SESSION, WX_API_PHONE, WX_API_CHECKSESSION, WX_API_TOKEN } wx_api_t;
+const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long errcode);
 
 #endif

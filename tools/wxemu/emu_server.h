@@ -11,6 +11,8 @@
  * - JSON objects returned by route functions are owned by the caller (the dispatcher decrefs them).
  * - Route functions never put secrets they were given (app secrets) into answers; session_keys
  *   appear only in the jscode2session answer, as WeChat does.
+ * - With --tls-cert/--tls-key the listener speaks HTTPS (emu_tls.c); nothing after the handshake
+ *   knows the difference.
  */
 #ifndef WXEMU_EMU_SERVER_H
 #define WXEMU_EMU_SERVER_H
@@ -41,7 +43,8 @@ typedef struct emu_server {
         h2o_timeout_t *timeout;
     } timeouts[EMU_MAX_TIMEOUTS];
     size_t ntimeouts;
-    h2o_linklist_t pending; /* delayed answers not sent yet (emu_http.c) */
+    h2o_linklist_t pending;    /* delayed answers not sent yet (emu_http.c) */
+    h2o_linklist_t handshakes; /* TLS handshakes in progress (emu_tls.c); empty without TLS */
     bool stopping;
 } emu_server_t;
 
@@ -95,5 +98,16 @@ void emu_http_flush(emu_server_t *srv);
 size_t emu_http_connection_count(emu_server_t *srv);
 /* Disposes the timeouts made by emu_http_timeout (before the loop is destroyed). */
 void emu_http_dispose_timeouts(emu_server_t *srv);
+
+/* HTTPS (emu_tls.c). srv->accept_ctx.ssl_ctx is NULL for plain HTTP, else the context below, which
+ * main.c owns and frees (SSL_CTX_free) after the context is disposed. */
+/* A TLS server context (TLS 1.2+, ALPN http/1.1) with the PEM certificate chain and key of these
+ * files; NULL with a message in err (file names and OpenSSL's reason, never key material). An
+ * encrypted key is refused (no passphrase prompt). */
+SSL_CTX *emu_tls_context_new(const char *cert_file, const char *key_file, char *err, size_t err_size);
+/* Takes an accepted socket: TLS handshake (bounded by the context's handshake timeout), then HTTP/1.1. */
+void emu_tls_accept(emu_server_t *srv, h2o_socket_t *sock);
+/* Shutdown: closes the connections still handshaking (before h2o_context_dispose). */
+void emu_tls_abort_handshakes(emu_server_t *srv);
 
 #endif

@@ -2,7 +2,8 @@
  * wxemu — a stand-in for api.weixin.qq.com, so MeetOA's server, tests, demo and benchmarks run
  * without the internet. This file is the program: command line, listening socket, signals, the
  * event loop and an orderly shutdown. The HTTP side is in emu_http.c, the endpoints in emu_wx.c
- * (WeChat API) and emu_ctl.c (control API), the state in emu_state.c. See docs/wxemu.md.
+ * (WeChat API) and emu_ctl.c (control API), the state in emu_state.c, HTTPS in emu_tls.c.
+ * See docs/wxemu.md.
  *
  * One thread, one h2o event loop. SIGTERM/SIGINT write a byte to a self-pipe watched by the loop, so
  * shutdown runs on the loop thread: stop accepting, answer the delayed requests, close idle
@@ -31,6 +32,8 @@ typedef struct emu_options {
     unsigned port;
     unsigned latency_ms;
     const char *port_file;
+    const char *tls_cert; /* both or neither: HTTPS */
+    const char *tls_key;
 } emu_options_t;
 
 /* Write end of the self-pipe: set once before the handlers are installed, only read afterwards. */
@@ -40,6 +43,7 @@ static void usage(FILE *out)
 {
     fputs("usage: wxemu [--port N] [--host 127.0.0.1] --app APPID:SECRET [--app ...]\n"
           "             [--latency-ms N] [--port-file PATH] [--log-level error|warn|info|debug]\n"
+          "             [--tls-cert FILE --tls-key FILE]\n"
           "\n"
           "Emulates api.weixin.qq.com (GET /sns/jscode2session) plus a control API under /__emu/\n"
           "(see docs/wxemu.md).\n"
@@ -48,7 +52,9 @@ static void usage(FILE *out)
           "  --app ID:SECRET   a mini program wxemu knows (repeatable)\n"
           "  --latency-ms N    delay every WeChat API answer by N ms (0..60000)\n"
           "  --port-file PATH  write the bound port to PATH once listening\n"
-          "  --log-level L     log threshold on stderr (default info)\n",
+          "  --log-level L     log threshold on stderr (default info)\n"
+          "  --tls-cert FILE   speak HTTPS with this PEM certificate chain (server certificate first)\n"
+          "  --tls-key FILE    and this PEM private key (unencrypted); both or neither\n",
           out);
 }
 
@@ -100,12 +106,14 @@ static int parse_args(int argc, char **argv, emu_options_t *opt, emu_state_t *st
         {"latency-ms", required_argument, NULL, 'l'},
         {"port-file", required_argument, NULL, 'f'},
         {"log-level", required_argument, NULL, 'L'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c, level;
 
-    *opt = (emu_options_t){"127.0.0.1", 0, 0, NULL};
+    *opt = (emu_options_t){"127.0.0.1", 0, 0, NULL, NULL, NULL};
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -131,6 +139,12 @@ static int parse_args(int argc, char **argv, emu_options_t *opt, emu_state_t *st
                 return usage_error("bad --log-level", NULL);
             log_set_level((log_level_t)level);
             break;
+        case 'c':
+            opt->tls_cert = optarg;
+            break;
+        case 'k':
+            opt->tls_key = optarg;
+            break;
         case 'h':
             return 1;
         default:
@@ -139,6 +153,8 @@ static int parse_args(int argc, char **argv, emu_options_t *opt, emu_state_t *st
     }
     if (optind != argc)
         return usage_error("unexpected argument", argv[optind]);
+    if ((opt->tls_cert == NULL) != (opt->tls_key == NULL))
+        return usage_error("--tls-cert and --tls-key go together", NULL);
     return 0;
 }
 
@@ -151,7 +167,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 
     if (err != NULL || srv->stopping)
         return;
-    if ((sock = h2o_evloop_socket_accept(listener)) != NULL)
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    if (srv->accept_ctx.ssl_ctx != NULL)
+        emu_tls_accept(srv, sock);
+    else
         h2o_accept(&srv->accept_ctx, sock);
 }
 
@@ -236,6 +256,18 @@ static bool watch_signals(emu_server_t *srv)
     return true;
 }
 
+/* HTTPS: the TLS context of --tls-cert/--tls-key, before init_server() (which keeps it). */
+static bool load_tls(emu_server_t *srv, const emu_options_t *opt)
+{
+    char err[512];
+    srv->accept_ctx.ssl_ctx = emu_tls_context_new(opt->tls_cert, opt->tls_key, err, sizeof(err));
+    if (srv->accept_ctx.ssl_ctx == NULL) {
+        fprintf(stderr, "wxemu: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
 /* Lifecycle ------------------------------------------------------------------------------------------ */
 
 static void init_server(emu_server_t *srv, unsigned latency_ms)
@@ -249,6 +281,7 @@ static void init_server(emu_server_t *srv, unsigned latency_ms)
     srv->accept_ctx.ctx = &srv->ctx;
     srv->accept_ctx.hosts = srv->config.hosts;
     h2o_linklist_init_anchor(&srv->pending);
+    h2o_linklist_init_anchor(&srv->handshakes);
     srv->latency_ms = latency_ms;
     if (latency_ms > 0)
         emu_http_timeout(srv, latency_ms);
@@ -261,6 +294,7 @@ static bool drain(emu_server_t *srv)
     h2o_socket_read_stop(srv->listener);
     h2o_socket_close(srv->listener);
     srv->listener = NULL;
+    emu_tls_abort_handshakes(srv);
     emu_http_flush(srv);
     int64_t deadline = emu_now_ms() + EMU_SHUTDOWN_DEADLINE_MS;
     while (emu_http_connection_count(srv) > 0 && emu_now_ms() < deadline)
@@ -281,12 +315,15 @@ static void dispose_server(emu_server_t *srv)
         close(signal_pipe_wr);
         signal_pipe_wr = -1;
     }
+    emu_tls_abort_handshakes(srv);
     emu_http_dispose_timeouts(srv);
     h2o_context_dispose(&srv->ctx);
     /* h2o 2.2.5's evloop h2o_multithread_destroy_queue() closes the queue but never frees it */
     free(srv->ctx.queue);
     h2o_evloop_destroy(loop);
     h2o_config_dispose(&srv->config);
+    SSL_CTX_free(srv->accept_ctx.ssl_ctx);
+    srv->accept_ctx.ssl_ctx = NULL;
 }
 
 static int serve(emu_server_t *srv, const emu_options_t *opt)
@@ -301,9 +338,10 @@ static int serve(emu_server_t *srv, const emu_options_t *opt)
         dispose_server(srv);
         return 1;
     }
-    log_info("wxemu: listening on %s:%d, %zu app(s), latency %u ms", opt->host, port, emu_state_app_count(srv->state),
-             opt->latency_ms);
-    printf("wxemu listening on http://%s:%d\n", opt->host, port);
+    const char *scheme = srv->accept_ctx.ssl_ctx != NULL ? "https" : "http";
+    log_info("wxemu: listening on %s://%s:%d, %zu app(s), latency %u ms", scheme, opt->host, port,
+             emu_state_app_count(srv->state), opt->latency_ms);
+    printf("wxemu listening on %s://%s:%d\n", scheme, opt->host, port);
     fflush(stdout);
 
     while (!srv->stopping)
@@ -339,6 +377,10 @@ int main(int argc, char **argv)
     }
     if (emu_state_app_count(srv.state) == 0)
         log_warn("wxemu: no --app given; every code2Session call will answer 40013");
+    if (opt.tls_cert != NULL && !load_tls(&srv, &opt)) {
+        emu_state_free(srv.state);
+        return 1;
+    }
     init_server(&srv, opt.latency_ms);
     rc = serve(&srv, &opt);
     emu_state_free(srv.state);
