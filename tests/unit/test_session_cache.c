@@ -183,14 +183,10 @@ static void concurrent_threads_keep_it_consistent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hit_returns_the_user_and_expiry),
-        cmocka_unit_test(unknown_token_misses),
-        cmocka_unit_test(entry_older_than_max_age_misses),
-        cmocka_unit_test(expired_session_is_dropped),
-        cmocka_unit_test(removed_session_misses),
-        cmocka_unit_test(user_update_is_seen_by_every_session),
-        cmocka_unit_test(many_sessions_grow_the_table),
-        cmocka_unit_test(concurrent_threads_keep_it_consistent),
+        cmocka_unit_test(hit_returns_the_user_and_expiry), cmocka_unit_test(unknown_token_misses),
+        cmocka_unit_test(entry_older_than_max_age_misses), cmocka_unit_test(expired_session_is_dropped),
+        cmocka_unit_test(removed_session_misses),          cmocka_unit_test(user_update_is_seen_by_every_session),
+        cmocka_unit_test(many_sessions_grow_the_table),    cmocka_unit_test(concurrent_threads_keep_it_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *userdata)
 static void tls_error(char *err, size_t err_size, const char *what, const char *file)
 {
     char reason[256] = "unknown error";
-    unsigned long code = ERR_peek_last_error();
+    unsigned long code = ERR_peek_error(); /* the first is the cause */
     if (code != 0)
         ERR_error_string_n(code, reason, sizeof(reason));
     ERR_clear_error();

@@ -95,6 +95,15 @@ function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath }) {
   };
 }
 
+/**
+ * The config startMeetoa would write, as an object, for suites that write their own file:
+ * {appSecret, dataKey, dbPath} required; wxBase defaults to a closed port, appId to APP_ID.
+ * Change it with mergeConfig (null deletes a key) and write it with toYaml.
+ */
+export function defaultConfig({ wxBase = 'http://127.0.0.1:9', appId = APP_ID, appSecret, dataKey, dbPath }) {
+  return baseConfig({ wxBase, appId, appSecret, dataKey, dbPath });
+}
+
 // The caller's environment must not change the config we wrote (env wins over the file).
 function cleanEnv(extra) {
   const env = {};
@@ -366,6 +375,25 @@ export function run(file, args, env = process.env, input) {
       else resolve({ code: err ? err.code : 0, stdout, stderr });
     });
     if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+/**
+ * Runs `meetoa ...args` to its exit, with the caller's SERVER_*, OA_* and LOGGING_* variables
+ * removed and `env` added (as startMeetoa does). A process still running after timeoutMs is
+ * SIGKILLed. Resolves {code (null when killed), signal, stdout, stderr, ms (wall time)}.
+ */
+export function runMeetoa(args, { env, timeoutMs = 15000 } = {}) {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const opts = { env: cleanEnv(env), timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' };
+    execFile(MEETOA_BIN, args, opts, (err, stdout, stderr) => {
+      const ms = Date.now() - t0;
+      if (err && typeof err.code !== 'number' && !err.signal)
+        reject(new Error(`meetoa ${args.join(' ')}: ${err.message}; MEETOA_BIN=${MEETOA_BIN}`));
+      else
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, signal: err?.signal ?? null, stdout, stderr, ms });
+    });
   });
 }
 

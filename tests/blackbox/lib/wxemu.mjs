@@ -2,7 +2,8 @@
 // drives its control API, so black-box tests never need the internet. See docs/wxemu.md.
 //
 //   const wx = await startWxemu({ apps: [{ appid, secret }], latencyMs: 0 });
-//   wx.base                          'http://127.0.0.1:PORT' (use as oa.wx.api-base)
+//   wx.base                          'http://127.0.0.1:PORT' (use as oa.wx.api-base);
+//                                    'https://...' when started with tls: {cert, key, ca?}
 //   await wx.newCode(appid, user)    a wx.login() code for that user (string)
 //   await wx.newLogin(appid, user)   {code, openid, unionid}
 //   await wx.expireCode(code)        the code is expired from now on
@@ -17,6 +18,8 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 
 const SOURCE_DIR =
@@ -26,7 +29,7 @@ export const JSCODE2SESSION = '/sns/jscode2session';
 
 const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
 const STOP_DEADLINE_MS = 10000;
-const LISTENING = /wxemu listening on (http:\/\/[^\s]+)/;
+const LISTENING = /wxemu listening on (https?:\/\/[^\s]+)/;
 
 /** Processes still running, killed if the test process exits without stopping them. */
 const running = new Set();
@@ -84,22 +87,56 @@ export function spawnWxemu(args, { env } = {}) {
   });
 }
 
-/** fetch + JSON: {status, headers, text, json} (json undefined when the body is not JSON). */
-export async function request(base, method, p, body) {
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One HTTPS request with node:https (fetch cannot be given a CA): resolves {status, headers
+ * (a Headers), text}. ca: PEM text to verify the server's chain against; without it the
+ * certificate is not checked. The host name is never checked: the helper talks to the wxemu it
+ * started, whose certificate may be made for another name on purpose.
+ */
+function httpsRequest(url, { method, headers = {}, body }, ca) {
+  const tls = ca !== undefined ? { ca, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, agent: false, ...tls }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+        resolve({ status: res.statusCode, headers: h, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * fetch + JSON: {status, headers, text, json} (json undefined when the body is not JSON).
+ * An https:// base goes through node:https; tls.ca (PEM text) is then the CA to trust.
+ */
+export async function request(base, method, p, body, tls = {}) {
   const init = { method };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers = { 'content-type': 'application/json' };
   }
+  if (base.startsWith('https:')) {
+    const res = await httpsRequest(base + p, init, tls.ca);
+    return { ...res, json: parseJson(res.text) };
+  }
   const res = await fetch(base + p, init);
   const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.status, headers: res.headers, text, json: parseJson(text) };
 }
 
 /** A fresh app {appid, secret} with a WeChat-like appid and a 32-hex-character secret. */
@@ -109,15 +146,20 @@ export function newApp(prefix = 'wxemu') {
 
 /**
  * Starts wxemu. apps: [{appid, secret}] (default: one fresh app); latencyMs: --latency-ms;
- * args: extra command-line arguments; env: extra environment. Returns the handle described above.
+ * args: extra command-line arguments; env: extra environment; tls: {cert, key} (PEM file
+ * paths) to speak HTTPS, plus optionally ca (a PEM file path) that the helper's own calls
+ * verify wxemu's chain against (without it they do not check the certificate; they never
+ * check the host name). Returns the handle described above.
  */
-export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], env } = {}) {
+export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], env, tls } = {}) {
   const argv = ['--port', '0', '--host', '127.0.0.1', '--latency-ms', String(latencyMs)];
   for (const a of apps) argv.push('--app', `${a.appid}:${a.secret}`);
+  if (tls) argv.push('--tls-cert', tls.cert, '--tls-key', tls.key);
+  const clientTls = tls?.ca !== undefined ? { ca: readFileSync(tls.ca, 'utf8') } : {};
   const { proc, base, port, logs } = await spawnWxemu([...argv, ...args], { env });
 
   const control = async (method, p, body) => {
-    const r = await request(base, method, p, body);
+    const r = await request(base, method, p, body, clientTls);
     if (r.status !== 200) throw new Error(`wxemu ${method} ${p}: HTTP ${r.status} ${r.text}`);
     return r.json;
   };
@@ -127,7 +169,7 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], 
     proc,
     apps,
     logs,
-    request: (method, p, body) => request(base, method, p, body),
+    request: (method, p, body) => request(base, method, p, body, clientTls),
     control,
     newLogin: (appid, user) => control('POST', '/__emu/code', { appid, user }),
     newCode: async (appid, user) => (await wx.newLogin(appid, user)).code,
@@ -147,7 +189,7 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], 
     jscode2session(params) {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(params)) if (v !== undefined) q.append(k, v);
-      return request(base, 'GET', `${JSCODE2SESSION}?${q}`);
+      return request(base, 'GET', `${JSCODE2SESSION}?${q}`, undefined, clientTls);
     },
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
