@@ -15,12 +15,16 @@
  * - code2Session is one user of it: identical codes in flight share one call (a small hash map
  *   code -> flight; waiters chain on req->_next), and every waiter gets a copy of the result.
  *   It is never retried.
+ * - The calls that need the access_token (getuserphonenumber, checksession: wx_apis.c) go
+ *   through the token manager (wx_token.c), which also lives on this thread.
+ * - Shared types and the internal functions other files use are in wx_internal.h.
  * - Secrets: the URL holds the app secret (and later tokens), so it is never logged: log lines
  *   carry the method and path only. URLs, bodies and answers are wiped before they are freed.
  * - Stopping: wx_client_stop() sets a flag and wakes the thread, which starts what was queued,
  *   ends every call in flight as WX_UNREACHABLE (delivering it), and exits; stop joins it.
  */
 #include "wechat/wx_client.h"
+#include "wechat/wx_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -37,44 +41,10 @@
 #define MEETOA_VERSION "dev"
 #endif
 
-#define WX_RESPONSE_MAX   (64 * 1024) /* bigger answers are not WeChat's: WX_BAD_RESPONSE */
-#define WX_IDLE_MAX       16          /* easy handles kept for reuse */
-#define WX_FLIGHT_BUCKETS 64          /* single-flight map of code2Session */
-#define WX_POLL_MAX_MS    1000
+#define WX_RESPONSE_MAX (64 * 1024) /* bigger answers are not WeChat's: WX_BAD_RESPONSE */
+#define WX_POLL_MAX_MS  1000
 
-/* ---- generic call ---------------------------------------------------------------------- */
-
-/* How a call ended at the HTTP level. outcome is WX_OK when an answer arrived (any status). */
-typedef struct wx_answer {
-    wx_outcome_t outcome;
-    int http_status;
-    const char *body;
-    size_t len;
-} wx_answer_t;
-
-/* Runs on the client thread once per call, always. The answer's body is valid during the call. */
-typedef void (*wx_call_done_cb)(wx_client_t *client, void *ctx, const wx_answer_t *answer);
-
-typedef struct wx_param {
-    const char *name;  /* literal, URL-safe */
-    const char *value; /* escaped by wx_call_start */
-} wx_param_t;
-
-typedef struct wx_call_spec {
-    const char *method; /* "GET" or "POST" (a literal) */
-    const char *path;   /* "/sns/jscode2session" (a literal; the only part of a URL ever logged) */
-    const wx_param_t *params;
-    size_t n_params;
-    const char *json_body; /* POST only; copied (may hold secrets: wiped after) */
-    /* The request must reach WeChat at most once (code2Session spends the code). libcurl
-     * silently re-sends a request whose reused keep-alive connection died before any answer
-     * and has no switch for that, so such calls always open a fresh connection. */
-    bool at_most_once;
-    wx_call_done_cb on_done;
-    void *ctx;
-} wx_call_spec_t;
-
-typedef struct wx_call {
+struct wx_call {
     struct wx_call *prev, *next; /* calls in flight */
     CURL *easy;
     const char *method, *path;
@@ -88,43 +58,16 @@ typedef struct wx_call {
     wx_call_done_cb on_done;
     void *ctx;
     char errbuf[CURL_ERROR_SIZE];
-} wx_call_t;
-
-/* ---- the client ------------------------------------------------------------------------- */
-
-typedef struct wx_flight wx_flight_t;
-
-struct wx_client {
-    /* fixed after start */
-    char *api_base;
-    char *app_id;
-    char *app_secret;
-    char *ca_file;
-    long timeout_ms;
-    CURLM *multi;
-    pthread_t thread;
-
-    /* shared: under lock */
-    pthread_mutex_t lock;
-    wx_submission_t *queue_head;
-    wx_submission_t **queue_tail;
-    bool stopping;
-
-    /* client thread only */
-    wx_call_t *calls;
-    CURL *idle[WX_IDLE_MAX];
-    size_t n_idle;
-    wx_flight_t *flights[WX_FLIGHT_BUCKETS];
 };
 
-static int64_t wx_now_ms(void)
+int64_t wx_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void wx_free_secret(char *s)
+void wx_free_secret(char *s)
 {
     if (s != NULL) {
         explicit_bzero(s, strlen(s));
@@ -264,11 +207,8 @@ static void wx_call_unlink(wx_client_t *client, wx_call_t *call)
     call->prev = call->next = NULL;
 }
 
-/*
- * Starts an HTTP call to WeChat. Always ends in exactly one spec->on_done on the client thread:
- * later, or at once (WX_UNREACHABLE) when the call cannot even start.
- */
-static void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec)
+/* See wx_internal.h. */
+void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec)
 {
     wx_call_t *call = calloc(1, sizeof(*call));
     if (call == NULL)
@@ -477,7 +417,7 @@ static void wx_c2s_start(wx_client_t *client, wx_submission_t *submission)
  * Queues a submission for the client thread. Returns false (nothing queued) once stopping.
  * The wakeup happens under the lock, so wx_client_stop() cannot free the multi meanwhile.
  */
-static bool wx_submit(wx_client_t *client, wx_submission_t *submission)
+bool wx_submit(wx_client_t *client, wx_submission_t *submission)
 {
     pthread_mutex_lock(&client->lock);
     bool accepted = !client->stopping;
@@ -575,6 +515,7 @@ static void wx_client_free(wx_client_t *client)
     free(client->app_id);
     wx_free_secret(client->app_secret);
     free(client->ca_file);
+    wx_token_destroy(&client->token);
     free(client);
 }
 
@@ -591,6 +532,7 @@ wx_client_t *wx_client_start(const wx_client_config_t *config, char *err, size_t
     }
     if ((client = calloc(1, sizeof(*client))) == NULL)
         goto oom;
+    wx_token_init(&client->token, config->use_stable_token);
     client->timeout_ms = config->timeout_ms;
     client->queue_tail = &client->queue_head;
     if ((client->api_base = strdup(config->api_base)) == NULL || (client->app_id = strdup(config->app_id)) == NULL ||

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "api/errno.h"
 #include "runtime/loop_msg.h"
@@ -123,6 +124,9 @@ typedef struct wx_phone_result {
     char pure_phone_number[24]; /* "13800138000" */
     char country_code[8];       /* "86": a string, whether WeChat sent a string or a number */
     char watermark_appid[WX_ID_SIZE];
+    /* The call was never made: fetching the access_token failed, and outcome/errcode are that
+     * fetch's. Look them up with WX_API_TOKEN (40001 there is our bad secret, not a stale token). */
+    bool token_failed;
 } wx_phone_result_t;
 
 typedef struct wx_phone_req {
@@ -145,6 +149,7 @@ typedef struct wx_checksession_req {
     wx_outcome_t outcome; /* WX_OK: valid; WX_ERRCODE with errcode 87009: stale */
     long errcode;
     int http_status;
+    bool token_failed;           /* as in wx_phone_result_t */
     wx_submission_t _submission; /* internal */
     int _attempts;               /* internal */
 } wx_checksession_req_t;

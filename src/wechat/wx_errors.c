@@ -7,9 +7,15 @@
  * own configuration is wrong are API_SERIOUS and flagged WX_FAULT_CONFIG so that the caller
  * logs them loudly; everything else (timeouts, unreachable, nonsense, unknown errcodes) is
  * API_WX_UNAVAILABLE.
+ *
+ * The other APIs (wx_error_lookup_api) have their own tables, since the same errcode means
+ * something else there (40029 is "not a phone code" for getuserphonenumber). Their messages are
+ * api_errmsg()'s unless one reads better for that API; since api_errmsg() is a function, those
+ * tables are completed once (pthread_once) and never change afterwards.
  */
 #include "wechat/wx_client.h"
 
+#include <pthread.h>
 #include <stddef.h>
 
 #define WX_MSG_CONFIG      "系统内部错误" /* the client learns nothing of our configuration; the log does */
@@ -43,4 +49,106 @@ const wx_error_t *wx_error_lookup(wx_outcome_t outcome, long errcode)
         }
     }
     return &wx_error_unavailable;
+}
+
+/* ---- the APIs that need an access_token ------------------------------------------------------ */
+
+#define WX_MSG_TRY_LATER "微信服务暂时不可用，请稍后重试" /* no code to fetch again */
+#define WX_COUNT(a)      (sizeof(a) / sizeof((a)[0]))
+
+/* errmsg NULL: api_errmsg(api_errno), filled in by wx_api_tables_complete(). */
+static wx_error_t wx_phone_table[] = {
+    {40029, API_WX_PHONE_CODE_INVALID, NULL, WX_FAULT_CLIENT},
+    {1400001, API_WX_PHONE_QUOTA, NULL, WX_FAULT_CONFIG}, /* the paid quota: the operator must act */
+    {45011, API_WX_RATE_LIMITED, "获取手机号过于频繁，请稍后再试", WX_FAULT_CLIENT},
+    {-1, API_WX_BUSY, NULL, WX_FAULT_TRANSIENT},
+    {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* invalid appid */
+    {40125, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* invalid app secret */
+    {41002, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* appid missing */
+    {41004, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* secret missing */
+    {40164, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* our IP is not whitelisted */
+    {45009, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* daily API quota used up */
+    {40001, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT}, /* token refused even after a refresh */
+    {42001, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT},
+    {40014, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT},
+};
+
+static wx_error_t wx_checksession_table[] = {
+    {87009, API_SESSION_KEY_STALE, NULL, WX_FAULT_CLIENT}, /* signature of a session_key that rotated */
+    {87008, API_SERIOUS, NULL, WX_FAULT_CONFIG},           /* bad sig_method: our request is wrong */
+    {45011, API_WX_RATE_LIMITED, "操作过于频繁，请稍后再试", WX_FAULT_CLIENT},
+    {-1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT},
+    {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40125, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {41002, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {41004, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40164, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {45009, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+    {42001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+    {40014, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+};
+
+/* Fetching the access_token itself: every errcode it documents is our configuration or quota. */
+static wx_error_t wx_token_table[] = {
+    {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* invalid appid */
+    {40125, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* invalid app secret */
+    {40001, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* /cgi-bin/token: bad secret */
+    {40164, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* our IP is not whitelisted */
+    {45009, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* daily token quota used up */
+    {40002, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* bad grant_type: our request is wrong */
+    {41002, API_SERIOUS, NULL, WX_FAULT_CONFIG}, {41004, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+};
+
+/* The rest: timeouts, unreachable, bad answers, unknown errcodes. A phone code may have been spent:
+ * the user gets a fresh one; a check-session or token failure only needs a later try. */
+static const wx_error_t wx_phone_unavailable = {0, API_WX_UNAVAILABLE, WX_MSG_UNAVAILABLE, WX_FAULT_TRANSIENT};
+static const wx_error_t wx_later_unavailable = {0, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT};
+
+static pthread_once_t wx_api_tables_once = PTHREAD_ONCE_INIT;
+
+static void wx_table_complete(wx_error_t *table, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].errmsg == NULL)
+            table[i].errmsg = api_errmsg(table[i].api_errno);
+    }
+}
+
+static void wx_api_tables_complete(void)
+{
+    wx_table_complete(wx_phone_table, WX_COUNT(wx_phone_table));
+    wx_table_complete(wx_checksession_table, WX_COUNT(wx_checksession_table));
+    wx_table_complete(wx_token_table, WX_COUNT(wx_token_table));
+}
+
+static const wx_error_t *wx_table_find(const wx_error_t *table, size_t n, long errcode, const wx_error_t *otherwise)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].errcode == errcode)
+            return &table[i];
+    }
+    return otherwise;
+}
+
+const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long errcode)
+{
+    if (outcome == WX_OK)
+        return NULL;
+    if (api == WX_API_CODE2SESSION)
+        return wx_error_lookup(outcome, errcode);
+    pthread_once(&wx_api_tables_once, wx_api_tables_complete);
+    const wx_error_t *otherwise = api == WX_API_PHONE ? &wx_phone_unavailable : &wx_later_unavailable;
+    if (outcome != WX_ERRCODE)
+        return otherwise;
+    switch (api) {
+    case WX_API_PHONE:
+        return wx_table_find(wx_phone_table, WX_COUNT(wx_phone_table), errcode, otherwise);
+    case WX_API_CHECKSESSION:
+        return wx_table_find(wx_checksession_table, WX_COUNT(wx_checksession_table), errcode, otherwise);
+    case WX_API_TOKEN:
+        return wx_table_find(wx_token_table, WX_COUNT(wx_token_table), errcode, otherwise);
+    default:
+        return otherwise;
+    }
 }

@@ -6,7 +6,19 @@
  *   ok*, slow* (after fake->slow_ms): success (openid "o" + the code's letters and digits);
  *   nounion*: success without unionid; e<N>: errcode N; h500: HTTP 500; junk: not JSON;
  *   big: 100 KiB with Content-Length; bigstream: 100 KiB without Content-Length.
- * It records every request target so tests can count upstream calls and check the query.
+ * It records every request (method, target, body) so tests can count upstream calls and check
+ * the query and the body.
+ *
+ * The calls that need an access_token meet a fake token service (its state under fake->lock):
+ *   GET /cgi-bin/token mints a new token each time ("TKN+/=&<n>": it needs escaping);
+ *   POST /cgi-bin/stable_token returns the current token, minting one only when there is none or
+ *     the body says "force_refresh":true;
+ *   both answer token_errcode instead when it is set, HTTP token_status when set, after token_delay_ms.
+ *   POST /wxa/business/getuserphonenumber and GET /wxa/checksession refuse (refuse_errcode, default
+ *   40001) a token that was never minted, is listed in refused[], or any token when refuse_all; then
+ *   answer by the phone code (ok<N>: +86 number from N; slow<N>: the same after slow_ms, the token
+ *   judged then; num<N>: countryCode as a number; e<N>: errcode N; junk: not JSON) or the
+ *   signature (stale: 87009; anything else: ok).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 #include "wechat/wx_client.h"
 
@@ -33,7 +47,9 @@
 #define SECRET_ESCAPED "TOPSECRET-9f8e7d6c%2B%2F%3D%26"
 #define APPID          "wx4f4bc4dec97d474b"
 #define SESSION_KEY    "tiihtNczf5v6AKRyjwEUhQ=="
-#define MAX_TARGETS    512
+#define MAX_TARGETS    1024
+#define TOKEN_PREFIX   "TKN+/=&"
+#define TOKEN_ESCAPED  "TKN%2B%2F%3D%26"
 
 /* ---- the fake WeChat ------------------------------------------------------------------ */
 
@@ -46,7 +62,19 @@ typedef struct fake {
     atomic_int connections; /* live connection threads */
     pthread_mutex_t lock;
     char *targets[MAX_TARGETS];
+    char *bodies[MAX_TARGETS]; /* "" for none */
+    char methods[MAX_TARGETS][8];
     int n_targets;
+    /* the token service */
+    char current[64]; /* "" until one is minted */
+    int minted;
+    int expires_in;
+    long token_errcode;
+    int token_status;
+    int token_delay_ms;
+    char refused[4][64];
+    bool refuse_all;
+    long refuse_errcode;
 } fake_t;
 
 typedef struct fake_conn {
@@ -145,25 +173,183 @@ static bool fake_answer(fake_t *fake, int fd, const char *target)
     return true;
 }
 
-static void fake_record(fake_t *fake, const char *target)
+static void fake_record(fake_t *fake, const char *method, const char *target, const char *body)
 {
     pthread_mutex_lock(&fake->lock);
-    if (fake->n_targets < MAX_TARGETS)
+    if (fake->n_targets < MAX_TARGETS) {
+        snprintf(fake->methods[fake->n_targets], sizeof(fake->methods[0]), "%s", method);
+        fake->bodies[fake->n_targets] = strdup(body);
         fake->targets[fake->n_targets++] = strdup(target);
+    }
     pthread_mutex_unlock(&fake->lock);
 }
 
-/* One keep-alive connection: read a request head, record its target, answer, repeat. */
+/* ---- the fake token service and the APIs that need a token ---------------------------- */
+
+static void fake_sendf(int fd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fake_sendf(int fd, int status, const char *fmt, ...)
+{
+    char body[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    fake_send(fd, status, body, (size_t)n, true);
+}
+
+/* Under lock: a new current token. */
+static void fake_mint(fake_t *fake)
+{
+    snprintf(fake->current, sizeof(fake->current), TOKEN_PREFIX "%d", ++fake->minted);
+}
+
+static bool fake_token(fake_t *fake, int fd, bool stable, const char *body)
+{
+    char token[64];
+    pthread_mutex_lock(&fake->lock);
+    int delay = fake->token_delay_ms, status = fake->token_status;
+    long errcode = fake->token_errcode;
+    pthread_mutex_unlock(&fake->lock);
+    if (delay > 0 && fake_wait(fake, fd, delay) != 0)
+        return false;
+    if (status != 0) {
+        fake_sendf(fd, status, "<html>%d</html>", status);
+        return true;
+    }
+    if (errcode != 0) {
+        fake_sendf(fd, 200, "{\"errcode\":%ld,\"errmsg\":\"fake\"}", errcode);
+        return true;
+    }
+    pthread_mutex_lock(&fake->lock);
+    if (!stable || fake->current[0] == '\0' || strstr(body, "\"force_refresh\":true") != NULL)
+        fake_mint(fake);
+    snprintf(token, sizeof(token), "%s", fake->current);
+    int expires_in = fake->expires_in;
+    pthread_mutex_unlock(&fake->lock);
+    fake_sendf(fd, 200, "{\"access_token\":\"%s\",\"expires_in\":%d}", token, expires_in);
+    return true;
+}
+
+/* The value of name= in a query, %-decoded, into out ("" when absent). */
+static void fake_query(const char *target, const char *name, char *out, size_t size)
+{
+    char needle[64];
+    size_t n = 0;
+    snprintf(needle, sizeof(needle), "%s=", name);
+    const char *q = strchr(target, '?');
+    for (const char *p = q; p != NULL; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, needle, strlen(needle)) != 0)
+            continue;
+        for (p += 1 + strlen(needle); *p != '\0' && *p != '&' && n + 1 < size; p++) {
+            unsigned int c = (unsigned char)*p;
+            if (c == '%' && sscanf(p + 1, "%2x", &c) == 1)
+                p += 2;
+            out[n++] = (char)c;
+        }
+        break;
+    }
+    out[n] = '\0';
+}
+
+/* Sends the refusal and returns true when the call's access_token is not good. */
+static bool fake_refuses(fake_t *fake, int fd, const char *target)
+{
+    char token[128];
+    fake_query(target, "access_token", token, sizeof(token));
+    pthread_mutex_lock(&fake->lock);
+    bool minted = strncmp(token, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0 && atoi(token + strlen(TOKEN_PREFIX)) >= 1 &&
+                  atoi(token + strlen(TOKEN_PREFIX)) <= fake->minted;
+    bool refused = !minted || fake->refuse_all;
+    for (int i = 0; i < 4; i++)
+        refused = refused || strcmp(token, fake->refused[i]) == 0;
+    long errcode = fake->refuse_errcode != 0 ? fake->refuse_errcode : 40001;
+    pthread_mutex_unlock(&fake->lock);
+    if (refused)
+        fake_sendf(fd, 200, "{\"errcode\":%ld,\"errmsg\":\"invalid credential\"}", errcode);
+    return refused;
+}
+
+static void fake_phone(fake_t *fake, int fd, const char *target, const char *body)
+{
+    json_error_t error;
+    json_t *root = json_loads(body, 0, &error);
+    const char *code = json_string_value(json_object_get(root, "code"));
+    if (code != NULL && strncmp(code, "slow", 4) == 0) { /* the token is judged after the wait */
+        if (fake_wait(fake, fd, atomic_load(&fake->slow_ms)) != 0)
+            goto done;
+        code += 2; /* "ow<N>": answered like ok<N> */
+    }
+    if (fake_refuses(fake, fd, target))
+        goto done;
+    if (code == NULL) {
+        fake_sendf(fd, 200, "{\"errcode\":41008,\"errmsg\":\"missing code\"}");
+    } else if (strncmp(code, "ok", 2) == 0 || strncmp(code, "ow", 2) == 0) {
+        fake_sendf(
+            fd, 200,
+            "{\"errcode\":0,\"errmsg\":\"ok\",\"phone_info\":{\"phoneNumber\":\"+86 138%08d\",\"purePhoneNumber\":"
+            "\"138%08d\",\"countryCode\":\"86\",\"watermark\":{\"timestamp\":1637744274,\"appid\":\"" APPID "\"}}}",
+            atoi(code + 2), atoi(code + 2));
+    } else if (strncmp(code, "num", 3) == 0) {
+        fake_sendf(fd, 200,
+                   "{\"phone_info\":{\"purePhoneNumber\":\"4155550%03d\",\"countryCode\":1,\"watermark\":{\"appid\":"
+                   "\"" APPID "\"}}}",
+                   atoi(code + 3));
+    } else if (code[0] == 'e') {
+        fake_sendf(fd, 200, "{\"errcode\":%ld,\"errmsg\":\"fake\"}", strtol(code + 1, NULL, 10));
+    } else {
+        fake_sendf(fd, 200, "not json");
+    }
+done:
+    json_decref(root);
+}
+
+static void fake_checksession(fake_t *fake, int fd, const char *target)
+{
+    char signature[128];
+    if (fake_refuses(fake, fd, target))
+        return;
+    fake_query(target, "signature", signature, sizeof(signature));
+    if (strcmp(signature, "stale") == 0)
+        fake_sendf(fd, 200, "{\"errcode\":87009,\"errmsg\":\"invalid signature\"}");
+    else
+        fake_sendf(fd, 200, "{\"errcode\":0,\"errmsg\":\"ok\"}");
+}
+
+/* Answers one request by its path. Returns false when the connection must close. */
+static bool fake_route(fake_t *fake, int fd, const char *target, const char *body)
+{
+    size_t path_len = strcspn(target, "?");
+    if (path_len == strlen("/cgi-bin/token") && strncmp(target, "/cgi-bin/token", path_len) == 0)
+        return fake_token(fake, fd, false, body);
+    if (strcmp(target, "/cgi-bin/stable_token") == 0)
+        return fake_token(fake, fd, true, body);
+    if (strncmp(target, "/wxa/business/getuserphonenumber?", 33) == 0)
+        fake_phone(fake, fd, target, body);
+    else if (strncmp(target, "/wxa/checksession?", 18) == 0)
+        fake_checksession(fake, fd, target);
+    else
+        return fake_answer(fake, fd, target);
+    return true;
+}
+
+/* Content-Length of a request head, 0 when none. */
+static size_t fake_content_length(const char *head)
+{
+    const char *p = strcasestr(head, "\r\ncontent-length:");
+    return p == NULL ? 0 : (size_t)strtoul(p + 17, NULL, 10);
+}
+
+/* One keep-alive connection: read a request (head and body), record it, answer, repeat. */
 static void *fake_conn_main(void *arg)
 {
     fake_conn_t *conn = arg;
-    char buf[8192];
+    char buf[16384];
     size_t len = 0;
 
     for (;;) {
         char *end;
         buf[len] = '\0';
-        while ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+        while ((end = strstr(buf, "\r\n\r\n")) == NULL || len < (size_t)(end + 4 - buf) + fake_content_length(buf)) {
             if (len + 1 >= sizeof(buf) || fake_wait(conn->fake, conn->fd, 10000) != 1)
                 goto done;
             ssize_t r = recv(conn->fd, buf + len, sizeof(buf) - 1 - len, 0);
@@ -172,11 +358,16 @@ static void *fake_conn_main(void *arg)
             len += (size_t)r;
             buf[len] = '\0';
         }
-        char target[4096] = "";
-        sscanf(buf, "GET %4095s HTTP/1.1", target);
-        fake_record(conn->fake, target);
-        len = 0; /* GET only: nothing after the head */
-        if (!fake_answer(conn->fake, conn->fd, target))
+        char method[8] = "", target[4096] = "";
+        size_t head_len = (size_t)(end + 4 - buf), body_len = fake_content_length(buf);
+        sscanf(buf, "%7s %4095s HTTP/1.1", method, target);
+        char *body = strndup(end + 4, body_len);
+        fake_record(conn->fake, method, target, body);
+        bool keep = fake_route(conn->fake, conn->fd, target, body);
+        free(body);
+        len -= head_len + body_len;
+        memmove(buf, buf + head_len + body_len, len);
+        if (!keep)
             goto done;
     }
 done:
@@ -210,6 +401,7 @@ static void fake_start(fake_t *fake)
     socklen_t addr_len = sizeof(addr);
 
     memset(fake, 0, sizeof(*fake));
+    fake->expires_in = 7200;
     pthread_mutex_init(&fake->lock, NULL);
     assert_int_equal(pipe(fake->stop_pipe), 0);
     fake->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -231,8 +423,10 @@ static void fake_stop(fake_t *fake)
     close(fake->listen_fd);
     close(fake->stop_pipe[0]);
     close(fake->stop_pipe[1]);
-    for (int i = 0; i < fake->n_targets; i++)
+    for (int i = 0; i < fake->n_targets; i++) {
         free(fake->targets[i]);
+        free(fake->bodies[i]);
+    }
     pthread_mutex_destroy(&fake->lock);
 }
 
@@ -291,25 +485,39 @@ static void on_done(loop_msg_t *msg)
     call->h->replies++;
 }
 
-static wx_client_t *client_start(int port, int timeout_ms)
+static wx_client_t *client_start_with(int port, int timeout_ms, bool stable)
 {
     char base[64], err[256] = "";
     snprintf(base, sizeof(base), "http://127.0.0.1:%d/", port); /* a trailing '/' is tolerated */
-    wx_client_config_t config = {
-        .api_base = base, .app_id = APPID, .app_secret = SECRET, .ca_file = NULL, .timeout_ms = timeout_ms};
+    wx_client_config_t config = {.api_base = base,
+                                 .app_id = APPID,
+                                 .app_secret = SECRET,
+                                 .ca_file = NULL,
+                                 .timeout_ms = timeout_ms,
+                                 .use_stable_token = stable};
     wx_client_t *client = wx_client_start(&config, err, sizeof(err));
     assert_non_null(client);
     return client;
 }
 
-static void harness_start(harness_t *h, int timeout_ms)
+static wx_client_t *client_start(int port, int timeout_ms)
+{
+    return client_start_with(port, timeout_ms, false);
+}
+
+static void harness_start_with(harness_t *h, int timeout_ms, bool stable)
 {
     memset(h, 0, sizeof(*h));
     fake_start(&h->fake);
     h->loop = test_loop;
     loop_msg_register(test_queue, &h->receiver);
     h->loop_thread = pthread_self();
-    h->client = client_start(h->fake.port, timeout_ms);
+    h->client = client_start_with(h->fake.port, timeout_ms, stable);
+}
+
+static void harness_start(harness_t *h, int timeout_ms)
+{
+    harness_start_with(h, timeout_ms, false);
 }
 
 static void harness_stop(harness_t *h)
@@ -610,6 +818,607 @@ static void test_log_never_shows_secrets(void **state)
     free(text);
 }
 
+/* ---- calls that need the access_token ------------------------------------------------- */
+
+typedef struct phone_call {
+    wx_phone_req_t req;
+    harness_t *h;
+    int done;
+} phone_call_t;
+
+typedef struct session_call {
+    wx_checksession_req_t req;
+    harness_t *h;
+    int done;
+} session_call_t;
+
+static void on_phone_done(loop_msg_t *msg)
+{
+    phone_call_t *call = H2O_STRUCT_FROM_MEMBER(phone_call_t, req.msg, msg);
+    assert_true(pthread_equal(pthread_self(), call->h->loop_thread));
+    call->done++;
+    call->h->replies++;
+}
+
+static void on_session_done(loop_msg_t *msg)
+{
+    session_call_t *call = H2O_STRUCT_FROM_MEMBER(session_call_t, req.msg, msg);
+    assert_true(pthread_equal(pthread_self(), call->h->loop_thread));
+    call->done++;
+    call->h->replies++;
+}
+
+static void submit_phone(harness_t *h, phone_call_t *call, const char *code, const char *openid)
+{
+    memset(call, 0, sizeof(*call));
+    call->h = h;
+    loop_msg_init(&call->req.msg, &h->receiver, on_phone_done);
+    snprintf(call->req.code, sizeof(call->req.code), "%s", code);
+    snprintf(call->req.openid, sizeof(call->req.openid), "%s", openid);
+    wx_get_phone_number(h->client, &call->req);
+}
+
+static void submit_session(harness_t *h, session_call_t *call, const char *openid, const char *signature)
+{
+    memset(call, 0, sizeof(*call));
+    call->h = h;
+    loop_msg_init(&call->req.msg, &h->receiver, on_session_done);
+    snprintf(call->req.openid, sizeof(call->req.openid), "%s", openid);
+    snprintf(call->req.signature, sizeof(call->req.signature), "%s", signature);
+    wx_check_session(h->client, &call->req);
+}
+
+/* Requests whose target starts with prefix. */
+static int fake_count_prefix(fake_t *fake, const char *prefix)
+{
+    int count = 0;
+    pthread_mutex_lock(&fake->lock);
+    for (int i = 0; i < fake->n_targets; i++)
+        count += strncmp(fake->targets[i], prefix, strlen(prefix)) == 0;
+    pthread_mutex_unlock(&fake->lock);
+    return count;
+}
+
+/* Requests whose body holds needle. */
+static int fake_count_body(fake_t *fake, const char *needle)
+{
+    int count = 0;
+    pthread_mutex_lock(&fake->lock);
+    for (int i = 0; i < fake->n_targets; i++)
+        count += strstr(fake->bodies[i], needle) != NULL;
+    pthread_mutex_unlock(&fake->lock);
+    return count;
+}
+
+#define TOKEN_CALLS(h)                                                                                                 \
+    (fake_count_prefix(&(h)->fake, "/cgi-bin/token") + fake_count_prefix(&(h)->fake, "/cgi-bin/stable_token"))
+#define PHONE_CALLS(h) fake_count_prefix(&(h)->fake, "/wxa/business/getuserphonenumber")
+
+/* Changes the fake's behaviour under its lock. */
+#define FAKE_SET(fake, field, value)                                                                                   \
+    do {                                                                                                               \
+        pthread_mutex_lock(&(fake)->lock);                                                                             \
+        (fake)->field = (value);                                                                                       \
+        pthread_mutex_unlock(&(fake)->lock);                                                                           \
+    } while (0)
+
+static void fake_refuse(fake_t *fake, int slot, const char *token, long errcode)
+{
+    pthread_mutex_lock(&fake->lock);
+    snprintf(fake->refused[slot], sizeof(fake->refused[slot]), "%s", token);
+    fake->refuse_errcode = errcode;
+    pthread_mutex_unlock(&fake->lock);
+}
+
+static void fake_current(fake_t *fake, char *out, size_t size)
+{
+    pthread_mutex_lock(&fake->lock);
+    snprintf(out, size, "%s", fake->current);
+    pthread_mutex_unlock(&fake->lock);
+}
+
+static void assert_phone_ok(const phone_call_t *call, int n)
+{
+    char pure[32];
+    snprintf(pure, sizeof(pure), "138%08d", n);
+    assert_int_equal(call->done, 1);
+    assert_int_equal(call->req.result.outcome, WX_OK);
+    assert_int_equal(call->req.result.http_status, 200);
+    assert_false(call->req.result.token_failed);
+    assert_string_equal(call->req.result.pure_phone_number, pure);
+    assert_string_equal(call->req.result.country_code, "86");
+    assert_string_equal(call->req.result.watermark_appid, APPID);
+    assert_null(wx_error_lookup_api(WX_API_PHONE, call->req.result.outcome, call->req.result.errcode));
+}
+
+/* The status snapshot holds no byte sequence of the token. */
+static void assert_status_has_no_token(const wx_token_status_t *status, const char *token)
+{
+    assert_true(strlen(token) > 0);
+    assert_null(memmem(status, sizeof(*status), token, strlen(token)));
+    assert_null(memmem(status, sizeof(*status), TOKEN_PREFIX, strlen(TOKEN_PREFIX)));
+}
+
+#define N_PHONE 100
+
+static void test_token_fetched_once_for_many(void **state)
+{
+    harness_t h;
+    phone_call_t *calls = calloc(N_PHONE + 3, sizeof(*calls));
+    session_call_t sessions[2];
+    char code[32], token[64];
+    wx_token_status_t status;
+
+    harness_start_with(&h, 5000, true);
+    wx_client_token_status(h.client, &status);
+    assert_false(status.have_token);
+    assert_int_equal(status.fetches, 0);
+    assert_int_equal(status.expires_at, 0);
+    assert_string_equal(status.api, "stable_token");
+    assert_int_equal(TOKEN_CALLS(&h), 0); /* lazily: nothing fetched before a call needs it */
+
+    FAKE_SET(&h.fake, token_delay_ms, 200); /* every call arrives while the one fetch is on its way */
+    for (int i = 0; i < N_PHONE; i++) {
+        snprintf(code, sizeof(code), "ok%d", i);
+        submit_phone(&h, &calls[i], code, "");
+    }
+    assert_true(wait_replies(&h, N_PHONE, 8000));
+    for (int i = 0; i < N_PHONE; i++)
+        assert_phone_ok(&calls[i], i);
+    assert_int_equal(fake_count_prefix(&h.fake, "/cgi-bin/stable_token"), 1);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+    assert_int_equal(PHONE_CALLS(&h), N_PHONE);
+
+    /* the cached token serves later calls too */
+    for (int i = 0; i < 3; i++) {
+        snprintf(code, sizeof(code), "ok%d", 500 + i);
+        submit_phone(&h, &calls[N_PHONE + i], code, "");
+    }
+    submit_session(&h, &sessions[0], "oUser", "good");
+    submit_session(&h, &sessions[1], "oUser", "stale");
+    assert_true(wait_replies(&h, N_PHONE + 5, 5000));
+    for (int i = 0; i < 3; i++)
+        assert_phone_ok(&calls[N_PHONE + i], 500 + i);
+    assert_int_equal(sessions[0].req.outcome, WX_OK);
+    assert_int_equal(sessions[1].req.outcome, WX_ERRCODE);
+    assert_int_equal(sessions[1].req.errcode, 87009);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+
+    /* the stable_token request: JSON with our credentials, nothing in the URL */
+    pthread_mutex_lock(&h.fake.lock);
+    for (int i = 0; i < h.fake.n_targets; i++) {
+        if (strcmp(h.fake.targets[i], "/cgi-bin/stable_token") != 0)
+            continue;
+        assert_string_equal(h.fake.methods[i], "POST");
+        json_error_t error;
+        json_t *body = json_loads(h.fake.bodies[i], JSON_REJECT_DUPLICATES, &error);
+        assert_non_null(body);
+        assert_int_equal(json_object_size(body), 4);
+        assert_string_equal(json_string_value(json_object_get(body, "grant_type")), "client_credential");
+        assert_string_equal(json_string_value(json_object_get(body, "appid")), APPID);
+        assert_string_equal(json_string_value(json_object_get(body, "secret")), SECRET);
+        assert_true(json_is_false(json_object_get(body, "force_refresh")));
+        json_decref(body);
+    }
+    pthread_mutex_unlock(&h.fake.lock);
+
+    time_t now = time(NULL);
+    wx_client_token_status(h.client, &status);
+    assert_true(status.have_token);
+    assert_int_equal(status.fetches, 1);
+    assert_int_equal(status.failures, 0);
+    assert_int_equal(status.last_errcode, 0);
+    assert_int_equal(status.force_refreshes_today, 0);
+    assert_true(status.expires_at >= now + 7200 - 10 && status.expires_at <= now + 7200);
+    fake_current(&h.fake, token, sizeof(token));
+    assert_status_has_no_token(&status, token);
+    harness_stop(&h);
+    free(calls);
+}
+
+static void test_token_get_mode_and_requests(void **state)
+{
+    harness_t h;
+    phone_call_t a, b;
+    session_call_t s1, s2;
+    wx_token_status_t status;
+
+    harness_start(&h, 2000);
+    submit_phone(&h, &a, "ok1", "oBound_1");
+    assert_true(wait_replies(&h, 1, 3000));
+    assert_phone_ok(&a, 1);
+    assert_string_equal(a.req.result.phone_number, "+86 13800000001");
+    submit_phone(&h, &b, "num7", "");
+    submit_session(&h, &s1, "o+/=&penid", "good");
+    submit_session(&h, &s2, "oUser", "stale");
+    assert_true(wait_replies(&h, 4, 3000));
+    assert_int_equal(b.req.result.outcome, WX_OK);
+    assert_string_equal(b.req.result.country_code, "1"); /* a number at WeChat, a string here */
+    assert_string_equal(b.req.result.pure_phone_number, "4155550007");
+    assert_string_equal(b.req.result.phone_number, "+1 4155550007"); /* built: WeChat sent none */
+    assert_int_equal(s1.req.outcome, WX_OK);
+    assert_int_equal(s1.req.http_status, 200);
+    assert_int_equal(s2.req.outcome, WX_ERRCODE);
+    assert_int_equal(s2.req.errcode, 87009);
+    assert_false(s2.req.token_failed);
+    const wx_error_t *stale = wx_error_lookup_api(WX_API_CHECKSESSION, s2.req.outcome, s2.req.errcode);
+    assert_int_equal(stale->api_errno, API_SESSION_KEY_STALE);
+    assert_int_equal(stale->fault, WX_FAULT_CLIENT);
+
+    pthread_mutex_lock(&h.fake.lock);
+    assert_int_equal(h.fake.n_targets, 5);
+    assert_string_equal(h.fake.methods[0], "GET");
+    assert_string_equal(h.fake.targets[0],
+                        "/cgi-bin/token?grant_type=client_credential&appid=" APPID "&secret=" SECRET_ESCAPED);
+    for (int i = 1; i < h.fake.n_targets; i++) {
+        const char *t = h.fake.targets[i];
+        if (strncmp(t, "/wxa/business/getuserphonenumber", 32) == 0) {
+            assert_string_equal(h.fake.methods[i], "POST");
+            assert_string_equal(t, "/wxa/business/getuserphonenumber?access_token=" TOKEN_ESCAPED "1");
+            const char *body = h.fake.bodies[i];
+            assert_true(strcmp(body, "{\"code\":\"ok1\",\"openid\":\"oBound_1\"}") == 0 ||
+                        strcmp(body, "{\"code\":\"num7\"}") == 0); /* no openid when there is none */
+        } else {
+            assert_string_equal(h.fake.methods[i], "GET");
+            assert_true(strcmp(t, "/wxa/checksession?access_token=" TOKEN_ESCAPED "1&openid=o%2B%2F%3D%26penid"
+                                  "&signature=good&sig_method=hmac_sha256") == 0 ||
+                        strcmp(t, "/wxa/checksession?access_token=" TOKEN_ESCAPED
+                                  "1&openid=oUser&signature=stale&sig_method=hmac_sha256") == 0);
+        }
+    }
+    pthread_mutex_unlock(&h.fake.lock);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+    wx_client_token_status(h.client, &status);
+    assert_string_equal(status.api, "token");
+    assert_int_equal(status.fetches, 1);
+    harness_stop(&h);
+}
+
+static void test_phone_answers(void **state)
+{
+    harness_t h;
+    phone_call_t calls[6];
+    harness_start(&h, 2000);
+    submit_phone(&h, &calls[0], "e40029", "");
+    submit_phone(&h, &calls[1], "e1400001", "");
+    submit_phone(&h, &calls[2], "e45011", "");
+    submit_phone(&h, &calls[3], "junk", "");
+    submit_phone(&h, &calls[4], "", "");               /* refused before any call */
+    submit_phone(&h, &calls[5], "ok\"\\\n\x01", "oX"); /* escaped into JSON */
+    assert_true(wait_replies(&h, 6, 3000));
+    assert_int_equal(calls[0].req.result.outcome, WX_ERRCODE);
+    assert_int_equal(calls[0].req.result.errcode, 40029);
+    assert_int_equal(wx_error_lookup_api(WX_API_PHONE, WX_ERRCODE, 40029)->api_errno, API_WX_PHONE_CODE_INVALID);
+    assert_int_equal(calls[1].req.result.errcode, 1400001);
+    assert_int_equal(wx_error_lookup_api(WX_API_PHONE, WX_ERRCODE, 1400001)->fault, WX_FAULT_CONFIG);
+    assert_int_equal(calls[2].req.result.errcode, 45011);
+    assert_int_equal(calls[3].req.result.outcome, WX_BAD_RESPONSE);
+    assert_int_equal(calls[3].req.result.http_status, 200);
+    assert_string_equal(calls[3].req.result.pure_phone_number, "");
+    assert_int_equal(calls[4].req.result.outcome, WX_ERRCODE);
+    assert_int_equal(calls[4].req.result.errcode, 40029);
+    assert_phone_ok(&calls[5], 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(calls[i].req._attempts, i == 4 ? 0 : 1); /* never retried */
+    assert_int_equal(PHONE_CALLS(&h), 5);
+    assert_int_equal(fake_count_body(&h.fake, "{\"code\":\"ok\\\"\\\\\\u000a\\u0001\",\"openid\":\"oX\"}"), 1);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+    harness_stop(&h);
+}
+
+static void test_token_refreshed_near_expiry(void **state)
+{
+    harness_t h;
+    phone_call_t calls[4];
+    wx_token_status_t status;
+    harness_start(&h, 2000);
+    FAKE_SET(&h.fake, expires_in, 2); /* used for 1 s: half of expires_in is shorter than 300 s */
+    submit_phone(&h, &calls[0], "ok0", "");
+    assert_true(wait_replies(&h, 1, 3000));
+    submit_phone(&h, &calls[1], "ok1", "");
+    assert_true(wait_replies(&h, 2, 3000));
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+    usleep(1100 * 1000);
+    submit_phone(&h, &calls[2], "ok2", "");
+    assert_true(wait_replies(&h, 3, 3000));
+    assert_int_equal(TOKEN_CALLS(&h), 2);
+    submit_phone(&h, &calls[3], "ok3", "");
+    assert_true(wait_replies(&h, 4, 3000));
+    assert_int_equal(TOKEN_CALLS(&h), 2);
+    for (int i = 0; i < 4; i++)
+        assert_phone_ok(&calls[i], i);
+    assert_int_equal(PHONE_CALLS(&h), 4); /* no call was made with a token due for renewal */
+    wx_client_token_status(h.client, &status);
+    assert_int_equal(status.fetches, 2);
+    harness_stop(&h);
+}
+
+static void test_token_refused_then_retried_once(void **state)
+{
+    static const long errcodes[] = {40001, 42001, 40014};
+    harness_t h;
+    phone_call_t first, calls[5];
+    session_call_t session;
+    char token[64], code[16];
+    harness_start(&h, 2000);
+    submit_phone(&h, &first, "ok9", "");
+    assert_true(wait_replies(&h, 1, 3000));
+    int replies = 1;
+    for (int round = 0; round < 3; round++) {
+        /* WeChat stops taking the current token: every call in flight sees it refused, one fetch follows */
+        fake_current(&h.fake, token, sizeof(token));
+        fake_refuse(&h.fake, round, token, errcodes[round]);
+        int tokens = TOKEN_CALLS(&h), phones = PHONE_CALLS(&h);
+        for (int i = 0; i < 5; i++) {
+            snprintf(code, sizeof(code), "ok%d", round * 10 + i);
+            submit_phone(&h, &calls[i], code, "");
+        }
+        replies += 5;
+        assert_true(wait_replies(&h, replies, 3000));
+        for (int i = 0; i < 5; i++) {
+            assert_phone_ok(&calls[i], round * 10 + i);
+            assert_int_equal(calls[i].req._attempts, 2);
+        }
+        assert_int_equal(TOKEN_CALLS(&h), tokens + 1);
+        assert_int_equal(PHONE_CALLS(&h), phones + 10);
+    }
+    /* checksession retries the same way */
+    fake_current(&h.fake, token, sizeof(token));
+    fake_refuse(&h.fake, 3, token, 40001);
+    submit_session(&h, &session, "oUser", "good");
+    assert_true(wait_replies(&h, replies + 1, 3000));
+    assert_int_equal(session.req.outcome, WX_OK);
+    assert_int_equal(session.req._attempts, 2);
+    assert_int_equal(TOKEN_CALLS(&h), 5);
+    harness_stop(&h);
+}
+
+/* A refusal of a token that is no longer current does not throw away the newer one. */
+static void test_late_refusal_keeps_newer_token(void **state)
+{
+    harness_t h;
+    phone_call_t first, slow, quick;
+    char token[64];
+    harness_start(&h, 3000);
+    submit_phone(&h, &first, "ok1", "");
+    assert_true(wait_replies(&h, 1, 3000));
+    atomic_store(&h.fake.slow_ms, 400);
+    submit_phone(&h, &slow, "slow2", ""); /* sent with token 1, refused only after 400 ms */
+    for (int64_t deadline = now_ms() + 2000; PHONE_CALLS(&h) < 2 && now_ms() < deadline;)
+        usleep(1000);
+    fake_current(&h.fake, token, sizeof(token));
+    fake_refuse(&h.fake, 0, token, 40001);
+    submit_phone(&h, &quick, "ok3", ""); /* refused at once: token 2 is fetched */
+    assert_true(wait_replies(&h, 2, 3000));
+    assert_phone_ok(&quick, 3);
+    assert_int_equal(TOKEN_CALLS(&h), 2);
+    assert_int_equal(slow.done, 0);
+    assert_true(wait_replies(&h, 3, 3000));
+    assert_phone_ok(&slow, 2); /* retried with token 2... */
+    assert_int_equal(slow.req._attempts, 2);
+    assert_int_equal(TOKEN_CALLS(&h), 2); /* ...which it did not discard */
+    harness_stop(&h);
+}
+
+static void test_token_refused_twice_is_final(void **state)
+{
+    harness_t h;
+    phone_call_t a;
+    session_call_t s;
+    harness_start(&h, 2000);
+    FAKE_SET(&h.fake, refuse_all, true);
+    submit_phone(&h, &a, "ok1", "");
+    assert_true(wait_replies(&h, 1, 3000));
+    assert_int_equal(a.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(a.req.result.errcode, 40001);
+    assert_false(a.req.result.token_failed);
+    assert_int_equal(a.req._attempts, 2);
+    const wx_error_t *e = wx_error_lookup_api(WX_API_PHONE, a.req.result.outcome, a.req.result.errcode);
+    assert_int_equal(e->api_errno, API_WX_UNAVAILABLE);
+    assert_int_equal(e->fault, WX_FAULT_TRANSIENT);
+    assert_int_equal(PHONE_CALLS(&h), 2);
+    assert_int_equal(TOKEN_CALLS(&h), 2);
+
+    FAKE_SET(&h.fake, refuse_errcode, 42001);
+    submit_session(&h, &s, "oUser", "good");
+    assert_true(wait_replies(&h, 2, 3000));
+    assert_int_equal(s.req.outcome, WX_ERRCODE);
+    assert_int_equal(s.req.errcode, 42001);
+    assert_int_equal(fake_count_prefix(&h.fake, "/wxa/checksession"), 2);
+    assert_int_equal(TOKEN_CALLS(&h), 3);
+    harness_stop(&h);
+}
+
+static void test_stable_token_force_refresh_rationed(void **state)
+{
+    harness_t h;
+    phone_call_t a, b, c, d;
+    char s1[64], s2[64];
+    wx_token_status_t status;
+
+    harness_start_with(&h, 2000, true);
+    submit_phone(&h, &a, "ok1", "");
+    assert_true(wait_replies(&h, 1, 3000));
+    assert_phone_ok(&a, 1);
+    fake_current(&h.fake, s1, sizeof(s1));
+
+    /* refused, and stable_token keeps returning the same token: one force_refresh=true */
+    fake_refuse(&h.fake, 0, s1, 40001);
+    submit_phone(&h, &b, "ok2", "");
+    assert_true(wait_replies(&h, 2, 3000));
+    assert_phone_ok(&b, 2);
+    assert_int_equal(b.req._attempts, 2);
+    fake_current(&h.fake, s2, sizeof(s2));
+    assert_string_not_equal(s1, s2);
+    assert_int_equal(fake_count_prefix(&h.fake, "/cgi-bin/stable_token"), 3);
+    assert_int_equal(fake_count_body(&h.fake, "\"force_refresh\":true"), 1);
+    assert_int_equal(fake_count_body(&h.fake, "\"force_refresh\":false"), 2);
+    pthread_mutex_lock(&h.fake.lock); /* the force came last, after the plain refresh */
+    assert_non_null(strstr(h.fake.bodies[h.fake.n_targets - 2], "\"force_refresh\":true"));
+    pthread_mutex_unlock(&h.fake.lock);
+    wx_client_token_status(h.client, &status);
+    assert_int_equal(status.force_refreshes_today, 1);
+
+    /* refused again within 30 s: no second force; the call fails with WeChat's errcode */
+    fake_refuse(&h.fake, 1, s2, 40001);
+    submit_phone(&h, &c, "ok3", "");
+    assert_true(wait_replies(&h, 3, 3000));
+    assert_int_equal(c.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(c.req.result.errcode, 40001);
+    assert_false(c.req.result.token_failed);
+    assert_int_equal(fake_count_body(&h.fake, "\"force_refresh\":true"), 1);
+    assert_int_equal(fake_count_prefix(&h.fake, "/cgi-bin/stable_token"), 4);
+
+    /* and again: still no loop, no force */
+    submit_phone(&h, &d, "ok4", "");
+    assert_true(wait_replies(&h, 4, 3000));
+    assert_int_equal(d.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(d.req.result.errcode, 40001);
+    assert_int_equal(fake_count_body(&h.fake, "\"force_refresh\":true"), 1);
+    assert_int_equal(d.req._attempts, 1);
+    assert_int_equal(fake_count_prefix(&h.fake, "/cgi-bin/stable_token"), 5);
+    assert_int_equal(PHONE_CALLS(&h), 5);
+    wx_client_token_status(h.client, &status);
+    assert_int_equal(status.force_refreshes_today, 1);
+    assert_status_has_no_token(&status, s2);
+    harness_stop(&h);
+}
+
+static void test_token_fetch_errors_fail_all_waiters(void **state)
+{
+    harness_t h;
+    phone_call_t calls[10], late;
+    session_call_t sessions[2];
+    wx_token_status_t status;
+    char code[16];
+
+    harness_start_with(&h, 2000, true);
+    FAKE_SET(&h.fake, token_errcode, 40125);
+    FAKE_SET(&h.fake, token_delay_ms, 200);
+    for (int i = 0; i < 10; i++) {
+        snprintf(code, sizeof(code), "ok%d", i);
+        submit_phone(&h, &calls[i], code, "");
+    }
+    submit_session(&h, &sessions[0], "oUser", "good");
+    submit_session(&h, &sessions[1], "oUser", "good");
+    assert_true(wait_replies(&h, 12, 3000));
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(calls[i].done, 1);
+        assert_int_equal(calls[i].req.result.outcome, WX_ERRCODE);
+        assert_int_equal(calls[i].req.result.errcode, 40125);
+        assert_true(calls[i].req.result.token_failed);
+        assert_int_equal(calls[i].req._attempts, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sessions[i].req.outcome, WX_ERRCODE);
+        assert_int_equal(sessions[i].req.errcode, 40125);
+        assert_true(sessions[i].req.token_failed);
+    }
+    const wx_error_t *e = wx_error_lookup_api(WX_API_TOKEN, WX_ERRCODE, 40125);
+    assert_int_equal(e->api_errno, API_SERIOUS);
+    assert_int_equal(e->fault, WX_FAULT_CONFIG);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+    assert_int_equal(PHONE_CALLS(&h), 0);
+    wx_client_token_status(h.client, &status);
+    assert_false(status.have_token);
+    assert_int_equal(status.fetches, 0);
+    assert_int_equal(status.failures, 1);
+    assert_int_equal(status.last_errcode, 40125);
+
+    /* a failed fetch is not cached: the next need asks again */
+    FAKE_SET(&h.fake, token_errcode, 0);
+    FAKE_SET(&h.fake, token_status, 500);
+    submit_phone(&h, &late, "ok1", "");
+    assert_true(wait_replies(&h, 13, 3000));
+    assert_int_equal(late.req.result.outcome, WX_BAD_RESPONSE);
+    assert_int_equal(late.req.result.http_status, 500);
+    assert_true(late.req.result.token_failed);
+    assert_int_equal(wx_error_lookup_api(WX_API_TOKEN, WX_BAD_RESPONSE, 0)->api_errno, API_WX_UNAVAILABLE);
+    FAKE_SET(&h.fake, token_status, 0);
+    submit_phone(&h, &late, "ok2", "");
+    assert_true(wait_replies(&h, 14, 3000));
+    assert_phone_ok(&late, 2);
+    wx_client_token_status(h.client, &status);
+    assert_true(status.have_token);
+    assert_int_equal(status.fetches, 1);
+    assert_int_equal(status.failures, 2);
+    assert_int_equal(TOKEN_CALLS(&h), 3);
+    harness_stop(&h);
+}
+
+static void test_stop_fails_token_waiters(void **state)
+{
+    harness_t h;
+    phone_call_t a;
+    session_call_t s;
+    harness_start(&h, 10000);
+    FAKE_SET(&h.fake, token_delay_ms, 8000);
+    submit_phone(&h, &a, "ok1", "");
+    submit_session(&h, &s, "oUser", "good");
+    for (int64_t deadline = now_ms() + 3000; TOKEN_CALLS(&h) < 1 && now_ms() < deadline;)
+        usleep(1000);
+    int64_t start = now_ms();
+    wx_client_stop(h.client);
+    assert_true(now_ms() - start < 2000);
+    assert_true(wait_replies(&h, 2, 2000));
+    assert_int_equal(a.req.result.outcome, WX_UNREACHABLE);
+    assert_int_equal(s.req.outcome, WX_UNREACHABLE);
+    assert_int_equal(PHONE_CALLS(&h), 0);
+
+    h.client = client_start(h.fake.port, 1000); /* harness_stop stops a client */
+    harness_stop(&h);
+}
+
+static void test_token_log_never_shows_secrets(void **state)
+{
+    harness_t h;
+    phone_call_t a, b, c;
+    session_call_t s;
+    char s1[64];
+    FILE *logf = tmpfile();
+    assert_non_null(logf);
+    log_set_fd(fileno(logf));
+    log_set_level(LOG_DEBUG);
+
+    harness_start_with(&h, 2000, true);
+    FAKE_SET(&h.fake, token_errcode, 40125);
+    submit_phone(&h, &a, "PHONECODE-a", "oLogUser");
+    assert_true(wait_replies(&h, 1, 3000));
+    FAKE_SET(&h.fake, token_errcode, 0);
+    submit_phone(&h, &b, "okPHONECODE-b", "oLogUser");
+    assert_true(wait_replies(&h, 2, 3000));
+    fake_current(&h.fake, s1, sizeof(s1));
+    fake_refuse(&h.fake, 0, s1, 40001);
+    submit_phone(&h, &c, "okPHONECODE-c", "oLogUser"); /* refused, same token again, force_refresh */
+    submit_session(&h, &s, "oLogUser", "SIGNATURE-ab12");
+    assert_true(wait_replies(&h, 4, 3000));
+    assert_int_equal(fake_count_body(&h.fake, "\"force_refresh\":true"), 1);
+    harness_stop(&h);
+    log_set_fd(2);
+    log_set_level(LOG_INFO);
+
+    assert_true(a.req.result.token_failed);
+    assert_int_equal(b.req.result.outcome, WX_OK);
+    assert_int_equal(c.req.result.outcome, WX_OK);
+    char *text = read_all(logf), *lines = strdup(text);
+    fclose(logf);
+    for (char *line = strtok(lines, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        print_message("log: %s\n", line); /* line by line: print_message cuts long text */
+    free(lines);
+    assert_non_null(strstr(text, "stable_token"));    /* fetches were logged... */
+    assert_non_null(strstr(text, "expires_in 7200")); /* ...with their expiry... */
+    assert_non_null(strstr(text, "errcode 40125"));   /* ...and failures */
+    assert_non_null(strstr(text, "force_refresh"));
+    assert_non_null(strstr(text, "/wxa/business/getuserphonenumber"));
+    assert_null(strstr(text, "TKN")); /* never the token */
+    assert_null(strstr(text, "access_token="));
+    assert_null(strstr(text, "TOPSECRET")); /* nor the secret */
+    assert_null(strstr(text, "secret="));
+    assert_null(strstr(text, "PHONECODE")); /* nor the phone code */
+    assert_null(strstr(text, "SIGNATURE-ab12"));
+    free(text);
+}
+
 static void test_start_refuses_bad_config(void **state)
 {
     char err[256] = "";
@@ -644,6 +1453,17 @@ int main(void)
         cmocka_unit_test(test_stop_delivers_calls_in_flight),
         cmocka_unit_test(test_log_never_shows_secrets),
         cmocka_unit_test(test_start_refuses_bad_config),
+        cmocka_unit_test(test_token_fetched_once_for_many),
+        cmocka_unit_test(test_token_get_mode_and_requests),
+        cmocka_unit_test(test_phone_answers),
+        cmocka_unit_test(test_token_refreshed_near_expiry),
+        cmocka_unit_test(test_token_refused_then_retried_once),
+        cmocka_unit_test(test_late_refusal_keeps_newer_token),
+        cmocka_unit_test(test_token_refused_twice_is_final),
+        cmocka_unit_test(test_stable_token_force_refresh_rationed),
+        cmocka_unit_test(test_token_fetch_errors_fail_all_waiters),
+        cmocka_unit_test(test_stop_fails_token_waiters),
+        cmocka_unit_test(test_token_log_never_shows_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
- * test_wx_parse — WeChat's code2Session answers read into results, and the one table that maps
- * outcomes and errcodes to MeetOA's errnos and messages. Pure functions, table-driven cases.
+ * test_wx_parse — WeChat's code2Session, getuserphonenumber and checksession answers read into
+ * results, and the tables that map outcomes and errcodes to MeetOA's errnos and messages (one per
+ * API). Pure functions, table-driven cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +10,9 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "api/errno.h"
 #include "wechat/wx_client.h"
+#include "wechat/wx_internal.h"
 
 #define KEY    "tiihtNczf5v6AKRyjwEUhQ=="
 #define OPENID "oGZUI0egBJY1zhBYw2KhdUfwVJJE"
@@ -174,6 +177,228 @@ static void test_error_table_ok_is_null(void **state)
     assert_null(wx_error_lookup(WX_OK, 40029));
 }
 
+/* ---- getuserphonenumber ---- */
+
+#define APPID "wx4f4bc4dec97d474b"
+#define WM    "\"watermark\":{\"timestamp\":1637744274,\"appid\":\"" APPID "\"}"
+
+typedef struct phone_case {
+    const char *body;
+    wx_outcome_t outcome;
+    long errcode;
+    const char *phone, *pure, *country, *appid; /* expected when WX_OK */
+} phone_case_t;
+
+static const phone_case_t phone_cases[] = {
+    /* successes: countryCode as a string or a number; phoneNumber optional */
+    {"{\"errcode\":0,\"errmsg\":\"ok\",\"phone_info\":{\"phoneNumber\":\"+86 13800138000\",\"purePhoneNumber\":"
+     "\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_OK, 0, "+86 13800138000", "13800138000", "86", APPID},
+    {"{\"phone_info\":{\"phoneNumber\":\"13800138000\",\"purePhoneNumber\":\"13800138000\",\"countryCode\":86," WM "}}",
+     WX_OK, 0, "13800138000", "13800138000", "86", APPID},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":86," WM "}}", WX_OK, 0, "13800138000",
+     "13800138000", "86", APPID},
+    {"{\"phone_info\":{\"phoneNumber\":null,\"purePhoneNumber\":\"4155550100\",\"countryCode\":\"1\"," WM "}}", WX_OK,
+     0, "+1 4155550100", "4155550100", "1", APPID},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"85212345678\",\"countryCode\":1234,\"watermark\":{\"appid\":\"a\"}}}",
+     WX_OK, 0, "+1234 85212345678", "85212345678", "1234", "a"},
+    {"{\"phone_info\":{\"phoneNumber\":\"+1 415-555-0100\",\"purePhoneNumber\":\"12345678901234567890\","
+     "\"countryCode\":\"0001\"," WM "}}",
+     WX_OK, 0, "+1 415-555-0100", "12345678901234567890", "0001", APPID},
+    /* WeChat errors */
+    {"{\"errcode\":40029,\"errmsg\":\"invalid code\"}", WX_ERRCODE, 40029, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":1400001,\"errmsg\":\"quota\"}", WX_ERRCODE, 1400001, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":45011}", WX_ERRCODE, 45011, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":40001,\"errmsg\":\"invalid credential\"}", WX_ERRCODE, 40001, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":-1}", WX_ERRCODE, -1, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":40013,\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_ERRCODE, 40013, NULL, NULL, NULL, NULL},
+    /* not JSON, or no phone_info */
+    {"", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"<html/>", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":0,\"errmsg\":\"ok\"}", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":\"13800138000\"}", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"errcode\":\"0\",\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    /* purePhoneNumber missing, mistyped, empty, too long, not digits */
+    {"{\"phone_info\":{\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":13800138000,\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE, 0, NULL, NULL,
+     NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"\",\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE, 0, NULL, NULL, NULL,
+     NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"123456789012345678901\",\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE,
+     0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"1380013800a\",\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"+8613800138000\",\"countryCode\":\"86\"," WM "}}", WX_BAD_RESPONSE, 0,
+     NULL, NULL, NULL, NULL},
+    /* countryCode missing, mistyped, out of range */
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\"," WM "}}", WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":86.0," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":null," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"+86\"," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"12345\"," WM "}}", WX_BAD_RESPONSE, 0,
+     NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"\"," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":10000," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":-86," WM "}}", WX_BAD_RESPONSE, 0, NULL,
+     NULL, NULL, NULL},
+    /* phoneNumber present but unusable */
+    {"{\"phone_info\":{\"phoneNumber\":13800138000,\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"phoneNumber\":\"\",\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"phoneNumber\":\"138<b>\",\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"," WM "}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"phoneNumber\":\"+86 1380013800012345678901234567\",\"purePhoneNumber\":\"13800138000\","
+     "\"countryCode\":\"86\"," WM "}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    /* watermark or its appid missing, mistyped, empty, too long */
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\"}}", WX_BAD_RESPONSE, 0, NULL, NULL,
+     NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\",\"watermark\":\"" APPID "\"}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\",\"watermark\":{\"timestamp\":1}}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\",\"watermark\":{\"appid\":7}}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\",\"watermark\":{\"appid\":\"\"}}"
+     "}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+    {"{\"phone_info\":{\"purePhoneNumber\":\"13800138000\",\"countryCode\":\"86\",\"watermark\":{\"appid\":\"" ID64
+     "\"}}}",
+     WX_BAD_RESPONSE, 0, NULL, NULL, NULL, NULL},
+};
+
+static void test_parse_phone_cases(void **state)
+{
+    for (size_t i = 0; i < sizeof(phone_cases) / sizeof(phone_cases[0]); i++) {
+        const phone_case_t *c = &phone_cases[i];
+        wx_phone_result_t r;
+        memset(&r, 'Z', sizeof(r)); /* garbage must not survive */
+        r.http_status = 200;
+        r.token_failed = false;
+        print_message("case %zu: %s\n", i, c->body);
+        wx_parse_phone_number(c->body, strlen(c->body), &r);
+        assert_int_equal(r.outcome, c->outcome);
+        assert_int_equal(r.errcode, c->errcode);
+        assert_int_equal(r.http_status, 200); /* left alone */
+        assert_false(r.token_failed);
+        assert_string_equal(r.phone_number, c->outcome == WX_OK ? c->phone : "");
+        assert_string_equal(r.pure_phone_number, c->outcome == WX_OK ? c->pure : "");
+        assert_string_equal(r.country_code, c->outcome == WX_OK ? c->country : "");
+        assert_string_equal(r.watermark_appid, c->outcome == WX_OK ? c->appid : "");
+    }
+}
+
+static void test_parse_status(void **state)
+{
+    static const struct {
+        const char *body;
+        wx_outcome_t outcome;
+        long errcode;
+    } cases[] = {
+        {"{\"errcode\":0,\"errmsg\":\"ok\"}", WX_OK, 0},
+        {"{}", WX_OK, 0},
+        {"{\"errcode\":87009,\"errmsg\":\"invalid signature\"}", WX_ERRCODE, 87009},
+        {"{\"errcode\":\"87009\"}", WX_BAD_RESPONSE, 0},
+        {"{\"errcode\":0.5}", WX_BAD_RESPONSE, 0},
+        {"ok", WX_BAD_RESPONSE, 0},
+        {"[0]", WX_BAD_RESPONSE, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wx_outcome_t outcome = (wx_outcome_t)77;
+        long errcode = 77;
+        print_message("case %zu: %s\n", i, cases[i].body);
+        wx_parse_status(cases[i].body, strlen(cases[i].body), &outcome, &errcode);
+        assert_int_equal(outcome, cases[i].outcome);
+        assert_int_equal(errcode, cases[i].errcode);
+    }
+}
+
+/* ---- the tables of the other APIs ---- */
+
+typedef struct api_error_case {
+    wx_api_t api;
+    wx_outcome_t outcome;
+    long errcode;
+    api_errno_t api_errno;
+    const char *errmsg; /* NULL: api_errmsg(api_errno) */
+    wx_fault_t fault;
+    long row_errcode; /* the errcode of the row found: 0 for the fallback (unknown code, no errcode) */
+} api_error_case_t;
+
+#define MSG_LATER "微信服务暂时不可用，请稍后重试"
+
+static const api_error_case_t api_error_cases[] = {
+    /* getuserphonenumber */
+    {WX_API_PHONE, WX_ERRCODE, 40029, API_WX_PHONE_CODE_INVALID, NULL, WX_FAULT_CLIENT, 40029},
+    {WX_API_PHONE, WX_ERRCODE, 1400001, API_WX_PHONE_QUOTA, NULL, WX_FAULT_CONFIG, 1400001},
+    {WX_API_PHONE, WX_ERRCODE, 45011, API_WX_RATE_LIMITED, "获取手机号过于频繁，请稍后再试", WX_FAULT_CLIENT, 45011},
+    {WX_API_PHONE, WX_ERRCODE, -1, API_WX_BUSY, NULL, WX_FAULT_TRANSIENT, -1},
+    {WX_API_PHONE, WX_ERRCODE, 40013, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40013},
+    {WX_API_PHONE, WX_ERRCODE, 40125, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40125},
+    {WX_API_PHONE, WX_ERRCODE, 41002, API_SERIOUS, NULL, WX_FAULT_CONFIG, 41002},
+    {WX_API_PHONE, WX_ERRCODE, 41004, API_SERIOUS, NULL, WX_FAULT_CONFIG, 41004},
+    {WX_API_PHONE, WX_ERRCODE, 40001, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 40001},
+    {WX_API_PHONE, WX_ERRCODE, 42001, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 42001},
+    {WX_API_PHONE, WX_ERRCODE, 40014, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 40014},
+    {WX_API_PHONE, WX_ERRCODE, 40163, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0}, /* code2Session's, not ours */
+    {WX_API_PHONE, WX_ERRCODE, 99999, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0},
+    {WX_API_PHONE, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0},
+    {WX_API_PHONE, WX_UNREACHABLE, 0, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0},
+    {WX_API_PHONE, WX_BAD_RESPONSE, 40029, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0},
+    /* checksession */
+    {WX_API_CHECKSESSION, WX_ERRCODE, 87009, API_SESSION_KEY_STALE, NULL, WX_FAULT_CLIENT, 87009},
+    {WX_API_CHECKSESSION, WX_ERRCODE, 87008, API_SERIOUS, NULL, WX_FAULT_CONFIG, 87008},
+    {WX_API_CHECKSESSION, WX_ERRCODE, 45011, API_WX_RATE_LIMITED, "操作过于频繁，请稍后再试", WX_FAULT_CLIENT, 45011},
+    {WX_API_CHECKSESSION, WX_ERRCODE, -1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT, -1},
+    {WX_API_CHECKSESSION, WX_ERRCODE, 40125, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40125},
+    {WX_API_CHECKSESSION, WX_ERRCODE, 42001, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 42001},
+    {WX_API_CHECKSESSION, WX_ERRCODE, 40029, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_CHECKSESSION, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    /* the access_token fetch */
+    {WX_API_TOKEN, WX_ERRCODE, 40013, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40013},
+    {WX_API_TOKEN, WX_ERRCODE, 40125, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40125},
+    {WX_API_TOKEN, WX_ERRCODE, 40001, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40001},
+    {WX_API_TOKEN, WX_ERRCODE, 40164, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40164},
+    {WX_API_TOKEN, WX_ERRCODE, 45009, API_SERIOUS, NULL, WX_FAULT_CONFIG, 45009},
+    {WX_API_TOKEN, WX_ERRCODE, 40002, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40002},
+    {WX_API_TOKEN, WX_ERRCODE, -1, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_TOKEN, WX_ERRCODE, 12345, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_TOKEN, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_TOKEN, WX_BAD_RESPONSE, 40013, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    /* code2Session: the one table above */
+    {WX_API_CODE2SESSION, WX_ERRCODE, 40029, API_WX_CODE_INVALID, NULL, WX_FAULT_CLIENT, 40029},
+    {WX_API_CODE2SESSION, WX_ERRCODE, 40163, API_WX_CODE_USED, NULL, WX_FAULT_CLIENT, 40163},
+    {WX_API_CODE2SESSION, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, NULL, WX_FAULT_TRANSIENT, 0},
+};
+
+static void test_api_error_tables(void **state)
+{
+    for (size_t i = 0; i < sizeof(api_error_cases) / sizeof(api_error_cases[0]); i++) {
+        const api_error_case_t *c = &api_error_cases[i];
+        print_message("case %zu: api %d outcome %d errcode %ld\n", i, (int)c->api, (int)c->outcome, c->errcode);
+        const wx_error_t *e = wx_error_lookup_api(c->api, c->outcome, c->errcode);
+        assert_non_null(e);
+        assert_int_equal(e->api_errno, c->api_errno);
+        assert_string_equal(e->errmsg, c->errmsg != NULL ? c->errmsg : api_errmsg(c->api_errno));
+        assert_int_equal(e->fault, c->fault);
+        assert_int_equal(e->errcode, c->row_errcode);
+    }
+    /* code2Session through either entry point: the same row */
+    assert_ptr_equal(wx_error_lookup_api(WX_API_CODE2SESSION, WX_ERRCODE, 40226), wx_error_lookup(WX_ERRCODE, 40226));
+    for (wx_api_t api = WX_API_CODE2SESSION; api <= WX_API_TOKEN; api++) {
+        assert_null(wx_error_lookup_api(api, WX_OK, 0));
+        assert_null(wx_error_lookup_api(api, WX_OK, 40029));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +407,9 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_embedded_nul),
         cmocka_unit_test(test_error_table),
         cmocka_unit_test(test_error_table_ok_is_null),
+        cmocka_unit_test(test_parse_phone_cases),
+        cmocka_unit_test(test_parse_status),
+        cmocka_unit_test(test_api_error_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

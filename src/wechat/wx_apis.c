@@ -1,0 +1,216 @@
+/*
+ * wx_apis — the WeChat APIs that need the access_token: getuserphonenumber and checksession
+ * (contract in wx_client.h; WeChat's side in /work/shared/wechat-api.md §3 and §4).
+ *
+ * Each request becomes a wx_authed_t on the client thread; the token manager (wx_token.c) sends
+ * it when a token is at hand, and its completion here parses the answer, gives the manager its
+ * one chance to retry with a fresh token (40001, 42001, 40014), and otherwise delivers the result
+ * to the submitting loop. Nothing else is retried: a phone code is single-use (and each success
+ * is billed), so its calls also never share or reuse a connection that might re-send them.
+ *
+ * Values too broken to send are refused without a call, with the errcode WeChat would give
+ * them: an empty or unterminated phone code 40029, openid 40003, signature 87009.
+ */
+#include "wechat/wx_client.h"
+#include "wechat/wx_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static bool wx_text_ok(const char *s, size_t size, bool may_be_empty)
+{
+    size_t len = strnlen(s, size);
+    return len < size && (may_be_empty || len > 0);
+}
+
+static wx_authed_t *wx_authed_new(const wx_authed_ops_t *ops, void *req, int *attempts)
+{
+    wx_authed_t *call = calloc(1, sizeof(*call));
+    if (call != NULL) {
+        call->ops = ops;
+        call->req = req;
+        call->attempts = attempts;
+    }
+    return call;
+}
+
+/* ---- getuserphonenumber ---------------------------------------------------------------------- */
+
+/* Fills the result of a call that ends without a (further) answer, and delivers it. */
+static void wx_phone_fail(wx_authed_t *call, wx_outcome_t outcome, long errcode, int http_status, bool token_failed)
+{
+    wx_phone_req_t *req = call->req;
+    memset(&req->result, 0, sizeof(req->result));
+    req->result.outcome = outcome;
+    req->result.errcode = errcode;
+    req->result.http_status = http_status;
+    req->result.token_failed = token_failed;
+    free(call);
+    loop_msg_reply(&req->msg);
+}
+
+static void wx_phone_done(wx_client_t *client, void *ctx, const wx_answer_t *answer)
+{
+    wx_authed_t *call = ctx;
+    wx_phone_req_t *req = call->req;
+    wx_phone_result_t result = {.outcome = answer->outcome, .http_status = answer->http_status};
+
+    if (answer->outcome == WX_OK) {
+        if (answer->http_status == 200)
+            wx_parse_phone_number(answer->body, answer->len, &result);
+        else
+            result.outcome = WX_BAD_RESPONSE;
+    }
+    if (wx_authed_retry(client, call, result.outcome, result.errcode))
+        return;
+    if (result.outcome == WX_ERRCODE)
+        log_info("wx: getuserphonenumber answered errcode %ld", result.errcode);
+    req->result = result;
+    free(call);
+    loop_msg_reply(&req->msg);
+}
+
+static void wx_phone_send(wx_client_t *client, wx_authed_t *call, const char *token)
+{
+    wx_phone_req_t *req = call->req;
+    const wx_json_member_t members[] = {{"code", req->code, NULL}, {"openid", req->openid, NULL}};
+    char *body = wx_json_build(members, req->openid[0] != '\0' ? 2 : 1);
+    const wx_param_t params[] = {{"access_token", token}};
+
+    if (body == NULL) {
+        log_error("wx: POST /wxa/business/getuserphonenumber could not start: out of memory");
+        wx_phone_fail(call, WX_UNREACHABLE, 0, 0, false);
+        return;
+    }
+    wx_call_start(client, &(wx_call_spec_t){.method = "POST",
+                                            .path = "/wxa/business/getuserphonenumber",
+                                            .params = params,
+                                            .n_params = 1,
+                                            .json_body = body,
+                                            .at_most_once = true,
+                                            .on_done = wx_phone_done,
+                                            .ctx = call});
+    wx_free_secret(body);
+}
+
+static const wx_authed_ops_t wx_phone_ops = {.send = wx_phone_send, .fail = wx_phone_fail};
+
+static void wx_phone_start(wx_client_t *client, wx_submission_t *submission)
+{
+    wx_phone_req_t *req = H2O_STRUCT_FROM_MEMBER(wx_phone_req_t, _submission, submission);
+    wx_authed_t *call = wx_authed_new(&wx_phone_ops, req, &req->_attempts);
+    if (call == NULL) {
+        log_error("wx: POST /wxa/business/getuserphonenumber could not start: out of memory");
+        req->result.outcome = WX_UNREACHABLE;
+        loop_msg_reply(&req->msg);
+        return;
+    }
+    wx_authed_run(client, call);
+}
+
+void wx_get_phone_number(wx_client_t *client, wx_phone_req_t *req)
+{
+    memset(&req->result, 0, sizeof(req->result));
+    req->_attempts = 0;
+    if (!wx_text_ok(req->code, sizeof(req->code), false) || !wx_text_ok(req->openid, sizeof(req->openid), true)) {
+        req->result.outcome = WX_ERRCODE;
+        req->result.errcode = wx_text_ok(req->code, sizeof(req->code), false) ? 40003 : 40029;
+        loop_msg_reply(&req->msg);
+        return;
+    }
+    req->_submission.start = wx_phone_start;
+    if (!wx_submit(client, &req->_submission)) {
+        req->result.outcome = WX_UNREACHABLE;
+        loop_msg_reply(&req->msg);
+    }
+}
+
+/* ---- checksession ---------------------------------------------------------------------------- */
+
+static void wx_checksession_end(wx_checksession_req_t *req, wx_outcome_t outcome, long errcode, int http_status,
+                                bool token_failed)
+{
+    req->outcome = outcome;
+    req->errcode = errcode;
+    req->http_status = http_status;
+    req->token_failed = token_failed;
+    loop_msg_reply(&req->msg);
+}
+
+static void wx_checksession_fail(wx_authed_t *call, wx_outcome_t outcome, long errcode, int http_status,
+                                 bool token_failed)
+{
+    wx_checksession_req_t *req = call->req;
+    free(call);
+    wx_checksession_end(req, outcome, errcode, http_status, token_failed);
+}
+
+static void wx_checksession_done(wx_client_t *client, void *ctx, const wx_answer_t *answer)
+{
+    wx_authed_t *call = ctx;
+    wx_outcome_t outcome = answer->outcome;
+    long errcode = 0;
+
+    if (answer->outcome == WX_OK) {
+        if (answer->http_status == 200)
+            wx_parse_status(answer->body, answer->len, &outcome, &errcode);
+        else
+            outcome = WX_BAD_RESPONSE;
+    }
+    if (wx_authed_retry(client, call, outcome, errcode))
+        return;
+    wx_checksession_fail(call, outcome, errcode, answer->http_status, false);
+}
+
+static void wx_checksession_send(wx_client_t *client, wx_authed_t *call, const char *token)
+{
+    wx_checksession_req_t *req = call->req;
+    const wx_param_t params[] = {
+        {"access_token", token},
+        {"openid", req->openid},
+        {"signature", req->signature},
+        {"sig_method", "hmac_sha256"},
+    };
+    wx_call_start(client, &(wx_call_spec_t){.method = "GET",
+                                            .path = "/wxa/checksession",
+                                            .params = params,
+                                            .n_params = sizeof(params) / sizeof(params[0]),
+                                            .on_done = wx_checksession_done,
+                                            .ctx = call});
+}
+
+static const wx_authed_ops_t wx_checksession_ops = {.send = wx_checksession_send, .fail = wx_checksession_fail};
+
+static void wx_checksession_start(wx_client_t *client, wx_submission_t *submission)
+{
+    wx_checksession_req_t *req = H2O_STRUCT_FROM_MEMBER(wx_checksession_req_t, _submission, submission);
+    wx_authed_t *call = wx_authed_new(&wx_checksession_ops, req, &req->_attempts);
+    if (call == NULL) {
+        log_error("wx: GET /wxa/checksession could not start: out of memory");
+        wx_checksession_end(req, WX_UNREACHABLE, 0, 0, false);
+        return;
+    }
+    wx_authed_run(client, call);
+}
+
+void wx_check_session(wx_client_t *client, wx_checksession_req_t *req)
+{
+    req->_attempts = 0;
+    if (!wx_text_ok(req->openid, sizeof(req->openid), false)) {
+        wx_checksession_end(req, WX_ERRCODE, 40003, 0, false);
+        return;
+    }
+    if (!wx_text_ok(req->signature, sizeof(req->signature), false)) {
+        wx_checksession_end(req, WX_ERRCODE, 87009, 0, false);
+        return;
+    }
+    req->outcome = WX_UNREACHABLE;
+    req->errcode = 0;
+    req->http_status = 0;
+    req->token_failed = false;
+    req->_submission.start = wx_checksession_start;
+    if (!wx_submit(client, &req->_submission))
+        wx_checksession_end(req, WX_UNREACHABLE, 0, 0, false);
+}
