@@ -258,6 +258,8 @@ export async function startMeetoa(opts = {}) {
     /** GET /wx/auth/info with the token in the configured header (or `headers` as given). */
     info: (token, headers) => send(base, 'GET', '/wx/auth/info', undefined, headers ?? { [tokenHeader]: token }),
     logout: (token, headers) => send(base, 'POST', '/wx/auth/logout', undefined, headers ?? { [tokenHeader]: token }),
+    /** POST /wx/storage/upload of bytes as the multipart field `file`; see upload() below. */
+    upload: (token, bytes, filename, contentType, more) => upload(base, tokenHeader, token, bytes, filename, contentType, more),
     // --- database helpers ---------------------------------------------------------------
     /** `meetoa user --config FILE status OPENID STATUS` (0 active, 1 disabled, 2 closed). */
     setUserStatus: (openid, status) =>
@@ -286,6 +288,11 @@ export async function send(base, method, p, body, headers = {}) {
     headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: payload,
   });
+  return readResponse(res);
+}
+
+/** The result shape of send() from a fetch() Response. */
+export async function readResponse(res) {
   const buf = Buffer.from(await res.arrayBuffer());
   const text = buf.toString('utf8');
   let json;
@@ -306,6 +313,19 @@ export async function send(base, method, p, body, headers = {}) {
   };
 }
 
+/**
+ * POST /wx/storage/upload as multipart/form-data built by fetch's own FormData (as a real
+ * client does): one field `field` (default "file") holding bytes as a Blob named filename
+ * with the given content type. token goes in tokenHeader unless null. Same result as send().
+ */
+export async function upload(base, tokenHeader, token, bytes, filename = 'avatar.png', contentType = 'image/png', { field = 'file', headers = {} } = {}) {
+  const form = new FormData();
+  form.append(field, new Blob([bytes], { type: contentType }), filename);
+  const h = token == null ? { ...headers } : { [tokenHeader]: token, ...headers };
+  const res = await fetch(base + '/wx/storage/upload', { method: 'POST', headers: h, body: form });
+  return readResponse(res);
+}
+
 /** The errmsg of each errno, from docs/api.md. */
 export const ERRMSG = {
   0: '成功',
@@ -324,6 +344,8 @@ export const ERRMSG = {
   715: '微信服务暂时不可用，请重新获取 code 后重试',
   720: '账号已被禁用',
   721: '账号已注销',
+  740: '只能上传 PNG、JPEG 或 WebP 图片',
+  741: '文件过大',
 };
 
 function describe(r) {

@@ -1,0 +1,429 @@
+/*
+ * storage/storage_api — see storage_api.h.
+ *
+ * Upload: on the loop, after auth_require, the body is parsed (storage/multipart.h) and the
+ * file judged by its bytes (storage/image_type.h); only then are the bytes copied into a
+ * job (the request, and the body h2o buffered for it, may be gone before the job is back)
+ * and handed to a database-pool worker, which writes "<dir>/.upload-KEY", fsyncs it and
+ * renames it to "<dir>/KEY". Back on the loop the URL is answered.
+ *
+ * Fetch: the key is checked against its exact shape on the loop (no file-system call is
+ * made for anything else); a worker opens "<dir>/KEY" (O_NOFOLLOW: a symlink planted in the
+ * directory is not followed), checks it is a regular file and reads it whole into a
+ * malloc'd buffer, which is handed to h2o without a copy and freed with the request's pool.
+ */
+#include "storage/storage_api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "auth/caller.h"
+#include "common/log.h"
+#include "crypto/crypto.h"
+#include "http/reply.h"
+#include "storage/image_type.h"
+#include "storage/multipart.h"
+
+#define KEY_RANDOM_BYTES 16
+#define KEY_HEX_LEN      (2 * KEY_RANDOM_BYTES)
+#define KEY_SIZE         (KEY_HEX_LEN + 1 + 4 + 1) /* hex "." ext NUL; "webp" is the longest ext */
+#define HOST_MAX_LEN     255
+#define FETCH_MAX_BYTES  ((off_t)64 * 1024 * 1024) /* the ceiling of oa.storage.max-bytes */
+#define TMP_PREFIX       ".upload-"
+
+size_t storage_upload_body_limit(const config_t *config)
+{
+    return config->storage_max_bytes + STORAGE_BODY_SLACK;
+}
+
+/* ---- files (worker threads) ---- */
+
+static const char *error_text(int err, char *buf, size_t size)
+{
+    return strerror_r(err, buf, size); /* GNU variant: returns the text */
+}
+
+/* dir/name into out; false when it does not fit. */
+static bool path_join(char out[PATH_MAX], const char *dir, const char *prefix, const char *name)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, prefix, name);
+    return n > 0 && n < PATH_MAX;
+}
+
+/* mkdir -p dir; directories it creates get mode 0755 whatever the umask. */
+static int ensure_dir(const char *dir)
+{
+    char path[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) == 0)
+            chmod(path, 0755);
+        else if (errno != EEXIST)
+            return -1;
+        path[i] = saved;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes bytes as dir/key through a temporary file and rename(2). 0, or -1 with errno and *step. */
+static int store_file(const char *dir, const char *key, const uint8_t *bytes, size_t len, const char **step)
+{
+    char tmp[PATH_MAX], final[PATH_MAX];
+    *step = "create the directory";
+    if (ensure_dir(dir) != 0)
+        return -1;
+    *step = "name the file";
+    if (!path_join(tmp, dir, TMP_PREFIX, key) || !path_join(final, dir, "", key)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    *step = "create the file";
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return -1;
+    *step = "write the file";
+    int rc = fchmod(fd, 0644) == 0 && write_all(fd, bytes, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+    int err = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -1;
+        err = errno;
+    }
+    if (rc == 0) {
+        *step = "rename the file";
+        if ((rc = rename(tmp, final)) != 0)
+            err = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        errno = err;
+    }
+    return rc;
+}
+
+typedef enum fetch_outcome { FETCH_FOUND, FETCH_MISSING, FETCH_ERROR } fetch_outcome_t;
+
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO; /* the file shrank while it was read */
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads dir/key whole into a malloc'd *bytes. */
+static fetch_outcome_t load_file(const char *dir, const char *key, uint8_t **bytes, size_t *len)
+{
+    char path[PATH_MAX], why[128];
+    if (!path_join(path, dir, "", key))
+        return FETCH_MISSING;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return FETCH_MISSING;
+        log_error("cannot open %s: %s", path, error_text(errno, why, sizeof(why)));
+        return FETCH_ERROR;
+    }
+    fetch_outcome_t outcome = FETCH_ERROR;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        log_error("cannot stat %s: %s", path, error_text(errno, why, sizeof(why)));
+    } else if (!S_ISREG(st.st_mode) || st.st_size > FETCH_MAX_BYTES) {
+        log_warn("%s is not a regular file of at most 64 MiB: not served", path);
+        outcome = FETCH_MISSING;
+    } else if ((*bytes = malloc(st.st_size > 0 ? (size_t)st.st_size : 1)) == NULL) {
+        log_error("out of memory reading %s", path);
+    } else if (read_all(fd, *bytes, (size_t)st.st_size) != 0) {
+        log_error("cannot read %s: %s", path, error_text(errno, why, sizeof(why)));
+        free(*bytes);
+        *bytes = NULL;
+    } else {
+        *len = (size_t)st.st_size;
+        outcome = FETCH_FOUND;
+    }
+    close(fd);
+    return outcome;
+}
+
+/* ---- keys ---- */
+
+/* The image type named by a key of exactly the shape ^[0-9a-f]{32}\.(png|jpg|webp)$, or NULL. */
+static const image_type_t *key_type(const char *key, size_t len)
+{
+    if (len <= KEY_HEX_LEN + 1 || key[KEY_HEX_LEN] != '.')
+        return NULL;
+    for (size_t i = 0; i < KEY_HEX_LEN; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return NULL;
+    return image_type_by_ext(key + KEY_HEX_LEN + 1, len - KEY_HEX_LEN - 1);
+}
+
+static bool key_new(char key[KEY_SIZE], const image_type_t *type)
+{
+    uint8_t random[KEY_RANDOM_BYTES];
+    if (!crypto_random(random, sizeof(random)))
+        return false;
+    crypto_hex(random, sizeof(random), key);
+    snprintf(key + KEY_HEX_LEN, KEY_SIZE - KEY_HEX_LEN, ".%s", type->ext);
+    return true;
+}
+
+/* ---- upload ---- */
+
+typedef struct upload_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    const app_t *app;
+    int64_t user_id;
+    uint8_t *bytes;
+    size_t len;
+    char key[KEY_SIZE];
+    bool stored;
+} upload_job_t;
+
+static void run_upload(db_job_t *db, store_t *store)
+{
+    upload_job_t *job = (upload_job_t *)db;
+    const char *step;
+    char why[128];
+    job->stored = store_file(job->app->config->storage_dir, job->key, job->bytes, job->len, &step) == 0;
+    if (!job->stored)
+        log_error("upload of user %lld not stored: cannot %s in %s: %s", (long long)job->user_id, step,
+                  job->app->config->storage_dir, error_text(errno, why, sizeof(why)));
+    else
+        log_info("upload of user %lld stored as %s (%zu bytes)", (long long)job->user_id, job->key, job->len);
+}
+
+static bool host_valid(h2o_iovec_t host)
+{
+    if (host.len == 0 || host.len > HOST_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < host.len; i++) {
+        char c = host.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+              c == '-' || c == '[' || c == ']'))
+            return false;
+    }
+    return true;
+}
+
+/* oa.storage.base-url, else http:// and the Host the client used, else "" (a relative URL). */
+static h2o_iovec_t url_base(h2o_req_t *req, const config_t *config)
+{
+    if (config->storage_base_url != NULL)
+        return h2o_iovec_init(config->storage_base_url, strlen(config->storage_base_url));
+    h2o_iovec_t host = req->authority;
+    /* h2o puts its own host name there when the request had none: not a name clients know. */
+    if (host.base == NULL || host.base == req->hostconf->authority.hostport.base || !host_valid(host))
+        return h2o_iovec_init(H2O_STRLIT(""));
+    return h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT("http://")), host);
+}
+
+static void on_upload_done(loop_msg_t *msg)
+{
+    upload_job_t *job = (upload_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL && !job->stored) {
+        http_reply_error(req, API_SERIOUS);
+    } else if (req != NULL) {
+        h2o_iovec_t url =
+            h2o_concat(&req->pool, url_base(req, job->app->config), h2o_iovec_init(H2O_STRLIT(STORAGE_FETCH_PREFIX)),
+                       h2o_iovec_init(job->key, strlen(job->key)));
+        json_t *data = json_object();
+        json_object_set_new(data, "url", json_stringn(url.base, url.len));
+        json_object_set_new(data, "key", json_string(job->key));
+        http_reply_ok(req, data);
+    }
+    free(job->bytes);
+    free(job);
+}
+
+/* Checks the upload on the loop: 0 and the file's bytes and type, or the errno to answer. */
+static api_errno_t upload_check(h2o_req_t *req, const app_t *app, multipart_slice_t *file, const image_type_t **type)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    h2o_iovec_t content_type = i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+    size_t body_len = req->entity.base != NULL ? req->entity.len : 0;
+    multipart_part_t part;
+    multipart_rc rc = multipart_find(content_type.base, content_type.len, req->entity.base, body_len, "file", &part);
+    if (rc != MULTIPART_OK) {
+        log_debug("upload refused: %s", multipart_rc_text(rc));
+        return API_BAD_ARGUMENT;
+    }
+    if (part.data.len == 0)
+        return API_BAD_ARGUMENT_VALUE;
+    if (part.data.len > app->config->storage_max_bytes)
+        return API_UPLOAD_TOO_LARGE;
+    if ((*type = image_type_detect(part.data.base, part.data.len)) == NULL)
+        return API_UPLOAD_TYPE;
+    *file = part.data;
+    return API_OK;
+}
+
+static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+{
+    multipart_slice_t file;
+    const image_type_t *type;
+    api_errno_t err = upload_check(req, app, &file, &type);
+    if (err != API_OK) {
+        http_reply_error(req, err);
+        return;
+    }
+    upload_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL || (job->bytes = malloc(file.len)) == NULL || !key_new(job->key, type)) {
+        log_error("upload of user %lld refused: out of memory or no randomness", (long long)caller->user.id);
+        if (job != NULL)
+            free(job->bytes);
+        free(job);
+        http_reply_error(req, API_SERIOUS);
+        return;
+    }
+    memcpy(job->bytes, file.base, file.len);
+    job->len = file.len;
+    job->app = app;
+    job->user_id = caller->user.id;
+    job->db.run = run_upload;
+    loop_msg_init(&job->db.msg, http_receiver(req), on_upload_done);
+    http_pending_attach(&job->pending, req);
+    db_pool_submit(app->db, &job->db);
+}
+
+int storage_upload(h2o_req_t *req, void *app)
+{
+    return auth_require(req, app, do_upload);
+}
+
+/* ---- fetch ---- */
+
+typedef struct fetch_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    const char *dir;
+    const image_type_t *type;
+    char key[KEY_SIZE];
+    fetch_outcome_t outcome;
+    uint8_t *bytes;
+    size_t len;
+} fetch_job_t;
+
+static void run_fetch(db_job_t *db, store_t *store)
+{
+    fetch_job_t *job = (fetch_job_t *)db;
+    job->outcome = load_file(job->dir, job->key, &job->bytes, &job->len);
+}
+
+static void free_slot(void *slot)
+{
+    free(*(void **)slot);
+}
+
+/* Sends the image; the buffer now belongs to the request's pool. */
+static void send_image(h2o_req_t *req, const image_type_t *type, uint8_t *bytes, size_t len)
+{
+    /* h2o_send_inline's way, without its copy; h2o only reads the (empty) generator. */
+    static h2o_generator_t generator = {NULL, NULL};
+    void **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), free_slot);
+    *slot = bytes;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type->content_type,
+                   strlen(type->content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("public, max-age=31536000, immutable"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
+                          H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
+                          H2O_STRLIT("default-src 'none'; sandbox"));
+    h2o_start_response(req, &generator);
+    h2o_iovec_t body = h2o_iovec_init(bytes, len);
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void on_fetch_done(loop_msg_t *msg)
+{
+    fetch_job_t *job = (fetch_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL && job->outcome == FETCH_FOUND) {
+        send_image(req, job->type, job->bytes, job->len);
+        job->bytes = NULL;
+    } else if (req != NULL) {
+        http_reply_error(req, job->outcome == FETCH_MISSING ? API_NOT_FOUND : API_SERIOUS);
+    }
+    free(job->bytes);
+    free(job);
+}
+
+int storage_fetch(h2o_req_t *req, void *app_)
+{
+    const app_t *app = app_;
+    h2o_iovec_t path = req->path_normalized;
+    size_t prefix_len = strlen(STORAGE_FETCH_PREFIX);
+    const image_type_t *type = NULL;
+    if (path.len > prefix_len && memcmp(path.base, STORAGE_FETCH_PREFIX, prefix_len) == 0)
+        type = key_type(path.base + prefix_len, path.len - prefix_len);
+    if (type == NULL) {
+        http_reply_error(req, API_NOT_FOUND);
+        return 0;
+    }
+    fetch_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        http_reply_error(req, API_SERIOUS);
+        return 0;
+    }
+    memcpy(job->key, path.base + prefix_len, path.len - prefix_len); /* < KEY_SIZE: key_type checked it */
+    job->dir = app->config->storage_dir;
+    job->type = type;
+    job->db.run = run_fetch;
+    loop_msg_init(&job->db.msg, http_receiver(req), on_fetch_done);
+    http_pending_attach(&job->pending, req);
+    db_pool_submit(app->db, &job->db);
+    return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * storage/storage_api — avatar upload and download: the /wx/storage/... endpoints.
+ *
+ *   POST /wx/storage/upload        logged in (X-OA-Token); multipart/form-data with a field
+ *                                  `file` (what <button open-type="chooseAvatar"> gives the
+ *                                  mini program, sent with wx.uploadFile name "file").
+ *        -> {"url": BASE "/wx/storage/fetch/" KEY, "key": KEY}
+ *        KEY is 32 random lowercase hex characters and the extension of the type found in
+ *        the bytes (png, jpg, webp); BASE is oa.storage.base-url, else "http://" + the
+ *        request's Host when it is a plain host[:port], else "" (a relative URL).
+ *        Refusals: no token etc. 501 (auth_require); body not multipart/form-data or not
+ *        parsable, or no `file` part: 401; empty file: 402; file over oa.storage.max-bytes:
+ *        741; content not PNG, JPEG or WebP (whatever the filename or the part's
+ *        Content-Type say): 740; a body over storage_upload_body_limit(): HTTP 413 (by
+ *        the server's route limit); the disk failing: 502.
+ *   GET /wx/storage/fetch/KEY      no login; KEY must match ^[0-9a-f]{32}\.(png|jpg|webp)$,
+ *        else 404, so no request names a file outside oa.storage.dir. Answers the bytes
+ *        with the extension's image Content-Type, Cache-Control: public,
+ *        max-age=31536000, immutable (a key never changes content), X-Content-Type-Options:
+ *        nosniff and a Content-Security-Policy that forbids everything (the file is never
+ *        run as a document); a missing file is a 404 envelope.
+ *
+ * Files are written as oa.storage.dir/KEY (directory created when missing, 0755; files
+ * 0644), through a temporary name in the same directory and rename(2), so a reader never
+ * sees half a file. All file I/O runs on the database pool's worker threads; the handlers
+ * themselves never block. Both handlers are http_handler_fn taking the app_t as `app`.
+ */
+#ifndef MEETOA_STORAGE_STORAGE_API_H
+#define MEETOA_STORAGE_STORAGE_API_H
+
+#include <stddef.h>
+
+#include <h2o.h>
+
+#include "config/config.h"
+
+#define STORAGE_FETCH_PREFIX "/wx/storage/fetch/"
+#define STORAGE_BODY_SLACK   (64 * 1024) /* multipart framing around the file */
+
+/* The body limit the upload route needs: oa.storage.max-bytes + STORAGE_BODY_SLACK. */
+size_t storage_upload_body_limit(const config_t *config);
+
+/* POST /wx/storage/upload. */
+int storage_upload(h2o_req_t *req, void *app);
+/* GET /wx/storage/fetch/KEY (registered as the prefix route STORAGE_FETCH_PREFIX). */
+int storage_fetch(h2o_req_t *req, void *app);
+
+#endif
