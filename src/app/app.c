@@ -9,14 +9,22 @@
 #include <unistd.h>
 
 #include "auth/auth_api.h"
+#include "auth/phone_api.h"
+#include "auth/profile.h"
 #include "auth/token.h"
 #include "common/log.h"
+#include "storage/storage_api.h"
 #include "store/store.h"
 
 static const http_route_t routes[] = {
     {"POST", "/wx/auth/login_by_weixin", auth_login_by_weixin},
     {"GET", "/wx/auth/info", auth_info},
     {"POST", "/wx/auth/logout", auth_logout},
+    {"POST", "/wx/auth/bindPhone", auth_bind_phone},
+    {"POST", "/wx/auth/profile", auth_profile},
+    {"GET", "/wx/auth/check_session", auth_check_session},
+    {"POST", "/wx/storage/upload", storage_upload}, /* max_body_bytes: set in app_start */
+    {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
 };
 
 int app_migrate(const config_t *config, int *from, int *to, char *err, size_t err_size)
@@ -56,6 +64,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         .app_secret = config->wx_app_secret,
         .ca_file = config->wx_ca_file,
         .timeout_ms = config->wx_timeout_ms,
+        .use_stable_token = strcmp(config->wx_token_api, "stable") == 0,
     };
     int threads = config->threads > 0 ? config->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
@@ -68,12 +77,17 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         goto fail;
     if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
         goto fail;
+    _Static_assert(sizeof(routes) <= sizeof(app->routes), "app_t.routes is too small");
+    memcpy(app->routes, routes, sizeof(routes));
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (app->routes[i].handler == storage_upload)
+            app->routes[i].max_body_bytes = storage_upload_body_limit(config);
     http_server_config_t http = {
         .host = config->host,
         .port = config->port,
         .threads = threads,
         .max_body_bytes = config->max_body_bytes,
-        .routes = routes,
+        .routes = app->routes,
         .nroutes = sizeof(routes) / sizeof(routes[0]),
         .app = app,
     };

@@ -1,14 +1,16 @@
 /*
  * auth/auth_api — login with a wx.login() code, who am I, logout.
  *
- * Login is three hops, none of which blocks the loop:
+ * Login is a few hops, none of which blocks the loop:
  *   1. on the loop: check the body, hand the code to the WeChat client;
- *   2. back on the loop with WeChat's answer: map an error to its errno (wx_error_lookup),
- *      or mint the token, seal the session_key under the data key (AES-256-GCM, bound to
- *      the token hash) and hand the upsert to a database worker;
- *   3. back on the loop with the user row: refuse a disabled or closed user, else cache
- *      the session and answer the token.
- * The session_key exists in clear only inside the job between hops 1 and 2 and is wiped
+ *   2. back on the loop with WeChat's answer: map an error to its errno (wx_error_lookup);
+ *      check the legacy profile data (rawData + signature, or encryptedData + iv) with the
+ *      fresh session_key; when a phoneCode came along, ask WeChat for the number first
+ *      (2b); then mint the token, seal the session_key under the data key (AES-256-GCM,
+ *      bound to the token hash) and hand the upsert to a database worker;
+ *   3. back on the loop with the user row: refuse a disabled or closed user, or a number
+ *      bound to someone else, else cache the session and answer the token.
+ * The session_key exists in clear only inside the job until it is sealed, and is wiped
  * there; it is never logged or answered.
  *
  * A request whose code is already being logged in by another request joins that login
@@ -24,34 +26,38 @@
 #include "app/app.h"
 #include "auth/caller.h"
 #include "auth/login_flight.h"
+#include "auth/profile.h"
+#include "auth/session_key.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "wechat/wx_legacy.h"
 
-#define NICKNAME_MAX_CHARS     63
-#define AVATAR_MAX_CHARS       255
-#define PROFILE_TEXT_MAX_CHARS 63
+#define RAW_DATA_MAX_CHARS 4096
 
 typedef struct login_job {
     db_job_t db; /* first */
     http_pending_t pending;
     app_t *app;
     wx_code2session_req_t wx;
+    wx_phone_req_t phone; /* only when a phoneCode came along */
     /* from the request */
     char ip[HTTP_IP_SIZE];
-    bool has_profile;
-    char nickname[STORE_NICKNAME_SIZE];
-    char avatar[STORE_AVATAR_SIZE];
-    int gender;
+    profile_t profile;
+    bool has_phone_code;
+    char *raw_data, *encrypted; /* legacy profile, copies (may be NULL) */
+    char signature[41], iv[25];
     /* made on the loop after WeChat answered */
+    char mobile[STORE_MOBILE_SIZE]; /* to bind, "" = none */
     char token[TOKEN_TEXT_LEN + 1];
     store_session_t session;
     int64_t now;
     /* from the database worker */
     store_rc rc;
+    bool mobile_conflict;
     bool session_created;
     store_user_t user;
 } login_job_t;
@@ -60,6 +66,8 @@ static void login_job_free(login_job_t *job)
 {
     explicit_bzero(job->wx.result.session_key, sizeof(job->wx.result.session_key));
     explicit_bzero(job->token, sizeof(job->token));
+    free(job->raw_data);
+    free(job->encrypted);
     free(job);
 }
 
@@ -73,6 +81,11 @@ static void login_finish(login_job_t *job, http_answer_t answer)
         http_send_answer(req, &answer);
     http_answer_free(&answer);
     login_job_free(job);
+}
+
+static void login_fail(login_job_t *job, api_errno_t code)
+{
+    login_finish(job, http_answer_make(code, NULL, NULL));
 }
 
 /* ---- hop 3: the user row is back ---- */
@@ -104,6 +117,8 @@ static void on_login_stored(loop_msg_t *msg)
         code = API_USER_CLOSED;
     else if (job->user.status != STORE_USER_ACTIVE)
         code = API_USER_DISABLED;
+    else if (job->mobile_conflict)
+        code = API_MOBILE_REGISTERED;
     login_finish(job, http_answer_make(code, NULL, code == API_OK ? login_answer(job) : NULL));
 }
 
@@ -113,40 +128,120 @@ static void run_login_store(db_job_t *db, store_t *store)
     store_login_t in = {
         .openid = job->wx.result.openid,
         .unionid = job->wx.result.unionid,
-        .has_profile = job->has_profile,
-        .nickname = job->nickname,
-        .avatar = job->avatar,
-        .gender = job->gender,
+        .has_profile = job->profile.present,
+        .nickname = job->profile.nickname,
+        .avatar = job->profile.avatar,
+        .gender = job->profile.gender,
         .ip = job->ip,
         .now = job->now,
     };
     job->rc = store_user_login(store, &in, &job->user);
-    if (job->rc == STORE_OK && job->user.status == STORE_USER_ACTIVE && !job->user.deleted) {
-        job->session.user_id = job->user.id;
-        job->rc = store_session_insert(store, &job->session);
-        job->session_created = job->rc == STORE_OK;
+    if (job->rc != STORE_OK || job->user.status != STORE_USER_ACTIVE || job->user.deleted)
+        goto done;
+    if (job->mobile[0] != '\0') {
+        job->rc =
+            store_user_bind_mobile(store, job->user.id, job->mobile, job->app->config->phone_allow_shared, job->now);
+        if (job->rc == STORE_CONFLICT) {
+            job->mobile_conflict = true;
+            job->rc = STORE_OK;
+            return; /* no session: the login is refused with 705 */
+        }
+        if (job->rc != STORE_OK)
+            goto done;
+        snprintf(job->user.mobile, sizeof(job->user.mobile), "%s", job->mobile);
     }
+    job->session.user_id = job->user.id;
+    job->rc = store_session_insert(store, &job->session);
+    job->session_created = job->rc == STORE_OK;
+done:
     if (job->rc != STORE_OK)
         log_error("login of user %lld not stored: %s", (long long)job->user.id, store_last_error(store));
 }
 
-/* ---- hop 2: WeChat answered ---- */
-
-static bool seal_session(login_job_t *job)
+static void login_store(login_job_t *job)
 {
     const app_t *app = job->app;
-    if (!token_new(job->token))
-        return false;
+    if (!token_new(job->token)) {
+        log_error("cannot make a session: the random source failed");
+        login_fail(job, API_SERIOUS);
+        return;
+    }
     token_hash(app->token_key, job->token, TOKEN_TEXT_LEN, job->session.token_hash);
     job->now = time(NULL);
     job->session.created_at = job->now;
     job->session.expires_at = job->now + app->config->token_expire_seconds;
-    size_t key_len = strlen(job->wx.result.session_key);
-    job->session.session_key_sealed_len = CRYPTO_SEAL_SIZE(key_len);
-    bool ok = crypto_seal(app->config->data_key, job->session.token_hash, TOKEN_HASH_SIZE, job->wx.result.session_key,
-                          key_len, job->session.session_key_sealed);
+    bool sealed = session_key_seal(app->config->data_key, job->wx.result.session_key, &job->session);
     explicit_bzero(job->wx.result.session_key, sizeof(job->wx.result.session_key));
-    return ok;
+    if (!sealed) {
+        log_error("cannot make a session: AES-GCM failed");
+        login_fail(job, API_SERIOUS);
+        return;
+    }
+    job->db.run = run_login_store;
+    loop_msg_init(&job->db.msg, job->wx.msg.reply_to, on_login_stored);
+    db_pool_submit(app->db, &job->db);
+}
+
+/* ---- hop 2b: WeChat answered the phone code ---- */
+
+static void on_login_phone(loop_msg_t *msg)
+{
+    login_job_t *job = H2O_STRUCT_FROM_MEMBER(login_job_t, phone.msg, msg);
+    const wx_phone_result_t *result = &job->phone.result;
+    if (result->outcome != WX_OK) {
+        const wx_error_t *error =
+            wx_error_lookup_api(result->token_failed ? WX_API_TOKEN : WX_API_PHONE, result->outcome, result->errcode);
+        if (error->fault == WX_FAULT_CONFIG)
+            log_error("WeChat refused the phone number request (errcode %ld)", result->errcode);
+        login_finish(job, http_answer_make(error->api_errno, error->errmsg, NULL));
+        return;
+    }
+    if (strcmp(result->watermark_appid, job->app->config->wx_app_id) != 0) {
+        login_fail(job, API_WX_WRONG_APP);
+        return;
+    }
+    snprintf(job->mobile, sizeof(job->mobile), "%s", result->pure_phone_number);
+    login_store(job);
+}
+
+/* ---- hop 2: WeChat answered the login code ---- */
+
+/* Applies the legacy profile data with the fresh session_key; API_OK when there is none or it holds. */
+static api_errno_t check_legacy_profile(login_job_t *job)
+{
+    const wx_session_result_t *wx = &job->wx.result;
+    const char *app_id = job->app->config->wx_app_id;
+    json_t *data = NULL;
+    api_errno_t code = API_OK;
+    if (job->encrypted != NULL) {
+        switch (wx_legacy_decrypt(wx->session_key, job->encrypted, strlen(job->encrypted), job->iv, strlen(job->iv),
+                                  app_id, &data)) {
+        case WX_LEGACY_OK:
+            break;
+        case WX_LEGACY_BAD_INPUT:
+            return API_BAD_ARGUMENT_VALUE;
+        case WX_LEGACY_STALE:
+            return API_SESSION_KEY_STALE;
+        case WX_LEGACY_WRONG_APP:
+            return API_WX_WRONG_APP;
+        }
+        const char *openid = json_string_value(json_object_get(data, "openId"));
+        if (openid != NULL && strcmp(openid, wx->openid) != 0)
+            code = API_BAD_SIGNATURE; /* another user's data */
+    } else if (job->raw_data != NULL) {
+        if (!wx_legacy_signature_ok(job->raw_data, strlen(job->raw_data), wx->session_key, job->signature,
+                                    strlen(job->signature)))
+            return API_BAD_SIGNATURE;
+        data = json_loads(job->raw_data, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(data))
+            code = API_BAD_ARGUMENT_VALUE;
+    } else {
+        return API_OK;
+    }
+    if (code == API_OK && !profile_read(data, &job->profile, &code))
+        code = code == API_BAD_ARGUMENT ? API_BAD_ARGUMENT_VALUE : code;
+    json_decref(data);
+    return code;
 }
 
 static void on_login_wechat(loop_msg_t *msg)
@@ -165,14 +260,18 @@ static void on_login_wechat(loop_msg_t *msg)
         login_finish(job, http_answer_make(error->api_errno, error->errmsg, NULL));
         return;
     }
-    if (!seal_session(job)) {
-        log_error("cannot make a session: the random source or AES-GCM failed");
-        login_finish(job, http_answer_make(API_SERIOUS, NULL, NULL));
+    api_errno_t code = check_legacy_profile(job);
+    if (code != API_OK) {
+        login_fail(job, code);
         return;
     }
-    job->db.run = run_login_store;
-    loop_msg_init(&job->db.msg, job->wx.msg.reply_to, on_login_stored);
-    db_pool_submit(job->app->db, &job->db);
+    if (job->has_phone_code) {
+        snprintf(job->phone.openid, sizeof(job->phone.openid), "%s", result->openid);
+        loop_msg_init(&job->phone.msg, job->wx.msg.reply_to, on_login_phone);
+        wx_get_phone_number(job->app->wx, &job->phone);
+        return;
+    }
+    login_store(job);
 }
 
 /* A follower's copy of the leader's answer is back on its loop. */
@@ -204,31 +303,35 @@ static bool join_login(h2o_req_t *req, app_t *app, const char *code)
 
 /* ---- hop 1: the request ---- */
 
-/* Reads userInfo into the job. False (and *err) when it is malformed. */
-static bool read_profile(json_t *body, login_job_t *job, api_errno_t *err)
+/* Reads the optional parts of a login body into the job. False (and *err) when malformed. */
+static bool read_login_body(json_t *body, login_job_t *job, api_errno_t *err)
 {
     json_t *info;
-    if (!fields_object(body, "userInfo", false, &info, err))
+    const char *phone_code, *raw, *signature, *encrypted, *iv;
+    if (!fields_object(body, "userInfo", false, &info, err) ||
+        (info != NULL && !profile_read(info, &job->profile, err)) ||
+        !fields_token(body, "phoneCode", false, 1, WX_CODE_MAX, &phone_code, err) ||
+        !fields_string(body, "rawData", false, 1, RAW_DATA_MAX_CHARS, &raw, err) ||
+        !fields_token(body, "signature", raw != NULL, 40, 40, &signature, err) ||
+        !fields_string(body, "encryptedData", false, 1, WX_ENCRYPTED_MAX, &encrypted, err) ||
+        !fields_string(body, "iv", encrypted != NULL, 1, 24, &iv, err))
         return false;
-    if (info == NULL)
-        return true;
-    const char *nickname, *avatar, *ignored;
-    long gender = 0;
-    bool has_gender;
-    static const char *const texts[] = {"language", "city", "province", "country"};
-    if (!fields_string(info, "nickName", false, 0, NICKNAME_MAX_CHARS, &nickname, err) ||
-        !fields_string(info, "avatarUrl", false, 0, AVATAR_MAX_CHARS, &avatar, err) ||
-        !fields_int(info, "gender", false, 0, 2, &gender, &has_gender, err))
+    if (phone_code != NULL) {
+        job->has_phone_code = true;
+        snprintf(job->phone.code, sizeof(job->phone.code), "%s", phone_code);
+    }
+    if (raw != NULL) {
+        job->raw_data = strdup(raw);
+        snprintf(job->signature, sizeof(job->signature), "%s", signature);
+    }
+    if (encrypted != NULL) {
+        job->encrypted = strdup(encrypted);
+        snprintf(job->iv, sizeof(job->iv), "%s", iv);
+    }
+    if ((raw != NULL && job->raw_data == NULL) || (encrypted != NULL && job->encrypted == NULL)) {
+        *err = API_SERIOUS;
         return false;
-    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        if (!fields_string(info, texts[i], false, 0, PROFILE_TEXT_MAX_CHARS, &ignored, err))
-            return false;
-    job->has_profile = true;
-    if (nickname != NULL)
-        snprintf(job->nickname, sizeof(job->nickname), "%s", nickname);
-    if (avatar != NULL)
-        snprintf(job->avatar, sizeof(job->avatar), "%s", avatar);
-    job->gender = (int)gender;
+    }
     return true;
 }
 
@@ -245,10 +348,10 @@ int auth_login_by_weixin(h2o_req_t *req, void *app_)
         err = API_SERIOUS;
         goto refuse;
     }
-    if (!read_profile(body, job, &err))
+    if (!read_login_body(body, job, &err))
         goto refuse;
     if (join_login(req, app, code)) {
-        free(job);
+        login_job_free(job);
         json_decref(body);
         return 0;
     }
@@ -263,7 +366,8 @@ int auth_login_by_weixin(h2o_req_t *req, void *app_)
     return 0;
 
 refuse:
-    free(job);
+    if (job != NULL)
+        login_job_free(job);
     json_decref(body);
     http_reply_error(req, err);
     return 0;
@@ -278,6 +382,7 @@ static void answer_info(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     json_object_set_new(data, "avatar", json_string(caller->user.avatar));
     json_object_set_new(data, "gender", json_integer(caller->user.gender));
     json_object_set_new(data, "mobile", json_string(caller->user.mobile));
+    json_object_set_new(data, "unionId", json_string(caller->user.unionid));
     http_reply_ok(req, data);
 }
 

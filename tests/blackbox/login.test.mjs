@@ -26,6 +26,13 @@ async function login(user, userInfo) {
   return r;
 }
 
+/** The unionid WeChat (the emulator) gives this user: what info must answer as unionId. */
+async function unionIdOf(user) {
+  const { unionid } = await wx.newLogin(APP_ID, user);
+  assert.match(unionid, /^o[A-Za-z0-9_-]{27}$/);
+  return unionid;
+}
+
 async function info(token) {
   const r = await oa.info(token);
   answers.push(r.text);
@@ -62,7 +69,13 @@ test('a new user with a profile gets a token, an expiry and the profile back', a
 
   const i = await info(r.data.token);
   assertOk(i, 'info');
-  assert.deepEqual(i.data, { nickName: profile.nickName, avatar: profile.avatarUrl, gender: 2, mobile: '' });
+  assert.deepEqual(i.data, {
+    nickName: profile.nickName,
+    avatar: profile.avatarUrl,
+    gender: 2,
+    mobile: '',
+    unionId: await unionIdOf('alice'),
+  });
 });
 
 test('a new user without a profile gets an empty one', async () => {
@@ -73,7 +86,7 @@ test('a new user without a profile gets an empty one', async () => {
 
   const i = await info(r.data.token);
   assertOk(i, 'info');
-  assert.deepEqual(i.data, { nickName: '', avatar: '', gender: 0, mobile: '' });
+  assert.deepEqual(i.data, { nickName: '', avatar: '', gender: 0, mobile: '', unionId: await unionIdOf('bob') });
 });
 
 test('a returning user keeps the first profile and both tokens work', async () => {
@@ -88,7 +101,13 @@ test('a returning user keeps the first profile and both tokens work', async () =
   for (const token of [r1.data.token, r2.data.token]) {
     const i = await info(token);
     assertOk(i, 'info');
-    assert.deepEqual(i.data, { nickName: first.nickName, avatar: first.avatarUrl, gender: 2, mobile: '' });
+    assert.deepEqual(i.data, {
+      nickName: first.nickName,
+      avatar: first.avatarUrl,
+      gender: 2,
+      mobile: '',
+      unionId: await unionIdOf('carol'),
+    });
   }
 });
 

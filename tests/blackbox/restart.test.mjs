@@ -34,7 +34,14 @@ test('a token survives a restart on the same database and data key; logout still
 
   const i = await oa.info(keep);
   assertOk(i, 'info after restart');
-  assert.deepEqual(i.data, { nickName: 'Ben 🚲', avatar: 'https://example.com/b.png', gender: 1, mobile: '' });
+  assert.deepEqual({ ...i.data, unionId: undefined }, {
+    nickName: 'Ben 🚲',
+    avatar: 'https://example.com/b.png',
+    gender: 1,
+    mobile: '',
+    unionId: undefined,
+  });
+  assert.match(i.data.unionId, /^o[A-Za-z0-9_-]{27}$/, 'the unionid WeChat gave survives the restart');
 
   assertOk(await oa.logout(drop), 'logout after restart');
   assertErr(await oa.info(drop), 501, 'the logged-out token');

@@ -1,0 +1,157 @@
+/* auth/profile — see profile.h. */
+#include "auth/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/app.h"
+#include "auth/caller.h"
+#include "common/log.h"
+#include "http/fields.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+#define PROFILE_TEXT_MAX_CHARS 63
+#define UPLOAD_PATH            "/wx/storage/fetch/"
+
+bool profile_read(json_t *obj, profile_t *out, api_errno_t *err)
+{
+    const char *nickname, *avatar, *ignored;
+    long gender = 0;
+    bool has_gender;
+    static const char *const texts[] = {"language", "city", "province", "country"};
+    if (!fields_string(obj, "nickName", false, 0, PROFILE_NICKNAME_MAX_CHARS, &nickname, err) ||
+        !fields_string(obj, "avatarUrl", false, 0, PROFILE_AVATAR_MAX_CHARS, &avatar, err) ||
+        !fields_int(obj, "gender", false, 0, 2, &gender, &has_gender, err))
+        return false;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (!fields_string(obj, texts[i], false, 0, PROFILE_TEXT_MAX_CHARS, &ignored, err))
+            return false;
+    out->present = true;
+    snprintf(out->nickname, sizeof(out->nickname), "%s", nickname != NULL ? nickname : "");
+    snprintf(out->avatar, sizeof(out->avatar), "%s", avatar != NULL ? avatar : "");
+    out->gender = (int)gender;
+    return true;
+}
+
+/* An uploaded file's key: 32 lowercase hex characters and .png, .jpg or .webp. */
+static bool is_upload_key(const char *s)
+{
+    size_t n = strlen(s), i;
+    for (i = 0; i < 32; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return (n == 36 && (strcmp(s + 32, ".png") == 0 || strcmp(s + 32, ".jpg") == 0)) ||
+           (n == 37 && strcmp(s + 32, ".webp") == 0);
+}
+
+/* An avatar may be an https URL, or (the URL of) a file uploaded here. */
+static bool avatar_acceptable(const char *avatar)
+{
+    const char *upload = strstr(avatar, UPLOAD_PATH);
+    if (upload != NULL)
+        return is_upload_key(upload + strlen(UPLOAD_PATH)) &&
+               (upload == avatar || strncmp(avatar, "https://", 8) == 0 || strncmp(avatar, "http://", 7) == 0);
+    if (is_upload_key(avatar))
+        return true;
+    if (strncmp(avatar, "https://", 8) != 0 || avatar[8] == '\0')
+        return false;
+    for (const char *p = avatar; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return false;
+    return true;
+}
+
+typedef struct profile_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    app_t *app;
+    int64_t user_id;
+    bool has_nickname, has_avatar;
+    char nickname[STORE_NICKNAME_SIZE];
+    char avatar[STORE_AVATAR_SIZE];
+    int gender; /* -1 = unchanged */
+    store_rc rc;
+    store_user_t user;
+} profile_job_t;
+
+static void run_profile(db_job_t *db, store_t *store)
+{
+    profile_job_t *job = (profile_job_t *)db;
+    job->rc = store_user_update_profile(store, job->user_id, job->has_nickname ? job->nickname : NULL,
+                                        job->has_avatar ? job->avatar : NULL, job->gender, time(NULL));
+    if (job->rc == STORE_OK)
+        job->rc = store_user_get(store, job->user_id, &job->user);
+    if (job->rc == STORE_ERROR)
+        log_error("profile of user %lld not stored: %s", (long long)job->user_id, store_last_error(store));
+}
+
+static void on_profile(loop_msg_t *msg)
+{
+    profile_job_t *job = (profile_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (job->rc == STORE_OK)
+        session_cache_update_user(job->app->sessions, &job->user);
+    if (req != NULL) {
+        if (job->rc != STORE_OK) {
+            http_reply_error(req, API_SERIOUS);
+        } else {
+            json_t *data = json_object();
+            json_object_set_new(data, "nickName", json_string(job->user.nickname));
+            json_object_set_new(data, "avatar", json_string(job->user.avatar));
+            json_object_set_new(data, "gender", json_integer(job->user.gender));
+            http_reply_ok(req, data);
+        }
+    }
+    free(job);
+}
+
+static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+{
+    api_errno_t err = API_BAD_ARGUMENT;
+    json_t *body = http_read_json(req, &err);
+    const char *nickname = NULL, *avatar = NULL;
+    long gender = -1;
+    bool has_gender = false;
+    profile_job_t *job = NULL;
+    if (body == NULL || !fields_string(body, "nickname", false, 1, PROFILE_NICKNAME_MAX_CHARS, &nickname, &err) ||
+        !fields_string(body, "avatar", false, 1, PROFILE_AVATAR_MAX_CHARS, &avatar, &err) ||
+        !fields_int(body, "gender", false, 0, 2, &gender, &has_gender, &err))
+        goto refuse;
+    if (nickname == NULL && avatar == NULL && !has_gender) {
+        err = API_BAD_ARGUMENT; /* nothing to change */
+        goto refuse;
+    }
+    if (avatar != NULL && !avatar_acceptable(avatar)) {
+        err = API_BAD_ARGUMENT_VALUE;
+        goto refuse;
+    }
+    if ((job = calloc(1, sizeof(*job))) == NULL) {
+        err = API_SERIOUS;
+        goto refuse;
+    }
+    job->app = app;
+    job->user_id = caller->user.id;
+    job->has_nickname = nickname != NULL;
+    job->has_avatar = avatar != NULL;
+    snprintf(job->nickname, sizeof(job->nickname), "%s", nickname != NULL ? nickname : "");
+    snprintf(job->avatar, sizeof(job->avatar), "%s", avatar != NULL ? avatar : "");
+    job->gender = has_gender ? (int)gender : -1;
+    json_decref(body);
+    job->db.run = run_profile;
+    loop_msg_init(&job->db.msg, http_receiver(req), on_profile);
+    http_pending_attach(&job->pending, req);
+    db_pool_submit(app->db, &job->db);
+    return;
+
+refuse:
+    json_decref(body);
+    http_reply_error(req, err);
+}
+
+int auth_profile(h2o_req_t *req, void *app)
+{
+    return auth_require(req, app, update_profile);
+}

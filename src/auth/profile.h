@@ -1,0 +1,39 @@
+/*
+ * auth/profile — the user's avatar, nickname and gender.
+ *
+ * profile_read() checks a legacy WeChat profile object (userInfo, the JSON of rawData, or
+ * decrypted user data: nickName <= 63 characters, avatarUrl <= 255, gender 0..2, and the
+ * language/city/province/country texts <= 63, which are accepted and not stored).
+ *
+ * POST /wx/auth/profile (auth_profile) changes any of {nickname, avatar, gender} of the
+ * caller: nickname 1..63 characters of valid UTF-8, gender 0/1/2, avatar an https URL
+ * (<= 255 characters) or the URL or key of a file uploaded to /wx/storage/upload. Answers
+ * the profile as it is afterwards: {nickName, avatar, gender}.
+ */
+#ifndef MEETOA_AUTH_PROFILE_H
+#define MEETOA_AUTH_PROFILE_H
+
+#include <stdbool.h>
+
+#include <h2o.h>
+#include <jansson.h>
+
+#include "api/errno.h"
+#include "store/store.h"
+
+#define PROFILE_NICKNAME_MAX_CHARS 63
+#define PROFILE_AVATAR_MAX_CHARS   255
+
+typedef struct profile {
+    bool present;
+    char nickname[STORE_NICKNAME_SIZE];
+    char avatar[STORE_AVATAR_SIZE];
+    int gender;
+} profile_t;
+
+/* Reads a legacy profile object into *out (present = true). False and *err when malformed. */
+bool profile_read(json_t *obj, profile_t *out, api_errno_t *err);
+
+int auth_profile(h2o_req_t *req, void *app);
+
+#endif
