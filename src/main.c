@@ -14,6 +14,9 @@
 
 #include "app/app.h"
 #include "common/log.h"
+#include "common/text.h"
+#include "runtime/loop_msg.h"
+#include "wechat/wx_client.h"
 #include "config/config.h"
 #include "store/store.h"
 
@@ -29,6 +32,7 @@ static void usage(FILE *out)
           "  serve                      run the HTTP server (migrates the database first)\n"
           "  migrate                    apply database migrations and exit\n"
           "  user status OPENID N       set a user's status: 0 active, 1 disabled, 2 closed\n"
+          "  wx-token                   check that WeChat gives this app an access_token (never printed)\n"
           "\n"
           "Options:\n"
           "  -c, --config FILE          application.yml (Spring Boot keys; see README)\n"
@@ -141,6 +145,59 @@ static int cmd_user(const char *path, int argc, char **argv)
     return rc;
 }
 
+static volatile int probe_done;
+
+static void on_probe(loop_msg_t *msg)
+{
+    probe_done = 1;
+}
+
+/* meetoa wx-token: fetches the access_token the way the server would and prints its state. */
+static int cmd_wx_token(const char *path)
+{
+    config_t config;
+    if (load_config(&config, path) != 0)
+        return 1;
+    char err[512];
+    wx_client_config_t wx_config = app_wx_config(&config);
+    wx_client_t *wx = wx_client_start(&wx_config, err, sizeof(err));
+    if (wx == NULL) {
+        fprintf(stderr, "meetoa: %s\n", err);
+        config_free(&config);
+        return 1;
+    }
+    h2o_evloop_t *loop = h2o_evloop_create();
+    h2o_multithread_queue_t *queue = h2o_multithread_create_queue(loop);
+    h2o_multithread_receiver_t receiver;
+    loop_msg_register(queue, &receiver);
+    wx_token_probe_req_t probe = {0};
+    loop_msg_init(&probe.msg, &receiver, on_probe);
+    wx_probe_token(wx, &probe);
+    while (!probe_done)
+        h2o_evloop_run(loop, 100);
+
+    wx_token_status_t status;
+    wx_client_token_status(wx, &status);
+    int rc = 0;
+    if (probe.outcome == WX_OK) {
+        char expires[TEXT_ISO8601_SIZE];
+        text_iso8601(status.expires_at, expires);
+        printf("access_token: ok via %s, expires %s (in %lld s)\n", status.api, expires,
+               (long long)(status.expires_at - time(NULL)));
+    } else {
+        const wx_error_t *error = wx_error_lookup_api(WX_API_TOKEN, probe.outcome, probe.errcode);
+        printf("access_token: FAILED via %s: outcome %d, errcode %ld, http %d: %s\n", status.api, (int)probe.outcome,
+               probe.errcode, probe.http_status, error->errmsg);
+        rc = 1;
+    }
+    wx_client_stop(wx);
+    h2o_multithread_unregister_receiver(queue, &receiver);
+    h2o_multithread_destroy_queue(queue);
+    h2o_evloop_destroy(loop);
+    config_free(&config);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -182,6 +239,8 @@ int main(int argc, char **argv)
         return cmd_migrate(config_path);
     if (strcmp(command, "user") == 0)
         return cmd_user(config_path, nargs, args);
+    if (strcmp(command, "wx-token") == 0 && nargs == 0)
+        return cmd_wx_token(config_path);
     fprintf(stderr, "meetoa: unknown command or arguments: %s\n", command);
     usage(stderr);
     return 2;

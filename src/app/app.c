@@ -27,6 +27,18 @@ static const http_route_t routes[] = {
     {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
 };
 
+wx_client_config_t app_wx_config(const config_t *config)
+{
+    return (wx_client_config_t){
+        .api_base = config->wx_api_base,
+        .app_id = config->wx_app_id,
+        .app_secret = config->wx_app_secret,
+        .ca_file = config->wx_ca_file,
+        .timeout_ms = config->wx_timeout_ms,
+        .use_stable_token = strcmp(config->wx_token_api, "stable") == 0,
+    };
+}
+
 int app_migrate(const config_t *config, int *from, int *to, char *err, size_t err_size)
 {
     store_t *store = store_open(config->datasource_url, err, err_size);
@@ -58,14 +70,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
     else
         log_info("database schema at version %d", to);
 
-    wx_client_config_t wx = {
-        .api_base = config->wx_api_base,
-        .app_id = config->wx_app_id,
-        .app_secret = config->wx_app_secret,
-        .ca_file = config->wx_ca_file,
-        .timeout_ms = config->wx_timeout_ms,
-        .use_stable_token = strcmp(config->wx_token_api, "stable") == 0,
-    };
+    wx_client_config_t wx = app_wx_config(config);
     int threads = config->threads > 0 ? config->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;

@@ -37,6 +37,9 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size);
 /* Graceful stop: requests in flight get up to grace_ms to finish. */
 void app_stop(app_t *app, int grace_ms);
 
+/* The WeChat client's settings from config (strings borrowed from config). */
+wx_client_config_t app_wx_config(const config_t *config);
+
 /* Opens the database of config, applies migrations, reports versions. For `meetoa migrate` and start-up. */
 int app_migrate(const config_t *config, int *from, int *to, char *err, size_t err_size);
 

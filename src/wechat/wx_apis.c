@@ -214,3 +214,48 @@ void wx_check_session(wx_client_t *client, wx_checksession_req_t *req)
     if (!wx_submit(client, &req->_submission))
         wx_checksession_end(req, WX_UNREACHABLE, 0, 0, false);
 }
+
+/* ---- access_token probe ------------------------------------------------------------------- */
+
+/* A "call" that needs the token and sends nothing: it ends as soon as the manager has one. */
+static void wx_probe_end(wx_token_probe_req_t *req, wx_outcome_t outcome, long errcode, int http_status)
+{
+    req->outcome = outcome;
+    req->errcode = errcode;
+    req->http_status = http_status;
+    loop_msg_reply(&req->msg);
+}
+
+static void wx_probe_fail(wx_authed_t *call, wx_outcome_t outcome, long errcode, int http_status, bool token_failed)
+{
+    wx_token_probe_req_t *req = call->req;
+    free(call);
+    wx_probe_end(req, outcome, errcode, http_status);
+}
+
+static void wx_probe_send(wx_client_t *client, wx_authed_t *call, const char *token)
+{
+    (void)token;
+    wx_probe_fail(call, WX_OK, 0, 200, false);
+}
+
+static const wx_authed_ops_t wx_probe_ops = {.send = wx_probe_send, .fail = wx_probe_fail};
+
+static void wx_probe_start(wx_client_t *client, wx_submission_t *submission)
+{
+    wx_token_probe_req_t *req = H2O_STRUCT_FROM_MEMBER(wx_token_probe_req_t, _submission, submission);
+    wx_authed_t *call = wx_authed_new(&wx_probe_ops, req, &req->_attempts);
+    if (call == NULL) {
+        wx_probe_end(req, WX_UNREACHABLE, 0, 0);
+        return;
+    }
+    wx_authed_run(client, call);
+}
+
+void wx_probe_token(wx_client_t *client, wx_token_probe_req_t *req)
+{
+    req->_attempts = 0;
+    req->_submission.start = wx_probe_start;
+    if (!wx_submit(client, &req->_submission))
+        wx_probe_end(req, WX_UNREACHABLE, 0, 0);
+}

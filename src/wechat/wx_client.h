@@ -156,6 +156,18 @@ typedef struct wx_checksession_req {
 
 void wx_check_session(wx_client_t *client, wx_checksession_req_t *req);
 
+/* Makes sure the manager holds an access_token (fetching one if needed) and reports how that
+ * went: outcome WX_OK, or the token fetch's failure. For `meetoa wx-token`. */
+typedef struct wx_token_probe_req {
+    loop_msg_t msg;
+    wx_outcome_t outcome;
+    long errcode;
+    int http_status;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_token_probe_req_t;
+void wx_probe_token(wx_client_t *client, wx_token_probe_req_t *req);
+
 /* The access_token manager's state, for logs and `meetoa` output (never the token). */
 typedef struct wx_token_status {
     bool have_token;
