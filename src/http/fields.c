@@ -16,28 +16,45 @@ static bool absent(bool required, api_errno_t *err)
     return !required;
 }
 
-bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars, const char **out,
-                   api_errno_t *err)
+/* The common start of the string checks: *s = NULL when absent (true if optional);
+ * false (*err = 401) when missing but required or not a string. */
+static bool string_of(json_t *obj, const char *key, bool required, const char **s, size_t *len, api_errno_t *err)
 {
     json_t *v = lookup(obj, key);
-    *out = NULL;
+    *s = NULL;
     if (v == NULL)
         return absent(required, err);
     if (!json_is_string(v)) {
         *err = API_BAD_ARGUMENT;
         return false;
     }
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (!text_utf8_valid(s, len)) { /* jansson guarantees UTF-8; this also refuses NUL */
-        *err = API_BAD_ARGUMENT_VALUE;
+    *s = json_string_value(v);
+    *len = json_string_length(v);
+    return true;
+}
+
+static bool refuse_value(api_errno_t *err)
+{
+    *err = API_BAD_ARGUMENT_VALUE;
+    return false;
+}
+
+bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars, size_t max_chars, const char **out,
+                   api_errno_t *err)
+{
+    const char *s;
+    size_t len = 0;
+    *out = NULL;
+    if (!string_of(obj, key, required, &s, &len, err))
         return false;
-    }
+    if (s == NULL) /* absent and optional */
+        return true;
+    /* jansson guarantees UTF-8; this also refuses NUL */
+    if (!text_utf8_valid(s, len))
+        return refuse_value(err);
     size_t chars = text_utf8_length(s, len);
-    if (chars < min_chars || chars > max_chars) {
-        *err = API_BAD_ARGUMENT_VALUE;
-        return false;
-    }
+    if (chars < min_chars || chars > max_chars)
+        return refuse_value(err);
     *out = s;
     return true;
 }
@@ -45,26 +62,18 @@ bool fields_string(json_t *obj, const char *key, bool required, size_t min_chars
 bool fields_token(json_t *obj, const char *key, bool required, size_t min_len, size_t max_len, const char **out,
                   api_errno_t *err)
 {
-    json_t *v = lookup(obj, key);
+    const char *s;
+    size_t len = 0;
     *out = NULL;
-    if (v == NULL)
-        return absent(required, err);
-    if (!json_is_string(v)) {
-        *err = API_BAD_ARGUMENT;
+    if (!string_of(obj, key, required, &s, &len, err))
         return false;
-    }
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (len < min_len || len > max_len) {
-        *err = API_BAD_ARGUMENT_VALUE;
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            *err = API_BAD_ARGUMENT_VALUE;
-            return false;
-        }
-    }
+    if (s == NULL) /* absent and optional */
+        return true;
+    if (len < min_len || len > max_len)
+        return refuse_value(err);
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return refuse_value(err);
     *out = s;
     return true;
 }
