@@ -4,7 +4,10 @@
 #include "app/app.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +29,74 @@ static const http_route_t routes[] = {
     {"POST", "/wx/storage/upload", storage_upload}, /* max_body_bytes: set in app_start */
     {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
 };
+
+/* ---- the sweeper: expired wx_session rows are deleted every SWEEP_SECONDS ---- */
+
+#define SWEEP_SECONDS 600
+
+struct app_sweeper {
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    store_t *store; /* its own connection: the sweep never waits behind requests */
+};
+
+static void *sweeper_main(void *arg)
+{
+    struct app_sweeper *sweeper = arg;
+    log_set_thread_name("sweeper");
+    pthread_mutex_lock(&sweeper->lock);
+    while (!sweeper->stopping) {
+        pthread_mutex_unlock(&sweeper->lock);
+        long deleted = 0;
+        if (store_session_purge(sweeper->store, time(NULL), &deleted) != STORE_OK)
+            log_warn("expired sessions not deleted: %s", store_last_error(sweeper->store));
+        else if (deleted > 0)
+            log_info("deleted %ld expired sessions", deleted);
+        pthread_mutex_lock(&sweeper->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += SWEEP_SECONDS;
+        while (!sweeper->stopping && pthread_cond_timedwait(&sweeper->wake, &sweeper->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&sweeper->lock);
+    return NULL;
+}
+
+static struct app_sweeper *sweeper_start(const config_t *config, char *err, size_t err_size)
+{
+    struct app_sweeper *sweeper = calloc(1, sizeof(*sweeper));
+    if (sweeper == NULL || (sweeper->store = store_open(config->datasource_url, err, err_size)) == NULL) {
+        free(sweeper);
+        return NULL;
+    }
+    pthread_mutex_init(&sweeper->lock, NULL);
+    pthread_cond_init(&sweeper->wake, NULL);
+    if (pthread_create(&sweeper->tid, NULL, sweeper_main, sweeper) != 0) {
+        store_close(sweeper->store);
+        free(sweeper);
+        snprintf(err, err_size, "cannot start the session sweeper thread");
+        return NULL;
+    }
+    return sweeper;
+}
+
+static void sweeper_stop(struct app_sweeper *sweeper)
+{
+    if (sweeper == NULL)
+        return;
+    pthread_mutex_lock(&sweeper->lock);
+    sweeper->stopping = true;
+    pthread_cond_signal(&sweeper->wake);
+    pthread_mutex_unlock(&sweeper->lock);
+    pthread_join(sweeper->tid, NULL);
+    store_close(sweeper->store);
+    pthread_mutex_destroy(&sweeper->lock);
+    pthread_cond_destroy(&sweeper->wake);
+    free(sweeper);
+}
 
 wx_client_config_t app_wx_config(const config_t *config)
 {
@@ -82,6 +153,8 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         goto fail;
     if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
         goto fail;
+    if ((app->sweeper = sweeper_start(config, err, err_size)) == NULL)
+        goto fail;
     _Static_assert(sizeof(routes) <= sizeof(app->routes), "app_t.routes is too small");
     memcpy(app->routes, routes, sizeof(routes));
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -101,6 +174,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
     return 0;
 
 fail:
+    sweeper_stop(app->sweeper);
     if (app->wx != NULL)
         wx_client_stop(app->wx);
     if (app->db != NULL)
@@ -116,6 +190,7 @@ void app_stop(app_t *app, int grace_ms)
     /* HTTP first: no new work; requests in flight finish within grace_ms. The WeChat
      * client and the database pool deliver what is still queued before they stop. */
     http_server_stop(app->http, grace_ms);
+    sweeper_stop(app->sweeper);
     wx_client_stop(app->wx);
     db_pool_stop(app->db);
     session_cache_free(app->sessions);

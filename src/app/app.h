@@ -26,7 +26,8 @@ typedef struct app {
     session_cache_t *sessions;
     login_flights_t *flights;
     http_server_t *http;
-    http_route_t routes[16]; /* app.c's table, with the limits that depend on the config */
+    struct app_sweeper *sweeper; /* deletes expired sessions now and then */
+    http_route_t routes[16];     /* app.c's table, with the limits that depend on the config */
     uint8_t token_key[32];
     char token_header[128]; /* lower case, as h2o stores request header names */
     size_t token_header_len;

@@ -71,3 +71,23 @@ test('with a different data key old tokens are refused', async () => {
   assertOk(i, 'info with a fresh token');
   assert.equal(i.data.nickName, 'Cleo');
 });
+
+test('expired sessions are deleted from the database when the server starts (and every 10 minutes)', async () => {
+  const live = await oa.loginOk('eve');
+  const dead = await oa.loginOk('frank');
+  assertOk(await oa.info(dead), 'alive before');
+  const count = async () => Number((await oa.sql('SELECT count(*) FROM wx_session;'))[0][0]);
+  const before = await count();
+  // Age frank's only session: frank is the newest user.
+  await oa.sql(
+    "UPDATE wx_session SET expires_at = CAST(strftime('%s','now') AS INTEGER) - 10 " +
+      'WHERE user_id = (SELECT max(id) FROM wx_user);',
+  );
+  oa = await oa.restart();
+  const deadline = Date.now() + 5000;
+  while ((await count()) !== before - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await count(), before - 1, 'exactly the expired row is gone');
+  assertErr(await oa.info(dead), 501, 'the expired token');
+  assertOk(await oa.info(live), 'the live token');
+  assert.match(oa.logs(), /deleted 1 expired sessions/);
+});
