@@ -12,6 +12,7 @@
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "storage/storage_api.h"
 
 #define PROFILE_TEXT_MAX_CHARS 63
 #define UPLOAD_PATH            "/wx/storage/fetch/"
@@ -36,26 +37,21 @@ bool profile_read(json_t *obj, profile_t *out, api_errno_t *err)
     return true;
 }
 
-/* An uploaded file's key: 32 lowercase hex characters and .png, .jpg or .webp. */
-static bool is_upload_key(const char *s)
+/* An avatar may be an https URL, or a file uploaded here: its key, its path, or the URL the
+ * upload answered (oa.storage.base-url or http://Host, then the path). Any other http URL
+ * is refused, so an avatar cannot point at plain-text hosts that merely look like ours. */
+static bool avatar_acceptable(h2o_req_t *req, const config_t *config, const char *avatar)
 {
-    size_t n = strlen(s), i;
-    for (i = 0; i < 32; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return (n == 36 && (strcmp(s + 32, ".png") == 0 || strcmp(s + 32, ".jpg") == 0)) ||
-           (n == 37 && strcmp(s + 32, ".webp") == 0);
-}
-
-/* An avatar may be an https URL, or (the URL of) a file uploaded here. */
-static bool avatar_acceptable(const char *avatar)
-{
-    const char *upload = strstr(avatar, UPLOAD_PATH);
-    if (upload != NULL)
-        return is_upload_key(upload + strlen(UPLOAD_PATH)) &&
-               (upload == avatar || strncmp(avatar, "https://", 8) == 0 || strncmp(avatar, "http://", 7) == 0);
-    if (is_upload_key(avatar))
+    size_t len = strlen(avatar), prefix = strlen(STORAGE_FETCH_PREFIX);
+    if (storage_key_valid(avatar, len))
         return true;
+    const char *path = strstr(avatar, STORAGE_FETCH_PREFIX);
+    if (path != NULL && storage_key_valid(path + prefix, strlen(path + prefix))) {
+        h2o_iovec_t base = storage_url_base(req, config);
+        size_t base_len = (size_t)(path - avatar);
+        if (base_len == 0 || (base_len == base.len && memcmp(avatar, base.base, base.len) == 0))
+            return true;
+    }
     if (strncmp(avatar, "https://", 8) != 0 || avatar[8] == '\0')
         return false;
     for (const char *p = avatar; *p != '\0'; p++)
@@ -124,7 +120,7 @@ static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *call
         err = API_BAD_ARGUMENT; /* nothing to change */
         goto refuse;
     }
-    if (avatar != NULL && !avatar_acceptable(avatar)) {
+    if (avatar != NULL && !avatar_acceptable(req, app->config, avatar)) {
         err = API_BAD_ARGUMENT_VALUE;
         goto refuse;
     }

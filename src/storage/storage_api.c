@@ -205,6 +205,11 @@ static const image_type_t *key_type(const char *key, size_t len)
     return image_type_by_ext(key + KEY_HEX_LEN + 1, len - KEY_HEX_LEN - 1);
 }
 
+bool storage_key_valid(const char *name, size_t len)
+{
+    return key_type(name, len) != NULL;
+}
+
 static bool key_new(char key[KEY_SIZE], const image_type_t *type)
 {
     uint8_t random[KEY_RANDOM_BYTES];
@@ -254,8 +259,7 @@ static bool host_valid(h2o_iovec_t host)
     return true;
 }
 
-/* oa.storage.base-url, else http:// and the Host the client used, else "" (a relative URL). */
-static h2o_iovec_t url_base(h2o_req_t *req, const config_t *config)
+h2o_iovec_t storage_url_base(h2o_req_t *req, const config_t *config)
 {
     if (config->storage_base_url != NULL)
         return h2o_iovec_init(config->storage_base_url, strlen(config->storage_base_url));
@@ -274,8 +278,8 @@ static void on_upload_done(loop_msg_t *msg)
         http_reply_error(req, API_SERIOUS);
     } else if (req != NULL) {
         h2o_iovec_t url =
-            h2o_concat(&req->pool, url_base(req, job->app->config), h2o_iovec_init(H2O_STRLIT(STORAGE_FETCH_PREFIX)),
-                       h2o_iovec_init(job->key, strlen(job->key)));
+            h2o_concat(&req->pool, storage_url_base(req, job->app->config),
+                       h2o_iovec_init(H2O_STRLIT(STORAGE_FETCH_PREFIX)), h2o_iovec_init(job->key, strlen(job->key)));
         json_t *data = json_object();
         json_object_set_new(data, "url", json_stringn(url.base, url.len));
         json_object_set_new(data, "key", json_string(job->key));

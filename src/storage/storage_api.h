@@ -28,6 +28,7 @@
 #ifndef MEETOA_STORAGE_STORAGE_API_H
 #define MEETOA_STORAGE_STORAGE_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <h2o.h>
@@ -42,6 +43,11 @@ size_t storage_upload_body_limit(const config_t *config);
 
 /* POST /wx/storage/upload. */
 int storage_upload(h2o_req_t *req, void *app);
+/* The base of the URLs uploads answer: oa.storage.base-url, else http:// and the Host the
+ * client used, else "" (a relative URL). Allocated from req->pool. */
+h2o_iovec_t storage_url_base(h2o_req_t *req, const config_t *config);
+/* True when name is an uploaded file's key: 32 lowercase hex characters and .png, .jpg or .webp. */
+bool storage_key_valid(const char *name, size_t len);
 /* GET /wx/storage/fetch/KEY (registered as the prefix route STORAGE_FETCH_PREFIX). */
 int storage_fetch(h2o_req_t *req, void *app);
 

@@ -1,6 +1,8 @@
 // wxemu.test.mjs — the WeChat API emulator, from the outside: code2Session as WeChat answers it
-// (every error code MeetOA must handle), the control API, injected faults, latency that does not
-// serialize requests, the command line, and a clean exit on SIGTERM/SIGINT.
+// (every error code MeetOA must handle), access_token (/cgi-bin/token and stable_token),
+// getuserphonenumber, checksession, legacy encrypted data that node:crypto decrypts, the control
+// API, injected faults, latency that does not serialize requests, the command line, and a clean
+// exit on SIGTERM/SIGINT.
 //
 // Run: WXEMU_BIN=build-wxemu/wxemu node --test tests/blackbox/wxemu.test.mjs
 
@@ -10,8 +12,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 
-import { startWxemu, spawnWxemu, waitExit, newApp, request, WXEMU_BIN, JSCODE2SESSION } from './lib/wxemu.mjs';
+import {
+  startWxemu,
+  spawnWxemu,
+  waitExit,
+  newApp,
+  request,
+  WXEMU_BIN,
+  JSCODE2SESSION,
+  TOKEN,
+  STABLE_TOKEN,
+  PHONE_NUMBER,
+  CHECK_SESSION,
+} from './lib/wxemu.mjs';
 
 const APP = newApp('a');
 const OTHER = newApp('b');
@@ -191,7 +206,14 @@ describe('control API', () => {
 
   test('GET /__emu/stats counts calls per path, DELETE resets', async () => {
     await wx.resetStats();
-    assert.deepEqual(await wx.stats(), { [JSCODE2SESSION]: 0 });
+    assert.deepEqual(await wx.stats(), {
+      [JSCODE2SESSION]: 0,
+      [TOKEN]: 0,
+      [STABLE_TOKEN]: 0,
+      [`${STABLE_TOKEN}#force`]: 0,
+      [PHONE_NUMBER]: 0,
+      [CHECK_SESSION]: 0,
+    });
     await wx.jscode2session({ appid: APP.appid });
     await wx.jscode2session({ appid: APP.appid, secret: APP.secret, js_code: await wx.newCode(APP.appid, 'kim'), grant_type: 'authorization_code' });
     assert.equal(await wx.calls(), 2);
@@ -337,6 +359,447 @@ describe('latency', () => {
     const t0 = Date.now();
     assertWxError(await wx.jscode2session({ appid: APP.appid }), 45011, 'delayed fault');
     assert.ok(Date.now() - t0 >= LATENCY + 300 - 10, `answered after ${Date.now() - t0} ms`);
+  });
+});
+
+// ---- access_token, phone number, checksession, legacy encrypted data ----------------------------
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{32,512}$/;
+const PHONE = '13800138000';
+
+function assertToken(r, what) {
+  assert.equal(r.status, 200, what);
+  assert.match(r.json?.access_token ?? '', TOKEN_SHAPE, `${what}: ${r.text}`);
+  assert.equal(typeof r.json.expires_in, 'number', `${what}: expires_in`);
+  assert.equal(r.json.errcode, undefined, `${what}: no errcode`);
+}
+
+/** AES-128-CBC/PKCS#7 with key = base64-decode(sessionKey): the plaintext text (throws on bad padding). */
+function decrypt(sessionKey, { encryptedData, iv }) {
+  const d = createDecipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), Buffer.from(iv, 'base64'));
+  return Buffer.concat([d.update(Buffer.from(encryptedData, 'base64')), d.final()]).toString('utf8');
+}
+
+/** The decrypted JSON, or undefined when the key does not open it (bad padding or not JSON). */
+function tryDecrypt(sessionKey, data) {
+  try {
+    return JSON.parse(decrypt(sessionKey, data));
+  } catch {
+    return undefined;
+  }
+}
+
+const hmacSig = (sessionKey) => createHmac('sha256', Buffer.from(sessionKey, 'ascii')).update('').digest('hex');
+
+describe('access_token', () => {
+  let wx;
+  const seen = [];
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER], args: ['--log-level', 'debug'] });
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  const token = (app = APP) =>
+    wx.accessToken({ grant_type: 'client_credential', appid: app.appid, secret: app.secret });
+  const stable = (force_refresh = false, app = APP) =>
+    wx.stableToken({ grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh });
+  /** The errcode a token gets from an API that needs one (40029 = the token passed, the code did not). */
+  const probe = async (t) => (await wx.phoneNumber(t, { code: 'X'.repeat(32) })).json?.errcode;
+
+  test('GET /cgi-bin/token mints a new token per call; the previous one keeps working (grace)', async () => {
+    const a = await token();
+    assertToken(a, 'first');
+    assert.equal(a.json.expires_in, 7200);
+    const b = await token();
+    assertToken(b, 'second');
+    assert.notEqual(a.json.access_token, b.json.access_token);
+    assert.equal(await probe(a.json.access_token), 40029, 'the superseded token is still accepted');
+    assert.equal(await probe(b.json.access_token), 40029, 'the new token is accepted');
+    seen.push(a.json.access_token, b.json.access_token);
+  });
+
+  test('GET /cgi-bin/token errors', async () => {
+    const ok = { grant_type: 'client_credential', appid: APP.appid, secret: APP.secret };
+    const cases = [
+      [{ ...ok, appid: undefined }, 41002, 'appid missing'],
+      [{ ...ok, secret: undefined }, 41004, 'secret missing'],
+      [{ ...ok, appid: 'wxnosuchapp0000000' }, 40013, 'unknown appid'],
+      [{ ...ok, secret: OTHER.secret }, 40001, 'wrong secret'],
+      [{ ...ok, grant_type: 'authorization_code' }, 40002, 'wrong grant_type'],
+      [{ ...ok, grant_type: undefined }, 40002, 'grant_type missing'],
+    ];
+    for (const [params, errcode, what] of cases) {
+      const r = await wx.accessToken(params);
+      assertWxError(r, errcode, what);
+      assert.equal(r.json.access_token, undefined, `${what}: no token`);
+    }
+  });
+
+  test('stable_token: one token for every caller, expires_in counting down, independent of /cgi-bin/token', async () => {
+    const a = await stable();
+    assertToken(a, 'first');
+    assert.ok(a.json.expires_in <= 7200 && a.json.expires_in > 7100, `expires_in ${a.json.expires_in}`);
+    await token(); // minting at /cgi-bin/token does not disturb it
+    const b = await stable();
+    assertToken(b, 'second');
+    assert.equal(b.json.access_token, a.json.access_token, 'the same token');
+    assert.ok(b.json.expires_in <= a.json.expires_in, 'counting down');
+    const c = await stable(false, OTHER);
+    assert.notEqual(c.json.access_token, a.json.access_token, 'per app');
+    seen.push(a.json.access_token, c.json.access_token);
+  });
+
+  test('stable_token force_refresh: a new token, the old one in its grace, at most one per 30 s (45011)', async () => {
+    await wx.resetStats();
+    const old = (await stable()).json.access_token;
+    const forced = await stable(true);
+    assertToken(forced, 'forced');
+    assert.notEqual(forced.json.access_token, old);
+    assert.equal(forced.json.expires_in, 7200);
+    assert.equal((await stable()).json.access_token, forced.json.access_token, 'normal mode now gives the new one');
+    assert.equal(await probe(old), 40029, 'the replaced token still works for 5 minutes');
+    assertWxError(await stable(true), 45011, 'a second force within 30 s');
+    const stats = await wx.stats();
+    assert.equal(stats[STABLE_TOKEN], 4);
+    assert.equal(stats[`${STABLE_TOKEN}#force`], 2, 'force_refresh calls are counted apart, refused ones too');
+    seen.push(forced.json.access_token);
+  });
+
+  test('stable_token errors', async () => {
+    const ok = { grant_type: 'client_credential', appid: APP.appid, secret: APP.secret };
+    const cases = [
+      ['{"appid":', 47001, 'not JSON'],
+      ['[1]', 47001, 'not an object'],
+      [{ ...ok, force_refresh: 'yes' }, 47001, 'force_refresh not a boolean'],
+      [{ ...ok, appid: 7 }, 47001, 'appid not a string'],
+      [{ ...ok, appid: undefined }, 41002, 'appid missing'],
+      [{ ...ok, secret: '' }, 41004, 'secret empty'],
+      [{ ...ok, appid: 'wxnosuchapp0000000' }, 40013, 'unknown appid'],
+      [{ ...ok, secret: OTHER.secret }, 40125, 'wrong secret'],
+      [{ ...ok, grant_type: 'authorization_code' }, 40002, 'wrong grant_type'],
+    ];
+    for (const [body, errcode, what] of cases) assertWxError(await wx.stableToken(body), errcode, what);
+    assert.equal((await wx.request('GET', STABLE_TOKEN)).status, 405);
+  });
+
+  test('POST /__emu/tokens: invalidate -> 40001, expire -> 42001, for both token APIs', async () => {
+    const t = (await token()).json.access_token;
+    const s = (await stable()).json.access_token;
+    const other = (await token(OTHER)).json.access_token;
+    const expired = await wx.tokens(APP.appid, 'expire');
+    assert.ok(expired.expired >= 2, JSON.stringify(expired));
+    assert.equal(await probe(t), 42001);
+    assert.equal(await probe(s), 42001);
+    assert.equal(await probe(other), 40029, "another app's token is untouched");
+    const renewed = (await stable()).json.access_token;
+    assert.notEqual(renewed, s, 'stable_token replaces an expired token');
+    assert.equal(await probe(renewed), 40029);
+    const invalidated = await wx.tokens(APP.appid, 'invalidate');
+    assert.ok(invalidated.invalidated >= 3, JSON.stringify(invalidated));
+    assert.equal(await probe(t), 40001);
+    assert.equal(await probe(renewed), 40001);
+    for (const [body, what] of [
+      [{ appid: APP.appid, action: 'explode' }, 'unknown action'],
+      [{ appid: 'wxnosuchapp0000000', action: 'expire' }, 'unknown app'],
+      [{ appid: APP.appid }, 'no action'],
+    ]) {
+      const r = await wx.request('POST', '/__emu/tokens', body);
+      assert.equal(r.status, 400, `${what}: ${r.text}`);
+    }
+    seen.push(t, s, other, renewed);
+  });
+
+  test('no app secret or access_token appears in the logs', async () => {
+    const logs = wx.logs();
+    assert.match(logs, /cgi-bin\/stable_token/, 'requests are logged (path only)');
+    assert.ok(seen.length >= 8);
+    for (const x of [APP.secret, OTHER.secret, ...seen]) assert.ok(!logs.includes(x), `${x} is not logged`);
+  });
+});
+
+describe('access_token lifetime (--token-ttl-seconds)', () => {
+  test('a token expires after the configured lifetime: 42001', async () => {
+    const wx = await startWxemu({ apps: [APP], tokenTtlSeconds: 1 });
+    try {
+      const r = await wx.accessToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret });
+      assert.equal(r.json?.expires_in, 1, r.text);
+      const t = r.json.access_token;
+      assert.equal((await wx.phoneNumber(t, { code: 'X'.repeat(32) })).json?.errcode, 40029, 'fresh: accepted');
+      await new Promise((res) => setTimeout(res, 1100));
+      assertWxError(await wx.phoneNumber(t, { code: 'X'.repeat(32) }), 42001, 'after its lifetime');
+    } finally {
+      assert.equal((await wx.stop()).code, 0, wx.logs());
+    }
+  });
+
+  test('a bad --token-ttl-seconds exits 2', async () => {
+    for (const v of ['0', '-1', 'x', '86401']) {
+      const p = spawn(WXEMU_BIN, ['--token-ttl-seconds', v], { stdio: 'ignore' });
+      assert.equal((await waitExit(p)).code, 2, v);
+    }
+  });
+});
+
+describe('getuserphonenumber', () => {
+  let wx, token;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER], args: ['--log-level', 'debug'] });
+    token = (await wx.accessToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  test('a phone code gives phone_info with a string countryCode and our watermark, once', async () => {
+    const login = await wx.newLogin(APP.appid, 'pam');
+    const code = await wx.phoneCode(APP.appid, 'pam', PHONE);
+    const before = Math.floor(Date.now() / 1000);
+    const r = await wx.phoneNumber(token, { code, openid: login.openid });
+    assert.equal(r.status, 200);
+    assert.equal(r.json?.errcode, 0, r.text);
+    assert.equal(r.json.errmsg, 'ok');
+    const info = r.json.phone_info;
+    assert.equal(info.phoneNumber, PHONE);
+    assert.equal(info.purePhoneNumber, PHONE);
+    assert.equal(info.countryCode, '86');
+    assert.equal(info.watermark.appid, APP.appid);
+    assert.ok(Math.abs(info.watermark.timestamp - before) <= 5, `timestamp ${info.watermark.timestamp}`);
+    assertWxError(await wx.phoneNumber(token, { code }), 40029, 'the code again');
+  });
+
+  test('countryCode as a number, another country, a foreign watermark appid', async () => {
+    let code = await wx.phoneCode(APP.appid, 'quin', PHONE, { country_code_as_number: true });
+    let info = (await wx.phoneNumber(token, { code })).json?.phone_info;
+    assert.equal(info?.countryCode, 86);
+    code = await wx.phoneCode(APP.appid, 'quin', '4155550100', { countryCode: '1', watermarkAppid: OTHER.appid });
+    info = (await wx.phoneNumber(token, { code })).json?.phone_info;
+    assert.equal(info?.phoneNumber, '+1 4155550100');
+    assert.equal(info.purePhoneNumber, '4155550100');
+    assert.equal(info.countryCode, '1');
+    assert.equal(info.watermark.appid, OTHER.appid);
+  });
+
+  test('the access_token is checked first (41001, 40001), before the body (47001)', async () => {
+    const code = await wx.phoneCode(APP.appid, 'rob', PHONE);
+    assertWxError(await wx.phoneNumber(undefined, { code }), 41001, 'no token');
+    assertWxError(await wx.phoneNumber('', { code }), 41001, 'empty token');
+    assertWxError(await wx.phoneNumber('A'.repeat(128), { code }), 40001, 'unknown token');
+    assertWxError(await wx.phoneNumber(undefined, 'not json'), 41001, 'no token and a bad body');
+    assertWxError(await wx.phoneNumber(token, 'not json'), 47001, 'a bad body');
+    const r = await wx.phoneNumber(token, { code });
+    assert.equal(r.json?.errcode, 0, `none of them spent the code: ${r.text}`);
+  });
+
+  test('bad codes: unknown, a wx.login() code, another app, another user, missing: 40029 / 41008', async () => {
+    const loginCode = await wx.newCode(APP.appid, 'sue');
+    const otherApp = await wx.phoneCode(OTHER.appid, 'sue', PHONE);
+    const sues = await wx.phoneCode(APP.appid, 'sue', PHONE);
+    const tims = await wx.newLogin(APP.appid, 'tim');
+    assertWxError(await wx.phoneNumber(token, { code: 'Z'.repeat(32) }), 40029, 'unknown');
+    assertWxError(await wx.phoneNumber(token, { code: loginCode }), 40029, 'a wx.login() code');
+    assertWxError(await wx.phoneNumber(token, { code: otherApp }), 40029, 'a code of another app');
+    assertWxError(await wx.phoneNumber(token, { code: sues, openid: tims.openid }), 40029, "sue's code, tim's openid");
+    assertWxError(await wx.phoneNumber(token, {}), 41008, 'no code');
+    assert.equal((await wx.phoneNumber(token, { code: sues })).json?.errcode, 0, 'the refusals spent nothing');
+    const j = await wx.jscode2session({ appid: APP.appid, secret: APP.secret, js_code: sues, grant_type: 'authorization_code' });
+    assertWxError(j, 40029, 'a phone code at jscode2session');
+  });
+
+  test('faults: 40001 then a retry with the same code works; 1400001', async () => {
+    await wx.resetStats();
+    const code = await wx.phoneCode(APP.appid, 'uma', PHONE);
+    await wx.faults({ path: PHONE_NUMBER, errcode: 40001 });
+    assertWxError(await wx.phoneNumber(token, { code }), 40001, 'faulted');
+    assert.equal((await wx.phoneNumber(token, { code })).json?.errcode, 0, 'the retry');
+    await wx.faults({ path: PHONE_NUMBER, errcode: 1400001 });
+    const quota = await wx.phoneNumber(token, { code: await wx.phoneCode(APP.appid, 'uma', PHONE) });
+    assertWxError(quota, 1400001, 'quota');
+    assert.equal(await wx.calls(PHONE_NUMBER), 3);
+  });
+
+  test('faults work on every new path', async () => {
+    const calls = {
+      [TOKEN]: () => wx.accessToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret }),
+      [STABLE_TOKEN]: () => wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret }),
+      [PHONE_NUMBER]: () => wx.phoneNumber(token, { code: 'Z'.repeat(32) }),
+      [CHECK_SESSION]: () => wx.checkSession({ access_token: token }),
+    };
+    for (const [p, call] of Object.entries(calls)) {
+      await wx.faults({ path: p, errcode: -1 });
+      assertWxError(await call(), -1, `${p} errcode`);
+      await wx.faults({ path: p, http_status: 503 });
+      const h = await call();
+      assert.equal(h.status, 503, `${p} http_status`);
+      assert.equal(h.json, undefined);
+      await wx.faults({ path: p, malformed: true });
+      const m = await call();
+      assert.equal(m.status, 200);
+      assert.equal(m.json, undefined, `${p} malformed: ${m.text}`);
+      await wx.faults({ path: p, drop: true });
+      await assert.rejects(call(), /fetch failed|socket|closed/i, `${p} drop`);
+      await wx.faults({ path: p, delay_ms: 200 });
+      const t0 = Date.now();
+      await call();
+      assert.ok(Date.now() - t0 >= 190, `${p} delay`);
+    }
+    assert.equal((await wx.state()).faults, 0);
+  });
+});
+
+describe('checksession', () => {
+  let wx, token;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  const login = async (app, user) =>
+    (
+      await wx.jscode2session({
+        appid: app.appid,
+        secret: app.secret,
+        js_code: await wx.newCode(app.appid, user),
+        grant_type: 'authorization_code',
+      })
+    ).json;
+
+  test('the signature of the current session_key passes; after a new login it is stale (87009)', async () => {
+    const first = await login(APP, 'vic');
+    const check = (signature, extra = {}) =>
+      wx.checkSession({ access_token: token, openid: first.openid, signature, sig_method: 'hmac_sha256', ...extra });
+    let r = await check(hmacSig(first.session_key));
+    assert.deepEqual(r.json, { errcode: 0, errmsg: 'ok' }, r.text);
+    const second = await login(APP, 'vic');
+    assertWxError(await check(hmacSig(first.session_key)), 87009, 'the old key');
+    r = await check(hmacSig(second.session_key));
+    assert.equal(r.json?.errcode, 0, r.text);
+    const keyBytes = createHmac('sha256', Buffer.from(second.session_key, 'base64')).update('').digest('hex');
+    assertWxError(await check(keyBytes), 87009, 'keyed with the decoded bytes instead of the text');
+    assertWxError(await check(hmacSig(second.session_key), { sig_method: 'md5' }), 87008, 'sig_method');
+    assertWxError(await check(hmacSig(second.session_key), { sig_method: undefined }), 87008, 'no sig_method');
+    assertWxError(await check(hmacSig(second.session_key), { openid: undefined }), 41009, 'no openid');
+    assertWxError(await check(hmacSig(second.session_key), { access_token: undefined }), 41001, 'no token');
+    assertWxError(await check(hmacSig(second.session_key), { access_token: 'B'.repeat(128) }), 40001, 'bad token');
+    const otherToken = (await wx.accessToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+      .json.access_token;
+    assertWxError(await check(hmacSig(second.session_key), { access_token: otherToken }), 87009, "another app's token");
+  });
+});
+
+describe('legacy encrypted data (/__emu/encrypted)', () => {
+  let wx;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER], args: ['--log-level', 'debug'] });
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  const login = async (user) =>
+    (
+      await wx.jscode2session({
+        appid: APP.appid,
+        secret: APP.secret,
+        js_code: await wx.newCode(APP.appid, user),
+        grant_type: 'authorization_code',
+      })
+    ).json;
+
+  test('userinfo decrypts with the current session_key; rawData is signed with SHA-1(rawData + key)', async () => {
+    const s = await login('wes');
+    const before = Math.floor(Date.now() / 1000);
+    const e = await wx.encrypted(APP.appid, 'wes', 'userinfo', { nickName: '小王 🐱', gender: 1, avatarUrl: 'https://x/a.png' });
+    assert.equal(Buffer.from(e.iv, 'base64').length, 16);
+    const plain = JSON.parse(decrypt(s.session_key, e));
+    assert.equal(plain.openId, s.openid);
+    assert.equal(plain.unionId, s.unionid);
+    assert.equal(plain.nickName, '小王 🐱');
+    assert.equal(plain.gender, 1);
+    assert.equal(plain.avatarUrl, 'https://x/a.png');
+    assert.equal(plain.watermark.appid, APP.appid);
+    assert.ok(Math.abs(plain.watermark.timestamp - before) <= 5);
+    const raw = JSON.parse(e.rawData);
+    assert.deepEqual(Object.keys(raw).sort(), ['avatarUrl', 'city', 'country', 'gender', 'language', 'nickName', 'province']);
+    for (const k of Object.keys(raw)) assert.deepEqual(raw[k], plain[k], `rawData.${k} matches`);
+    assert.equal(e.signature, createHash('sha1').update(e.rawData + s.session_key).digest('hex'));
+  });
+
+  test('phone decrypts to phoneNumber/purePhoneNumber/countryCode/watermark; watermark_appid is honoured; signed rawData', async () => {
+    const s = await login('xia');
+    const e = await wx.encrypted(APP.appid, 'xia', 'phone', { phone: '13912345678', watermark_appid: OTHER.appid });
+    const plain = JSON.parse(decrypt(s.session_key, e));
+    assert.equal(plain.phoneNumber, '13912345678');
+    assert.equal(plain.purePhoneNumber, '13912345678');
+    assert.equal(plain.countryCode, '86');
+    assert.equal(plain.watermark.appid, OTHER.appid);
+    const { watermark, ...number } = plain;
+    assert.deepEqual(JSON.parse(e.rawData), number, 'rawData: the number without its watermark');
+    assert.equal(e.signature, createHash('sha1').update(e.rawData + s.session_key).digest('hex'));
+  });
+
+  test('after another login the old data no longer opens with the new key, and the new data only with it', async () => {
+    const first = await login('yan');
+    const old = await wx.encrypted(APP.appid, 'yan', 'userinfo');
+    assert.equal(tryDecrypt(first.session_key, old)?.openId, first.openid);
+    const second = await login('yan');
+    assert.notEqual(second.session_key, first.session_key);
+    assert.equal(tryDecrypt(second.session_key, old)?.openId, undefined, 'old data, new key');
+    const fresh = await wx.encrypted(APP.appid, 'yan', 'phone', { phone: PHONE });
+    assert.equal(tryDecrypt(second.session_key, fresh)?.purePhoneNumber, PHONE);
+    assert.equal(tryDecrypt(first.session_key, fresh)?.purePhoneNumber, undefined, 'new data, old key');
+    const signed = await wx.encrypted(APP.appid, 'yan', 'userinfo');
+    assert.notEqual(signed.signature, createHash('sha1').update(signed.rawData + first.session_key).digest('hex'));
+  });
+
+  test('wx.login() rotates the key: data made right after it opens with the key its exchange answers', async () => {
+    const before = await login('abe');
+    const { code, openid } = await wx.newLogin(APP.appid, 'abe'); // the phone's wx.login()
+    const e = await wx.encrypted(APP.appid, 'abe', 'userinfo'); // the phone's getUserInfo()
+    assert.equal(tryDecrypt(before.session_key, e), undefined, 'not with the key of the earlier login');
+    const s = (await wx.jscode2session({ appid: APP.appid, secret: APP.secret, js_code: code, grant_type: 'authorization_code' })).json;
+    assert.notEqual(s.session_key, before.session_key);
+    assert.equal(tryDecrypt(s.session_key, e)?.openId, openid, 'the server, exchanging the code, can open it');
+  });
+
+  test('refused: no session yet, unknown app, bad kind or fields (HTTP 400); no key in the logs', async () => {
+    const s = await login('zed');
+    const cases = [
+      [{ appid: APP.appid, user: 'nobody-logged-in', kind: 'userinfo' }, /session_key/],
+      [{ appid: OTHER.appid, user: 'zed', kind: 'userinfo' }, /session_key/],
+      [{ appid: 'wxnosuchapp0000000', user: 'zed', kind: 'phone' }, /appid/],
+      [{ appid: APP.appid, user: 'zed', kind: 'email' }, /kind/],
+      [{ appid: APP.appid, user: 'zed', kind: 'phone', phone: '12-34' }, /phone/],
+      [{ appid: APP.appid, user: 'zed', kind: 'phone', nickName: 'x' }, /userinfo/],
+      [{ appid: APP.appid, user: 'zed', kind: 'userinfo', gender: 3 }, /gender/],
+      [{ appid: APP.appid, user: 'zed', kind: 'userinfo', typo: 1 }, /bad body/],
+    ];
+    for (const [body, why] of cases) {
+      const r = await wx.request('POST', '/__emu/encrypted', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      assert.match(r.json?.error ?? '', why);
+      assert.ok(!r.text.includes(s.session_key));
+    }
+    assert.ok(!wx.logs().includes(s.session_key), 'the session_key is not logged');
+  });
+
+  test('POST /__emu/phone_code refuses bad input with 400', async () => {
+    for (const body of [
+      { appid: APP.appid, user: 'a' },
+      { appid: APP.appid, user: 'a', phone: 'abc' },
+      { appid: APP.appid, user: 'a', phone: PHONE, country_code: '+86' },
+      { appid: APP.appid, user: 'a', phone: PHONE, country_code_as_number: 'yes' },
+      { appid: 'wxnosuchapp0000000', user: 'a', phone: PHONE },
+    ]) {
+      const r = await wx.request('POST', '/__emu/phone_code', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    }
   });
 });
 

@@ -250,15 +250,16 @@ static json_t *parse_body(h2o_req_t *req, bool *ok)
     return body;
 }
 
-static void run_wx_route(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t *req, emu_answer_t *a)
+/* The call's query and body; *body (to release) is the parsed body. */
+static void read_wx_call(h2o_req_t *req, emu_wx_call_t *call, json_t **body)
 {
     bool body_ok;
-    json_t *body = parse_body(req, &body_ok);
-    emu_query_t query = {&req->pool, h2o_iovec_init(NULL, 0)};
+    *body = parse_body(req, &body_ok);
+    call->query = (emu_query_t){&req->pool, h2o_iovec_init(NULL, 0)};
     if (req->query_at != SIZE_MAX)
-        query.text = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-    answer_json(req, a, 200, body_ok ? route->fn(srv, &query, body) : emu_wx_error(47001));
-    json_decref(body);
+        call->query.text = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    call->body = *body;
+    call->body_bad = !body_ok;
 }
 
 static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t *req)
@@ -266,11 +267,17 @@ static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t 
     emu_slice_t path = {req->path_normalized.base, req->path_normalized.len};
     emu_fault_t fault;
     emu_answer_t a = {200, "application/json", {NULL, 0}, false};
+    emu_wx_call_t call;
+    json_t *body;
     bool faulted = emu_state_take_fault(srv->state, path, &fault);
 
+    read_wx_call(req, &call, &body);
     emu_state_count_call(srv->state, path);
+    if (route->substat != NULL && route->substat_applies(&call))
+        emu_state_count_call(srv->state, emu_slice_cstr(route->substat));
     if (!faulted) {
-        run_wx_route(srv, route, req, &a);
+        answer_json(req, &a, 200, route->fn(srv, &call));
+        json_decref(body);
         send_later(srv, req, &a, srv->latency_ms);
         return;
     }
@@ -286,8 +293,9 @@ static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t 
     } else if (fault.errcode != 0) {
         answer_json(req, &a, 200, emu_wx_error(fault.errcode));
     } else {
-        run_wx_route(srv, route, req, &a);
+        answer_json(req, &a, 200, route->fn(srv, &call));
     }
+    json_decref(body);
     send_later(srv, req, &a, (uint64_t)srv->latency_ms + fault.delay_ms);
 }
 

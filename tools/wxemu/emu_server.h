@@ -10,7 +10,8 @@
  *   wire format; route functions only compute a JSON answer.
  * - JSON objects returned by route functions are owned by the caller (the dispatcher decrefs them).
  * - Route functions never put secrets they were given (app secrets) into answers; session_keys
- *   appear only in the jscode2session answer, as WeChat does.
+ *   appear only in the jscode2session answer and access_tokens only in the token APIs' answers, as
+ *   at WeChat.
  * - With --tls-cert/--tls-key the listener speaks HTTPS (emu_tls.c); nothing after the handshake
  *   knows the difference.
  */
@@ -58,12 +59,22 @@ typedef struct emu_query {
  * in q->pool. An absent parameter gives base == NULL; "name" or "name=" gives an empty value. */
 emu_slice_t emu_query_get(const emu_query_t *q, const char *name);
 
-/* A WeChat API endpoint: returns the JSON answer (sent with HTTP 200). body is the request's JSON body,
- * NULL when there is none. Returns NULL only when out of memory. */
+/* A WeChat API call as the route sees it. */
+typedef struct emu_wx_call {
+    emu_query_t query;
+    const json_t *body; /* the request's JSON object; NULL when there is no body or body_bad */
+    bool body_bad;      /* there is a body and it is not a JSON object (WeChat: 47001) */
+} emu_wx_call_t;
+
+/* A WeChat API endpoint: returns the JSON answer (sent with HTTP 200), NULL only when out of memory.
+ * substat, when not NULL, is a second counter of /__emu/stats, counted (faulted calls included)
+ * for the calls on which substat_applies() is true. */
 typedef struct emu_wx_route {
     const char *method;
     const char *path;
-    json_t *(*fn)(emu_server_t *srv, const emu_query_t *query, const json_t *body);
+    json_t *(*fn)(emu_server_t *srv, const emu_wx_call_t *call);
+    const char *substat;
+    bool (*substat_applies)(const emu_wx_call_t *call);
 } emu_wx_route_t;
 
 /* A control endpoint: sets *answer (a JSON object, owned by the caller) and returns the HTTP status.

@@ -1,5 +1,6 @@
 /*
- * emu_state — wxemu's memory of apps, codes, session_keys, faults and counters (see emu_state.h).
+ * emu_state — wxemu's memory of apps, codes, session_keys, access_tokens, faults and counters
+ * (see emu_state.h).
  *
  * Codes live in a chained hash table keyed by the code text, and also in a FIFO list in issue
  * order. Every code gets the same lifetime, so the FIFO is also in expiry order: purging pops the
@@ -10,13 +11,32 @@
  * Used codes are kept until they expire so that a second exchange is told 40163 (used) rather
  * than 40029 (unknown), as WeChat does.
  *
+ * A user's session_key is made when a wx.login() code is issued, as the phone's wx.login() rotates it
+ * at WeChat: it becomes the user's current key at once (so /__emu/encrypted, playing the phone's
+ * getUserInfo right after wx.login, encrypts with the key the server will get), travels with the code,
+ * and is what exchanging the code answers (the exchange records it as current again, in case a newer
+ * code was issued meanwhile).
+ *
+ * Phone codes (what the getPhoneNumber button gives) share the code table and its FIFO: they have the
+ * same lifetime, and one table makes "a wx.login() code sent to getuserphonenumber" (and the reverse)
+ * a plain kind check, answered 40029 like an unknown code. A phone code carries its phone_info.
+ *
  * Session records (app, user) -> current session_key sit in a second hash table with a FIFO in
- * creation order; past EMU_MAX_SESSIONS the oldest record is forgotten.
+ * creation order; past EMU_MAX_SESSIONS the oldest record is forgotten. Each record is also chained
+ * in a third table keyed by its openid, so checksession finds the user from the openid alone.
+ *
+ * access_tokens: each app has two token lines, one per API (/cgi-bin/token and stable_token), each
+ * with a current token and a small array of superseded ones that keep working until their grace ends
+ * (superseded time + EMU_TOKEN_GRACE_MS, and never past their own expiry). There are at most
+ * EMU_MAX_APPS * 2 * (1 + EMU_TOKEN_OLD_MAX) tokens, so a token is checked by a linear scan with a
+ * constant-time comparison. The force_refresh ration is a per-app ring of the last
+ * EMU_FORCE_PER_DAY force times (a rolling 24 hours: wxemu has no calendar).
  *
  * Faults are a small array kept in insertion order; counters a small array of (path, calls).
  */
 #include "emu_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +45,29 @@
 #define EMU_CODE_BUCKETS    (1u << 16)
 #define EMU_SESSION_BUCKETS (1u << 16)
 
+typedef struct emu_token {
+    char text[EMU_TOKEN_LEN + 1];
+    int64_t expires_at_ms;
+    int64_t valid_until_ms; /* INT64_MAX while current; end of the grace once superseded */
+} emu_token_t;
+
+typedef struct emu_token_line {
+    bool has_current;
+    emu_token_t current;
+    emu_token_t old[EMU_TOKEN_OLD_MAX]; /* superseded, oldest first */
+    size_t nold;
+} emu_token_line_t;
+
+enum { EMU_LINE_TOKEN = 0, EMU_LINE_STABLE = 1, EMU_LINES = 2 };
+
 typedef struct emu_app {
     char appid[EMU_APPID_MAX + 1];
     size_t appid_len;
     char secret[EMU_SECRET_MAX + 1];
     size_t secret_len;
+    emu_token_line_t lines[EMU_LINES];
+    int64_t forced_at_ms[EMU_FORCE_PER_DAY]; /* force_refresh times, oldest first */
+    size_t nforced;
 } emu_app_t;
 
 typedef struct emu_code {
@@ -41,14 +79,18 @@ typedef struct emu_code {
     size_t user_len;
     int64_t expires_at_ms;
     bool used;
+    emu_phone_info_t *phone;                   /* NULL for a wx.login() code */
+    char session_key[EMU_SESSION_KEY_LEN + 1]; /* a wx.login() code's session_key */
 } emu_code_t;
 
 typedef struct emu_session {
     struct emu_session *hnext;
+    struct emu_session *onext; /* chain of the openid table */
     struct emu_session *qnext; /* FIFO, creation order */
     size_t app;
     char user[EMU_USER_MAX + 1];
     size_t user_len;
+    char openid[EMU_OPENID_LEN + 1];
     char session_key[EMU_SESSION_KEY_LEN + 1];
 } emu_session_t;
 
@@ -66,8 +108,11 @@ struct emu_state {
     size_t ncodes;
 
     emu_session_t **session_buckets;
+    emu_session_t **openid_buckets;
     emu_session_t *session_head, *session_tail;
     size_t nsessions;
+
+    int64_t token_ttl_ms;
 
     emu_fault_t faults[EMU_MAX_FAULTS];
     size_t nfaults;
@@ -116,12 +161,24 @@ static size_t session_bucket(size_t app, emu_slice_t user)
     return (size_t)(fnv1a(h, user.base, user.len) & (EMU_SESSION_BUCKETS - 1));
 }
 
+static size_t openid_bucket(emu_slice_t openid)
+{
+    return (size_t)(fnv1a(FNV_SEED, openid.base, openid.len) & (EMU_SESSION_BUCKETS - 1));
+}
+
 static int find_app(const emu_state_t *st, emu_slice_t appid)
 {
     for (size_t i = 0; i < st->napps; ++i)
         if (slice_eq(appid, st->apps[i].appid, st->apps[i].appid_len))
             return (int)i;
     return -1;
+}
+
+static void free_code(emu_code_t *c)
+{
+    explicit_bzero(c->session_key, sizeof(c->session_key));
+    free(c->phone);
+    free(c);
 }
 
 /* Lifetime ----------------------------------------------------------------------------------------- */
@@ -133,10 +190,12 @@ emu_state_t *emu_state_new(void)
         return NULL;
     st->code_buckets = calloc(EMU_CODE_BUCKETS, sizeof(*st->code_buckets));
     st->session_buckets = calloc(EMU_SESSION_BUCKETS, sizeof(*st->session_buckets));
-    if (st->code_buckets == NULL || st->session_buckets == NULL) {
+    st->openid_buckets = calloc(EMU_SESSION_BUCKETS, sizeof(*st->openid_buckets));
+    if (st->code_buckets == NULL || st->session_buckets == NULL || st->openid_buckets == NULL) {
         emu_state_free(st);
         return NULL;
     }
+    st->token_ttl_ms = EMU_TOKEN_TTL_MS;
     return st;
 }
 
@@ -146,7 +205,7 @@ void emu_state_free(emu_state_t *st)
         return;
     for (emu_code_t *c = st->code_head, *next; c != NULL; c = next) {
         next = c->qnext;
-        free(c);
+        free_code(c);
     }
     for (emu_session_t *s = st->session_head, *next; s != NULL; s = next) {
         next = s->qnext;
@@ -156,6 +215,7 @@ void emu_state_free(emu_state_t *st)
     explicit_bzero(st->apps, sizeof(st->apps));
     free(st->code_buckets);
     free(st->session_buckets);
+    free(st->openid_buckets);
     free(st);
 }
 
@@ -258,7 +318,7 @@ size_t emu_state_purge(emu_state_t *st, int64_t now_ms)
         if (st->code_head == NULL)
             st->code_tail = NULL;
         unlink_code(st, c);
-        free(c);
+        free_code(c);
         --st->ncodes;
         ++purged;
     }
@@ -284,26 +344,27 @@ static bool new_code_text(const emu_state_t *st, char out[EMU_CODE_LEN + 1])
     return false;
 }
 
-emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user, int64_t now_ms,
-                                  emu_login_t *out)
+/* Adds a code of app for user (phone: NULL for a login code, else taken over) and points *out at it.
+ * On error phone is freed. */
+static emu_status_t add_code(emu_state_t *st, size_t app, emu_slice_t user, emu_phone_info_t *phone, int64_t now_ms,
+                             emu_code_t **out)
 {
-    int app = find_app(st, appid);
-    if (app < 0)
-        return EMU_ENOENT;
-    if (!slice_ok(user, EMU_USER_MAX))
-        return EMU_EINVAL;
     emu_state_purge(st, now_ms);
-    if (st->ncodes >= EMU_MAX_CODES)
+    if (st->ncodes >= EMU_MAX_CODES) {
+        free(phone);
         return EMU_EFULL;
-
+    }
     emu_code_t *c = calloc(1, sizeof(*c));
-    if (c == NULL)
+    if (c == NULL) {
+        free(phone);
         return EMU_EFULL;
+    }
+    c->phone = phone;
     if (!new_code_text(st, c->code)) {
-        free(c);
+        free_code(c);
         return EMU_ERANDOM;
     }
-    c->app = (size_t)app;
+    c->app = app;
     memcpy(c->user, user.base, user.len);
     c->user_len = user.len;
     c->expires_at_ms = now_ms + EMU_CODE_TTL_MS;
@@ -317,7 +378,44 @@ emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_
         st->code_head = c;
     st->code_tail = c;
     ++st->ncodes;
+    *out = c;
+    return EMU_OK;
+}
 
+static emu_session_t *upsert_session(emu_state_t *st, size_t app, emu_slice_t user);
+
+/* What the phone's wx.login() does at WeChat: a new session_key for the code's user, current at once. */
+static emu_status_t rotate_session_key(emu_state_t *st, emu_code_t *c)
+{
+    uint8_t raw[16];
+    emu_session_t *s = upsert_session(st, c->app, (emu_slice_t){c->user, c->user_len});
+    if (s == NULL)
+        return EMU_EFULL;
+    if (!crypto_random(raw, sizeof(raw)))
+        return EMU_ERANDOM;
+    crypto_b64_encode(raw, sizeof(raw), c->session_key);
+    explicit_bzero(raw, sizeof(raw));
+    memcpy(s->session_key, c->session_key, sizeof(s->session_key));
+    return EMU_OK;
+}
+
+emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user, int64_t now_ms,
+                                  emu_login_t *out)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (!slice_ok(user, EMU_USER_MAX))
+        return EMU_EINVAL;
+    emu_code_t *c;
+    emu_status_t status = add_code(st, (size_t)app, user, NULL, now_ms, &c);
+    if (status != EMU_OK)
+        return status;
+    status = rotate_session_key(st, c);
+    if (status != EMU_OK) {
+        c->expires_at_ms = now_ms; /* never usable; purged with the others */
+        return status;
+    }
     memcpy(out->code, c->code, sizeof(out->code));
     emu_openid(appid, user, out->openid);
     emu_unionid(user, out->unionid);
@@ -354,6 +452,10 @@ static void evict_oldest_session(emu_state_t *st)
     while (*slot != s)
         slot = &(*slot)->hnext;
     *slot = s->hnext;
+    slot = &st->openid_buckets[openid_bucket((emu_slice_t){s->openid, EMU_OPENID_LEN})];
+    while (*slot != s)
+        slot = &(*slot)->onext;
+    *slot = s->onext;
     explicit_bzero(s->session_key, sizeof(s->session_key));
     free(s);
     --st->nsessions;
@@ -372,9 +474,13 @@ static emu_session_t *upsert_session(emu_state_t *st, size_t app, emu_slice_t us
     s->app = app;
     memcpy(s->user, user.base, user.len);
     s->user_len = user.len;
+    emu_openid((emu_slice_t){st->apps[app].appid, st->apps[app].appid_len}, user, s->openid);
     size_t b = session_bucket(app, user);
     s->hnext = st->session_buckets[b];
     st->session_buckets[b] = s;
+    b = openid_bucket((emu_slice_t){s->openid, EMU_OPENID_LEN});
+    s->onext = st->openid_buckets[b];
+    st->openid_buckets[b] = s;
     if (st->session_tail != NULL)
         st->session_tail->qnext = s;
     else
@@ -438,24 +544,368 @@ int emu_state_jscode2session(emu_state_t *st, const emu_j2s_request_t *rq, int64
 
     emu_state_purge(st, now_ms);
     emu_code_t *c = find_code(st, rq->js_code);
-    if (c == NULL || c->app != app || c->expires_at_ms <= now_ms)
+    if (c == NULL || c->app != app || c->expires_at_ms <= now_ms || c->phone != NULL)
         return 40029;
     if (c->used)
         return 40163;
 
-    uint8_t raw[16];
     emu_slice_t user = {c->user, c->user_len};
-    emu_session_t *s = upsert_session(st, app, user);
-    if (s == NULL || !crypto_random(raw, sizeof(raw)))
+    emu_session_t *s = upsert_session(st, app, user); /* found, unless forgotten since the code was issued */
+    if (s == NULL)
         return -1;
-    crypto_b64_encode(raw, sizeof(raw), s->session_key);
-    explicit_bzero(raw, sizeof(raw));
+    memcpy(s->session_key, c->session_key, sizeof(s->session_key));
     c->used = true;
 
     emu_openid(rq->appid, user, out->openid);
     emu_unionid(user, out->unionid);
     memcpy(out->session_key, s->session_key, sizeof(out->session_key));
     return 0;
+}
+
+/* access_token ------------------------------------------------------------------------------------ */
+
+void emu_state_set_token_ttl(emu_state_t *st, int64_t ttl_ms)
+{
+    if (ttl_ms > 0)
+        st->token_ttl_ms = ttl_ms;
+}
+
+/* Seconds until expires_at_ms, rounded up (a token with 0.5 s left is not reported as expired). */
+static int64_t seconds_left(int64_t expires_at_ms, int64_t now_ms)
+{
+    int64_t left = expires_at_ms - now_ms;
+    return left > 0 ? (left + 999) / 1000 : 0;
+}
+
+/* Forgets superseded tokens whose grace is over (they answer 40001 either way). */
+static void prune_old_tokens(emu_token_line_t *line, int64_t now_ms)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < line->nold; ++i)
+        if (line->old[i].valid_until_ms > now_ms)
+            line->old[kept++] = line->old[i];
+    for (size_t i = kept; i < line->nold; ++i)
+        explicit_bzero(&line->old[i], sizeof(line->old[i]));
+    line->nold = kept;
+}
+
+/* Makes a new current token; the previous one (if any) keeps working EMU_TOKEN_GRACE_MS more.
+ * False when the random source failed (then nothing changed). */
+static bool mint_token(emu_state_t *st, emu_token_line_t *line, int64_t now_ms)
+{
+    uint8_t raw[EMU_TOKEN_LEN * 3 / 4];
+    emu_token_t fresh;
+
+    if (!crypto_random(raw, sizeof(raw)))
+        return false;
+    crypto_b64url_encode(raw, sizeof(raw), fresh.text);
+    explicit_bzero(raw, sizeof(raw));
+    fresh.expires_at_ms = now_ms + st->token_ttl_ms;
+    fresh.valid_until_ms = INT64_MAX;
+
+    prune_old_tokens(line, now_ms);
+    if (line->has_current) {
+        if (line->nold == EMU_TOKEN_OLD_MAX) { /* forget the oldest, still in its grace */
+            memmove(&line->old[0], &line->old[1], (EMU_TOKEN_OLD_MAX - 1) * sizeof(line->old[0]));
+            --line->nold;
+        }
+        line->current.valid_until_ms = now_ms + EMU_TOKEN_GRACE_MS;
+        line->old[line->nold++] = line->current;
+    }
+    line->current = fresh;
+    line->has_current = true;
+    explicit_bzero(&fresh, sizeof(fresh));
+    return true;
+}
+
+static void token_answer(const emu_token_t *token, int64_t now_ms, emu_token_result_t *out)
+{
+    memcpy(out->access_token, token->text, sizeof(out->access_token));
+    out->expires_in = seconds_left(token->expires_at_ms, now_ms);
+}
+
+/* The parameter checks shared by both token APIs; bad_secret is the API's errcode for a wrong secret. */
+static int check_token_params(const emu_state_t *st, const emu_token_request_t *rq, int bad_secret, size_t *app)
+{
+    if (rq->appid.base == NULL || rq->appid.len == 0)
+        return 41002;
+    if (rq->secret.base == NULL || rq->secret.len == 0)
+        return 41004;
+    int found = find_app(st, rq->appid);
+    if (found < 0)
+        return 40013;
+    if (!secret_matches(&st->apps[found], rq->secret))
+        return bad_secret;
+    if (!slice_eq(rq->grant_type, "client_credential", sizeof("client_credential") - 1))
+        return 40002;
+    *app = (size_t)found;
+    return 0;
+}
+
+int emu_state_token(emu_state_t *st, const emu_token_request_t *rq, int64_t now_ms, emu_token_result_t *out)
+{
+    size_t app;
+    int err = check_token_params(st, rq, 40001, &app);
+    if (err != 0)
+        return err;
+    emu_token_line_t *line = &st->apps[app].lines[EMU_LINE_TOKEN];
+    if (!mint_token(st, line, now_ms))
+        return -1;
+    token_answer(&line->current, now_ms, out);
+    return 0;
+}
+
+/* The force_refresh ration of app: 0 when one more is allowed now, else 45009 or 45011. */
+static int force_ration_check(emu_app_t *app, int64_t now_ms)
+{
+    size_t recent = 0;
+    for (size_t i = 0; i < app->nforced; ++i)
+        if (app->forced_at_ms[i] > now_ms - EMU_DAY_MS)
+            app->forced_at_ms[recent++] = app->forced_at_ms[i];
+    app->nforced = recent;
+    if (recent >= EMU_FORCE_PER_DAY)
+        return 45009;
+    if (recent > 0 && now_ms - app->forced_at_ms[recent - 1] < EMU_FORCE_SPACING_MS)
+        return 45011;
+    return 0;
+}
+
+int emu_state_stable_token(emu_state_t *st, const emu_token_request_t *rq, int64_t now_ms, emu_token_result_t *out)
+{
+    size_t app;
+    int err = check_token_params(st, rq, 40125, &app);
+    if (err != 0)
+        return err;
+    emu_app_t *a = &st->apps[app];
+    emu_token_line_t *line = &a->lines[EMU_LINE_STABLE];
+
+    if (rq->force_refresh) {
+        if ((err = force_ration_check(a, now_ms)) != 0)
+            return err;
+        if (!mint_token(st, line, now_ms))
+            return -1;
+        a->forced_at_ms[a->nforced++] = now_ms;
+    } else {
+        int64_t window = st->token_ttl_ms / 2 < EMU_TOKEN_GRACE_MS ? st->token_ttl_ms / 2 : EMU_TOKEN_GRACE_MS;
+        bool reuse = line->has_current && line->current.expires_at_ms - now_ms > window;
+        if (!reuse && !mint_token(st, line, now_ms))
+            return -1;
+    }
+    token_answer(&line->current, now_ms, out);
+    return 0;
+}
+
+/* The errcode of token against one stored token: 0 valid, 42001 expired, 40001 past its grace,
+ * -1 not this one. */
+static int match_token(const emu_token_t *stored, emu_slice_t token, int64_t now_ms)
+{
+    if (!crypto_equal(stored->text, token.base, EMU_TOKEN_LEN))
+        return -1;
+    if (stored->valid_until_ms <= now_ms)
+        return 40001;
+    return stored->expires_at_ms <= now_ms ? 42001 : 0;
+}
+
+static int find_token(const emu_state_t *st, emu_slice_t token, int64_t now_ms, size_t *app)
+{
+    if (token.base == NULL || token.len == 0)
+        return 41001;
+    if (token.len != EMU_TOKEN_LEN)
+        return 40001;
+    for (size_t i = 0; i < st->napps; ++i) {
+        for (int l = 0; l < EMU_LINES; ++l) {
+            const emu_token_line_t *line = &st->apps[i].lines[l];
+            int err = line->has_current ? match_token(&line->current, token, now_ms) : -1;
+            for (size_t k = 0; err < 0 && k < line->nold; ++k)
+                err = match_token(&line->old[k], token, now_ms);
+            if (err >= 0) {
+                *app = i;
+                return err;
+            }
+        }
+    }
+    return 40001;
+}
+
+int emu_state_check_token(const emu_state_t *st, emu_slice_t token, int64_t now_ms, char *appid)
+{
+    size_t app;
+    int err = find_token(st, token, now_ms, &app);
+    if (err == 0 && appid != NULL)
+        memcpy(appid, st->apps[app].appid, st->apps[app].appid_len + 1);
+    return err;
+}
+
+emu_status_t emu_state_invalidate_tokens(emu_state_t *st, emu_slice_t appid, size_t *count)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    *count = 0;
+    for (int l = 0; l < EMU_LINES; ++l) {
+        emu_token_line_t *line = &st->apps[app].lines[l];
+        *count += line->nold + (line->has_current ? 1 : 0);
+        explicit_bzero(line, sizeof(*line));
+    }
+    return EMU_OK;
+}
+
+emu_status_t emu_state_expire_tokens(emu_state_t *st, emu_slice_t appid, int64_t now_ms, size_t *count)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    *count = 0;
+    for (int l = 0; l < EMU_LINES; ++l) {
+        emu_token_line_t *line = &st->apps[app].lines[l];
+        if (line->has_current && line->current.expires_at_ms > now_ms) {
+            line->current.expires_at_ms = now_ms;
+            ++*count;
+        }
+        for (size_t k = 0; k < line->nold; ++k) {
+            if (line->old[k].expires_at_ms > now_ms) {
+                line->old[k].expires_at_ms = now_ms;
+                ++*count;
+            }
+        }
+    }
+    return EMU_OK;
+}
+
+size_t emu_state_token_count(const emu_state_t *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->napps; ++i)
+        for (int l = 0; l < EMU_LINES; ++l)
+            n += st->apps[i].lines[l].nold + (st->apps[i].lines[l].has_current ? 1 : 0);
+    return n;
+}
+
+/* Phone numbers ------------------------------------------------------------------------------------ */
+
+static bool digits_ok(emu_slice_t s, size_t max)
+{
+    if (s.base == NULL || s.len == 0 || s.len > max)
+        return false;
+    for (size_t i = 0; i < s.len; ++i)
+        if (s.base[i] < '0' || s.base[i] > '9')
+            return false;
+    return true;
+}
+
+emu_status_t emu_phone_info_make(emu_slice_t appid, const emu_phone_spec_t *spec, emu_phone_info_t *out)
+{
+    emu_slice_t cc = spec->country_code.base != NULL ? spec->country_code : emu_slice_cstr("86");
+    emu_slice_t wm = spec->watermark_appid.base != NULL ? spec->watermark_appid : appid;
+
+    if (!digits_ok(spec->phone, EMU_PHONE_MAX) || !digits_ok(cc, EMU_COUNTRY_MAX) || !slice_ok(wm, EMU_APPID_MAX))
+        return EMU_EINVAL;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->pure_phone_number, spec->phone.base, spec->phone.len);
+    memcpy(out->country_code, cc.base, cc.len);
+    memcpy(out->watermark_appid, wm.base, wm.len);
+    out->country_code_as_number = spec->country_code_as_number;
+    if (slice_eq(cc, "86", 2))
+        memcpy(out->phone_number, spec->phone.base, spec->phone.len); /* mainland: no prefix (WeChat's sample) */
+    else
+        snprintf(out->phone_number, sizeof(out->phone_number), "+%s %s", out->country_code, out->pure_phone_number);
+    return EMU_OK;
+}
+
+emu_status_t emu_state_issue_phone_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user,
+                                        const emu_phone_spec_t *spec, int64_t now_ms, char code[EMU_CODE_LEN + 1])
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (!slice_ok(user, EMU_USER_MAX))
+        return EMU_EINVAL;
+    emu_phone_info_t *phone = malloc(sizeof(*phone));
+    if (phone == NULL)
+        return EMU_EFULL;
+    if (emu_phone_info_make(appid, spec, phone) != EMU_OK) {
+        free(phone);
+        return EMU_EINVAL;
+    }
+    emu_code_t *c;
+    emu_status_t status = add_code(st, (size_t)app, user, phone, now_ms, &c); /* takes phone */
+    if (status == EMU_OK)
+        memcpy(code, c->code, EMU_CODE_LEN + 1);
+    return status;
+}
+
+int emu_state_phone_number(emu_state_t *st, const emu_phone_request_t *rq, int64_t now_ms, emu_phone_info_t *out)
+{
+    size_t app;
+    int err = find_token(st, rq->access_token, now_ms, &app);
+    if (err != 0)
+        return err;
+    if (rq->code.base == NULL || rq->code.len == 0)
+        return 41008;
+    emu_state_purge(st, now_ms);
+    emu_code_t *c = find_code(st, rq->code);
+    if (c == NULL || c->phone == NULL || c->app != app || c->expires_at_ms <= now_ms || c->used)
+        return 40029;
+    if (rq->openid.base != NULL && rq->openid.len > 0) {
+        char openid[EMU_OPENID_LEN + 1];
+        emu_openid((emu_slice_t){st->apps[app].appid, st->apps[app].appid_len}, (emu_slice_t){c->user, c->user_len},
+                   openid);
+        if (!slice_eq(rq->openid, openid, EMU_OPENID_LEN))
+            return 40029;
+    }
+    c->used = true;
+    *out = *c->phone;
+    return 0;
+}
+
+/* Session checks ----------------------------------------------------------------------------------- */
+
+static const emu_session_t *find_session_by_openid(const emu_state_t *st, size_t app, emu_slice_t openid)
+{
+    if (openid.base == NULL || openid.len != EMU_OPENID_LEN)
+        return NULL;
+    for (const emu_session_t *s = st->openid_buckets[openid_bucket(openid)]; s != NULL; s = s->onext)
+        if (s->app == app && memcmp(s->openid, openid.base, EMU_OPENID_LEN) == 0)
+            return s;
+    return NULL;
+}
+
+bool emu_state_session_key_by_openid(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid,
+                                     char out[EMU_SESSION_KEY_LEN + 1])
+{
+    int app = find_app(st, appid);
+    const emu_session_t *s = app >= 0 ? find_session_by_openid(st, (size_t)app, openid) : NULL;
+    if (s == NULL)
+        return false;
+    memcpy(out, s->session_key, EMU_SESSION_KEY_LEN + 1);
+    return true;
+}
+
+void emu_checksession_signature(const char *session_key, char out[EMU_SIGNATURE_LEN + 1])
+{
+    uint8_t mac[32];
+    crypto_hmac_sha256(session_key, strlen(session_key), "", 0, mac);
+    crypto_hex(mac, sizeof(mac), out);
+}
+
+int emu_state_check_session(const emu_state_t *st, const emu_checksession_request_t *rq, int64_t now_ms)
+{
+    size_t app;
+    int err = find_token(st, rq->access_token, now_ms, &app);
+    if (err != 0)
+        return err;
+    if (rq->openid.base == NULL || rq->openid.len == 0)
+        return 41009;
+    if (rq->openid.len != EMU_OPENID_LEN || rq->openid.base[0] != 'o')
+        return 40003;
+    if (!slice_eq(rq->sig_method, "hmac_sha256", sizeof("hmac_sha256") - 1))
+        return 87008;
+    const emu_session_t *s = find_session_by_openid(st, app, rq->openid);
+    if (s == NULL || rq->signature.base == NULL || rq->signature.len != EMU_SIGNATURE_LEN)
+        return 87009;
+    char expected[EMU_SIGNATURE_LEN + 1];
+    emu_checksession_signature(s->session_key, expected);
+    return crypto_equal(expected, rq->signature.base, EMU_SIGNATURE_LEN) ? 0 : 87009;
 }
 
 /* Faults ------------------------------------------------------------------------------------------ */

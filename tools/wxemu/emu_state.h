@@ -1,17 +1,21 @@
 /*
- * emu_state — what wxemu remembers: configured apps, wx.login() codes, the users' current
- * session_keys, injected faults and call counters. Pure logic: no I/O, no clock, no h2o.
+ * emu_state — what wxemu remembers: configured apps, wx.login() codes and phone codes, the users'
+ * current session_keys (by (app, user) and by openid), the apps' access_tokens, injected faults and
+ * call counters. Pure logic: no I/O, no clock, no h2o.
  *
  * Contract:
  * - Time is passed in by the caller (now_ms, any monotonic millisecond clock), so tests can move it.
  * - Text comes in as slices (pointer + length, not NUL-terminated); a slice with base == NULL means
  *   "the parameter was absent", which WeChat answers differently from an empty value.
- * - Memory is bounded: at most EMU_MAX_CODES live codes (expired ones are purged on every issue
- *   and exchange) and EMU_MAX_SESSIONS remembered session_keys (the oldest user is forgotten first).
+ * - Memory is bounded: at most EMU_MAX_CODES live codes (login and phone codes together; expired ones
+ *   are purged on every issue and exchange), EMU_MAX_SESSIONS remembered session_keys (the oldest
+ *   user is forgotten first) and, per app and token API, one current access_token plus at most
+ *   EMU_TOKEN_OLD_MAX superseded ones still in their grace period.
  * - Ownership: emu_state_new() returns an object owned by the caller, freed by emu_state_free().
  *   Every output is copied into caller-provided buffers; nothing returned points into the state.
  * - Not thread-safe: one emu_state_t is used by one thread (wxemu runs a single event loop).
- * - Secrets (app secrets, session_keys) are only ever copied into the caller's buffers, never logged.
+ * - Secrets (app secrets, session_keys, access_tokens) are only ever copied into the caller's
+ *   buffers, never logged.
  */
 #ifndef WXEMU_EMU_STATE_H
 #define WXEMU_EMU_STATE_H
@@ -20,19 +24,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EMU_APPID_MAX       64
-#define EMU_SECRET_MAX      128
-#define EMU_USER_MAX        64
-#define EMU_PATH_MAX        64
-#define EMU_CODE_LEN        32 /* base64url of 24 random bytes */
-#define EMU_OPENID_LEN      28 /* 'o' + 27 base64url characters, like WeChat's */
-#define EMU_SESSION_KEY_LEN 24 /* base64 of 16 bytes */
-#define EMU_CODE_TTL_MS     (5 * 60 * 1000)
-#define EMU_MAX_APPS        16
-#define EMU_MAX_FAULTS      64
-#define EMU_MAX_STAT_PATHS  32
-#define EMU_MAX_CODES       (1u << 18)
-#define EMU_MAX_SESSIONS    (1u << 18)
+#define EMU_APPID_MAX        64
+#define EMU_SECRET_MAX       128
+#define EMU_USER_MAX         64
+#define EMU_PATH_MAX         64
+#define EMU_CODE_LEN         32 /* base64url of 24 random bytes */
+#define EMU_OPENID_LEN       28 /* 'o' + 27 base64url characters, like WeChat's */
+#define EMU_SESSION_KEY_LEN  24 /* base64 of 16 bytes */
+#define EMU_CODE_TTL_MS      (5 * 60 * 1000)
+#define EMU_MAX_APPS         16
+#define EMU_MAX_FAULTS       64
+#define EMU_MAX_STAT_PATHS   32
+#define EMU_MAX_CODES        (1u << 18)
+#define EMU_MAX_SESSIONS     (1u << 18)
+#define EMU_TOKEN_LEN        128 /* base64url of 96 random bytes (WeChat's are up to 512) */
+#define EMU_TOKEN_TTL_MS     (7200 * 1000)
+#define EMU_TOKEN_GRACE_MS   (5 * 60 * 1000) /* a superseded token keeps working this long */
+#define EMU_TOKEN_OLD_MAX    16              /* superseded tokens kept per app and API */
+#define EMU_FORCE_PER_DAY    20              /* stable_token force_refresh: per app, any 24 hours */
+#define EMU_FORCE_SPACING_MS 30000           /* and this far apart */
+#define EMU_DAY_MS           (24 * 3600 * 1000)
+#define EMU_PHONE_MAX        20 /* digits of a phone number */
+#define EMU_COUNTRY_MAX      4  /* digits of a country code */
+#define EMU_SIGNATURE_LEN    64 /* hex of HMAC-SHA256 */
 
 typedef struct emu_slice {
     const char *base; /* NULL: absent */
@@ -81,8 +95,10 @@ typedef struct emu_login {
 } emu_login_t;
 
 /* What wx.login() gives user on the phone: a fresh single-use code valid EMU_CODE_TTL_MS from now_ms.
+ * Like wx.login() at WeChat it rotates the user's session_key: a new one is made, becomes the user's
+ * current one for that app at once, and is what exchanging this code answers.
  * EMU_ENOENT for an unconfigured appid, EMU_EINVAL for an empty or too long user, EMU_EFULL when
- * EMU_MAX_CODES unexpired codes exist. */
+ * EMU_MAX_CODES unexpired codes exist, EMU_ERANDOM when the random source failed. */
 emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user, int64_t now_ms,
                                   emu_login_t *out);
 /* Makes code expired as of now_ms (a test shortcut for waiting 5 minutes). EMU_ENOENT if unknown. */
@@ -108,13 +124,15 @@ typedef struct emu_j2s_result {
  * GET /sns/jscode2session. Returns WeChat's errcode, checked in this order: 41002 appid missing,
  * 41004 secret missing, 41008 js_code missing, 40013 unknown appid, 40125 wrong secret, 40002
  * grant_type not "authorization_code", 40029 code unknown / expired / of another app, 40163 code
- * used already, -1 random source failure. On 0, out is filled, the code is consumed and the new
- * session_key becomes the user's current one for that app. On error, nothing changes.
+ * used already, -1 out of memory. On 0, out is filled with the session_key made when the code was
+ * issued, the code is consumed and that key is recorded as the user's current one for that app (it
+ * already is, unless a newer code was issued since). On error, nothing changes.
  */
 int emu_state_jscode2session(emu_state_t *st, const emu_j2s_request_t *rq, int64_t now_ms, emu_j2s_result_t *out);
 
-/* The user's current session_key for appid (the one the last successful exchange gave).
- * Returns false when there is none. out must hold EMU_SESSION_KEY_LEN + 1. */
+/* The user's current session_key for appid: the one of their latest wx.login() code, or of the code
+ * exchanged last if that came later. Returns false when there is none (no code was ever issued to the
+ * user in that app, or the record was forgotten). out must hold EMU_SESSION_KEY_LEN + 1. */
 bool emu_state_session_key(const emu_state_t *st, emu_slice_t appid, emu_slice_t user,
                            char out[EMU_SESSION_KEY_LEN + 1]);
 size_t emu_state_session_count(const emu_state_t *st);
@@ -149,5 +167,113 @@ uint64_t emu_state_calls(const emu_state_t *st, emu_slice_t path);
 size_t emu_state_stat_paths(const emu_state_t *st);
 const char *emu_state_stat_at(const emu_state_t *st, size_t i, uint64_t *calls);
 void emu_state_reset_stats(emu_state_t *st);
+
+/* access_token --------------------------------------------------------------------------------- */
+
+/* Lifetime of every access_token minted from now on (default EMU_TOKEN_TTL_MS); ttl_ms > 0. */
+void emu_state_set_token_ttl(emu_state_t *st, int64_t ttl_ms);
+
+typedef struct emu_token_request {
+    emu_slice_t grant_type, appid, secret;
+    bool force_refresh; /* stable_token only */
+} emu_token_request_t;
+
+typedef struct emu_token_result {
+    char access_token[EMU_TOKEN_LEN + 1];
+    int64_t expires_in; /* seconds left */
+} emu_token_result_t;
+
+/*
+ * GET /cgi-bin/token. Returns WeChat's errcode, in this order: 41002 appid missing, 41004 secret
+ * missing, 40013 unknown appid, 40001 wrong secret, 40002 grant_type not "client_credential", -1
+ * random source failure. On 0 a new token is minted (expires_in = the whole TTL); the app's previous
+ * /cgi-bin/token token keeps working EMU_TOKEN_GRACE_MS more (or until its own expiry, if sooner).
+ */
+int emu_state_token(emu_state_t *st, const emu_token_request_t *rq, int64_t now_ms, emu_token_result_t *out);
+
+/*
+ * POST /cgi-bin/stable_token: the same parameter checks, but 40125 for a wrong secret. Its tokens are
+ * independent of /cgi-bin/token's. Normal mode answers the app's current stable token, expires_in
+ * being the seconds it has left, until it is within the refresh window of its expiry
+ * (EMU_TOKEN_GRACE_MS, or half the TTL when that is shorter) or gone; then it mints a new one.
+ * force_refresh mints a new one at most EMU_FORCE_PER_DAY times in any 24 hours (else 45009) and
+ * EMU_FORCE_SPACING_MS apart (else 45011). A superseded token keeps its grace, as above.
+ */
+int emu_state_stable_token(emu_state_t *st, const emu_token_request_t *rq, int64_t now_ms, emu_token_result_t *out);
+
+/* Checks an access_token: 0 when it is an app's current token or a superseded one in its grace,
+ * 41001 when absent or empty, 42001 when its lifetime is over (within its grace), 40001 otherwise
+ * (unknown, invalidated, superseded past its grace). On 0 and appid != NULL, the app's id is copied
+ * there (EMU_APPID_MAX + 1 bytes). */
+int emu_state_check_token(const emu_state_t *st, emu_slice_t token, int64_t now_ms, char *appid);
+
+/* Control: drops every access_token of the app (next use: 40001), or makes them all expired as of
+ * now_ms (next use: 42001). *count: how many tokens were affected. EMU_ENOENT for an unknown app. */
+emu_status_t emu_state_invalidate_tokens(emu_state_t *st, emu_slice_t appid, size_t *count);
+emu_status_t emu_state_expire_tokens(emu_state_t *st, emu_slice_t appid, int64_t now_ms, size_t *count);
+/* access_tokens held (current and superseded, both APIs, all apps). */
+size_t emu_state_token_count(const emu_state_t *st);
+
+/* Phone numbers -------------------------------------------------------------------------------- */
+
+/* What a phone code (or legacy encrypted phone data) stands for. */
+typedef struct emu_phone_spec {
+    emu_slice_t phone;           /* digits, 1..EMU_PHONE_MAX */
+    emu_slice_t country_code;    /* digits, 1..EMU_COUNTRY_MAX; absent: "86" */
+    bool country_code_as_number; /* getuserphonenumber sends countryCode as a JSON number */
+    emu_slice_t watermark_appid; /* absent: the app's own appid (set it to test the server's check) */
+} emu_phone_spec_t;
+
+/* phone_info as WeChat gives it (without the watermark's timestamp, which the caller adds). */
+typedef struct emu_phone_info {
+    char phone_number[EMU_COUNTRY_MAX + EMU_PHONE_MAX + 3]; /* "13800138000" for 86, else "+CC NUMBER" */
+    char pure_phone_number[EMU_PHONE_MAX + 1];
+    char country_code[EMU_COUNTRY_MAX + 1];
+    bool country_code_as_number;
+    char watermark_appid[EMU_APPID_MAX + 1];
+} emu_phone_info_t;
+
+/* Formats spec for app appid into out. EMU_EINVAL for a phone or country code that is not 1..max
+ * digits, or a watermark appid that is empty or too long. */
+emu_status_t emu_phone_info_make(emu_slice_t appid, const emu_phone_spec_t *spec, emu_phone_info_t *out);
+
+/* What <button open-type="getPhoneNumber"> gives user: a single-use phone code valid EMU_CODE_TTL_MS.
+ * code must hold EMU_CODE_LEN + 1. EMU_ENOENT for an unconfigured appid, EMU_EINVAL for a bad user
+ * or spec, EMU_EFULL when EMU_MAX_CODES unexpired codes exist, EMU_ERANDOM. */
+emu_status_t emu_state_issue_phone_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user,
+                                        const emu_phone_spec_t *spec, int64_t now_ms, char code[EMU_CODE_LEN + 1]);
+
+typedef struct emu_phone_request {
+    emu_slice_t access_token, code, openid; /* openid optional */
+} emu_phone_request_t;
+
+/*
+ * POST /wxa/business/getuserphonenumber. Returns WeChat's errcode, in this order: the access_token
+ * (41001, 40001, 42001, see emu_state_check_token), 41008 code missing or empty, 40029 code unknown,
+ * expired, used already, of another app, a wx.login() code, or issued to another user than a given
+ * openid. On 0 the code is spent and out filled. On error nothing changes.
+ */
+int emu_state_phone_number(emu_state_t *st, const emu_phone_request_t *rq, int64_t now_ms, emu_phone_info_t *out);
+
+/* Session checks ------------------------------------------------------------------------------- */
+
+/* The current session_key of the user whose openid (in app appid) this is; false when none. */
+bool emu_state_session_key_by_openid(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid,
+                                     char out[EMU_SESSION_KEY_LEN + 1]);
+
+typedef struct emu_checksession_request {
+    emu_slice_t access_token, openid, signature, sig_method;
+} emu_checksession_request_t;
+
+/*
+ * GET /wxa/checksession. Returns WeChat's errcode, in this order: the access_token (41001, 40001,
+ * 42001), 41009 openid missing or empty, 40003 openid not of WeChat's shape, 87008 sig_method not
+ * "hmac_sha256", 87009 signature is not hex(HMAC-SHA256(key = the user's current session_key text,
+ * message = "")) (a stale key, or no session of that openid in the token's app). 0: the key is current.
+ */
+int emu_state_check_session(const emu_state_t *st, const emu_checksession_request_t *rq, int64_t now_ms);
+
+/* hex(HMAC-SHA256(key = session_key text, message = "")): what checksession expects. */
+void emu_checksession_signature(const char *session_key, char out[EMU_SIGNATURE_LEN + 1]);
 
 #endif

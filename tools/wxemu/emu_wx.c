@@ -2,14 +2,24 @@
  * emu_wx — the WeChat API endpoints wxemu answers, as WeChat does: JSON, HTTP 200 even for errors,
  * {"errcode":N,"errmsg":"<text>, rid: <id>"} on failure.
  *
+ *   GET  /sns/jscode2session               code2Session
+ *   GET  /cgi-bin/token                    access_token, a new one per call
+ *   POST /cgi-bin/stable_token             access_token shared by every caller, force_refresh rationed
+ *   POST /wxa/business/getuserphonenumber  phone number of a getPhoneNumber code
+ *   GET  /wxa/checksession                 is this session_key signature the user's current one?
+ *
  * Each endpoint is a row in emu_wx_routes[] and a function that turns the request's query and body
- * into the answer; the state logic lives in emu_state.c. To add /cgi-bin/token and friends, add the
- * row, the function and, in emu_state, whatever they must remember.
+ * into the answer; the state logic (and every errcode decision) lives in emu_state.c. The JSON bodies
+ * are read leniently, as WeChat does (unknown members ignored), but a member of the wrong type or a
+ * body that is not a JSON object is 47001. Clock: expiry uses emu_now_ms(); the watermark timestamp is
+ * wall-clock seconds, like WeChat's.
  */
 #include "emu_server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/crypto.h"
 
@@ -21,20 +31,26 @@ static const struct {
     {-1, "system error"},
     {40001, "invalid credential, access_token is invalid or not latest"},
     {40002, "invalid grant_type"},
+    {40003, "invalid openid"},
     {40013, "invalid appid"},
+    {40014, "invalid access_token"},
     {40029, "invalid code"},
     {40125, "invalid appsecret"},
     {40163, "code been used"},
     {40164, "invalid ip, not in whitelist"},
     {40226, "high risk user"},
+    {41001, "access_token missing"},
     {41002, "appid missing"},
     {41004, "appsecret missing"},
     {41008, "missing code"},
+    {41009, "missing openid"},
     {42001, "access_token expired"},
     {45009, "reach max api daily quota limit"},
     {45011, "api minute-quota reach limit  mustslower  retry next minute"},
     {47001, "data format error"},
+    {87008, "invalid sig_method"},
     {87009, "invalid signature"},
+    {1400001, "the phone number quota of this mini program is used up"},
 };
 
 static const char *wx_errmsg(int errcode)
@@ -45,19 +61,27 @@ static const char *wx_errmsg(int errcode)
     return "emulated error";
 }
 
-json_t *emu_wx_error(int errcode)
+static json_t *wx_error_text(int errcode, const char *text)
 {
     uint32_t rid[3] = {0, 0, 0};
     char errmsg[160];
 
     crypto_random(rid, sizeof(rid)); /* a request id only: zeros are fine if it fails */
-    snprintf(errmsg, sizeof(errmsg), "%s, rid: %08x-%08x-%08x", wx_errmsg(errcode), rid[0], rid[1], rid[2]);
+    snprintf(errmsg, sizeof(errmsg), "%s, rid: %08x-%08x-%08x", text, rid[0], rid[1], rid[2]);
     return json_pack("{s:i,s:s}", "errcode", errcode, "errmsg", errmsg);
 }
 
-/* GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=authorization_code */
-static json_t *wx_jscode2session(emu_server_t *srv, const emu_query_t *query, const json_t *body)
+json_t *emu_wx_error(int errcode)
 {
+    return wx_error_text(errcode, wx_errmsg(errcode));
+}
+
+/* GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=authorization_code */
+static json_t *wx_jscode2session(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    const emu_query_t *query = &call->query;
+    if (call->body_bad)
+        return emu_wx_error(47001);
     emu_j2s_request_t rq = {
         .appid = emu_query_get(query, "appid"),
         .secret = emu_query_get(query, "secret"),
@@ -74,8 +98,116 @@ static json_t *wx_jscode2session(emu_server_t *srv, const emu_query_t *query, co
     return answer;
 }
 
+/* {"access_token","expires_in"}; the token is wiped from out. */
+static json_t *token_answer(emu_token_result_t *out)
+{
+    json_t *answer =
+        json_pack("{s:s,s:I}", "access_token", out->access_token, "expires_in", (json_int_t)out->expires_in);
+    explicit_bzero(out->access_token, sizeof(out->access_token));
+    return answer;
+}
+
+/* GET /cgi-bin/token?grant_type=client_credential&appid=&secret= */
+static json_t *wx_token(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_token_request_t rq = {
+        .grant_type = emu_query_get(&call->query, "grant_type"),
+        .appid = emu_query_get(&call->query, "appid"),
+        .secret = emu_query_get(&call->query, "secret"),
+    };
+    emu_token_result_t out;
+    int errcode = emu_state_token(srv->state, &rq, emu_now_ms(), &out);
+    return errcode != 0 ? emu_wx_error(errcode) : token_answer(&out);
+}
+
+/* The string member name of body into *out (absent: base NULL). False when it is not a string. */
+static bool body_string(const json_t *body, const char *name, emu_slice_t *out)
+{
+    const json_t *v = json_object_get(body, name);
+    *out = (emu_slice_t){NULL, 0};
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return false;
+    *out = (emu_slice_t){json_string_value(v), json_string_length(v)};
+    return true;
+}
+
+/* POST /cgi-bin/stable_token {"grant_type":"client_credential","appid","secret","force_refresh":false} */
+static json_t *wx_stable_token(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_token_request_t rq = {0};
+    const json_t *force;
+    emu_token_result_t out;
+
+    if (call->body == NULL || !body_string(call->body, "grant_type", &rq.grant_type) ||
+        !body_string(call->body, "appid", &rq.appid) || !body_string(call->body, "secret", &rq.secret))
+        return emu_wx_error(47001);
+    force = json_object_get(call->body, "force_refresh");
+    if (force != NULL && !json_is_boolean(force) && !json_is_null(force))
+        return emu_wx_error(47001);
+    rq.force_refresh = json_is_true(force);
+    int errcode = emu_state_stable_token(srv->state, &rq, emu_now_ms(), &out);
+    if (errcode == 45011)
+        return wx_error_text(errcode, "api freq out of limit");
+    return errcode != 0 ? emu_wx_error(errcode) : token_answer(&out);
+}
+
+static bool stable_token_forced(const emu_wx_call_t *call)
+{
+    return call->body != NULL && json_is_true(json_object_get(call->body, "force_refresh"));
+}
+
+/* The phone_info object of a getuserphonenumber answer. */
+static json_t *phone_info_json(const emu_phone_info_t *info)
+{
+    json_t *country = info->country_code_as_number ? json_integer(strtol(info->country_code, NULL, 10))
+                                                   : json_string(info->country_code);
+    return json_pack("{s:s,s:s,s:o,s:{s:I,s:s}}", "phoneNumber", info->phone_number, "purePhoneNumber",
+                     info->pure_phone_number, "countryCode", country, "watermark", "timestamp", (json_int_t)time(NULL),
+                     "appid", info->watermark_appid);
+}
+
+/* POST /wxa/business/getuserphonenumber?access_token= {"code","openid"?}: the token is checked first,
+ * then the body. */
+static json_t *wx_phone_number(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_phone_request_t rq = {.access_token = emu_query_get(&call->query, "access_token")};
+    emu_phone_info_t info;
+    int64_t now = emu_now_ms();
+    int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
+
+    if (errcode != 0)
+        return emu_wx_error(errcode);
+    if (call->body == NULL || !body_string(call->body, "code", &rq.code) ||
+        !body_string(call->body, "openid", &rq.openid))
+        return emu_wx_error(47001);
+    if ((errcode = emu_state_phone_number(srv->state, &rq, now, &info)) != 0)
+        return emu_wx_error(errcode);
+    return json_pack("{s:i,s:s,s:o}", "errcode", 0, "errmsg", "ok", "phone_info", phone_info_json(&info));
+}
+
+/* GET /wxa/checksession?access_token=&openid=&signature=&sig_method=hmac_sha256 */
+static json_t *wx_checksession(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_checksession_request_t rq = {
+        .access_token = emu_query_get(&call->query, "access_token"),
+        .openid = emu_query_get(&call->query, "openid"),
+        .signature = emu_query_get(&call->query, "signature"),
+        .sig_method = emu_query_get(&call->query, "sig_method"),
+    };
+    int errcode = emu_state_check_session(srv->state, &rq, emu_now_ms());
+    if (errcode != 0)
+        return emu_wx_error(errcode);
+    return json_pack("{s:i,s:s}", "errcode", 0, "errmsg", "ok");
+}
+
 const emu_wx_route_t emu_wx_routes[] = {
-    {"GET", "/sns/jscode2session", wx_jscode2session},
+    {"GET", "/sns/jscode2session", wx_jscode2session, NULL, NULL},
+    {"GET", "/cgi-bin/token", wx_token, NULL, NULL},
+    {"POST", "/cgi-bin/stable_token", wx_stable_token, "/cgi-bin/stable_token#force", stable_token_forced},
+    {"POST", "/wxa/business/getuserphonenumber", wx_phone_number, NULL, NULL},
+    {"GET", "/wxa/checksession", wx_checksession, NULL, NULL},
 };
 const size_t emu_wx_route_count = sizeof(emu_wx_routes) / sizeof(emu_wx_routes[0]);
 

@@ -31,6 +31,7 @@ typedef struct emu_options {
     const char *host;
     unsigned port;
     unsigned latency_ms;
+    unsigned token_ttl_s;
     const char *port_file;
     const char *tls_cert; /* both or neither: HTTPS */
     const char *tls_key;
@@ -43,10 +44,10 @@ static void usage(FILE *out)
 {
     fputs("usage: wxemu [--port N] [--host 127.0.0.1] --app APPID:SECRET [--app ...]\n"
           "             [--latency-ms N] [--port-file PATH] [--log-level error|warn|info|debug]\n"
-          "             [--tls-cert FILE --tls-key FILE]\n"
+          "             [--tls-cert FILE --tls-key FILE] [--token-ttl-seconds N]\n"
           "\n"
-          "Emulates api.weixin.qq.com (GET /sns/jscode2session) plus a control API under /__emu/\n"
-          "(see docs/wxemu.md).\n"
+          "Emulates api.weixin.qq.com (code2Session, access_token, getuserphonenumber, checksession)\n"
+          "plus a control API under /__emu/ (see docs/wxemu.md).\n"
           "  --port N          port to listen on; 0 (the default) picks a free one\n"
           "  --host ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
           "  --app ID:SECRET   a mini program wxemu knows (repeatable)\n"
@@ -54,7 +55,8 @@ static void usage(FILE *out)
           "  --port-file PATH  write the bound port to PATH once listening\n"
           "  --log-level L     log threshold on stderr (default info)\n"
           "  --tls-cert FILE   speak HTTPS with this PEM certificate chain (server certificate first)\n"
-          "  --tls-key FILE    and this PEM private key (unencrypted); both or neither\n",
+          "  --tls-key FILE    and this PEM private key (unencrypted); both or neither\n"
+          "  --token-ttl-seconds N  lifetime of the access_tokens minted (1..86400, default 7200)\n",
           out);
 }
 
@@ -108,12 +110,13 @@ static int parse_args(int argc, char **argv, emu_options_t *opt, emu_state_t *st
         {"log-level", required_argument, NULL, 'L'},
         {"tls-cert", required_argument, NULL, 'c'},
         {"tls-key", required_argument, NULL, 'k'},
+        {"token-ttl-seconds", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c, level;
 
-    *opt = (emu_options_t){"127.0.0.1", 0, 0, NULL, NULL, NULL};
+    *opt = (emu_options_t){"127.0.0.1", 0, 0, EMU_TOKEN_TTL_MS / 1000, NULL, NULL, NULL};
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -144,6 +147,11 @@ static int parse_args(int argc, char **argv, emu_options_t *opt, emu_state_t *st
             break;
         case 'k':
             opt->tls_key = optarg;
+            break;
+        case 't':
+            if (!parse_uint(optarg, 86400, &opt->token_ttl_s) || opt->token_ttl_s == 0)
+                return usage_error("bad --token-ttl-seconds (1..86400)", NULL);
+            emu_state_set_token_ttl(state, (int64_t)opt->token_ttl_s * 1000);
             break;
         case 'h':
             return 1;
@@ -339,8 +347,8 @@ static int serve(emu_server_t *srv, const emu_options_t *opt)
         return 1;
     }
     const char *scheme = srv->accept_ctx.ssl_ctx != NULL ? "https" : "http";
-    log_info("wxemu: listening on %s://%s:%d, %zu app(s), latency %u ms", scheme, opt->host, port,
-             emu_state_app_count(srv->state), opt->latency_ms);
+    log_info("wxemu: listening on %s://%s:%d, %zu app(s), latency %u ms, token ttl %u s", scheme, opt->host, port,
+             emu_state_app_count(srv->state), opt->latency_ms, opt->token_ttl_s);
     printf("wxemu listening on %s://%s:%d\n", scheme, opt->host, port);
     fflush(stdout);
 

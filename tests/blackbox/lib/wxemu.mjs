@@ -11,6 +11,15 @@
 //                                    spec.count to 1; faults({}) or faults(null) clears them all
 //   await wx.stats()                 {'/sns/jscode2session': calls, ...}
 //   await wx.calls(path?)            calls made on path (default /sns/jscode2session)
+//   await wx.phoneCode(appid, user, phone, opts?)
+//                                    a getPhoneNumber code (string); opts: {country_code,
+//                                    country_code_as_number, watermark_appid} (camelCase works too)
+//   await wx.encrypted(appid, user, kind, opts?)
+//                                    legacy encrypted data ('phone' | 'userinfo') made with the user's
+//                                    current session_key: {encryptedData, iv[, rawData, signature]}
+//   await wx.tokens(appid, action)   'invalidate' (next use: 40001) | 'expire' (next use: 42001)
+//   wx.accessToken(params), wx.stableToken(body), wx.phoneNumber(token, body), wx.checkSession(params)
+//                                    raw WeChat calls -> {status, headers, text, json}
 //   await wx.stop()                  SIGTERM, wait for exit; returns {code, signal}
 //   wx.logs()                        everything the process wrote to stdout and stderr
 //
@@ -26,6 +35,10 @@ const SOURCE_DIR =
   process.env.MEETOA_SOURCE_DIR ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const WXEMU_BIN = process.env.WXEMU_BIN ?? path.join(SOURCE_DIR, 'build/wxemu');
 export const JSCODE2SESSION = '/sns/jscode2session';
+export const TOKEN = '/cgi-bin/token';
+export const STABLE_TOKEN = '/cgi-bin/stable_token';
+export const PHONE_NUMBER = '/wxa/business/getuserphonenumber';
+export const CHECK_SESSION = '/wxa/checksession';
 
 const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
 const STOP_DEADLINE_MS = 10000;
@@ -144,15 +157,32 @@ export function newApp(prefix = 'wxemu') {
   return { appid: `wx${prefix}${randomBytes(8).toString('hex')}`.slice(0, 18), secret: randomBytes(16).toString('hex') };
 }
 
+/** A query string of params, undefined values left out. */
+function queryOf(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.append(k, v);
+  return q.toString();
+}
+
+/** The control API's snake_case names for the phone-code options (camelCase accepted too). */
+function phoneOptions(opts) {
+  const names = { countryCode: 'country_code', countryCodeAsNumber: 'country_code_as_number', watermarkAppid: 'watermark_appid' };
+  const out = {};
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) out[names[k] ?? k] = v;
+  return out;
+}
+
 /**
  * Starts wxemu. apps: [{appid, secret}] (default: one fresh app); latencyMs: --latency-ms;
+ * tokenTtlSeconds: --token-ttl-seconds (access_token lifetime, default 7200);
  * args: extra command-line arguments; env: extra environment; tls: {cert, key} (PEM file
  * paths) to speak HTTPS, plus optionally ca (a PEM file path) that the helper's own calls
  * verify wxemu's chain against (without it they do not check the certificate; they never
  * check the host name). Returns the handle described above.
  */
-export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], env, tls } = {}) {
+export async function startWxemu({ apps = [newApp()], latencyMs = 0, tokenTtlSeconds, args = [], env, tls } = {}) {
   const argv = ['--port', '0', '--host', '127.0.0.1', '--latency-ms', String(latencyMs)];
+  if (tokenTtlSeconds !== undefined) argv.push('--token-ttl-seconds', String(tokenTtlSeconds));
   for (const a of apps) argv.push('--app', `${a.appid}:${a.secret}`);
   if (tls) argv.push('--tls-cert', tls.cert, '--tls-key', tls.key);
   const clientTls = tls?.ca !== undefined ? { ca: readFileSync(tls.ca, 'utf8') } : {};
@@ -186,11 +216,23 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, args = [], 
     resetStats: () => control('DELETE', '/__emu/stats'),
     state: () => control('GET', '/__emu/state'),
     /** GET /sns/jscode2session with these query parameters (undefined ones left out). */
-    jscode2session(params) {
-      const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(params)) if (v !== undefined) q.append(k, v);
-      return request(base, 'GET', `${JSCODE2SESSION}?${q}`, undefined, clientTls);
-    },
+    jscode2session: (params) => request(base, 'GET', `${JSCODE2SESSION}?${queryOf(params)}`, undefined, clientTls),
+    /** A one-time getPhoneNumber code for user's phone (string). */
+    phoneCode: async (appid, user, phone, opts = {}) =>
+      (await control('POST', '/__emu/phone_code', { appid, user, phone, ...phoneOptions(opts) })).code,
+    /** Legacy encrypted data of kind 'phone' or 'userinfo' for user, with their current session_key. */
+    encrypted: (appid, user, kind, opts = {}) => control('POST', '/__emu/encrypted', { appid, user, kind, ...opts }),
+    /** Kills the app's access_tokens: action 'invalidate' (next use 40001) or 'expire' (42001). */
+    tokens: (appid, action) => control('POST', '/__emu/tokens', { appid, action }),
+    /** GET /cgi-bin/token with these query parameters (undefined ones left out). */
+    accessToken: (params) => request(base, 'GET', `${TOKEN}?${queryOf(params)}`, undefined, clientTls),
+    /** POST /cgi-bin/stable_token with this body (an object, or a string sent as it is). */
+    stableToken: (body) => request(base, 'POST', STABLE_TOKEN, body, clientTls),
+    /** POST /wxa/business/getuserphonenumber?access_token=token (token undefined: left out). */
+    phoneNumber: (token, body) =>
+      request(base, 'POST', `${PHONE_NUMBER}?${queryOf({ access_token: token })}`, body, clientTls),
+    /** GET /wxa/checksession with these query parameters (undefined ones left out). */
+    checkSession: (params) => request(base, 'GET', `${CHECK_SESSION}?${queryOf(params)}`, undefined, clientTls),
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return waitExit(proc);
