@@ -37,20 +37,32 @@ bool profile_read(json_t *obj, profile_t *out, api_errno_t *err)
     return true;
 }
 
-/* An avatar may be an https URL, or a file uploaded here: its key, its path, or the URL the
- * upload answered (oa.storage.base-url or http://Host, then the path). Any other http URL
- * is refused, so an avatar cannot point at plain-text hosts that merely look like ours. */
-static bool avatar_acceptable(h2o_req_t *req, const config_t *config, const char *avatar)
+/*
+ * An avatar may be an https URL, or a file uploaded here: its key, its path, or the URL the
+ * upload answered (oa.storage.base-url or http://Host, then the path). Any other http URL is
+ * refused, so an avatar cannot point at plain-text hosts that merely look like ours.
+ * For an upload, *key gets its key (else ""), and *stored the full URL to keep, so that
+ * clients always get a URL they can show.
+ */
+static bool avatar_resolve(h2o_req_t *req, const config_t *config, const char *avatar, char key[STORAGE_KEY_SIZE],
+                           h2o_iovec_t *stored)
 {
     size_t len = strlen(avatar), prefix = strlen(STORAGE_FETCH_PREFIX);
-    if (storage_key_valid(avatar, len))
-        return true;
     const char *path = strstr(avatar, STORAGE_FETCH_PREFIX);
-    if (path != NULL && storage_key_valid(path + prefix, strlen(path + prefix))) {
-        h2o_iovec_t base = storage_url_base(req, config);
-        size_t base_len = (size_t)(path - avatar);
-        if (base_len == 0 || (base_len == base.len && memcmp(avatar, base.base, base.len) == 0))
-            return true;
+    h2o_iovec_t base = storage_url_base(req, config);
+    key[0] = '\0';
+    *stored = h2o_iovec_init(avatar, len);
+    const char *name = NULL;
+    if (storage_key_valid(avatar, len))
+        name = avatar;
+    else if (path != NULL && storage_key_valid(path + prefix, strlen(path + prefix)) &&
+             (path == avatar || ((size_t)(path - avatar) == base.len && memcmp(avatar, base.base, base.len) == 0)))
+        name = path + prefix;
+    if (name != NULL) {
+        snprintf(key, STORAGE_KEY_SIZE, "%s", name);
+        *stored = h2o_concat(&req->pool, base, h2o_iovec_init(H2O_STRLIT(STORAGE_FETCH_PREFIX)),
+                             h2o_iovec_init(name, strlen(name)));
+        return stored->len <= PROFILE_AVATAR_MAX_CHARS;
     }
     if (strncmp(avatar, "https://", 8) != 0 || avatar[8] == '\0')
         return false;
@@ -68,7 +80,8 @@ typedef struct profile_job {
     bool has_nickname, has_avatar;
     char nickname[STORE_NICKNAME_SIZE];
     char avatar[STORE_AVATAR_SIZE];
-    int gender; /* -1 = unchanged */
+    int gender;                        /* -1 = unchanged */
+    char upload_key[STORAGE_KEY_SIZE]; /* the avatar is this upload: it must exist */
     store_rc rc;
     store_user_t user;
 } profile_job_t;
@@ -76,6 +89,10 @@ typedef struct profile_job {
 static void run_profile(db_job_t *db, store_t *store)
 {
     profile_job_t *job = (profile_job_t *)db;
+    if (job->upload_key[0] != '\0' && !storage_exists(job->app->config, job->upload_key)) {
+        job->rc = STORE_NOT_FOUND; /* a key that was never uploaded */
+        return;
+    }
     job->rc = store_user_update_profile(store, job->user_id, job->has_nickname ? job->nickname : NULL,
                                         job->has_avatar ? job->avatar : NULL, job->gender, time(NULL));
     if (job->rc == STORE_OK)
@@ -91,7 +108,9 @@ static void on_profile(loop_msg_t *msg)
     if (job->rc == STORE_OK)
         session_cache_update_user(job->app->sessions, &job->user);
     if (req != NULL) {
-        if (job->rc != STORE_OK) {
+        if (job->rc == STORE_NOT_FOUND) {
+            http_reply_error(req, API_BAD_ARGUMENT_VALUE);
+        } else if (job->rc != STORE_OK) {
             http_reply_error(req, API_SERIOUS);
         } else {
             json_t *data = json_object();
@@ -120,7 +139,9 @@ static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *call
         err = API_BAD_ARGUMENT; /* nothing to change */
         goto refuse;
     }
-    if (avatar != NULL && !avatar_acceptable(req, app->config, avatar)) {
+    char upload_key[STORAGE_KEY_SIZE] = "";
+    h2o_iovec_t stored = {NULL, 0};
+    if (avatar != NULL && !avatar_resolve(req, app->config, avatar, upload_key, &stored)) {
         err = API_BAD_ARGUMENT_VALUE;
         goto refuse;
     }
@@ -133,7 +154,8 @@ static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *call
     job->has_nickname = nickname != NULL;
     job->has_avatar = avatar != NULL;
     snprintf(job->nickname, sizeof(job->nickname), "%s", nickname != NULL ? nickname : "");
-    snprintf(job->avatar, sizeof(job->avatar), "%s", avatar != NULL ? avatar : "");
+    snprintf(job->avatar, sizeof(job->avatar), "%.*s", (int)stored.len, stored.base != NULL ? stored.base : "");
+    snprintf(job->upload_key, sizeof(job->upload_key), "%s", upload_key);
     job->gender = has_gender ? (int)gender : -1;
     json_decref(body);
     job->db.run = run_profile;

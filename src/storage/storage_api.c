@@ -34,7 +34,7 @@
 
 #define KEY_RANDOM_BYTES 16
 #define KEY_HEX_LEN      (2 * KEY_RANDOM_BYTES)
-#define KEY_SIZE         (KEY_HEX_LEN + 1 + 4 + 1) /* hex "." ext NUL; "webp" is the longest ext */
+#define KEY_SIZE         STORAGE_KEY_SIZE
 #define HOST_MAX_LEN     255
 #define FETCH_MAX_BYTES  ((off_t)64 * 1024 * 1024) /* the ceiling of oa.storage.max-bytes */
 #define TMP_PREFIX       ".upload-"
@@ -430,4 +430,13 @@ int storage_fetch(h2o_req_t *req, void *app_)
     http_pending_attach(&job->pending, req);
     db_pool_submit(app->db, &job->db);
     return 0;
+}
+
+bool storage_exists(const config_t *config, const char *key)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (!storage_key_valid(key, strlen(key)) || !path_join(path, config->storage_dir, "", key))
+        return false;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

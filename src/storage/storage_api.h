@@ -46,6 +46,9 @@ int storage_upload(h2o_req_t *req, void *app);
 /* The base of the URLs uploads answer: oa.storage.base-url, else http:// and the Host the
  * client used, else "" (a relative URL). Allocated from req->pool. */
 h2o_iovec_t storage_url_base(h2o_req_t *req, const config_t *config);
+#define STORAGE_KEY_SIZE (32 + 1 + 4 + 1) /* hex "." ext NUL; "webp" is the longest ext */
+/* True when a file with this key is stored (a regular file, not a link). Blocking: workers only. */
+bool storage_exists(const config_t *config, const char *key);
 /* True when name is an uploaded file's key: 32 lowercase hex characters and .png, .jpg or .webp. */
 bool storage_key_valid(const char *name, size_t len);
 /* GET /wx/storage/fetch/KEY (registered as the prefix route STORAGE_FETCH_PREFIX). */

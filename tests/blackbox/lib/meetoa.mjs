@@ -258,6 +258,12 @@ export async function startMeetoa(opts = {}) {
     /** GET /wx/auth/info with the token in the configured header (or `headers` as given). */
     info: (token, headers) => send(base, 'GET', '/wx/auth/info', undefined, headers ?? { [tokenHeader]: token }),
     logout: (token, headers) => send(base, 'POST', '/wx/auth/logout', undefined, headers ?? { [tokenHeader]: token }),
+    /** POST /wx/auth/bindPhone with body (JSON, or a string/Buffer as is); no token header when token is null. */
+    bindPhone: (token, body) => send(base, 'POST', '/wx/auth/bindPhone', body, token == null ? {} : { [tokenHeader]: token }),
+    /** POST /wx/auth/profile with body (JSON, or a string/Buffer as is); no token header when token is null. */
+    profile: (token, body) => send(base, 'POST', '/wx/auth/profile', body, token == null ? {} : { [tokenHeader]: token }),
+    /** GET /wx/auth/check_session; no token header when token is null. */
+    checkSession: (token) => send(base, 'GET', '/wx/auth/check_session', undefined, token == null ? {} : { [tokenHeader]: token }),
     /** POST /wx/storage/upload of bytes as the multipart field `file`; see upload() below. */
     upload: (token, bytes, filename, contentType, more) => upload(base, tokenHeader, token, bytes, filename, contentType, more),
     // --- database helpers ---------------------------------------------------------------
@@ -344,6 +350,12 @@ export const ERRMSG = {
   715: '微信服务暂时不可用，请重新获取 code 后重试',
   720: '账号已被禁用',
   721: '账号已注销',
+  705: '手机号已注册',
+  730: '手机号获取凭证 code 无效或已过期，请使用手机号按钮（getPhoneNumber）返回的 code 重试，不是 wx.login 的 code',
+  731: '手机号快速验证额度已用完，请联系管理员',
+  732: '数据不属于本小程序',
+  733: '登录状态已失效，请重新登录后再试',
+  734: '用户数据签名校验失败',
   740: '只能上传 PNG、JPEG 或 WebP 图片',
   741: '文件过大',
 };
