@@ -362,6 +362,24 @@ describe('the access_token', () => {
     assertBound(await own.bindPhone(token, { code }), phone, 'the unspent code afterwards');
   });
 
+  test('two instances on stable_token share WeChat\'s one token and never evict each other', async () => {
+    const a = await startMeetoa({ wxemu: wx, appSecret: world.appSecret });
+    const b = await startMeetoa({ wxemu: wx, appSecret: world.appSecret });
+    servers.push(a, b);
+    const bind = async (server, user) => {
+      const { token } = await loginUser(user, server);
+      const phone = newPhone();
+      assertBound(await server.bindPhone(token, { code: await phoneCode(user, phone) }), phone, `${user} on its instance`);
+    };
+    const { delta: d } = await delta([STABLE, STABLE_FORCE, PHONE_API], async () => {
+      await bind(a, 'una');
+      await bind(b, 'vic'); // b fetches the token too: with stable_token it is the same one
+      await bind(a, 'wes'); // a's cached token still works: nobody was evicted
+      await bind(b, 'xia');
+    });
+    assert.deepEqual(d, { [STABLE]: 2, [STABLE_FORCE]: 0, [PHONE_API]: 4 }, 'one fetch each, no force, no retry');
+  });
+
   test('oa.wx.token-api: token -> GET /cgi-bin/token, not stable_token', async () => {
     const classic = await startMeetoa({ wxemu: wx, appSecret: world.appSecret, config: { oa: { wx: { 'token-api': 'token' } } } });
     servers.push(classic);
