@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libh2o-evloop-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev
   libsqlite3-dev libmariadb-dev libcmocka-dev
-  sqlite3 clang-format curl ca-certificates openssl
+  sqlite3 clang-format curl ca-certificates mariadb-server openssl
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 

@@ -7,8 +7,10 @@
  *
  * wx_user keeps exactly the columns of the original system's table (docs/schema.md),
  * so data can move between the two, plus unionid (step 2). Datetimes are DATETIME text
- * in local time on both backends. The MySQL text is the schema the MySQL backend will
- * create; it is not run by any test until store_mysql.c exists.
+ * in local time on both backends. The MySQL text is run by store_mysql.c (tested by
+ * test_store_mysql.c). DDL commits implicitly on MySQL, so a MySQL step is written as few
+ * statements as possible, ordered so that re-running a step that failed half-way either
+ * completes it or fails clearly (a duplicate column), never corrupts.
  */
 #include "store/migrations.h"
 
@@ -87,10 +89,10 @@ static const char *const step2_sqlite[] = {
     "CREATE INDEX wx_session_expires_at ON wx_session (expires_at)",
     NULL,
 };
+/* MySQL: the new table first (IF NOT EXISTS: harmless when a failed run made it), then one
+ * ALTER for the column and the index (one DDL statement: applied whole or not at all). */
 static const char *const step2_mysql[] = {
-    "ALTER TABLE wx_user ADD COLUMN unionid varchar(63) COLLATE utf8mb4_bin NOT NULL DEFAULT ''",
-    "CREATE INDEX wx_user_mobile ON wx_user (mobile)",
-    "CREATE TABLE wx_session ("
+    "CREATE TABLE IF NOT EXISTS wx_session ("
     " token_hash binary(32) NOT NULL,"
     " user_id int NOT NULL,"
     " created_at bigint NOT NULL,"
@@ -101,6 +103,8 @@ static const char *const step2_mysql[] = {
     " KEY wx_session_expires_at (expires_at),"
     " CONSTRAINT wx_session_user FOREIGN KEY (user_id) REFERENCES wx_user (id) ON DELETE CASCADE"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "ALTER TABLE wx_user ADD COLUMN unionid varchar(63) COLLATE utf8mb4_bin NOT NULL DEFAULT '',"
+    " ADD INDEX wx_user_mobile (mobile)",
     NULL,
 };
 

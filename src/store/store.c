@@ -18,6 +18,8 @@ static const struct {
     store_backend_open_fn open;
 } backends[] = {
     {"sqlite:", store_sqlite_open},
+    {"mysql:", store_mysql_open},
+    {"mariadb:", store_mysql_open},
 };
 
 store_t *store_open(const char *url, char *err, size_t err_size)
@@ -36,10 +38,8 @@ store_t *store_open(const char *url, char *err, size_t err_size)
         }
         return backends[i].open(url + n, err, err_size);
     }
-    if (strncmp(url, "mysql:", 6) == 0 || strncmp(url, "mariadb:", 8) == 0)
-        snprintf(err, err_size, "store: the MySQL/MariaDB backend is not available yet; use sqlite:PATH");
-    else
-        snprintf(err, err_size, "store: unknown datasource url scheme (expected sqlite:PATH)");
+    snprintf(err, err_size,
+             "store: unknown datasource url scheme (expected sqlite:PATH or mysql://user[:password]@host[:port]/db)");
     return NULL;
 }
 

@@ -3,9 +3,9 @@
  *
  * A store_t is ONE database connection. It is not thread-safe: each database worker
  * thread opens its own (see runtime/db_pool.h). The handlers never see SQL; they call
- * the verbs below, which mean the same thing on every backend. Today's backend is SQLite
- * (store_sqlite.c); MariaDB/MySQL plugs in beside it through the same vtable
- * (store_backend.h) without touching any caller.
+ * the verbs below, which mean the same thing on every backend: SQLite (store_sqlite.c)
+ * and MariaDB/MySQL (store_mysql.c), beside each other behind one vtable
+ * (store_backend.h); PostgreSQL can join them the same way without touching any caller.
  *
  * Tables (see migrations in the backend files; docs/schema.md):
  *   wx_user      — exactly the original system's columns (id, username, password, gender,
@@ -91,7 +91,9 @@ typedef struct store_login {
 
 /*
  * Opens url: "sqlite:PATH" (PATH relative to the working directory; its parent folder is
- * created if missing), "sqlite::memory:" for tests; "mysql://..." once that backend exists.
+ * created if missing), "sqlite::memory:" for tests; "mysql://user:password@host:port/db" or
+ * "mysql://user@localhost/db?socket=/path" (the password may come from MEETOA_DB_PASSWORD
+ * instead; see docs/schema.md).
  * Returns NULL and writes one line to err on failure. Does not migrate.
  */
 store_t *store_open(const char *url, char *err, size_t err_size);

@@ -53,6 +53,7 @@ struct store {
 typedef store_t *(*store_backend_open_fn)(const char *location, char *err, size_t err_size);
 
 store_t *store_sqlite_open(const char *location, char *err, size_t err_size);
+store_t *store_mysql_open(const char *location, char *err, size_t err_size);
 
 /* Sets the store's error text to "op: <formatted message>" and returns rc. */
 store_rc store_error_set(store_t *store, store_rc rc, const char *op, const char *fmt, ...)
