@@ -6,6 +6,10 @@
 #                                     MEETOA_TEST_MYSQL_DIR=DIR
 #   scripts/mariadb.sh stop [DIR]   shuts the server of DIR down and removes DIR
 #                                     (DIR defaults to $MEETOA_TEST_MYSQL_DIR)
+#   scripts/mariadb.sh kill [DIR]   SIGKILLs the server (a crash), keeping its data
+#   scripts/mariadb.sh resume [DIR] starts it again on the same data and port
+# The user `meetoa` may create and use every database whose name starts with "meetoa", so
+# tests can give each server process a fresh database.
 #
 # Typical use:  set -a; eval "$(scripts/mariadb.sh start)"; set +a; ...; scripts/mariadb.sh stop
 #
@@ -74,6 +78,21 @@ wait_ready() {
     return 1
 }
 
+# Starts mariadbd on the data of $2, port $3, in the background (extra options after).
+launch() {
+    local server=$1 dir=$2 port=$3 user_opt=()
+    shift 3
+    [ "$(id -u)" = 0 ] && user_opt=(--user=root)
+    echo "$port" > "$dir/port"
+    setsid "$server" --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/sock" \
+        --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
+        --tmpdir="$dir" --skip-name-resolve \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+        --innodb-buffer-pool-size=32M --innodb-log-file-size=8M --innodb-log-buffer-size=1M \
+        --innodb-use-native-aio=0 --innodb-flush-log-at-trx-commit=2 --key-buffer-size=1M \
+        --max-connections=200 --skip-log-bin "$@" > /dev/null 2>&1 < /dev/null &
+}
+
 start() {
     ensure_server
     local server dir password port pid user_opt=()
@@ -97,21 +116,15 @@ start() {
 CREATE DATABASE IF NOT EXISTS meetoa CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'meetoa'@'127.0.0.1' IDENTIFIED BY '$password';
 CREATE USER IF NOT EXISTS 'meetoa'@'localhost' IDENTIFIED BY '$password';
-GRANT ALL PRIVILEGES ON meetoa.* TO 'meetoa'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON meetoa.* TO 'meetoa'@'localhost';
+GRANT ALL PRIVILEGES ON \`meetoa%\`.* TO 'meetoa'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`meetoa%\`.* TO 'meetoa'@'localhost';
 SQL
     )
 
     for attempt in 1 2 3 4 5; do
         port=$(pick_port)
         : > "$dir/error.log"
-        setsid "$server" --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/sock" \
-            --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-            --tmpdir="$dir" --init-file="$dir/init.sql" --skip-name-resolve \
-            --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-            --innodb-buffer-pool-size=32M --innodb-log-file-size=8M --innodb-log-buffer-size=1M \
-            --innodb-use-native-aio=0 --innodb-flush-log-at-trx-commit=2 --key-buffer-size=1M \
-            --max-connections=200 --skip-log-bin > /dev/null 2>&1 < /dev/null &
+        launch "$server" "$dir" "$port" --init-file="$dir/init.sql"
         pid=$!
         echo "$pid" > "$dir/server.pid"
         if wait_ready "$dir" "$pid"; then
@@ -131,6 +144,33 @@ SQL
     tail -n 30 "$dir/error.log" >&2 || true
     rm -rf "$dir"
     die "mariadbd did not start"
+}
+
+# Kills the server of DIR at once (SIGKILL: a crash), keeping its data for `resume`.
+kill_server() {
+    local dir=${1:-${MEETOA_TEST_MYSQL_DIR:-}} pid
+    [ -e "$dir/.meetoa-mariadb" ] || die "$dir was not made by $0 start; not touching it"
+    pid=$(cat "$dir/server.pid" 2> /dev/null || true)
+    [ -n "$pid" ] && kill -KILL "$pid" 2> /dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.1
+    done
+    rm -f "$dir/sock" "$dir/mariadbd.pid"
+    log "killed mariadbd $pid of $dir"
+}
+
+# Starts the server of DIR again on its data and its port (after kill).
+resume() {
+    local dir=${1:-${MEETOA_TEST_MYSQL_DIR:-}} pid port
+    [ -e "$dir/.meetoa-mariadb" ] || die "$dir was not made by $0 start; not touching it"
+    port=$(cat "$dir/port")
+    : > "$dir/error.log"
+    launch "$(find_server)" "$dir" "$port"
+    pid=$!
+    echo "$pid" > "$dir/server.pid"
+    wait_ready "$dir" "$pid" || die "mariadbd did not come back on port $port"
+    log "mariadbd $pid back on 127.0.0.1:$port"
 }
 
 stop() {
@@ -158,5 +198,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop "${2:-}" ;;
+kill) kill_server "${2:-}" ;;
+resume) resume "${2:-}" ;;
 *) die "usage: $0 start | stop [DIR]" ;;
 esac
