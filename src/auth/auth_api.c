@@ -154,8 +154,10 @@ static void run_login_store(db_job_t *db, store_t *store)
     job->rc = store_session_insert(store, &job->session);
     job->session_created = job->rc == STORE_OK;
 done:
-    if (job->rc != STORE_OK)
+    if (job->rc != STORE_OK && job->user.id != 0)
         log_error("login of user %lld not stored: %s", (long long)job->user.id, store_last_error(store));
+    else if (job->rc != STORE_OK)
+        log_error("login not stored: %s", store_last_error(store));
 }
 
 static void login_store(login_job_t *job)
