@@ -23,10 +23,10 @@ import {
   jscode2sessionCalls,
   mergeConfig,
   newDataKey,
+  newDatabase,
   newSecret,
   runMeetoa,
   sqlText,
-  sqlite,
   startMeetoa,
   toYaml,
 } from './lib/meetoa.mjs';
@@ -55,15 +55,22 @@ function freshDir() {
 
 /**
  * Writes a valid config (for wxemu, secret given or fresh, fresh data key) with `over`
- * merged in; returns {file, dir, dbPath, secret, dataKey, config}.
+ * merged in; returns {file, dir, dbPath, secret, dataKey, config}. Its database is a SQLite
+ * file unless db (a newDatabase() handle) is given.
  */
-function writeConfig(over = {}, { secret = newSecret(), dataKey = newDataKey() } = {}) {
-  const dir = freshDir();
+function writeConfig(over = {}, { secret = newSecret(), dataKey = newDataKey(), db, dir = freshDir() } = {}) {
   const dbPath = path.join(dir, 'meetoa.db');
-  const config = mergeConfig(defaultConfig({ wxBase: wx.base, appSecret: secret, dataKey, dbPath }), over);
+  const config = mergeConfig(defaultConfig({ wxBase: wx.base, appSecret: secret, dataKey, dbPath, dbUrl: db?.url }), over);
   const file = path.join(dir, 'application.yml');
   writeFileSync(file, toYaml(config));
   return { file, dir, dbPath, secret, dataKey, config };
+}
+
+/** writeConfig() on a fresh database of the backend under test; drop it with c.db.drop(). */
+async function writeConfigWithDatabase(over = {}, more = {}) {
+  const dir = freshDir();
+  const db = await newDatabase({ dir });
+  return { ...writeConfig(over, { ...more, db, dir }), db };
 }
 
 /** The lines a process wrote on one stream (a trailing newline ends the last one). */
@@ -156,9 +163,13 @@ describe('help, version and bad commands', () => {
 
 describe('a configuration that is refused', { concurrency: true }, () => {
   test('control: the unchanged config is accepted', async () => {
-    const c = writeConfig();
-    const r = await runMeetoa(['migrate', '--config', c.file]);
-    assert.equal(r.code, 0, show(r));
+    const c = await writeConfigWithDatabase();
+    try {
+      const r = await runMeetoa(['migrate', '--config', c.file]);
+      assert.equal(r.code, 0, show(r));
+    } finally {
+      await c.db.drop();
+    }
   });
 
   // [what, change merged into the valid config, the key the line must name]
@@ -271,7 +282,15 @@ describe('the environment overrides the file', () => {
 
 describe('meetoa migrate', () => {
   test('migrates a new database, is then up to date, and refuses a newer one', async () => {
-    const c = writeConfig();
+    const c = await writeConfigWithDatabase();
+    try {
+      await migrateUpToDateNewer(c);
+    } finally {
+      await c.db.drop();
+    }
+  });
+
+  async function migrateUpToDateNewer(c) {
     const first = await runMeetoa(['migrate', '--config', c.file]);
     assert.equal(first.code, 0, show(first));
     const m = /migrated from version (\d+) to (\d+)/.exec(first.stdout);
@@ -279,16 +298,16 @@ describe('meetoa migrate', () => {
     const [from, latest] = [Number(m[1]), Number(m[2])];
     assert.equal(from, 0, 'a new database starts at version 0');
     assert.ok(latest > from, `migrated to a later version\n${show(first)}`);
-    assert.deepEqual(await sqlite(c.dbPath, 'SELECT max(version) FROM schema_version;'), [[String(latest)]], 'schema_version');
+    assert.deepEqual(await c.db.sql('SELECT max(version) FROM schema_version;'), [[String(latest)]], 'schema_version');
 
     const second = await runMeetoa(['migrate', '--config', c.file]);
     assert.equal(second.code, 0, show(second));
     assert.match(second.stdout, new RegExp(`up to date \\(version ${latest}\\)`), show(second));
-    assert.deepEqual(await sqlite(c.dbPath, 'SELECT max(version) FROM schema_version;'), [[String(latest)]], 'unchanged');
+    assert.deepEqual(await c.db.sql('SELECT max(version) FROM schema_version;'), [[String(latest)]], 'unchanged');
 
     // A database written by a later meetoa.
     const newer = latest + 1;
-    await sqlite(c.dbPath, `INSERT INTO schema_version (version, applied_at) VALUES (${newer}, '2030-01-01 00:00:00');`);
+    await c.db.sql(`INSERT INTO schema_version (version, applied_at) VALUES (${newer}, '2030-01-01 00:00:00');`);
     const refused = await runMeetoa(['migrate', '--config', c.file]);
     assert.equal(refused.code, 1, show(refused));
     assert.match(refused.stderr, /newer/i, show(refused));
@@ -300,8 +319,8 @@ describe('meetoa migrate', () => {
     assert.equal(serve.code, 1, show(serve));
     assert.match(line, /newer/i, show(serve));
     assertNoSecrets(serve, [c.secret, c.dataKey]);
-    assert.deepEqual(await sqlite(c.dbPath, 'SELECT max(version) FROM schema_version;'), [[String(newer)]], 'left alone');
-  });
+    assert.deepEqual(await c.db.sql('SELECT max(version) FROM schema_version;'), [[String(newer)]], 'left alone');
+  }
 });
 
 describe('meetoa user status', () => {

@@ -161,7 +161,7 @@ test('20 concurrent first logins of one user create one user', async () => {
 
   const rows = await oa.sql(`SELECT count(*), count(DISTINCT weixin_openid) FROM wx_user WHERE nickname IN (${nicks.map(sqlText).join(',')});`);
   assert.deepEqual(rows, [['1', '1']], 'exactly one wx_user row for the user');
-  const dup = await oa.sql('SELECT count(*) FROM (SELECT weixin_openid FROM wx_user GROUP BY weixin_openid HAVING count(*) > 1);');
+  const dup = await oa.sql('SELECT count(*) FROM (SELECT weixin_openid FROM wx_user GROUP BY weixin_openid HAVING count(*) > 1) AS dup;');
   assert.deepEqual(dup, [['0']], 'no openid has two rows');
 });
 

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { startWorld, APP_ID, assertOk, assertErr, sqlText, TOKEN_RE } from './lib/meetoa.mjs';
+import { startWorld, APP_ID, assertOk, assertErr, sqlHex, sqlText, TOKEN_RE } from './lib/meetoa.mjs';
 import { newApp } from './lib/wxemu.mjs';
 
 const OTHER_APP = newApp('other');
@@ -70,10 +70,10 @@ async function infoOf(token) {
 
 /** The wx_user row's nickname as hex of its bytes, avatar and gender. */
 async function row(openid) {
-  return oa.sql(`SELECT hex(nickname), avatar, gender FROM wx_user WHERE weixin_openid = ${sqlText(openid)};`);
+  return oa.sql(`SELECT ${sqlHex('nickname')}, avatar, gender FROM wx_user WHERE weixin_openid = ${sqlText(openid)};`);
 }
 
-const hexOf = (s) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
+const hexOf = (s) => Buffer.from(s, 'utf8').toString('hex');
 
 /** The profile answer: exactly {nickName, avatar, gender}. */
 function assertProfile(r, expected, what) {

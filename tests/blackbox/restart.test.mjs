@@ -4,7 +4,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startWorld, assertOk, assertErr, newDataKey } from './lib/meetoa.mjs';
+import { startWorld, assertOk, assertErr, newDataKey, nowEpochSql } from './lib/meetoa.mjs';
 
 let world, wx;
 let oa; // the current meetoa process; replaced by each restart
@@ -80,7 +80,7 @@ test('expired sessions are deleted from the database when the server starts (and
   const before = await count();
   // Age frank's only session: frank is the newest user.
   await oa.sql(
-    "UPDATE wx_session SET expires_at = CAST(strftime('%s','now') AS INTEGER) - 10 " +
+    `UPDATE wx_session SET expires_at = ${nowEpochSql(oa)} - 10 ` +
       'WHERE user_id = (SELECT max(id) FROM wx_user);',
   );
   oa = await oa.restart();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { startWorld, startMeetoa, APP_ID, assertOk, assertErr, eventually, sqlText, TOKEN_RE } from './lib/meetoa.mjs';
+import { startWorld, startMeetoa, APP_ID, assertOk, assertErr, eventually, nowEpochSql, sqlText, TOKEN_RE } from './lib/meetoa.mjs';
 
 const CACHE_SECONDS = 1;
 let world, oa, wx;
@@ -169,7 +169,7 @@ test('a session whose stored expiry has passed is refused within cache-seconds',
   const user = `(SELECT id FROM wx_user WHERE weixin_openid = ${sqlText(openid)})`;
   const rows = await oa.sql(`SELECT count(*) FROM wx_session WHERE user_id = ${user};`);
   assert.deepEqual(rows, [['2']], 'one wx_session row per login');
-  await oa.sql(`UPDATE wx_session SET expires_at = CAST(strftime('%s','now') AS INTEGER) - 1 WHERE user_id = ${user};`);
+  await oa.sql(`UPDATE wx_session SET expires_at = ${nowEpochSql(oa)} - 1 WHERE user_id = ${user};`);
   const changed = Date.now();
   const gone = await eventually(
     async () => (await oa.info(token)).errno === 501,

@@ -1,11 +1,23 @@
 // meetoa.mjs — the black-box harness: starts a real `meetoa serve` against a wxemu and
 // talks to it over HTTP, so that every test reads like the scenario it checks.
 //
-// startMeetoa() writes a YAML config into a fresh temp dir (SQLite database in the same dir,
-// random app secret and data key unless given), starts the binary named by MEETOA_BIN with
-// port 0 and learns the port from the "listening on http://HOST:PORT" line on stderr. The
-// returned handle keeps every byte the process wrote (logs()), stops it with SIGTERM and
-// removes the dir (stop()), or stops and starts it again on the same database (restart()).
+// startMeetoa() writes a YAML config into a fresh temp dir (a fresh database, random app
+// secret and data key unless given), starts the binary named by MEETOA_BIN with port 0 and
+// learns the port from the "listening on http://HOST:PORT" line on stderr. The returned handle
+// keeps every byte the process wrote (logs()), stops it with SIGTERM and removes the dir and
+// the database (stop()), or stops and starts it again on the same database (restart()).
+//
+// The database backend is chosen by the environment, so that every suite runs unchanged on
+// both (CTest runs each suite twice):
+//   MEETOA_TEST_DB unset or "sqlite"  a SQLite file in the temp dir (oa.sql uses sqlite3)
+//   MEETOA_TEST_DB=mysql              a fresh database `meetoa_bb_<random>` on the MariaDB/MySQL
+//                                     server of MEETOA_TEST_MYSQL_URL (or of the
+//                                     MEETOA_TEST_MYSQL_URL line in the file named by
+//                                     MEETOA_TEST_MYSQL_ENV_FILE, as `scripts/mariadb.sh start`
+//                                     prints it); oa.sql uses the `mariadb` client
+// Test SQL is written once for both: standard SQL ('' inside string literals, `||` concatenates,
+// no backslash escapes: the mariadb client's session sets PIPES_AS_CONCAT and
+// NO_BACKSLASH_ESCAPES), and for what differs the helpers nowEpochSql() and sqlHex().
 //
 // The helpers (login, info, logout, post, get, send) return {status, headers, body, json,
 // errno, data} so a test asserts the HTTP status and the API envelope in one place.
@@ -14,7 +26,7 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,17 +91,20 @@ export function toYaml(obj, indent = '') {
 
 /** The config as YAML with the app secret and data key blanked, for failure messages. */
 function redacted(config) {
-  return toYaml(mergeConfig(config, { oa: { wx: { 'app-secret': '<redacted>' }, security: { 'data-key': '<redacted>' } } }));
+  const over = { oa: { wx: { 'app-secret': '<redacted>' }, security: { 'data-key': '<redacted>' } } };
+  const url = config.oa?.datasource?.url;
+  if (typeof url === 'string') over.oa.datasource = { url: url.replace(/^(mysql:\/\/[^:@/]*:)[^@/]*@/, '$1<redacted>@') };
+  return toYaml(mergeConfig(config, over));
 }
 
-function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath }) {
+function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath, dbUrl }) {
   return {
     server: { host: '127.0.0.1', port: 0, threads: 2, 'max-body-bytes': 65536 },
     logging: { level: 'debug' },
     oa: {
       wx: { 'app-id': appId, 'app-secret': appSecret, 'api-base': wxBase, 'timeout-ms': 1000 },
       token: { header: 'X-OA-Token', 'expire-seconds': 7200, 'cache-seconds': 5 },
-      datasource: { url: `sqlite:${dbPath}` },
+      datasource: { url: dbUrl ?? `sqlite:${dbPath}` },
       security: { 'data-key': dataKey },
     },
   };
@@ -97,11 +112,12 @@ function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath }) {
 
 /**
  * The config startMeetoa would write, as an object, for suites that write their own file:
- * {appSecret, dataKey, dbPath} required; wxBase defaults to a closed port, appId to APP_ID.
+ * {appSecret, dataKey} and dbPath (a SQLite file) or dbUrl (any oa.datasource.url, e.g. the
+ * url of newDatabase()) required; wxBase defaults to a closed port, appId to APP_ID.
  * Change it with mergeConfig (null deletes a key) and write it with toYaml.
  */
-export function defaultConfig({ wxBase = 'http://127.0.0.1:9', appId = APP_ID, appSecret, dataKey, dbPath }) {
-  return baseConfig({ wxBase, appId, appSecret, dataKey, dbPath });
+export function defaultConfig({ wxBase = 'http://127.0.0.1:9', appId = APP_ID, appSecret, dataKey, dbPath, dbUrl }) {
+  return baseConfig({ wxBase, appId, appSecret, dataKey, dbPath, dbUrl });
 }
 
 // The caller's environment must not change the config we wrote (env wins over the file).
@@ -139,12 +155,26 @@ function waitExit(proc, ms) {
  *   dataKey  oa.security.data-key (default: a fresh random one)
  *   config   overrides merged into the generated config (null deletes a key)
  *   env      extra environment variables
- *   dir      reuse this directory (database and config) instead of a fresh one
+ *   dir      reuse this directory (database and config) instead of a fresh one; on MySQL the
+ *            database recorded in it is reused (as the SQLite file in it would be)
  * Returns a handle; see the top of this file.
  */
 export async function startMeetoa(opts = {}) {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'meetoa-bb-'));
-  const dbPath = path.join(dir, 'meetoa.db');
+  const db = await openDatabase(dir);
+  try {
+    return await launchMeetoa(opts, dir, db);
+  } catch (e) {
+    if (opts.dir === undefined) {
+      await db.drop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+    throw e;
+  }
+}
+
+async function launchMeetoa(opts, dir, db) {
+  const dbPath = db.dbPath;
   const appSecret = opts.appSecret ?? newSecret();
   const dataKey = opts.dataKey ?? newDataKey();
   const config = mergeConfig(
@@ -153,7 +183,7 @@ export async function startMeetoa(opts = {}) {
       appId: opts.appId ?? APP_ID,
       appSecret,
       dataKey,
-      dbPath,
+      dbUrl: db.url,
     }),
     opts.config,
   );
@@ -203,7 +233,12 @@ export async function startMeetoa(opts = {}) {
     port,
     proc,
     dir,
+    /** The SQLite file (null on MySQL). */
     dbPath,
+    /** 'sqlite' or 'mysql': the backend this process runs on. */
+    dialect: db.dialect,
+    /** The database handle (see newDatabase()). */
+    db,
     configPath,
     config,
     appSecret,
@@ -212,13 +247,16 @@ export async function startMeetoa(opts = {}) {
     /** Everything the process wrote on stdout and stderr so far. */
     logs: () => output,
     /**
-     * SIGTERM, wait for the exit, remove the dir unless keepDir. Returns {code, signal}.
-     * Safe to call twice.
+     * SIGTERM, wait for the exit, remove the dir and the database unless keepDir. Returns
+     * {code, signal}. Safe to call twice.
      */
     async stop({ keepDir = false } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const r = await waitExit(proc, STOP_DEADLINE_MS);
-      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) {
+        await db.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
       return r;
     },
     /** Stops (keeping the database) and starts again; opts as startMeetoa (config merges on top). */
@@ -270,8 +308,11 @@ export async function startMeetoa(opts = {}) {
     /** `meetoa user --config FILE status OPENID STATUS` (0 active, 1 disabled, 2 closed). */
     setUserStatus: (openid, status) =>
       run(MEETOA_BIN, ['user', '--config', configPath, 'status', openid, String(status)], cleanEnv(opts.env)),
-    /** Runs SQL on the database with the sqlite3 CLI; returns the rows as arrays of strings. */
-    sql: (query) => sqlite(dbPath, query),
+    /**
+     * Runs SQL on the database (sqlite3 or mariadb client); returns the rows as arrays of
+     * strings. Write it for both backends (see the top of this file).
+     */
+    sql: (query) => db.sql(query),
   };
   return m;
 }
@@ -441,9 +482,161 @@ export async function sqlite(dbPath, query) {
     .map((l) => l.split('\t'));
 }
 
-/** An SQL string literal. */
+/**
+ * An SQL string literal, the same on both backends: '' for a quote, a backslash as is (the
+ * mariadb client sessions of this file run with NO_BACKSLASH_ESCAPES).
+ */
 export function sqlText(s) {
   return `'${String(s).replaceAll("'", "''")}'`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Database backends
+
+/** 'sqlite' or 'mysql': the backend of this test run (MEETOA_TEST_DB). */
+export const DB_DIALECT = (() => {
+  const v = (process.env.MEETOA_TEST_DB ?? '').trim().toLowerCase();
+  if (v === '' || v === 'sqlite') return 'sqlite';
+  if (v === 'mysql' || v === 'mariadb') return 'mysql';
+  throw new Error(`MEETOA_TEST_DB=${process.env.MEETOA_TEST_DB}: want sqlite or mysql`);
+})();
+
+function dialectOf(x) {
+  const d = typeof x === 'string' ? x : (x?.dialect ?? DB_DIALECT);
+  if (d !== 'sqlite' && d !== 'mysql') throw new Error(`unknown SQL dialect ${d}`);
+  return d;
+}
+
+/** SQL for the current time in epoch seconds (an integer), for oa (a handle) or a dialect. */
+export function nowEpochSql(oa) {
+  return dialectOf(oa) === 'mysql' ? 'UNIX_TIMESTAMP()' : "CAST(strftime('%s','now') AS INTEGER)";
+}
+
+/** SQL for the bytes of expr as lower-case hex, the same on both backends. */
+export function sqlHex(expr) {
+  return `lower(hex(${expr}))`;
+}
+
+const MYSQL_DB_FILE = 'mysql-database'; // in a meetoa dir: the name of its MySQL database
+
+/**
+ * The MariaDB/MySQL server of the tests: MEETOA_TEST_MYSQL_URL, else that line of the file
+ * MEETOA_TEST_MYSQL_ENV_FILE (the output of `scripts/mariadb.sh start`). Parsed once.
+ */
+let mysqlServer;
+function testMysqlServer() {
+  if (mysqlServer) return mysqlServer;
+  let url = process.env.MEETOA_TEST_MYSQL_URL;
+  const file = process.env.MEETOA_TEST_MYSQL_ENV_FILE;
+  if (!url && file) {
+    let text;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`MEETOA_TEST_MYSQL_ENV_FILE=${file}: ${e.message} (did scripts/mariadb.sh start run?)`);
+    }
+    url = /^MEETOA_TEST_MYSQL_URL=(.*)$/m.exec(text)?.[1]?.trim();
+    if (!url) throw new Error(`${file} has no MEETOA_TEST_MYSQL_URL line`);
+  }
+  if (!url) throw new Error('MEETOA_TEST_DB=mysql needs MEETOA_TEST_MYSQL_URL or MEETOA_TEST_MYSQL_ENV_FILE (see scripts/mariadb.sh)');
+  const m = /^mysql:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^:/?]*)(?::(\d+))?(?:\/[^?]*)?(?:\?(.*))?$/.exec(url);
+  if (!m) throw new Error('MEETOA_TEST_MYSQL_URL is not mysql://user:password@host:port/db');
+  const query = new URLSearchParams(m[5] ?? '');
+  mysqlServer = {
+    user: decodeURIComponent(m[1] ?? ''),
+    password: m[2] === undefined ? undefined : decodeURIComponent(m[2]),
+    host: m[3] || 'localhost',
+    port: m[4] ? Number(m[4]) : 3306,
+    socket: query.get('socket') ?? undefined,
+    /** The URL of database `name` on this server (the test URL with its path replaced). */
+    urlOf: (name) => url.replace(/^(mysql:\/\/[^/?]*)(?:\/[^?]*)?/, `$1/${name}`),
+  };
+  return mysqlServer;
+}
+
+/**
+ * Runs SQL with the `mariadb` client on database `name` (none when null) of the test server.
+ * The password goes in MYSQL_PWD, never on the command line. Rows of strings, like sqlite():
+ * tab-separated, batch escapes (\n, \t, \0, \\) undone, NULL as "NULL", empty lines dropped.
+ */
+export async function mysqlQuery(name, query) {
+  const s = testMysqlServer();
+  const args = [
+    '--no-defaults',
+    '--batch',
+    '--skip-column-names',
+    '--default-character-set=utf8mb4',
+    `--user=${s.user}`,
+    "--init-command=SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES')",
+  ];
+  if (s.socket) args.push(`--socket=${s.socket}`);
+  else args.push(`--host=${s.host}`, `--port=${s.port}`, '--protocol=TCP');
+  if (name) args.push(`--database=${name}`);
+  const env = { ...process.env, MYSQL_PWD: s.password ?? '' };
+  const r = await run('mariadb', args, env, query + '\n');
+  if (r.code !== 0) throw new Error(`mariadb ${name ?? ''}: ${query}: exit ${r.code}: ${r.stderr}`);
+  const unescape = (f) => f.replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', 0: '\0', '\\': '\\' })[c] ?? c);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t').map(unescape));
+}
+
+function sqliteDatabase(dir) {
+  const dbPath = path.join(dir, 'meetoa.db');
+  return {
+    dialect: 'sqlite',
+    name: dbPath,
+    dbPath,
+    url: `sqlite:${dbPath}`,
+    sql: (query) => sqlite(dbPath, query),
+    drop: async () => {
+      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });
+    },
+  };
+}
+
+function mysqlDatabase(name) {
+  let dropped = false;
+  return {
+    dialect: 'mysql',
+    name,
+    dbPath: null,
+    url: testMysqlServer().urlOf(name),
+    sql: (query) => mysqlQuery(name, query),
+    async drop() {
+      if (dropped) return;
+      await mysqlQuery(null, `DROP DATABASE IF EXISTS \`${name}\`;`);
+      dropped = true;
+    },
+  };
+}
+
+/**
+ * A fresh, empty database of the backend under test (DB_DIALECT):
+ *   sqlite  the file DIR/meetoa.db (dir required)
+ *   mysql   CREATE DATABASE meetoa_bb_<random> CHARACTER SET utf8mb4 on the test server; its
+ *           name is recorded in DIR (when given) so that a meetoa started on DIR again uses it
+ * Returns {dialect, name, dbPath (SQLite only, else null), url (for oa.datasource.url),
+ * sql(query) (rows of strings), drop() (idempotent)}.
+ */
+export async function newDatabase({ dir } = {}) {
+  if (DB_DIALECT === 'sqlite') {
+    if (!dir) throw new Error('newDatabase: a SQLite database needs a dir');
+    return sqliteDatabase(dir);
+  }
+  const name = `meetoa_bb_${randomBytes(8).toString('hex')}`;
+  await mysqlQuery(null, `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`);
+  if (dir) writeFileSync(path.join(dir, MYSQL_DB_FILE), name + '\n');
+  return mysqlDatabase(name);
+}
+
+/** The database of a meetoa dir: the one recorded there (MySQL) or its file, else a new one. */
+async function openDatabase(dir) {
+  if (DB_DIALECT === 'sqlite') return sqliteDatabase(dir);
+  const file = path.join(dir, MYSQL_DB_FILE);
+  if (existsSync(file)) return mysqlDatabase(readFileSync(file, 'utf8').trim());
+  return newDatabase({ dir });
 }
 
 /** The shape of a WeChat session_key (base64 of 16 bytes) anywhere in a text. */
