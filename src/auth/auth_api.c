@@ -179,9 +179,7 @@ static void login_store(login_job_t *job)
         login_fail(job, API_SERIOUS);
         return;
     }
-    job->db.run = run_login_store;
-    loop_msg_init(&job->db.msg, job->wx.msg.reply_to, on_login_stored);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_login_store, job->wx.msg.reply_to, on_login_stored);
 }
 
 /* ---- hop 2b: WeChat answered the phone code ---- */
@@ -435,10 +433,8 @@ static void do_logout(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
         return;
     }
     memcpy(job->token_hash, caller->token_hash, TOKEN_HASH_SIZE);
-    job->db.run = run_logout;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_logout);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_logout, http_receiver(req), on_logout);
 }
 
 int auth_logout(h2o_req_t *req, void *app)

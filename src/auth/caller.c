@@ -114,9 +114,7 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
     job->app = app;
     job->next = next;
     memcpy(job->caller.token_hash, caller.token_hash, sizeof(caller.token_hash));
-    job->db.run = run_lookup;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_lookup);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);
     return 0;
 }

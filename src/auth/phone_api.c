@@ -123,9 +123,7 @@ static void on_bound(loop_msg_t *msg)
 
 static void submit_bind(phone_job_t *job)
 {
-    job->db.run = run_bind;
-    loop_msg_init(&job->db.msg, job->wx.msg.reply_to, on_bound);
-    db_pool_submit(job->app->db, &job->db);
+    db_pool_run(job->app->db, &job->db, run_bind, job->wx.msg.reply_to, on_bound);
 }
 
 static void on_phone(loop_msg_t *msg)
@@ -267,10 +265,8 @@ static void check_session(h2o_req_t *req, app_t *app, const auth_caller_t *calle
     job->app = app;
     memcpy(job->token_hash, caller->token_hash, sizeof(job->token_hash));
     snprintf(job->wx.openid, sizeof(job->wx.openid), "%s", caller->user.openid);
-    job->db.run = run_sign;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_signed);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_sign, http_receiver(req), on_signed);
 }
 
 int auth_check_session(h2o_req_t *req, void *app)

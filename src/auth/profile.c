@@ -158,10 +158,8 @@ static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *call
     snprintf(job->upload_key, sizeof(job->upload_key), "%s", upload_key);
     job->gender = has_gender ? (int)gender : -1;
     json_decref(body);
-    job->db.run = run_profile;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_profile);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_profile, http_receiver(req), on_profile);
     return;
 
 refuse:

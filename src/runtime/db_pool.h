@@ -33,4 +33,13 @@ void db_pool_stop(db_pool_t *pool);
 /* Queues job (any thread). job->msg must have been set with loop_msg_init(). */
 void db_pool_submit(db_pool_t *pool, db_job_t *job);
 
+/* Sets job up to run `run` on a worker and then `on_done` on reply_to's loop, and queues it. */
+static inline void db_pool_run(db_pool_t *pool, db_job_t *job, void (*run)(db_job_t *job, store_t *store),
+                               h2o_multithread_receiver_t *reply_to, loop_msg_cb on_done)
+{
+    job->run = run;
+    loop_msg_init(&job->msg, reply_to, on_done);
+    db_pool_submit(pool, job);
+}
+
 #endif

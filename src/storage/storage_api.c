@@ -333,10 +333,8 @@ static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     job->len = file.len;
     job->app = app;
     job->user_id = caller->user.id;
-    job->db.run = run_upload;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_upload_done);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_upload, http_receiver(req), on_upload_done);
 }
 
 int storage_upload(h2o_req_t *req, void *app)
@@ -425,10 +423,8 @@ int storage_fetch(h2o_req_t *req, void *app_)
     memcpy(job->key, path.base + prefix_len, path.len - prefix_len); /* < KEY_SIZE: key_type checked it */
     job->dir = app->config->storage_dir;
     job->type = type;
-    job->db.run = run_fetch;
-    loop_msg_init(&job->db.msg, http_receiver(req), on_fetch_done);
     http_pending_attach(&job->pending, req);
-    db_pool_submit(app->db, &job->db);
+    db_pool_run(app->db, &job->db, run_fetch, http_receiver(req), on_fetch_done);
     return 0;
 }
 
