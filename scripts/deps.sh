@@ -10,6 +10,7 @@ packages=(
   sqlite3 clang-format curl ca-certificates mariadb-server openssl
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,37 @@
+// app.js — the MeetOA mini program (会议OA): the App() instance.
+//
+// Nothing happens at launch but a check of the stored login: pages ask utils/util.js who is
+// logged in, and any page that calls the server logs in again silently when its token has
+// expired (see utils/util.js), so there is no login page for an expired token.
+
+const user = require('./utils/user.js');
+
+App({
+  globalData: {
+    // Whether the stored login looked valid at the last launch or return to the foreground.
+    // Pages read the stored login itself (utils/util.js), which is always current.
+    hasLogin: false,
+  },
+
+  onLaunch() {
+    if (typeof wx.getUpdateManager === 'function') {
+      const updateManager = wx.getUpdateManager();
+      updateManager.onUpdateReady(() => {
+        wx.showModal({
+          title: '更新提示',
+          content: '新版本已经准备好，是否重启应用？',
+          success: (res) => {
+            if (res.confirm) updateManager.applyUpdate();
+          },
+        });
+      });
+    }
+  },
+
+  onShow() {
+    return user.checkLogin().then((ok) => {
+      this.globalData.hasLogin = ok;
+      return ok;
+    });
+  },
+});

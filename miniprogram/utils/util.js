@@ -1,0 +1,271 @@
+// utils/util.js — the one way the mini program talks to MeetOA.
+//
+// request(url, data, method) and uploadFile(url, filePath) send the stored token in the
+// X-OA-Token header, unwrap MeetOA's {errno, errmsg, data} envelope (resolving `data` when
+// errno is 0, rejecting an ApiError otherwise) and handle an expired session without bothering
+// the user: on errno 501 (no, expired or logged-out token) they clear the stored login, log in
+// again silently with wx.login() once, and retry the call once with the new token. A second 501
+// is an error like any other, so a server that keeps refusing can never make the client loop.
+// Calls that fail together share one silent login (one wx.login(), one login_by_weixin), and a
+// call refused after another one has already renewed the token just retries with the new one.
+//
+// The stored login (wx storage): `token`, `tokenExpire` (ISO-8601 from the server) and
+// `userInfo` ({nickName, avatarUrl, gender, mobile?}). saveLogin/clearLogin/getToken/
+// getUserInfo are the only code that touches those keys.
+//
+// Errors are Error objects with `errno` and `errmsg`: the server's errno, or NETWORK_ERRNO (-1)
+// when the server cannot be reached, BAD_ANSWER_ERRNO (-2) when it answers something that is
+// not MeetOA's envelope, WX_LOGIN_ERRNO (-3) when wx.login() fails. `message` is Chinese text
+// fit for a toast.
+
+const api = require('../config/api.js');
+
+const NETWORK_ERRNO = -1;
+const BAD_ANSWER_ERRNO = -2;
+const WX_LOGIN_ERRNO = -3;
+const NOT_LOGGED_IN_ERRNO = 501;
+const REQUEST_TIMEOUT_MS = 10000;
+
+const KEY_TOKEN = 'token';
+const KEY_TOKEN_EXPIRE = 'tokenExpire';
+const KEY_USER_INFO = 'userInfo';
+
+/** An Error carrying MeetOA's errno and errmsg (message = errmsg, for toasts). */
+function apiError(errno, errmsg, detail) {
+  const err = new Error(errmsg || '请求失败');
+  err.errno = errno;
+  err.errmsg = err.message;
+  if (detail !== undefined) err.detail = detail;
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stored login
+
+function getToken() {
+  return wx.getStorageSync(KEY_TOKEN) || '';
+}
+
+function getUserInfo() {
+  return wx.getStorageSync(KEY_USER_INFO) || null;
+}
+
+function setUserInfo(userInfo) {
+  wx.setStorageSync(KEY_USER_INFO, userInfo);
+}
+
+/** Stores the answer of login_by_weixin: {token, tokenExpire, userInfo}. */
+function saveLogin(data) {
+  wx.setStorageSync(KEY_TOKEN, data.token);
+  wx.setStorageSync(KEY_TOKEN_EXPIRE, data.tokenExpire || '');
+  setUserInfo(data.userInfo || {});
+}
+
+/** Forgets the stored login (token, its expiry, the user's profile). */
+function clearLogin() {
+  wx.removeStorageSync(KEY_TOKEN);
+  wx.removeStorageSync(KEY_TOKEN_EXPIRE);
+  wx.removeStorageSync(KEY_USER_INFO);
+}
+
+function hasLogin() {
+  return getToken() !== '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// One HTTP exchange, no re-login
+
+function authHeader() {
+  const header = {};
+  const token = getToken();
+  if (token) header[api.TokenHeader] = token;
+  return header;
+}
+
+/** MeetOA's envelope from a wx.request/wx.uploadFile answer, or an error. */
+function envelopeOf(res) {
+  let body = res.data;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch (e) {
+      body = null;
+    }
+  }
+  if (body === null || typeof body !== 'object' || typeof body.errno !== 'number')
+    return Promise.reject(apiError(BAD_ANSWER_ERRNO, '服务器应答异常（HTTP ' + res.statusCode + '）'));
+  return Promise.resolve(body);
+}
+
+function networkError(res) {
+  return apiError(NETWORK_ERRNO, '无法连接服务器，请检查网络后重试', res && res.errMsg);
+}
+
+/** wx.request once, with the token of this moment (unless withToken is false); resolves the envelope. */
+function sendRequest(url, data, method, withToken = true) {
+  return new Promise((resolve, reject) => {
+    wx.request({
+      url,
+      data,
+      method,
+      timeout: REQUEST_TIMEOUT_MS,
+      header: Object.assign({ 'Content-Type': 'application/json' }, withToken ? authHeader() : {}),
+      success: (res) => envelopeOf(res).then(resolve, reject),
+      fail: (res) => reject(networkError(res)),
+    });
+  });
+}
+
+/** wx.uploadFile once, with the token of this moment; resolves the envelope. */
+function sendUpload(url, filePath, name) {
+  return new Promise((resolve, reject) => {
+    wx.uploadFile({
+      url,
+      filePath,
+      name,
+      timeout: REQUEST_TIMEOUT_MS,
+      header: authHeader(),
+      success: (res) => envelopeOf(res).then(resolve, reject),
+      fail: (res) => reject(networkError(res)),
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging in
+
+/** wx.login() as a promise: resolves its result ({code, errMsg}). */
+function wxLogin() {
+  return new Promise((resolve, reject) => {
+    wx.login({
+      success: (res) => {
+        if (res && res.code) resolve(res);
+        else reject(apiError(WX_LOGIN_ERRNO, '微信登录失败，请稍后重试', res && res.errMsg));
+      },
+      fail: (res) => reject(apiError(WX_LOGIN_ERRNO, '微信登录失败，请稍后重试', res && res.errMsg)),
+    });
+  });
+}
+
+/**
+ * wx.login(), then login_by_weixin with the code (and userInfo when given); stores and
+ * resolves {token, tokenExpire, userInfo}. Never re-logs in by itself.
+ */
+function loginWithWeixin(userInfo) {
+  return wxLogin()
+    .then((res) => {
+      const body = { code: res.code };
+      if (userInfo) body.userInfo = userInfo;
+      return sendRequest(api.AuthLoginByWeixin, body, 'POST', false);
+    })
+    .then((answer) => {
+      if (answer.errno !== 0) throw apiError(answer.errno, answer.errmsg);
+      saveLogin(answer.data);
+      return answer.data;
+    });
+}
+
+let pendingRelogin = null;
+
+/** One silent login shared by every call that found its token refused meanwhile. */
+function reloginSilently() {
+  if (pendingRelogin === null) {
+    pendingRelogin = loginWithWeixin().then(
+      (data) => {
+        pendingRelogin = null;
+        return data;
+      },
+      (err) => {
+        pendingRelogin = null;
+        throw err;
+      },
+    );
+  }
+  return pendingRelogin;
+}
+
+/**
+ * A login to wait for after a call sent with token `sentWith` was refused: the silent login in
+ * flight, none when another call has already renewed the token meanwhile, or a new one.
+ */
+function renewLogin(sentWith) {
+  if (pendingRelogin !== null) return pendingRelogin;
+  const now = getToken();
+  if (now !== '' && now !== sentWith) return Promise.resolve();
+  clearLogin();
+  return reloginSilently();
+}
+
+/**
+ * Runs send() (a function answering an envelope; it reads the stored token when called); on 501
+ * logs in again once and runs it once more. Resolves `data` of an errno-0 answer, rejects an
+ * ApiError otherwise.
+ */
+function withRelogin(send, options) {
+  const relogin = !options || options.relogin !== false;
+  const sentWith = getToken();
+  return send().then((answer) => {
+    if (answer.errno === 0) return answer.data;
+    if (answer.errno !== NOT_LOGGED_IN_ERRNO || !relogin) throw apiError(answer.errno, answer.errmsg);
+    return renewLogin(sentWith)
+      .then(() => send())
+      .then((again) => {
+        if (again.errno !== 0) throw apiError(again.errno, again.errmsg);
+        return again.data;
+      });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public calls
+
+/**
+ * Calls MeetOA: url from config/api.js, data (an object; GET sends it as the query), method
+ * 'GET' (default) or 'POST'. options.relogin = false turns the silent re-login off (logout
+ * uses it: logging in to log out makes no sense). Resolves the answer's `data`.
+ */
+function request(url, data = {}, method = 'GET', options) {
+  return withRelogin(() => sendRequest(url, data, method), options);
+}
+
+/** Uploads a local file (a chooseAvatar temporary path) as multipart field `name`. */
+function uploadFile(url, filePath, name = 'file', options) {
+  return withRelogin(() => sendUpload(url, filePath, name), options);
+}
+
+/** A toast with an error text (no icon, so two lines of text fit). */
+function showErrorToast(message) {
+  wx.showToast({ title: message || '操作失败', icon: 'none', duration: 2000 });
+}
+
+/** "2026-11-24T20:00:00+08:00" -> "2026-11-24 20:00" (display only). */
+function formatTime(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso || '');
+  return m ? m[1] + ' ' + m[2] : '';
+}
+
+/** "13800138000" -> "138****8000" (what the pages show of a phone number). */
+function maskPhone(phone) {
+  const s = String(phone || '');
+  return s.length >= 7 ? s.slice(0, 3) + '****' + s.slice(-4) : s;
+}
+
+module.exports = {
+  NETWORK_ERRNO,
+  BAD_ANSWER_ERRNO,
+  WX_LOGIN_ERRNO,
+  NOT_LOGGED_IN_ERRNO,
+  request,
+  uploadFile,
+  wxLogin,
+  loginWithWeixin,
+  getToken,
+  getUserInfo,
+  setUserInfo,
+  saveLogin,
+  clearLogin,
+  hasLogin,
+  showErrorToast,
+  formatTime,
+  maskPhone,
+};

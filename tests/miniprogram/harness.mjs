@@ -1,0 +1,150 @@
+// harness.mjs — runs the real mini program (miniprogram/, CommonJS as WeChat loads it) in Node.
+//
+// loadMiniprogram(phone) defines the globals the mini program expects (wx: the stand-in of
+// wx-stub.mjs; App, getApp, Page, getCurrentPages), requires a fresh copy of miniprogram/app.js
+// and of every page listed in app.json (so module state such as a silent login in flight starts
+// anew), and answers {app, api, util, user, pageOptions, open(route, query), stack}.
+// open() makes a page instance the way WeChat does (a deep copy of `data`, the options' methods
+// with `this` = the instance, setData with "a.b[0]" paths), pushes it on the page stack, runs
+// onLoad(query) and onShow(), and keeps onShow's promise in `page.shown`.
+//
+// newPhone(world, user) is a stand-in for `user`'s phone in a world of startWorld() (the black-box
+// harness in tests/blackbox/lib): wx.login asks that wxemu, and the host of config/api.js's
+// ApiRootUrl is mapped to that meetoa. startMiniWorld() is startWorld() with the options these
+// suites use. Only one mini program is loaded at a time per process (the globals are global).
+
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createWx } from './wx-stub.mjs';
+import { startWorld, APP_ID } from '../blackbox/lib/meetoa.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const MINIPROGRAM_DIR = path.resolve(here, '../../miniprogram');
+/** A real PNG of the mini program, used as the file chooseAvatar gives. */
+export const SAMPLE_AVATAR = path.join(MINIPROGRAM_DIR, 'images/default-avatar.png');
+
+const require = createRequire(import.meta.url);
+
+export { APP_ID };
+
+/** config/api.js of the mini program (read without wx: it needs none). */
+export function apiConfig() {
+  return require(path.join(MINIPROGRAM_DIR, 'config/api.js'));
+}
+
+/** The pages of app.json. */
+export function appPages() {
+  return JSON.parse(readFileSync(path.join(MINIPROGRAM_DIR, 'app.json'), 'utf8')).pages;
+}
+
+/** Splits "a.b[0].c" into ['a', 'b', 0, 'c']. */
+function pathOf(key) {
+  const out = [];
+  for (const part of key.split('.')) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) throw new Error(`setData: bad key ${key}`);
+    if (m[1] !== '') out.push(m[1]);
+    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+function clone(v) {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+function makePage(route, options, query) {
+  const page = { route, options: { ...query }, data: clone(options.data ?? {}) };
+  for (const [k, v] of Object.entries(options)) {
+    if (k === 'data') continue;
+    page[k] = typeof v === 'function' ? v : clone(v);
+  }
+  page.setData = function setData(changes, cb) {
+    for (const [key, value] of Object.entries(changes)) {
+      const p = pathOf(key);
+      let obj = this.data;
+      for (let i = 0; i < p.length - 1; i++) {
+        if (obj[p[i]] === null || typeof obj[p[i]] !== 'object') obj[p[i]] = typeof p[i + 1] === 'number' ? [] : {};
+        obj = obj[p[i]];
+      }
+      obj[p[p.length - 1]] = clone(value);
+    }
+    if (typeof cb === 'function') cb();
+  };
+  return page;
+}
+
+/** Loads the mini program with `phone.wx` as `wx`; see the top of this file. */
+export function loadMiniprogram(phone) {
+  for (const k of Object.keys(require.cache)) if (k.startsWith(MINIPROGRAM_DIR + path.sep)) delete require.cache[k];
+
+  let app = null;
+  let registered = null;
+  const stack = [];
+  globalThis.wx = phone.wx;
+  globalThis.App = (options) => {
+    if (app !== null) throw new Error('App() called twice');
+    app = options;
+  };
+  globalThis.getApp = () => app;
+  globalThis.Page = (options) => {
+    if (registered !== null) throw new Error('Page() called twice by one page');
+    registered = options;
+  };
+  globalThis.getCurrentPages = () => stack.slice();
+
+  require(path.join(MINIPROGRAM_DIR, 'app.js'));
+  if (app === null) throw new Error('miniprogram/app.js did not call App()');
+
+  const pageOptions = new Map();
+  for (const route of appPages()) {
+    registered = null;
+    require(path.join(MINIPROGRAM_DIR, `${route}.js`));
+    if (registered === null) throw new Error(`${route}.js did not call Page()`);
+    pageOptions.set(route, registered);
+  }
+
+  const mp = {
+    app,
+    stack,
+    pageOptions,
+    api: require(path.join(MINIPROGRAM_DIR, 'config/api.js')),
+    util: require(path.join(MINIPROGRAM_DIR, 'utils/util.js')),
+    user: require(path.join(MINIPROGRAM_DIR, 'utils/user.js')),
+    /** Launches the app: onLaunch, then onShow (its promise is returned). */
+    launch() {
+      app.onLaunch?.({ path: appPages()[0], query: {} });
+      return Promise.resolve(app.onShow?.({ path: appPages()[0], query: {} }));
+    },
+    /** Opens `route` (e.g. 'pages/login/login') on top of the stack; see the top of this file. */
+    open(route, query = {}) {
+      const options = pageOptions.get(route);
+      if (!options) throw new Error(`${route} is not a page of app.json`);
+      const page = makePage(route, options, query);
+      stack.push(page);
+      page.onLoad?.({ ...query });
+      page.shown = Promise.resolve(page.onShow?.());
+      return page;
+    },
+    /** Shows `page` again (a return to it): runs onShow and returns its promise. */
+    show(page) {
+      page.shown = Promise.resolve(page.onShow?.());
+      return page.shown;
+    },
+  };
+  return mp;
+}
+
+/** A phone of `user` in `world` (startWorld's {wx, oa}); see the top of this file. */
+export function newPhone(world, user, { log } = {}) {
+  const origin = new URL(apiConfig().ApiRootUrl).origin;
+  return createWx({ appid: APP_ID, user, wxemuBase: world.wx.base, hosts: { [origin]: world.oa.base }, log });
+}
+
+/** startWorld() (wxemu + meetoa on a fresh database); meetoaConfig is merged into meetoa's config. */
+export function startMiniWorld(meetoaConfig = {}) {
+  return startWorld({ meetoa: { config: meetoaConfig } });
+}

@@ -1,0 +1,301 @@
+// pages.test.mjs — the pages' WXML, JSON and WXSS, checked without a server:
+//   - app.json lists every page folder, and every listed page has its .js/.json/.wxml/.wxss;
+//     the tab bar, sitemap.json and project.config.json agree with it;
+//   - every WXML compiles with WeChat's own WXML compiler (wcc, shipped in miniprogram-compiler,
+//     which miniprogram-simulate uses), and every WXSS with miniprogram-simulate's WXSS pipeline;
+//   - every event binding names a method of the page, every {{expression}} reads only the page's
+//     data (a typo renders as nothing on a phone, so it must fail here), and the open-type
+//     buttons and the nickname input are wired as WeChat requires;
+//   - each page is rendered by miniprogram-simulate (j-component in a jsdom document) in its
+//     states, its texts checked, and the events of its buttons dispatched: each must reach the
+//     handler it names (a handler that does not exist is silently ignored by WeChat).
+// The page code is loaded as it is, with Page() mapped to a component whose methods are spies.
+
+import { before, test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { MINIPROGRAM_DIR, appPages } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const LIFECYCLE = new Set(['onLoad', 'onShow', 'onReady', 'onHide', 'onUnload', 'onPullDownRefresh', 'onReachBottom', 'onShareAppMessage', 'onPageScroll']);
+
+const read = (rel) => readFileSync(path.join(MINIPROGRAM_DIR, rel), 'utf8');
+const readJson = (rel) => JSON.parse(read(rel));
+
+// ---------------------------------------------------------------------------------------------
+// A DOM for miniprogram-simulate, and Page() as a component of spies
+
+let simulate;
+let compiler;
+const spyCalls = [];
+let pageOptions = null;
+
+before(() => {
+  const { JSDOM } = require('jsdom');
+  const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
+  globalThis.window = dom.window;
+  globalThis.document = dom.window.document;
+  // j-component builds events with the global constructors: they must be the DOM's, not Node's.
+  for (const k of ['Event', 'CustomEvent', 'Element', 'HTMLElement', 'Node', 'requestAnimationFrame', 'getComputedStyle'])
+    globalThis[k] = dom.window[k];
+  // The code wcsc generates reads navigator (a global only from Node 21 on).
+  if (globalThis.navigator === undefined) globalThis.navigator = dom.window.navigator;
+  simulate = require('miniprogram-simulate');
+  compiler = require('miniprogram-compiler');
+  globalThis.getApp = () => ({ globalData: {} });
+  globalThis.getCurrentPages = () => [];
+  globalThis.Page = (options) => {
+    pageOptions = options;
+    const methods = {};
+    for (const [name, fn] of Object.entries(options)) {
+      if (typeof fn !== 'function' || LIFECYCLE.has(name)) continue;
+      methods[name] = function spy(event) {
+        spyCalls.push({ method: name, event });
+      };
+    }
+    globalThis.Component({ data: JSON.parse(JSON.stringify(options.data ?? {})), methods });
+  };
+});
+
+/** Renders `route` with WeChat's compiler; answers {comp, options (the Page() object)}. */
+function render(route) {
+  pageOptions = null;
+  const id = simulate.load(path.join(MINIPROGRAM_DIR, route), 'page', { rootPath: MINIPROGRAM_DIR, compiler: 'official' });
+  assert.ok(pageOptions, `${route}.js called Page()`);
+  const options = pageOptions;
+  const comp = simulate.render(id);
+  comp.attach(document.createElement('parent-wrapper'));
+  return { comp, options };
+}
+
+const text = (comp, selector) => {
+  const node = comp.querySelector(selector);
+  return node ? node.dom.textContent.trim() : null;
+};
+
+/** Dispatches `event` on `selector` and answers the spy calls it caused. */
+async function fire(comp, selector, event, detail = {}) {
+  const node = comp.querySelector(selector);
+  assert.ok(node, `${selector} is rendered`);
+  const n = spyCalls.length;
+  node.dispatchEvent(event, { detail });
+  await simulate.sleep(0);
+  return spyCalls.slice(n);
+}
+
+async function assertFires(comp, selector, event, method) {
+  const calls = await fire(comp, selector, event);
+  assert.deepEqual(calls.map((c) => c.method), [method], `${event} on ${selector} reaches ${method}()`);
+  return calls[0].event;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static checks of the WXML
+
+/** The start tags of a WXML text: [{tag, attrs: {name: value}}]. */
+function tagsOf(wxml) {
+  const tags = [];
+  const src = wxml.replace(/<!--[\s\S]*?-->/g, '');
+  for (const m of src.matchAll(/<([a-zA-Z][\w-]*)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*\/?>/g)) {
+    const attrs = {};
+    for (const a of m[2].matchAll(/([^\s=>/]+)(?:="([^"]*)")?/g)) attrs[a[1]] = a[2] ?? '';
+    tags.push({ tag: m[1], attrs });
+  }
+  return tags;
+}
+
+const EVENT_ATTR = /^(?:capture-)?(?:bind|catch|mut-bind):?([a-z]+)$/;
+const NOT_DATA = new Set(['true', 'false', 'null', 'undefined', 'typeof']);
+
+/** The root names an {{expression}} reads (a.b[c] reads a and c). */
+function namesRead(expr) {
+  const code = expr.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, '""');
+  const names = [];
+  for (const m of code.matchAll(/(?<![.\w$])([A-Za-z_$][\w$]*)/g)) if (!NOT_DATA.has(m[1])) names.push(m[1]);
+  return names;
+}
+
+/** Every {{...}} of a WXML text (attribute values and text). */
+function expressionsOf(wxml) {
+  return [...wxml.replace(/<!--[\s\S]*?-->/g, '').matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('app.json and the project files', () => {
+  test('project.config.json, app.json and sitemap.json are valid JSON for the developer tools', () => {
+    const project = readJson('project.config.json');
+    assert.equal(project.compileType, 'miniprogram');
+    assert.match(project.appid, /^wx[0-9a-f]{16}$/);
+    assert.equal(project.setting.urlCheck, false, 'the local server is http://127.0.0.1');
+    const app = readJson('app.json');
+    assert.ok(Array.isArray(app.pages) && app.pages.length > 0);
+    assert.ok(existsSync(path.join(MINIPROGRAM_DIR, app.sitemapLocation)), 'sitemap.json exists');
+    readJson(app.sitemapLocation);
+    for (const f of ['app.js', 'app.wxss', 'config/api.js', 'utils/util.js', 'utils/user.js']) assert.ok(existsSync(path.join(MINIPROGRAM_DIR, f)), f);
+  });
+
+  test('every page of app.json has its four files; every page folder is listed in app.json', () => {
+    const pages = appPages();
+    assert.deepEqual([...pages].sort(), ['pages/index/index', 'pages/login/login', 'pages/ucenter/ucenter']);
+    for (const route of pages) for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(existsSync(path.join(MINIPROGRAM_DIR, `${route}.${ext}`)), `${route}.${ext}`);
+    const pagesDir = path.join(MINIPROGRAM_DIR, 'pages');
+    for (const dir of readdirSync(pagesDir)) {
+      if (!statSync(path.join(pagesDir, dir)).isDirectory()) continue;
+      for (const f of readdirSync(path.join(pagesDir, dir)).filter((f) => f.endsWith('.wxml'))) {
+        const route = `pages/${dir}/${f.slice(0, -5)}`;
+        assert.ok(pages.includes(route), `${route} is a page folder missing from app.json`);
+      }
+    }
+    assert.equal(pages[0], 'pages/index/index', 'the home page opens first');
+  });
+
+  test('the tab bar names pages of app.json; page JSON files are valid', () => {
+    const app = readJson('app.json');
+    const tabs = app.tabBar.list.map((t) => t.pagePath);
+    assert.deepEqual(tabs, ['pages/index/index', 'pages/ucenter/ucenter']);
+    for (const t of app.tabBar.list) assert.ok(t.text, 'a tab has a text');
+    for (const route of appPages()) {
+      const json = readJson(`${route}.json`);
+      assert.equal(typeof json.navigationBarTitleText, 'string', `${route}.json has a title`);
+      assert.deepEqual(json.usingComponents ?? {}, {}, `${route}.json uses no third-party component`);
+    }
+  });
+
+  test('the code only navigates to pages of app.json, with switchTab for tab pages', () => {
+    const pages = appPages();
+    const tabs = readJson('app.json').tabBar.list.map((t) => t.pagePath);
+    for (const route of pages) {
+      const js = read(`${route}.js`);
+      for (const m of js.matchAll(/wx\.(navigateTo|redirectTo|switchTab|reLaunch)\(\{\s*url:\s*'([^']+)'/g)) {
+        const target = m[2].replace(/^\//, '').replace(/\?.*$/, '');
+        assert.ok(pages.includes(target), `${route}.js: ${m[2]} is a page`);
+        assert.equal(tabs.includes(target), m[1] === 'switchTab' || m[1] === 'reLaunch', `${route}.js: ${m[1]} to ${target}`);
+      }
+      for (const m of js.matchAll(/url: '([^']+)'/g)) assert.ok(pages.includes(m[1].replace(/^\//, '').replace(/\?.*$/, '')), `${route}.js: ${m[1]}`);
+    }
+  });
+});
+
+describe('WXML and WXSS compile', () => {
+  test('WeChat\'s WXML compiler (wcc) compiles every page', () => {
+    const gwx = new Function(compiler.wxmlToJs(MINIPROGRAM_DIR))();
+    for (const route of appPages()) assert.equal(typeof gwx(`${route}.wxml`), 'function', `${route}.wxml compiled`);
+  });
+
+  test('WeChat\'s WXSS compiler (wcsc) compiles app.wxss and every page\'s WXSS', () => {
+    const styleOf = new Function(compiler.wxssToJs(MINIPROGRAM_DIR))();
+    for (const f of ['app.wxss', ...appPages().map((r) => `${r}.wxss`)]) assert.notEqual(styleOf(f), undefined, `${f} compiled`);
+  });
+
+  test('no UI library: styles and markup use WeChat\'s built-in components only', () => {
+    const builtins = new Set(['view', 'text', 'image', 'button', 'input', 'form', 'block', 'navigator', 'scroll-view', 'icon']);
+    for (const route of appPages()) for (const { tag } of tagsOf(read(`${route}.wxml`))) assert.ok(builtins.has(tag), `${route}.wxml: <${tag}>`);
+  });
+});
+
+describe('bindings', () => {
+  for (const route of ['pages/index/index', 'pages/login/login', 'pages/ucenter/ucenter']) {
+    test(`${route}: every event names a page method, every {{}} reads page data`, () => {
+      const { options } = render(route);
+      const wxml = read(`${route}.wxml`);
+      const tags = tagsOf(wxml);
+      let handlers = 0;
+      for (const { tag, attrs } of tags) {
+        for (const [name, value] of Object.entries(attrs)) {
+          if (!EVENT_ATTR.test(name)) continue;
+          handlers++;
+          assert.equal(typeof options[value], 'function', `${route}.wxml <${tag} ${name}="${value}">: no such method`);
+          assert.ok(attrs.id, `${route}.wxml <${tag} ${name}="${value}"> has an id (the test dispatches to it)`);
+        }
+      }
+      assert.ok(handlers > 0);
+      const scope = new Set(Object.keys(options.data));
+      for (const { attrs } of tags) {
+        if ('wx:for' in attrs) {
+          scope.add(attrs['wx:for-item'] ?? 'item');
+          scope.add(attrs['wx:for-index'] ?? 'index');
+        }
+      }
+      for (const expr of expressionsOf(wxml)) for (const name of namesRead(expr)) assert.ok(scope.has(name), `${route}.wxml {{${expr}}}: "${name}" is not page data`);
+    });
+  }
+
+  test('the open-type buttons and the nickname input are wired as WeChat requires', () => {
+    const login = tagsOf(read('pages/login/login.wxml'));
+    const avatar = login.find((t) => t.attrs['open-type'] === 'chooseAvatar');
+    assert.ok(avatar && avatar.tag === 'button', '<button open-type="chooseAvatar">');
+    assert.equal(avatar.attrs['bind:chooseavatar'], 'onChooseAvatar');
+    const nickname = login.find((t) => t.attrs.type === 'nickname');
+    assert.ok(nickname && nickname.tag === 'input', '<input type="nickname">');
+    assert.equal(nickname.attrs.name, 'nickname', 'the form submit carries it as "nickname"');
+    assert.equal(login.find((t) => t.tag === 'form')?.attrs.bindsubmit, 'onSubmitProfile');
+    assert.equal(login.find((t) => t.attrs['form-type'] === 'submit')?.tag, 'button');
+    const ucenter = tagsOf(read('pages/ucenter/ucenter.wxml'));
+    const phone = ucenter.find((t) => t.attrs['open-type'] === 'getPhoneNumber');
+    assert.ok(phone && phone.tag === 'button', '<button open-type="getPhoneNumber">');
+    assert.equal(phone.attrs.bindgetphonenumber, 'onGetPhoneNumber');
+  });
+});
+
+describe('pages rendered by miniprogram-simulate', () => {
+  test('index: a guest sees 去登录; a user sees the greeting and the nickname; the menu', async () => {
+    const { comp } = render('pages/index/index');
+    assert.equal(text(comp, '#welcome'), null);
+    assert.match(text(comp, '#guest'), /未登录/);
+    assert.equal(text(comp, '#login-button'), '去登录');
+    await assertFires(comp, '#login-button', 'tap', 'goLogin');
+    for (const id of ['meetings', 'publish', 'votes', 'ucenter']) assert.ok(comp.querySelector(`#menu-${id}`), `menu ${id}`);
+    assert.equal(text(comp, '#menu-ucenter'), '个' + '个人中心', 'the icon (first character), then the label');
+    const ev = await assertFires(comp, '#menu-ucenter', 'tap', 'onMenuTap');
+    assert.equal(ev.currentTarget.dataset.id, 'ucenter', 'data-id reaches the handler');
+
+    comp.setData({ hasLogin: true, nickName: 'Alice 🌸', avatarUrl: 'https://example.com/a.png', greeting: '上午好' });
+    assert.equal(text(comp, '#guest'), null);
+    assert.equal(text(comp, '#nickname'), 'Alice 🌸');
+    assert.match(text(comp, '#welcome'), /^上午好，\s*Alice 🌸$/);
+  });
+
+  test('login: 微信登录, then avatar, nickname, 保存 and 跳过', async () => {
+    const { comp } = render('pages/login/login');
+    assert.equal(text(comp, '#login-button'), '微信登录');
+    assert.equal(comp.querySelector('#avatar-button'), undefined);
+    await assertFires(comp, '#login-button', 'tap', 'onLogin');
+
+    comp.setData({ step: 'profile', nickName: '旧昵称' });
+    assert.equal(comp.querySelector('#login-button'), undefined);
+    assert.ok(comp.querySelector('#nickname-input'));
+    assert.equal(text(comp, '#save-button'), '保存');
+    assert.equal(text(comp, '#skip-button'), '跳过');
+    const ev = await fire(comp, '#avatar-button', 'chooseavatar', { avatarUrl: 'http://tmp/a.png' });
+    assert.deepEqual(ev.map((c) => c.method), ['onChooseAvatar']);
+    await assertFires(comp, '#skip-button', 'tap', 'onSkip');
+    const submit = await fire(comp, '#profile-form', 'submit', { value: { nickname: 'x' } });
+    assert.deepEqual(submit.map((c) => c.method), ['onSubmitProfile']);
+  });
+
+  test('ucenter: 点击登录 for a guest; profile, 绑定手机号 or the masked number, 退出登录', async () => {
+    const { comp } = render('pages/ucenter/ucenter');
+    assert.match(text(comp, '#login-card'), /点击登录/);
+    assert.equal(comp.querySelector('#logout-button'), undefined);
+    assert.equal(comp.querySelector('#phone-button'), undefined, 'no phone button before a login');
+    await assertFires(comp, '#login-card', 'tap', 'goLogin');
+
+    comp.setData({ hasLogin: true, nickName: 'Alice 🌸', mobile: '', maskedMobile: '' });
+    assert.equal(text(comp, '#nickname'), 'Alice 🌸');
+    assert.equal(text(comp, '#phone-button'), '绑定手机号');
+    assert.equal(text(comp, '#logout-button'), '退出登录');
+    const ev = await fire(comp, '#phone-button', 'getphonenumber', { code: 'abc' });
+    assert.deepEqual(ev.map((c) => c.method), ['onGetPhoneNumber']);
+    assert.equal(ev[0].event.detail.code, 'abc');
+    await assertFires(comp, '#logout-button', 'tap', 'onLogout');
+    await assertFires(comp, '#profile-card', 'tap', 'editProfile');
+
+    comp.setData({ mobile: '13800138000', maskedMobile: '138****8000' });
+    assert.equal(comp.querySelector('#phone-button'), undefined);
+    assert.equal(text(comp, '#mobile'), '138****8000');
+  });
+});
