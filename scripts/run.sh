@@ -22,6 +22,7 @@ oa:
   wx: {app-id: $appid, app-secret: $secret, msgDataFormat: JSON, api-base: "http://127.0.0.1:$emu_port", timeout-ms: 5000}
   token: {header: X-OA-Token, expire-seconds: 7200}
   datasource: {url: "sqlite:.run/meetoa.db"}
+  storage: {dir: .run/uploads}
   security: {data-key: $(cat .run/data-key)}
 YAML
 
