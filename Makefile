@@ -3,13 +3,14 @@
 #   make test   the whole suite (unit, black-box on SQLite and MariaDB, mini program), built with
 #               ASan and UBSan, plus the style check
 #   make demo   the mini program's client code walking through a login against `make run`
+#   make bench  the benchmark of bench/run.sh (figures into bench/RESULTS.md)
 # Both install missing Debian packages first (scripts/deps.sh).
 
 BUILD      ?= build
 TEST_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-build format-check format clean miniprogram-deps demo
+.PHONY: all deps build run test test-build format-check format clean miniprogram-deps demo bench
 
 all: build
 
@@ -38,6 +39,10 @@ miniprogram-deps: deps
 # The mini program's client code as a scripted walk-through against `make run`'s servers.
 demo:
 	node scripts/demo.mjs
+
+# Figures: nginx baseline, info, login (SQLite, MariaDB), memory, callgrind; appended to bench/RESULTS.md.
+bench: deps
+	./bench/run.sh
 
 format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')

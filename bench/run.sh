@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: MeetOA's throughput, latency and memory, measured in one run.
+#
+# What it does, one scenario after the other, the server side pinned to core 0 and the
+# load generator (wrk, node) and the WeChat emulator pinned to core 1 (taskset):
+#   1. baseline  nginx, one worker, access_log off, `return 200` with the very bytes MeetOA answers
+#                to /wx/auth/info: what one core can answer at all (wrk -t1 -c64)
+#   2. info      GET /wx/auth/info with 10,000 users logged in on SQLite, a random one of their
+#                tokens per request (wrk -t1 -c64); bound: the baseline
+#   3. login     POST /wx/auth/login_by_weixin against wxemu --latency-ms 50, a fresh code per
+#                request for 10,000 distinct users (wrk -t1 -c256); bound: 256 / 0.05 s = 5,120/s
+#   3b. login on MariaDB, the same (skip with BENCH_MARIADB=0); mariadbd is on core 0 with meetoa
+#   4. memory    resident memory of meetoa with 1,000,000 sessions stored in SQLite, 100,000 of
+#                them (of 100,000 distinct users) used through /wx/auth/info; plus the growth per
+#                extra cached session
+#   5. callgrind instructions per request of the info and login paths (bench/callgrind.sh; skip
+#                with BENCH_CALLGRIND=0)
+# It prints a table and appends it, with the date, machine and commit, to bench/RESULTS.md.
+#
+# Knobs: BENCH_DURATION (seconds per measured wrk run, default 10), BENCH_BUILD (build dir,
+# default build-release), BENCH_MARIADB, BENCH_CALLGRIND (1/0), BENCH_RESULTS (file to append to).
+# Everything listens on 127.0.0.1 on free ports; everything it starts lives in a temporary
+# folder and is stopped at the end (also on failure or Ctrl-C). The system's nginx is never
+# touched: ours has its own configuration, pid file and logs in that folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BENCH_BUILD:-build-release}
+DURATION=${BENCH_DURATION:-10}
+RESULTS=${BENCH_RESULTS:-bench/RESULTS.md}
+WITH_MARIADB=${BENCH_MARIADB:-1}
+WITH_CALLGRIND=${BENCH_CALLGRIND:-1}
+APPID=wxbench00000000001
+INFO_USERS=10000
+LOGIN_USERS=10000
+LOGIN_CONNS=256
+LATENCY_MS=50
+MEM_SESSIONS=1000000
+MEM_USED=100000
+export BENCH_LIB=$ROOT/bench/lib
+
+log() { echo "bench: $*" >&2; }
+die() {
+    log "$*"
+    exit 1
+}
+
+# ---- processes: every one we start is recorded and stopped at the end ----
+
+PIDS=()
+TMP=""
+MARIADB_DIR=""
+stop_pid() {
+    local pid=$1
+    kill -0 "$pid" 2> /dev/null || return 0
+    kill -TERM "$pid" 2> /dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
+}
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    if [ -n "$MARIADB_DIR" ]; then scripts/mariadb.sh stop "$MARIADB_DIR" 2> /dev/null || true; fi
+    [ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- tools and build ----
+
+ensure_tools() {
+    local missing=()
+    command -v wrk > /dev/null || missing+=(wrk)
+    command -v nginx > /dev/null || missing+=(nginx-light)
+    if [ "$WITH_CALLGRIND" = 1 ] && ! command -v valgrind > /dev/null; then missing+=(valgrind); fi
+    for t in node sqlite3 taskset curl cmake; do command -v "$t" > /dev/null || die "$t is missing (make deps)"; done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+}
+
+build() {
+    log "release build in $BUILD"
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMEETOA_SANITIZE=OFF > /dev/null
+    cmake --build "$BUILD" -j "$(nproc)" --target meetoa wxemu > /dev/null
+}
+
+# ---- starting things ----
+
+# start_wxemu NAME: wxemu with 50 ms latency on core 1; sets EMU_PORT.
+start_wxemu() {
+    local name=$1
+    taskset -c 1 "$BUILD/wxemu" --host 127.0.0.1 --port 0 --port-file "$TMP/$name.port" \
+        --app "$APPID:$SECRET" --latency-ms "$LATENCY_MS" --log-level warn > "$TMP/$name.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do
+        [ -s "$TMP/$name.port" ] && break
+        sleep 0.05
+    done
+    EMU_PORT=$(cat "$TMP/$name.port") || die "wxemu did not start: $(cat "$TMP/$name.log")"
+}
+
+# write_config FILE DATASOURCE_URL [CACHE_SECONDS]
+write_config() {
+    cat > "$1" << YAML
+server: {host: 127.0.0.1, port: 0, threads: 1}
+logging: {level: info}
+oa:
+  wx: {app-id: $APPID, app-secret: $SECRET, api-base: "http://127.0.0.1:$EMU_PORT", timeout-ms: 5000}
+  token: {header: X-OA-Token, expire-seconds: 7200, cache-seconds: ${3:-5}}
+  datasource: {url: "$2"}
+  security: {data-key: $DATA_KEY}
+YAML
+}
+
+# start_meetoa NAME CONFIG: meetoa on core 0; sets SRV_PID and SRV_PORT.
+start_meetoa() {
+    local name=$1 line=""
+    taskset -c 0 "$BUILD/meetoa" serve --config "$2" > "$TMP/$name.log" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    for _ in $(seq 1 200); do
+        line=$(grep -m1 -o 'listening on http://127.0.0.1:[0-9]*' "$TMP/$name.log" || true)
+        [ -n "$line" ] && break
+        kill -0 "$SRV_PID" 2> /dev/null || break
+        sleep 0.05
+    done
+    [ -n "$line" ] || die "meetoa ($name) did not start: $(tail -5 "$TMP/$name.log")"
+    SRV_PORT=${line##*:}
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on right now, below the kernel's ephemeral range
+# (wrk's and node's own connections take ports there, and bind() then fails on them).
+free_port() {
+    local port low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null || echo 32768)
+    [ "$low" -gt 12000 ] || low=32768
+    for _ in $(seq 1 50); do
+        port=$((10000 + RANDOM % (low - 10000)))
+        if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free port"
+}
+
+# start_nginx BODY_FILE: one worker on core 0, answering the body to every request; sets
+# NGINX_PID and NGINX_PORT. Tries another port when the one picked was taken meanwhile.
+start_nginx() {
+    local body d=$TMP/nginx
+    body=$(cat "$1")
+    case $body in *"'"* | *"\\"*) die "the info body has a quote or backslash; cannot inline it in nginx.conf" ;; esac
+    mkdir -p "$d/tmp"
+    for _ in 1 2 3 4 5; do
+        NGINX_PORT=$(free_port)
+        write_nginx_conf "$d" "$NGINX_PORT" "$body"
+        : > "$d/error.log"
+        taskset -c 0 nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" > "$d/stdout.log" 2>&1 &
+        NGINX_PID=$!
+        PIDS+=("$NGINX_PID")
+        for _ in $(seq 1 100); do
+            curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && return 0
+            kill -0 "$NGINX_PID" 2> /dev/null || break
+            sleep 0.05
+        done
+        stop_pid "$NGINX_PID"
+        log "nginx on port $NGINX_PORT did not answer: $(cat "$d/error.log" "$d/stdout.log")"
+    done
+    die "nginx did not start"
+}
+
+write_nginx_conf() { # DIR PORT BODY
+    cat > "$1/nginx.conf" << CONF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$2;
+        location / {
+            default_type "application/json;charset=UTF-8";
+            return 200 '$3';
+        }
+    }
+}
+CONF
+}
+
+# ---- measuring ----
+
+# run_wrk NAME SECONDS URL wrk-args...: runs wrk on core 1, keeps its output in $TMP/NAME.wrk,
+# prints its BENCH line.
+run_wrk() {
+    local name=$1 seconds=$2 url=$3
+    shift 3
+    taskset -c 1 wrk "$@" -d"${seconds}s" --latency "$url" > "$TMP/$name.wrk" 2>&1 ||
+        die "wrk failed: $(cat "$TMP/$name.wrk")"
+    grep -m1 '^BENCH ' "$TMP/$name.wrk" || die "no result from wrk: $(cat "$TMP/$name.wrk")"
+}
+
+# field LINE NAME: the value of NAME=... in a BENCH line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1"; }
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# ---- the scenarios ----
+
+scenario_info_and_baseline() {
+    log "info: logging in $INFO_USERS users"
+    taskset -c 1 node bench/prepare.mjs logins --emu "http://127.0.0.1:$EMU_PORT" \
+        --server "http://127.0.0.1:$SRV_PORT" --appid "$APPID" --users "$INFO_USERS" --prefix info- \
+        --out "$TMP/info.tokens" > /dev/null
+    curl -s "http://127.0.0.1:$SRV_PORT/wx/auth/info" -H "X-OA-Token: $(head -1 "$TMP/info.tokens")" > "$TMP/info.body"
+    grep -q '^{"errno":0' "$TMP/info.body" || die "info answered $(cat "$TMP/info.body")"
+    INFO_BODY_BYTES=$(wc -c < "$TMP/info.body")
+    export BENCH_TOKENS=$TMP/info.tokens
+
+    log "baseline: nginx with the same $INFO_BODY_BYTES-byte body"
+    start_nginx "$TMP/info.body"
+    curl -s "http://127.0.0.1:$NGINX_PORT/" > "$TMP/nginx.body"
+    cmp -s "$TMP/nginx.body" "$TMP/info.body" ||
+        die "nginx answers $(wc -c < "$TMP/nginx.body") bytes, not the $INFO_BODY_BYTES of info: $(cat "$TMP/nginx.body")"
+    run_wrk baseline-warm 2 "http://127.0.0.1:$NGINX_PORT" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    R_BASE=$(run_wrk baseline "$DURATION" "http://127.0.0.1:$NGINX_PORT" -t1 -c64 -s bench/lib/info.lua)
+    stop_pid "$NGINX_PID"
+
+    log "info: $DURATION s"
+    run_wrk info-warm 2 "http://127.0.0.1:$SRV_PORT" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    R_INFO=$(run_wrk info "$DURATION" "http://127.0.0.1:$SRV_PORT" -t1 -c64 -s bench/lib/info.lua)
+}
+
+# scenario_login NAME: needs EMU_PORT and SRV_PORT; sets R_<NAME>.
+scenario_login() {
+    local name=$1 count
+    # Enough codes for the ideal rate with a margin (codes are single-use; wxemu keeps 5 min).
+    count=$((LOGIN_CONNS * 1000 * DURATION * 5 / 4 / LATENCY_MS + 2000))
+    log "$name: $count fresh codes for $LOGIN_USERS users"
+    taskset -c 1 node bench/prepare.mjs codes --emu "http://127.0.0.1:$EMU_PORT" --appid "$APPID" \
+        --users "$LOGIN_USERS" --prefix "$name-" --count "$count" --out "$TMP/$name.codes" > /dev/null
+    log "$name: $DURATION s, $LOGIN_CONNS connections, wxemu latency $LATENCY_MS ms"
+    local r
+    r=$(BENCH_CODES=$TMP/$name.codes BENCH_THREADS=1 run_wrk "$name" "$DURATION" "http://127.0.0.1:$SRV_PORT" \
+        -t1 -c"$LOGIN_CONNS" -s bench/lib/login.lua)
+    printf -v "R_${name^^}" '%s' "$r"
+}
+
+scenario_memory() {
+    local db=$TMP/memory.db now
+    log "memory: $MEM_SESSIONS sessions in a fresh SQLite database"
+    write_config "$TMP/memory.yml" "sqlite:$db"
+    taskset -c 0 "$BUILD/meetoa" migrate --config "$TMP/memory.yml" > /dev/null 2>&1
+    local extra=$((MEM_USED / 2))
+    # Tokens minted like MeetOA does: MEM_USED of distinct users, then `extra` more sessions of
+    # the first users (to measure what a session of an already cached user costs).
+    node bench/prepare.mjs mint --data-key "$DATA_KEY" --count $((MEM_USED + extra)) --users "$MEM_USED" \
+        --out-tokens "$TMP/memory.tokens" --out-sql "$TMP/memory.sql" > /dev/null
+    now=$(date +%s)
+    sqlite3 "$db" << SQL
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -262144;
+BEGIN;
+INSERT INTO wx_user (username, weixin_openid, unionid, nickname, avatar, gender, status,
+                     add_time, update_time, last_login_time, last_login_ip)
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $MEM_USED)
+SELECT 'obenchmem' || i, 'obenchmem' || i, 'ubenchmem' || i, 'bench user ' || i,
+       'https://example.com/avatar/' || i || '.png', i % 3, 0, datetime('now', 'localtime'),
+       datetime('now', 'localtime'), datetime('now', 'localtime'), '127.0.0.1' FROM c;
+INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed)
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $((MEM_SESSIONS - MEM_USED - extra)))
+SELECT randomblob(32), i % $MEM_USED + 1, $now, $now + 7200, randomblob(52) FROM c;
+COMMIT;
+.read $TMP/memory.sql
+SQL
+    MEM_STORED=$(sqlite3 "$db" 'SELECT count(*) FROM wx_session')
+    [ "$MEM_STORED" = "$MEM_SESSIONS" ] || die "memory: $MEM_STORED sessions stored, wanted $MEM_SESSIONS"
+
+    start_meetoa memory "$TMP/memory.yml"
+    local half=$((MEM_USED / 2))
+    MEM_RSS0=$(rss_kib "$SRV_PID")
+    drive() {
+        taskset -c 1 node bench/prepare.mjs drive --server "http://127.0.0.1:$SRV_PORT" \
+            --tokens "$TMP/memory.tokens" --from "$1" --to "$2" --concurrency 64 ||
+            die "memory: some tokens were refused"
+    }
+    log "memory: using $MEM_USED sessions"
+    drive 0 "$half" > /dev/null
+    MEM_RSS_HALF=$(rss_kib "$SRV_PID")
+    drive "$half" "$MEM_USED" > /dev/null
+    MEM_RSS=$(rss_kib "$SRV_PID")
+    drive "$MEM_USED" $((MEM_USED + extra)) > /dev/null
+    MEM_RSS_EXTRA=$(rss_kib "$SRV_PID")
+    MEM_ERRORS=0
+    MEM_EXTRA=$extra
+    MEM_HALF=$half
+    stop_pid "$SRV_PID"
+    rm -f "$db" "$db-wal" "$db-shm"
+}
+
+scenario_mariadb() {
+    log "login on MariaDB: starting a private mariadbd"
+    local envout url
+    envout=$(scripts/mariadb.sh start) || die "mariadbd did not start"
+    url=$(sed -n 's/^MEETOA_TEST_MYSQL_URL=//p' <<< "$envout")
+    MARIADB_DIR=$(sed -n 's/^MEETOA_TEST_MYSQL_DIR=//p' <<< "$envout")
+    taskset -a -c -p 0 "$(cat "$MARIADB_DIR/server.pid")" > /dev/null
+    start_wxemu wxemu-mariadb
+    write_config "$TMP/mariadb.yml" "$url"
+    start_meetoa meetoa-mariadb "$TMP/mariadb.yml"
+    scenario_login login_mariadb
+    stop_pid "$SRV_PID"
+    scripts/mariadb.sh stop "$MARIADB_DIR" 2> /dev/null
+    MARIADB_DIR=""
+}
+
+# ---- the report ----
+
+# verdict OK_EXPR: "met" or "MISSED" from an awk condition on the given variables.
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
+
+row() { # NAME BENCH_LINE BOUND_TEXT RATIO TARGET VERDICT
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(field "$2" rps)" "$(field "$2" p50_ms)" \
+        "$(field "$2" p99_ms)" "$(field "$2" errors)" "$3" "$4" "$5" "$6"
+}
+
+report() {
+    local base info login ratio_i ratio_l v
+    base=$(field "$R_BASE" rps)
+    info=$(field "$R_INFO" rps)
+    login=$(field "$R_LOGIN" rps)
+    ratio_i=$(awk "BEGIN { printf \"%.2f\", $info / $base }")
+    ratio_l=$(awk "BEGIN { printf \"%.2f\", $login / 5120 }")
+    echo "| scenario | requests/s | p50 ms | p99 ms | errors | bound | ratio | target | verdict |"
+    echo "|---|---:|---:|---:|---:|---|---:|---|---|"
+    row "baseline: nginx return 200, ${INFO_BODY_BYTES} B body" "$R_BASE" "one core" "1.00" "—" "—"
+    v=$(verdict "$ratio_i >= 0.75 && $(field "$R_INFO" p99_ms) <= 2 && $(field "$R_INFO" errors) == 0")
+    row "info: 10,000 users, random token, SQLite" "$R_INFO" "baseline $base/s" "$ratio_i" \
+        "≥ 0.75 × baseline, p99 ≤ 2 ms, 0 errors" "$v"
+    v=$(verdict "$login >= 3000 && $(field "$R_LOGIN" p99_ms) <= 150 && $(field "$R_LOGIN" errors) == 0")
+    row "login: SQLite, wxemu 50 ms, c256" "$R_LOGIN" "ideal 5,120/s" "$ratio_l" \
+        "≥ 3,000/s (0.6 ×), p99 ≤ 150 ms, 0 errors" "$v"
+    if [ -n "${R_LOGIN_MARIADB:-}" ]; then
+        local lm
+        lm=$(field "$R_LOGIN_MARIADB" rps)
+        v=$(verdict "$lm >= 2000 && $(field "$R_LOGIN_MARIADB" p99_ms) <= 150 && $(field "$R_LOGIN_MARIADB" errors) == 0")
+        row "login: MariaDB, wxemu 50 ms, c256" "$R_LOGIN_MARIADB" "ideal 5,120/s" \
+            "$(awk "BEGIN { printf \"%.2f\", $lm / 5120 }")" "≥ 2,000/s, p99 ≤ 150 ms, 0 errors" "$v"
+    fi
+    local mib
+    mib=$(awk "BEGIN { printf \"%.1f\", $MEM_RSS / 1024 }")
+    v=$(verdict "$MEM_RSS <= 262144 && $MEM_ERRORS == 0")
+    printf '| %s | — | — | — | %s | %s | %s | %s | %s |\n' \
+        "memory: RSS $mib MiB, 1,000,000 stored, 100,000 used" "$MEM_ERRORS" "256 MiB" \
+        "$(awk "BEGIN { printf \"%.2f\", $MEM_RSS / 262144 }")" "≤ 256 MiB" "$v"
+    echo
+    awk -v r0="$MEM_RSS0" -v rh="$MEM_RSS_HALF" -v r="$MEM_RSS" -v rx="$MEM_RSS_EXTRA" -v h="$MEM_HALF" \
+        -v x="$MEM_EXTRA" 'BEGIN {
+        printf "Memory: RSS %.1f MiB at start, %.1f MiB after %d sessions used, %.1f MiB after %d, %.1f MiB after %d more sessions of users already cached.\n",
+            r0 / 1024, rh / 1024, h, r / 1024, 2 * h, rx / 1024, x
+        printf "Growth per extra cached session: %.0f bytes when its user is new to the cache (session + user entry), %.0f bytes when its user is already cached.\n",
+            (r - rh) * 1024 / h, (rx - r) * 1024 / x }'
+}
+
+# ---- main ----
+
+main() {
+    local started=$SECONDS load
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    ensure_tools
+    build
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/meetoa-bench.XXXXXX")
+    SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    DATA_KEY=$(head -c 32 /dev/urandom | base64)
+
+    start_wxemu wxemu
+    write_config "$TMP/sqlite.yml" "sqlite:$TMP/meetoa.db"
+    start_meetoa meetoa "$TMP/sqlite.yml"
+    scenario_info_and_baseline
+    scenario_login login
+    stop_pid "$SRV_PID"
+    scenario_memory
+    if [ "$WITH_MARIADB" = 1 ]; then scenario_mariadb; fi
+
+    local cg=""
+    if [ "$WITH_CALLGRIND" = 1 ]; then
+        log "callgrind: instructions per request (slow: the server runs under valgrind)"
+        cg=$(bench/callgrind.sh "$BUILD" "$TMP/callgrind") || die "callgrind failed"
+    fi
+
+    local table commit dirty=""
+    table=$(report)
+    commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
+    git diff --quiet HEAD -- src tools CMakeLists.txt 2> /dev/null || dirty=" (with uncommitted changes in src/ or tools/)"
+    {
+        echo
+        echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — commit $commit$dirty"
+        echo
+        echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); load average before the run: $load (other processes on the machine add noise to core 0)."
+        echo "Command: \`make bench\` (\`bench/run.sh\`), $DURATION s per wrk run; server on core 0, wrk/node/wxemu on core 1;"
+        echo "meetoa \`threads: 1\`, pool-size 4, cache-seconds 5, Release build; wrk -t1 -c64 (baseline, info), -t1 -c$LOGIN_CONNS (login)."
+        echo
+        echo "$table"
+        if [ -n "$cg" ]; then
+            echo
+            echo "$cg"
+        fi
+        echo
+        echo "Run time: $((SECONDS - started)) s."
+    } > "$TMP/section.md"
+    cat "$TMP/section.md"
+    cat "$TMP/section.md" >> "$RESULTS"
+    log "appended to $RESULTS ($((SECONDS - started)) s)"
+}
+
+main "$@"
