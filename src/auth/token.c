@@ -32,5 +32,5 @@ bool token_well_formed(const char *text, size_t len)
 
 void token_hash(const uint8_t token_key[32], const char *text, size_t len, uint8_t hash[TOKEN_HASH_SIZE])
 {
-    crypto_hmac_sha256(token_key, 32, text, len, hash);
+    crypto_hmac_sha256_key32(token_key, text, len, hash);
 }

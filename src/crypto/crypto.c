@@ -19,11 +19,13 @@
 #include "crypto/crypto.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -182,6 +184,68 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
         abort();
     if (HMAC(EVP_sha256(), key_len ? key : &empty, (int)key_len, msg_len ? msg : &empty, msg_len, out, &out_len) ==
             NULL ||
+        out_len != 32)
+        abort();
+}
+
+/*
+ * The keyed HMAC of the hot path. OpenSSL 3's one-shot HMAC() looks the algorithms up by
+ * name, allocates contexts and schedules the key on every call: two thirds of the cost of
+ * hashing a 43-byte token. Here each thread keeps one EVP_MAC_CTX keyed once; a call with the
+ * same key only re-initialises it (HMAC reuses the scheduled key) and hashes.
+ */
+typedef struct hmac_cache {
+    uint8_t key[32];
+    EVP_MAC_CTX *ctx; /* NULL until first use */
+} hmac_cache_t;
+
+static pthread_key_t hmac_cache_key;
+static pthread_once_t hmac_cache_once = PTHREAD_ONCE_INIT;
+
+static void hmac_cache_free(void *p)
+{
+    hmac_cache_t *cache = p;
+    EVP_MAC_CTX_free(cache->ctx);
+    OPENSSL_cleanse(cache, sizeof(*cache));
+    free(cache);
+}
+
+static void hmac_cache_init(void)
+{
+    if (pthread_key_create(&hmac_cache_key, hmac_cache_free) != 0)
+        abort();
+}
+
+static EVP_MAC_CTX *hmac_keyed(const uint8_t key[32])
+{
+    pthread_once(&hmac_cache_once, hmac_cache_init);
+    hmac_cache_t *cache = pthread_getspecific(hmac_cache_key);
+    if (cache == NULL) {
+        if ((cache = calloc(1, sizeof(*cache))) == NULL || pthread_setspecific(hmac_cache_key, cache) != 0)
+            abort();
+    }
+    if (cache->ctx != NULL && CRYPTO_memcmp(cache->key, key, 32) == 0)
+        return EVP_MAC_init(cache->ctx, NULL, 0, NULL) == 1 ? cache->ctx : NULL;
+    if (cache->ctx == NULL) {
+        EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        cache->ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+        EVP_MAC_free(mac);
+        if (cache->ctx == NULL)
+            abort();
+    }
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(cache->ctx, key, 32, params) != 1)
+        abort();
+    memcpy(cache->key, key, 32);
+    return cache->ctx;
+}
+
+void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg_len, uint8_t out[32])
+{
+    EVP_MAC_CTX *ctx = hmac_keyed(key);
+    size_t out_len = 0;
+    if (ctx == NULL || EVP_MAC_update(ctx, msg, msg_len) != 1 || EVP_MAC_final(ctx, out, &out_len, 32) != 1 ||
         out_len != 32)
         abort();
 }

@@ -43,6 +43,10 @@ long crypto_b64url_decode(const char *in, size_t len, void *out, size_t cap);
 void crypto_sha1(const void *in, size_t len, uint8_t out[20]);
 void crypto_sha256(const void *in, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32]);
+/* The same for a 32-byte key used again and again (the token hash key): each thread keeps the
+ * key scheduled, so a call only hashes. The one exception to "no copy of a key is kept": the
+ * calling thread holds this key (in an OpenSSL context) until it ends or uses another key. */
+void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg_len, uint8_t out[32]);
 /* Lowercase hex of len bytes; out must hold 2*len+1. */
 void crypto_hex(const uint8_t *in, size_t len, char *out);
 

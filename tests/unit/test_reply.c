@@ -1,0 +1,84 @@
+/* Unit tests of http/reply's answer writer: valid JSON that reads back as what was written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/reply.h"
+
+static void round_trip(json_t *data)
+{
+    json_t *expected = json_deep_copy(data);
+    http_answer_t answer = http_answer_make(API_OK, NULL, data);
+    assert_non_null(answer.text);
+    assert_int_equal(answer.status, 200);
+    json_error_t error;
+    json_t *back = json_loadb(answer.text, answer.len, JSON_REJECT_DUPLICATES, &error);
+    if (back == NULL)
+        fail_msg("not JSON (%s): %.*s", error.text, (int)answer.len, answer.text);
+    assert_int_equal(json_integer_value(json_object_get(back, "errno")), 0);
+    assert_string_equal(json_string_value(json_object_get(back, "errmsg")), "成功");
+    assert_true(json_equal(json_object_get(back, "data"), expected));
+    json_decref(back);
+    json_decref(expected);
+    http_answer_free(&answer);
+}
+
+static void envelope_in_litemall_order(void **state)
+{
+    http_answer_t answer = http_answer_make(API_UNLOGIN, NULL, NULL);
+    assert_string_equal(answer.text, "{\"errno\":501,\"errmsg\":\"请登录\"}");
+    assert_int_equal(answer.len, strlen(answer.text));
+    http_answer_free(&answer);
+    answer = http_answer_make(API_NOT_FOUND, "x", NULL);
+    assert_int_equal(answer.status, 404);
+    assert_string_equal(answer.text, "{\"errno\":404,\"errmsg\":\"x\"}");
+    http_answer_free(&answer);
+}
+
+static void strings_that_need_escapes(void **state)
+{
+    json_t *data = json_object();
+    json_object_set_new(data, "quote\"key", json_string("a \"quoted\" \\ back\\slash"));
+    json_object_set_new(data, "controls", json_string("tab\t nl\n cr\r bell\x07 esc\x1b del\x7f"));
+    json_object_set_new(data, "emoji", json_string("Alice 🌸🚀👩‍💻 中文"));
+    json_object_set_new(data, "empty", json_string(""));
+    round_trip(data);
+}
+
+static void numbers_nesting_and_literals(void **state)
+{
+    json_t *data = json_pack("{s:I,s:I,s:I,s:i,s:b,s:b,s:n,s:[i,s,{s:[]}],s:{}}", "max", (json_int_t)INT64_MAX, "min",
+                             (json_int_t)INT64_MIN, "neg", (json_int_t)-42, "zero", 0, "t", 1, "f", 0, "nul", "list", 7,
+                             "x", "deep", "obj");
+    assert_non_null(data);
+    round_trip(data);
+}
+
+static void key_order_is_insertion_order(void **state)
+{
+    json_t *data = json_object();
+    json_object_set_new(data, "token", json_string("t"));
+    json_object_set_new(data, "tokenExpire", json_string("e"));
+    json_object_set_new(data, "userInfo", json_object());
+    http_answer_t answer = http_answer_make(API_OK, NULL, data);
+    assert_string_equal(
+        answer.text,
+        "{\"errno\":0,\"errmsg\":\"成功\",\"data\":{\"token\":\"t\",\"tokenExpire\":\"e\",\"userInfo\":{}}}");
+    http_answer_free(&answer);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(envelope_in_litemall_order),
+        cmocka_unit_test(strings_that_need_escapes),
+        cmocka_unit_test(numbers_nesting_and_literals),
+        cmocka_unit_test(key_order_is_insertion_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
