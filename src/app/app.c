@@ -30,9 +30,15 @@ static const http_route_t routes[] = {
     {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
 };
 
-/* ---- the sweeper: expired wx_session rows are deleted every SWEEP_SECONDS ---- */
+/*
+ * ---- the sweeper ----
+ * Every CACHE_SWEEP_SECONDS it drops from the session cache what can no longer answer a
+ * lookup (expired, or older than oa.token.cache-seconds), so the cache holds only recently
+ * used sessions; every DB_SWEEP_SECONDS (and at start) it deletes expired wx_session rows.
+ */
 
-#define SWEEP_SECONDS 600
+#define CACHE_SWEEP_SECONDS 30
+#define DB_SWEEP_SECONDS    600
 
 struct app_sweeper {
     pthread_t tid;
@@ -40,24 +46,39 @@ struct app_sweeper {
     pthread_cond_t wake;
     bool stopping;
     store_t *store; /* its own connection: the sweep never waits behind requests */
+    session_cache_t *cache;
+    int cache_seconds;
 };
+
+static void sweep_database(struct app_sweeper *sweeper)
+{
+    long deleted = 0;
+    if (store_session_purge(sweeper->store, time(NULL), &deleted) != STORE_OK)
+        log_warn("expired sessions not deleted: %s", store_last_error(sweeper->store));
+    else if (deleted > 0)
+        log_info("deleted %ld expired sessions", deleted);
+}
 
 static void *sweeper_main(void *arg)
 {
     struct app_sweeper *sweeper = arg;
     log_set_thread_name("sweeper");
+    int64_t next_db_sweep = 0;
     pthread_mutex_lock(&sweeper->lock);
     while (!sweeper->stopping) {
         pthread_mutex_unlock(&sweeper->lock);
-        long deleted = 0;
-        if (store_session_purge(sweeper->store, time(NULL), &deleted) != STORE_OK)
-            log_warn("expired sessions not deleted: %s", store_last_error(sweeper->store));
-        else if (deleted > 0)
-            log_info("deleted %ld expired sessions", deleted);
+        int64_t now = time(NULL);
+        long dropped = session_cache_sweep(sweeper->cache, now, sweeper->cache_seconds);
+        if (dropped > 0)
+            log_debug("session cache: %ld idle or expired entries dropped", dropped);
+        if (now >= next_db_sweep) {
+            sweep_database(sweeper);
+            next_db_sweep = now + DB_SWEEP_SECONDS;
+        }
         pthread_mutex_lock(&sweeper->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += SWEEP_SECONDS;
+        until.tv_sec += CACHE_SWEEP_SECONDS;
         while (!sweeper->stopping && pthread_cond_timedwait(&sweeper->wake, &sweeper->lock, &until) == 0)
             ;
     }
@@ -65,13 +86,15 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-static struct app_sweeper *sweeper_start(const config_t *config, char *err, size_t err_size)
+static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t *cache, char *err, size_t err_size)
 {
     struct app_sweeper *sweeper = calloc(1, sizeof(*sweeper));
     if (sweeper == NULL || (sweeper->store = store_open(config->datasource_url, err, err_size)) == NULL) {
         free(sweeper);
         return NULL;
     }
+    sweeper->cache = cache;
+    sweeper->cache_seconds = config->token_cache_seconds;
     pthread_mutex_init(&sweeper->lock, NULL);
     pthread_cond_init(&sweeper->wake, NULL);
     if (pthread_create(&sweeper->tid, NULL, sweeper_main, sweeper) != 0) {
@@ -153,7 +176,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         goto fail;
     if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
         goto fail;
-    if ((app->sweeper = sweeper_start(config, err, err_size)) == NULL)
+    if ((app->sweeper = sweeper_start(config, app->sessions, err, err_size)) == NULL)
         goto fail;
     _Static_assert(sizeof(routes) <= sizeof(app->routes), "app_t.routes is too small");
     memcpy(app->routes, routes, sizeof(routes));

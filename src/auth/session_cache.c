@@ -278,6 +278,45 @@ void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32])
     pthread_mutex_unlock(&shard->lock);
 }
 
+long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age)
+{
+    long dropped = 0;
+    for (int i = 0; i < SHARDS; i++) {
+        shard_t *shard = &cache->sessions[i];
+        pthread_mutex_lock(&shard->lock);
+        for (size_t b = 0; b < shard->nbuckets; b++) {
+            session_entry_t **slot = (session_entry_t **)&shard->buckets[b];
+            while (*slot != NULL) {
+                if ((*slot)->expires_at <= now || now - (*slot)->confirmed_at >= max_age) {
+                    unlink_session(shard, slot);
+                    dropped++;
+                } else {
+                    slot = &(*slot)->next;
+                }
+            }
+        }
+        pthread_mutex_unlock(&shard->lock);
+
+        shard = &cache->users[i];
+        pthread_mutex_lock(&shard->lock);
+        for (size_t b = 0; b < shard->nbuckets; b++) {
+            user_entry_t **slot = (user_entry_t **)&shard->buckets[b];
+            while (*slot != NULL) {
+                if (now - (*slot)->confirmed_at >= max_age) {
+                    user_entry_t *e = *slot;
+                    *slot = e->next;
+                    shard->count--;
+                    free(e);
+                } else {
+                    slot = &(*slot)->next;
+                }
+            }
+        }
+        pthread_mutex_unlock(&shard->lock);
+    }
+    return dropped;
+}
+
 long session_cache_count(session_cache_t *cache)
 {
     long n = 0;

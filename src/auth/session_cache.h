@@ -42,6 +42,13 @@ session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_h
                                    store_user_t *user_out, int64_t *expires_at);
 /* Forgets a session (logout). */
 void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32]);
+/*
+ * Drops every entry that can no longer answer a lookup: sessions past their expiry, and
+ * sessions and users confirmed max_age seconds ago or earlier (a lookup would re-read them
+ * anyway). Keeps the cache to what was used in the last max_age seconds. Returns the number
+ * of sessions dropped.
+ */
+long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age);
 /* Number of cached sessions (for logs and tests). */
 long session_cache_count(session_cache_t *cache);
 

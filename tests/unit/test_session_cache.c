@@ -141,6 +141,30 @@ static void many_sessions_grow_the_table(void **state)
     session_cache_free(c);
 }
 
+static void sweep_drops_only_what_cannot_answer(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t fresh = session_of(1, 1, 5000), old = session_of(2, 2, 5000), expired = session_of(3, 3, 1003);
+    store_user_t u1 = user_of(1, "fresh"), u2 = user_of(2, "old"), u3 = user_of(3, "expired");
+    session_cache_put(c, &old, &u2, 990);
+    session_cache_put(c, &fresh, &u1, 1000);
+    session_cache_put(c, &expired, &u3, 1000);
+    /* at 1004 with max_age 5: "old" was confirmed 14 s ago, "expired" has expired */
+    assert_int_equal(session_cache_sweep(c, 1004, 5), 2);
+    assert_int_equal(session_cache_count(c), 1);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, fresh.token_hash, 1004, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "fresh");
+    assert_int_equal(session_cache_get(c, old.token_hash, 1004, 5, &out, NULL), SESSION_CACHE_MISS);
+    /* a re-read puts it back and it answers again */
+    session_cache_put(c, &old, &u2, 1004);
+    assert_int_equal(session_cache_get(c, old.token_hash, 1004, 5, &out, NULL), SESSION_CACHE_HIT);
+    /* max_age 0 (no caching): everything goes */
+    assert_int_equal(session_cache_sweep(c, 1004, 0), 2);
+    assert_int_equal(session_cache_count(c), 0);
+    session_cache_free(c);
+}
+
 typedef struct worker {
     session_cache_t *cache;
     uint32_t base;
@@ -183,10 +207,15 @@ static void concurrent_threads_keep_it_consistent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hit_returns_the_user_and_expiry), cmocka_unit_test(unknown_token_misses),
-        cmocka_unit_test(entry_older_than_max_age_misses), cmocka_unit_test(expired_session_is_dropped),
-        cmocka_unit_test(removed_session_misses),          cmocka_unit_test(user_update_is_seen_by_every_session),
-        cmocka_unit_test(many_sessions_grow_the_table),    cmocka_unit_test(concurrent_threads_keep_it_consistent),
+        cmocka_unit_test(hit_returns_the_user_and_expiry),
+        cmocka_unit_test(unknown_token_misses),
+        cmocka_unit_test(entry_older_than_max_age_misses),
+        cmocka_unit_test(expired_session_is_dropped),
+        cmocka_unit_test(removed_session_misses),
+        cmocka_unit_test(user_update_is_seen_by_every_session),
+        cmocka_unit_test(many_sessions_grow_the_table),
+        cmocka_unit_test(concurrent_threads_keep_it_consistent),
+        cmocka_unit_test(sweep_drops_only_what_cannot_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
