@@ -10,7 +10,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-build format-check format clean miniprogram-deps demo bench
+.PHONY: all deps build run test test-build format-check format clean miniprogram-deps demo bench fuzz
 
 all: build
 
@@ -43,6 +43,10 @@ demo:
 # Figures: nginx baseline, info, login (SQLite, MariaDB), memory, callgrind; appended to bench/RESULTS.md.
 bench: deps
 	./bench/run.sh
+
+# Every libFuzzer target for 5 minutes (make test runs them for 5 seconds each).
+fuzz: deps
+	bash scripts/fuzz.sh 300
 
 format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')

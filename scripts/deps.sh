@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libh2o-evloop-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev
   libsqlite3-dev libmariadb-dev libcmocka-dev
-  sqlite3 clang-format curl ca-certificates mariadb-server openssl
+  sqlite3 clang-format curl ca-certificates mariadb-server openssl clang
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
