@@ -110,14 +110,8 @@ static void on_login_stored(loop_msg_t *msg)
     login_job_t *job = (login_job_t *)msg;
     if (job->session_created)
         session_cache_put(job->app->sessions, &job->session, &job->user, job->now);
-    api_errno_t code = API_OK;
-    if (job->rc != STORE_OK)
-        code = API_SERIOUS;
-    else if (job->user.deleted || job->user.status == STORE_USER_CLOSED)
-        code = API_USER_CLOSED;
-    else if (job->user.status != STORE_USER_ACTIVE)
-        code = API_USER_DISABLED;
-    else if (job->mobile_conflict)
+    api_errno_t code = job->rc != STORE_OK ? API_SERIOUS : auth_user_refusal(&job->user);
+    if (code == API_OK && job->mobile_conflict)
         code = API_MOBILE_REGISTERED;
     login_finish(job, http_answer_make(code, NULL, code == API_OK ? login_answer(job) : NULL));
 }
@@ -136,7 +130,7 @@ static void run_login_store(db_job_t *db, store_t *store)
         .now = job->now,
     };
     job->rc = store_user_login(store, &in, &job->user);
-    if (job->rc != STORE_OK || job->user.status != STORE_USER_ACTIVE || job->user.deleted)
+    if (job->rc != STORE_OK || auth_user_refusal(&job->user) != API_OK)
         goto done;
     if (job->mobile[0] != '\0') {
         job->rc =

@@ -35,18 +35,22 @@ static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
     return h2o_iovec_init(NULL, 0);
 }
 
+api_errno_t auth_user_refusal(const store_user_t *user)
+{
+    if (user->deleted || user->status == STORE_USER_CLOSED)
+        return API_USER_CLOSED;
+    if (user->status != STORE_USER_ACTIVE)
+        return API_USER_DISABLED;
+    return API_OK;
+}
+
 /* Answers for users who may not act; returns false when it answered. */
 static bool user_may_act(h2o_req_t *req, const store_user_t *user)
 {
-    if (user->deleted || user->status == STORE_USER_CLOSED) {
-        http_reply_error(req, API_USER_CLOSED);
-        return false;
-    }
-    if (user->status != STORE_USER_ACTIVE) {
-        http_reply_error(req, API_USER_DISABLED);
-        return false;
-    }
-    return true;
+    api_errno_t refusal = auth_user_refusal(user);
+    if (refusal != API_OK)
+        http_reply_error(req, refusal);
+    return refusal == API_OK;
 }
 
 static void run_lookup(db_job_t *db, store_t *store)

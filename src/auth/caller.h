@@ -25,6 +25,10 @@ typedef struct auth_caller {
 
 typedef void (*auth_next_fn)(h2o_req_t *req, app_t *app, const auth_caller_t *caller);
 
+/* Whether a user may log in or act: API_OK, or API_USER_CLOSED (status 2 or deleted) or
+ * API_USER_DISABLED (any other status but 0). The one place that maps a user's state to an errno. */
+api_errno_t auth_user_refusal(const store_user_t *user);
+
 /* Always returns 0 (the request is answered now or later). */
 int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next);
 
