@@ -30,23 +30,8 @@ die() {
     exit 1
 }
 
-PIDS=()
-stop_pid() {
-    local pid=$1
-    kill -0 "$pid" 2> /dev/null || return 0
-    kill -TERM "$pid" 2> /dev/null || true
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-}
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-}
-trap cleanup EXIT
+. bench/lib/procs.sh
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"

@@ -47,23 +47,11 @@ die() {
 
 # ---- processes: every one we start is recorded and stopped at the end ----
 
-PIDS=()
+. bench/lib/procs.sh
 TMP=""
 MARIADB_DIR=""
-stop_pid() {
-    local pid=$1
-    kill -0 "$pid" 2> /dev/null || return 0
-    kill -TERM "$pid" 2> /dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-}
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    stop_all
     if [ -n "$MARIADB_DIR" ]; then scripts/mariadb.sh stop "$MARIADB_DIR" 2> /dev/null || true; fi
     [ -n "$TMP" ] && rm -rf "$TMP"
 }
