@@ -43,17 +43,19 @@
 /* ---- the keys ------------------------------------------------------------------------ */
 
 typedef enum key_kind {
-    KIND_STRING,    /* non-empty text without control characters */
-    KIND_INT,       /* whole number in [min, max], stored in an int */
-    KIND_SIZE,      /* whole number in [min, max], stored in a size_t */
-    KIND_LEVEL,     /* error | warn | info | debug */
-    KIND_FORMAT,    /* JSON | XML */
-    KIND_URL,       /* http:// or https:// base, trailing '/' removed */
-    KIND_FILE,      /* readable file path; empty = none */
-    KIND_HEADER,    /* HTTP header field name (RFC 9110 token) */
-    KIND_KEY32,     /* base64 of exactly 32 bytes, into data_key */
-    KIND_BOOL,      /* true | false, into a bool */
-    KIND_TOKEN_API, /* stable | token */
+    KIND_STRING,     /* non-empty text without control characters */
+    KIND_INT,        /* whole number in [min, max], stored in an int */
+    KIND_SIZE,       /* whole number in [min, max], stored in a size_t */
+    KIND_LEVEL,      /* error | warn | info | debug */
+    KIND_FORMAT,     /* JSON | XML */
+    KIND_URL,        /* http:// or https:// base, trailing '/' removed */
+    KIND_FILE,       /* readable file path; empty = none */
+    KIND_HEADER,     /* HTTP header field name (RFC 9110 token) */
+    KIND_KEY32,      /* base64 of exactly 32 bytes, into data_key */
+    KIND_KEY32_LIST, /* comma-separated KIND_KEY32 values, into a config_key_list_t */
+    KIND_BOOL,       /* true | false, into a bool */
+    KIND_TOKEN_API,  /* stable | token */
+    KIND_PROXIES,    /* comma-separated IP addresses and CIDR ranges, into an ip_ranges_t */
 } key_kind_t;
 
 #define KEY_REQUIRED 1u
@@ -76,8 +78,13 @@ static const key_def_t KEYS[] = {
     {"server.host", NULL, NULL, KIND_STRING, 0, 0, 0, "127.0.0.1", F(host)},
     {"server.port", NULL, NULL, KIND_INT, 0, 0, 65535, "8080", F(port)},
     {"server.threads", NULL, NULL, KIND_INT, 0, 0, 256, "0", F(threads)},
+    {"server.trusted-proxies", NULL, NULL, KIND_PROXIES, 0, 0, 0, NULL, F(trusted_proxies)},
     {"server.max-body-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "65536", F(max_body_bytes)},
+    {"server.max-connections", NULL, NULL, KIND_INT, 0, 1, 1000000, "10000", F(max_connections)},
+    {"server.request-timeout-ms", NULL, NULL, KIND_INT, 0, 100, 600000, "10000", F(request_timeout_ms)},
+    {"server.idle-timeout-ms", NULL, NULL, KIND_INT, 0, 100, 3600000, "30000", F(idle_timeout_ms)},
     {"logging.level", NULL, "logging.level.root", KIND_LEVEL, 0, 0, 0, "info", F(log_level)},
+    {"logging.file.name", NULL, "logging.file", KIND_STRING, 0, 0, 0, NULL, F(log_file)},
     {"oa.wx.app-id", NULL, NULL, KIND_STRING, KEY_REQUIRED, 0, 0, NULL, F(wx_app_id)},
     {"oa.wx.app-secret", NULL, NULL, KIND_STRING, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(wx_app_secret)},
     {"oa.wx.msgDataFormat", "oa.wx.msg-data-format", NULL, KIND_FORMAT, 0, 0, 0, "JSON", F(wx_msg_data_format)},
@@ -90,11 +97,18 @@ static const key_def_t KEYS[] = {
     {"oa.datasource.url", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, "sqlite:data/meetoa.db", F(datasource_url)},
     {"oa.datasource.pool-size", NULL, NULL, KIND_INT, 0, 1, 64, "4", F(db_pool_size)},
     {"oa.security.data-key", NULL, NULL, KIND_KEY32, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(data_key)},
+    {"oa.security.previous-data-keys", NULL, NULL, KIND_KEY32_LIST, KEY_SECRET, 0, 0, NULL, F(previous_data_keys)},
     {"oa.wx.token-api", NULL, NULL, KIND_TOKEN_API, 0, 0, 0, "stable", F(wx_token_api)},
     {"oa.phone.allow-shared", NULL, NULL, KIND_BOOL, 0, 0, 0, "false", F(phone_allow_shared)},
     {"oa.storage.dir", NULL, NULL, KIND_STRING, 0, 0, 0, "data/uploads", F(storage_dir)},
     {"oa.storage.max-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "2097152", F(storage_max_bytes)},
     {"oa.storage.base-url", NULL, NULL, KIND_URL, 0, 0, 0, NULL, F(storage_base_url)},
+    {"oa.rate-limit.login-ip", NULL, NULL, KIND_INT, 0, 0, 1000000, "600", F(rate_login_ip)},
+    {"oa.rate-limit.login-openid", NULL, NULL, KIND_INT, 0, 0, 1000000, "20", F(rate_login_openid)},
+    {"oa.rate-limit.phone-ip", NULL, NULL, KIND_INT, 0, 0, 1000000, "120", F(rate_phone_ip)},
+    {"oa.rate-limit.phone-openid", NULL, NULL, KIND_INT, 0, 0, 1000000, "10", F(rate_phone_openid)},
+    {"oa.rate-limit.upload-ip", NULL, NULL, KIND_INT, 0, 0, 1000000, "120", F(rate_upload_ip)},
+    {"oa.rate-limit.upload-openid", NULL, NULL, KIND_INT, 0, 0, 1000000, "20", F(rate_upload_openid)},
 };
 #define KEY_COUNT (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -618,6 +632,66 @@ static bool apply_key32(config_t *cfg, const key_def_t *k, const char *text, cha
     return ok;
 }
 
+/* Decodes entry n (text p[0..len)) of oa.security.previous-data-keys into key[0..32). False,
+ * and why, when it is not a key, is data-key itself, or repeats an earlier entry of list. */
+static bool key_list_entry(const config_t *cfg, const config_key_list_t *list, int n, const char *p, size_t len,
+                           uint8_t key[33], char *why, size_t why_size)
+{
+    if (n > CONFIG_PREVIOUS_DATA_KEYS_MAX) {
+        snprintf(why, why_size, "at most %d keys", CONFIG_PREVIOUS_DATA_KEYS_MAX);
+        return false;
+    }
+    if (crypto_b64_decode(p, len, key, 33) != 32) {
+        snprintf(why, why_size, "entry %d must be the base64 of 32 bytes (e.g. openssl rand -base64 32)", n);
+        return false;
+    }
+    if (crypto_equal(key, cfg->data_key, 32)) {
+        snprintf(why, why_size, "entry %d is oa.security.data-key itself", n);
+        return false;
+    }
+    for (int i = 0; i < list->count; i++) {
+        if (crypto_equal(key, list->key[i], 32)) {
+            snprintf(why, why_size, "entry %d repeats entry %d", n, i + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * oa.security.previous-data-keys: base64 32-byte keys separated by commas (spaces around
+ * them ignored), into a config_key_list_t; an empty or blank text is no key (the operator's
+ * last step of a rotation). data-key is loaded before (the order of KEYS). Errors say which
+ * entry, never its text.
+ */
+static bool apply_key32_list(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
+{
+    config_key_list_t *list = (config_key_list_t *)((char *)cfg + k->offset);
+    const char *p = text;
+    if (text[strspn(text, " \t")] == '\0')
+        return true;
+    for (int n = 1;; n++) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        for (; len > 0 && (*p == ' ' || *p == '\t'); len--)
+            p++;
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        uint8_t key[33];
+        bool ok = key_list_entry(cfg, list, n, p, len, key, why, why_size);
+        if (ok)
+            memcpy(list->key[list->count++], key, 32);
+        explicit_bzero(key, sizeof(key));
+        if (!ok) {
+            explicit_bzero(list, sizeof(*list));
+            return false;
+        }
+        if (end == NULL)
+            return true;
+        p = end + 1;
+    }
+}
+
 static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
 {
     switch (k->kind) {
@@ -651,6 +725,8 @@ static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, cha
         return store_string(cfg, k, text, why, why_size);
     case KIND_KEY32:
         return apply_key32(cfg, k, text, why, why_size);
+    case KIND_KEY32_LIST:
+        return apply_key32_list(cfg, k, text, why, why_size);
     case KIND_BOOL:
         if (strcasecmp(text, "true") != 0 && strcasecmp(text, "false") != 0) {
             snprintf(why, why_size, "must be true or false");
@@ -664,6 +740,8 @@ static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, cha
             return false;
         }
         return store_string(cfg, k, text, why, why_size);
+    case KIND_PROXIES:
+        return ip_ranges_parse(text, (ip_ranges_t *)((char *)cfg + k->offset), why, why_size);
     case KIND_STRING:
         if (!valid_text(text)) {
             snprintf(why, why_size, "must not be empty or hold control characters");
@@ -736,6 +814,7 @@ void config_free(config_t *cfg)
         return;
     free(cfg->host);
     free(cfg->log_level);
+    free(cfg->log_file);
     free(cfg->wx_app_id);
     wipe_free(cfg->wx_app_secret);
     free(cfg->wx_msg_data_format);
@@ -746,5 +825,6 @@ void config_free(config_t *cfg)
     free(cfg->wx_token_api);
     free(cfg->storage_dir);
     free(cfg->storage_base_url);
+    ip_ranges_free(&cfg->trusted_proxies);
     explicit_bzero(cfg, sizeof(*cfg));
 }

@@ -8,9 +8,20 @@
  *   server.host              127.0.0.1                   non-empty
  *   server.port              8080                        0..65535 (0 = any free port)
  *   server.threads           0 (one per core)            0..256
+ *   server.trusted-proxies   none                        comma-separated IPv4/IPv6 addresses or CIDR
+ *                                                        ranges ("127.0.0.1, 10.0.0.0/8, ::1"): peers
+ *                                                        whose X-Forwarded-For is believed
  *   server.max-body-bytes    65536                       1024..67108864
+ *   server.max-connections   10000                       1..1000000: open connections per process
+ *   server.request-timeout-ms 10000                      100..600000: a request's headers and body
+ *                                                        must arrive within it (from its first byte)
+ *   server.idle-timeout-ms   30000                       100..3600000: a keep-alive connection with
+ *                                                        no request in progress is closed after it
  *   logging.level            info                        error|warn|info|debug, any case; Spring's
  *                                                        logging.level.root is read when it is absent
+ *   logging.file.name        none (stderr)               a file the log lines are appended to, reopened
+ *                                                        on SIGHUP; Spring Boot 1.x's logging.file (a
+ *                                                        plain path) is read when it is absent
  *   oa.wx.app-id             required                    non-empty
  *   oa.wx.app-secret         required, secret            non-empty
  *   oa.wx.msgDataFormat      JSON                        JSON|XML
@@ -23,12 +34,21 @@
  *   oa.datasource.url        sqlite:data/meetoa.db       non-empty; secret (it may hold a password)
  *   oa.datasource.pool-size  4                           1..64
  *   oa.security.data-key     required, secret            base64 of exactly 32 bytes
+ *   oa.security.previous-data-keys  none, secret         up to 4 comma-separated base64 32-byte keys,
+ *                                                        each unlike data-key and the others: tokens and
+ *                                                        session_keys of those keys still open (rotation)
  *   oa.wx.token-api          stable                      stable (POST /cgi-bin/stable_token) | token
  *                                                        (GET /cgi-bin/token): how access_token is got
  *   oa.phone.allow-shared    false                       true|false: may two users bind one number
  *   oa.storage.dir           data/uploads                where uploaded avatars are kept
  *   oa.storage.max-bytes     2097152                     1024..67108864: largest upload
  *   oa.storage.base-url      none (from the Host header) http(s):// base of the upload URLs answered
+ *   oa.rate-limit.login-ip      600                      0..1000000 requests per minute (0 = off), per
+ *   oa.rate-limit.login-openid  20                       client IP (IPv6: per /64) or per openid, on
+ *   oa.rate-limit.phone-ip      120                      login, bindPhone and upload; over it: errno
+ *   oa.rate-limit.phone-openid  10                       429 (HTTP 429, Retry-After)
+ *   oa.rate-limit.upload-ip     120
+ *   oa.rate-limit.upload-openid 20
  *
  * Numbers are whole decimal numbers (a YAML int or a quoted string: "80x", "", "1e3",
  * "+80" are refused). Keys in the file are compared as Spring compares them: per
@@ -49,8 +69,8 @@
  * (environment OA_SECURITY_DATA_KEY)"; non-secret values are quoted). Unknown keys under
  * `server` and `oa` are refused the same way, as is a key given twice, so a typo does not
  * pass silently; other top-level sections of a Spring Boot file (spring, mybatis,
- * logging.file, ...) are ignored. A missing file names the path; a YAML syntax error names
- * the path and line.
+ * logging.pattern, logging.file.path, ...) are ignored. A missing file names the path; a
+ * YAML syntax error names the path and line.
  *
  * Error texts never contain a secret's value (app-secret, data-key, datasource url).
  * Thread-safety: config_load reads the environment (getenv): call it at start-up, before
@@ -63,13 +83,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guard/ip_addr.h"
+
+/* Most keys oa.security.previous-data-keys may hold. */
+#define CONFIG_PREVIOUS_DATA_KEYS_MAX 4
+
+/* Data keys of earlier rotations, in the order listed. */
+typedef struct config_key_list {
+    uint8_t key[CONFIG_PREVIOUS_DATA_KEYS_MAX][32];
+    int count;
+} config_key_list_t;
+
 typedef struct config {
     /* server */
-    char *host;            /* default "127.0.0.1" */
-    int port;              /* default 8080; 0 = any free port (the bound port is logged) */
-    int threads;           /* default 0 = one per core */
-    size_t max_body_bytes; /* server.max-body-bytes, default 65536 (JSON request bodies) */
-    char *log_level;       /* logging.level, default "info" */
+    char *host;                  /* default "127.0.0.1" */
+    int port;                    /* default 8080; 0 = any free port (the bound port is logged) */
+    int threads;                 /* default 0 = one per core */
+    ip_ranges_t trusted_proxies; /* server.trusted-proxies, default none (n = 0) */
+    size_t max_body_bytes;       /* server.max-body-bytes, default 65536 (JSON request bodies) */
+    int max_connections;         /* server.max-connections, default 10000 (see docs/limits.md) */
+    int request_timeout_ms;      /* server.request-timeout-ms, default 10000 */
+    int idle_timeout_ms;         /* server.idle-timeout-ms, default 30000 */
+    char *log_level;             /* logging.level, default "info" */
+    char *log_file;              /* logging.file.name (or Spring 1.x logging.file), NULL = stderr */
     /* oa.wx */
     char *wx_app_id;          /* required */
     char *wx_app_secret;      /* required, secret */
@@ -86,13 +122,18 @@ typedef struct config {
     char *datasource_url; /* default "sqlite:data/meetoa.db" */
     int db_pool_size;     /* oa.datasource.pool-size, default 4: database worker threads */
     /* oa.security */
-    uint8_t data_key[32]; /* oa.security.data-key: base64 of exactly 32 bytes; required */
+    uint8_t data_key[32];                 /* oa.security.data-key: base64 of exactly 32 bytes; required */
+    config_key_list_t previous_data_keys; /* oa.security.previous-data-keys: default none */
     /* oa.wx.token-api, oa.phone, oa.storage */
     char *wx_token_api;       /* "stable" or "token" */
     bool phone_allow_shared;  /* oa.phone.allow-shared */
     char *storage_dir;        /* oa.storage.dir */
     size_t storage_max_bytes; /* oa.storage.max-bytes */
     char *storage_base_url;   /* oa.storage.base-url, NULL = http://<Host header> */
+    /* oa.rate-limit: requests per minute, 0 = off */
+    int rate_login_ip, rate_login_openid;
+    int rate_phone_ip, rate_phone_openid;
+    int rate_upload_ip, rate_upload_openid;
 } config_t;
 
 /*

@@ -58,6 +58,16 @@ static const char *const ENV_NAMES[] = {
     "OA_DATASOURCE_POOL_SIZE",
     "OA_SECURITY_DATAKEY",
     "OA_SECURITY_DATA_KEY",
+    "SERVER_TRUSTEDPROXIES",
+    "SERVER_TRUSTED_PROXIES",
+    "OA_RATELIMIT_LOGINIP",
+    "OA_RATE_LIMIT_LOGIN_IP",
+    "OA_RATELIMIT_UPLOADOPENID",
+    "OA_RATE_LIMIT_UPLOAD_OPENID",
+    "OA_SECURITY_PREVIOUSDATAKEYS",
+    "OA_SECURITY_PREVIOUS_DATA_KEYS",
+    "LOGGING_FILE_NAME",
+    "LOGGING_FILE",
 };
 
 static int clear_env(void **state)
@@ -678,6 +688,271 @@ static void test_error_buffer_small_or_null(void **state)
     assert_int_equal(load_text(&c, "server.port: 80x\n", NULL, 0), -1);
 }
 
+/* ---- oa.security.previous-data-keys ---------------------------------------------------------- */
+
+/* base64 of the bytes 200..231, and of 32 bytes 0xab */
+#define KEY_200_231 "yMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f4OHi4+Tl5uc="
+#define KEY_AB      "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="
+
+static void assert_key_from(const uint8_t key[32], int first)
+{
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(key[i], (uint8_t)(first + i));
+}
+
+static void test_previous_data_keys(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_int_equal(c.previous_data_keys.count, 0); /* default: none */
+    config_free(&c);
+
+    assert_int_equal(load_text(&c, REQUIRED_YAML "oa.security.previous-data-keys: \"\"\n", err, sizeof(err)), 0);
+    assert_int_equal(c.previous_data_keys.count, 0); /* empty = none */
+    config_free(&c);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "oa.security.previous-data-keys: \"  \"\n", err, sizeof(err)), 0);
+    assert_int_equal(c.previous_data_keys.count, 0); /* blank = none */
+    config_free(&c);
+
+    assert_int_equal(load_text(&c,
+                               REQUIRED_YAML "oa.security.previous-data-keys: \" " KEY_100_131 " , " KEY_200_231 "\"\n",
+                               err, sizeof(err)),
+                     0);
+    assert_int_equal(c.previous_data_keys.count, 2);
+    assert_key_from(c.previous_data_keys.key[0], 100);
+    assert_key_from(c.previous_data_keys.key[1], 200);
+    assert_key_0_31(&c);
+    config_free(&c);
+
+    /* the environment, under either spelling, wins over the file */
+    setenv("OA_SECURITY_PREVIOUS_DATA_KEYS", KEY_200_231, 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "oa.security.previous-data-keys: " KEY_100_131 "\n", err, sizeof(err)),
+                     0);
+    assert_int_equal(c.previous_data_keys.count, 1);
+    assert_key_from(c.previous_data_keys.key[0], 200);
+    config_free(&c);
+    unsetenv("OA_SECURITY_PREVIOUS_DATA_KEYS");
+    setenv("OA_SECURITY_PREVIOUSDATAKEYS", KEY_100_131 "," KEY_AB "," KEY_200_231, 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_int_equal(c.previous_data_keys.count, 3);
+    assert_key_from(c.previous_data_keys.key[2], 200);
+    config_free(&c);
+}
+
+/* Each bad list names the key and never shows a key's text, good or bad. */
+static void test_previous_data_keys_refused(void **state)
+{
+    static const char *const values[] = {
+        "VE9QU0VDUkVULWRhdGEta2V5LTI0Ynl0",              /* 24 bytes */
+        KEY_100_131 ",VE9QU0VDUkVULWRhdGEta2V5LTI0Ynl0", /* the second is bad */
+        KEY_100_131 ",",                                 /* an empty entry */
+        "," KEY_100_131,                                 /* an empty entry first */
+        KEY_100_131 ";" KEY_200_231,                     /* not a comma */
+        KEY_0_31,                                        /* data-key itself */
+        KEY_100_131 "," KEY_200_231 "," KEY_100_131,     /* repeated */
+        KEY_100_131 "," KEY_200_231 "," KEY_AB ",eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=,"
+                    "eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXk=", /* five */
+    };
+    static const char *const secrets[] = {"VE9QU0VDUkVU", "ZGVmZ2hp", "yMnKy8zN", "q6urq6ur",
+                                          "AAECAwQF",     "eHh4eHh4", "eXl5eXl5"};
+    for (size_t i = 0; i < COUNT(values); i++) {
+        config_t c;
+        char err[512];
+        clear_env(NULL);
+        setenv("OA_SECURITY_PREVIOUS_DATA_KEYS", values[i], 1);
+        assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), -1);
+        assert_err_names(err, "oa.security.previous-data-keys");
+        for (size_t j = 0; j < COUNT(secrets); j++)
+            if (strstr(err, secrets[j]) != NULL)
+                fail_msg("case %zu shows a key: %s", i, err);
+    }
+}
+
+/* logging.file.name: default none; Spring Boot 1.x's plain logging.file read when it is absent;
+ * LOGGING_FILE_NAME wins over the file; logging.file.path (a folder) stays ignored. */
+static void test_logging_file(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_null(c.log_file);
+    config_free(&c);
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"logging:\n  file:\n    name: /var/log/meetoa/meetoa.log\n", "/var/log/meetoa/meetoa.log"},
+        {"logging.file.name: a.log\n", "a.log"},
+        {"logging:\n  file: old-spring.log\n", "old-spring.log"},
+        {"logging.file: old.log\nlogging.file.name: new.log\n", "new.log"},
+        {"logging:\n  file:\n    path: /var/log\n", NULL},
+        {"logging:\n  file:\n    name:\n", NULL},
+    };
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml), "%s%s", REQUIRED_YAML, cases[i].yaml);
+        if (load_text(&c, yaml, err, sizeof(err)) != 0)
+            fail_msg("case %zu: %s", i, err);
+        if (cases[i].want == NULL)
+            assert_null(c.log_file);
+        else
+            assert_string_equal(c.log_file, cases[i].want);
+        config_free(&c);
+    }
+    setenv("LOGGING_FILE_NAME", "env.log", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "logging.file.name: file.log\n", err, sizeof(err)), 0);
+    assert_string_equal(c.log_file, "env.log");
+    config_free(&c);
+    unsetenv("LOGGING_FILE_NAME");
+    setenv("LOGGING_FILE", "spring1.log", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_string_equal(c.log_file, "spring1.log");
+    config_free(&c);
+    unsetenv("LOGGING_FILE");
+    assert_int_equal(load_text(&c, REQUIRED_YAML "logging.file.name: \"a\\tb\"\n", err, sizeof(err)), -1);
+    assert_err_names(err, "logging.file.name");
+}
+
+/* ---- oa.rate-limit.* and server.trusted-proxies ------------------------------------------- */
+
+static void test_rate_limits(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_int_equal(c.rate_login_ip, 600);
+    assert_int_equal(c.rate_login_openid, 20);
+    assert_int_equal(c.rate_phone_ip, 120);
+    assert_int_equal(c.rate_phone_openid, 10);
+    assert_int_equal(c.rate_upload_ip, 120);
+    assert_int_equal(c.rate_upload_openid, 20);
+    config_free(&c);
+
+    assert_int_equal(load_text(&c,
+                               REQUIRED_YAML "oa.rate-limit.login-ip: 0\noa.rate-limit.login-openid: 1000000\n"
+                                             "oa.rate-limit.phone-ip: 1\noa.rate-limit.phone-openid: 2\n"
+                                             "oa.rate-limit.upload-ip: 3\noa.rate-limit.upload-openid: 4\n",
+                               err, sizeof(err)),
+                     0);
+    assert_int_equal(c.rate_login_ip, 0);
+    assert_int_equal(c.rate_login_openid, 1000000);
+    assert_int_equal(c.rate_phone_ip, 1);
+    assert_int_equal(c.rate_phone_openid, 2);
+    assert_int_equal(c.rate_upload_ip, 3);
+    assert_int_equal(c.rate_upload_openid, 4);
+    config_free(&c);
+
+    setenv("OA_RATE_LIMIT_LOGIN_IP", "7", 1);
+    setenv("OA_RATELIMIT_UPLOADOPENID", "0", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "oa.rate-limit.login-ip: 5\n", err, sizeof(err)), 0);
+    assert_int_equal(c.rate_login_ip, 7);
+    assert_int_equal(c.rate_upload_openid, 0);
+    config_free(&c);
+    unsetenv("OA_RATE_LIMIT_LOGIN_IP");
+    unsetenv("OA_RATELIMIT_UPLOADOPENID");
+
+    static const char *const bad[] = {"login-ip: -1",      "login-openid: 1000001", "phone-ip: ten",
+                                      "phone-openid: 1.5", "upload-ip: \"\"",       "upload-openid: 1e3"};
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        char yaml[512], key[64];
+        snprintf(yaml, sizeof(yaml), REQUIRED_YAML "oa.rate-limit.%s\n", bad[i]);
+        snprintf(key, sizeof(key), "oa.rate-limit.%.*s", (int)(strchr(bad[i], ':') - bad[i]), bad[i]);
+        if (load_text(&c, yaml, err, sizeof(err)) != -1)
+            fail_msg("accepted: %s", bad[i]);
+        assert_err_names(err, key);
+    }
+}
+
+static void test_trusted_proxies(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_int_equal(c.trusted_proxies.n, 0);
+    config_free(&c);
+
+    assert_int_equal(
+        load_text(&c, REQUIRED_YAML "server.trusted-proxies: \"127.0.0.1, 10.0.0.0/8, ::1\"\n", err, sizeof(err)), 0);
+    assert_int_equal(c.trusted_proxies.n, 3);
+    ip_addr_t in, out;
+    assert_true(ip_addr_parse("10.20.30.40", 11, &in));
+    assert_true(ip_addr_parse("11.0.0.1", 8, &out));
+    assert_true(ip_ranges_contains(&c.trusted_proxies, &in));
+    assert_false(ip_ranges_contains(&c.trusted_proxies, &out));
+    config_free(&c);
+    assert_null(c.trusted_proxies.v); /* freed */
+
+    setenv("SERVER_TRUSTED_PROXIES", "192.168.0.0/16", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "server.trusted-proxies: 127.0.0.1\n", err, sizeof(err)), 0);
+    assert_int_equal(c.trusted_proxies.n, 1);
+    assert_int_equal(c.trusted_proxies.v[0].bits, 16);
+    config_free(&c);
+    setenv("SERVER_TRUSTED_PROXIES", "", 1); /* empty: none */
+    assert_int_equal(load_text(&c, REQUIRED_YAML "server.trusted-proxies: 127.0.0.1\n", err, sizeof(err)), 0);
+    assert_int_equal(c.trusted_proxies.n, 0);
+    config_free(&c);
+    unsetenv("SERVER_TRUSTED_PROXIES");
+
+    static const char *const bad[] = {"\"127.0.0.1, 10.0.0.1/8\"", "localhost", "\"127.0.0.1,\"", "10.0.0.0/33",
+                                      "\"::1 ::2\""};
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml), REQUIRED_YAML "server.trusted-proxies: %s\n", bad[i]);
+        if (load_text(&c, yaml, err, sizeof(err)) != -1)
+            fail_msg("accepted: %s", bad[i]);
+        assert_err_names(err, "server.trusted-proxies");
+        assert_non_null(strstr(err, " line "));
+    }
+    assert_int_equal(
+        load_text(&c, REQUIRED_YAML "server.trusted-proxies: \"127.0.0.1, 10.0.0.1/8\"\n", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "\"10.0.0.1/8\" has host bits set"));
+}
+
+static void test_connection_limits(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_int_equal(c.max_connections, 10000);
+    assert_int_equal(c.request_timeout_ms, 10000);
+    assert_int_equal(c.idle_timeout_ms, 30000);
+    config_free(&c);
+
+    assert_int_equal(load_text(&c,
+                               REQUIRED_YAML "server:\n  max-connections: 1\n  request-timeout-ms: 600000\n"
+                                             "  idle-timeout-ms: 100\n",
+                               err, sizeof(err)),
+                     0);
+    assert_int_equal(c.max_connections, 1);
+    assert_int_equal(c.request_timeout_ms, 600000);
+    assert_int_equal(c.idle_timeout_ms, 100);
+    config_free(&c);
+
+    setenv("SERVER_MAX_CONNECTIONS", "1000000", 1);
+    setenv("SERVER_REQUESTTIMEOUTMS", "100", 1);
+    setenv("SERVER_IDLE_TIMEOUT_MS", "3600000", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML "server.max-connections: 5\n", err, sizeof(err)), 0);
+    assert_int_equal(c.max_connections, 1000000);
+    assert_int_equal(c.request_timeout_ms, 100);
+    assert_int_equal(c.idle_timeout_ms, 3600000);
+    config_free(&c);
+    unsetenv("SERVER_MAX_CONNECTIONS");
+    unsetenv("SERVER_REQUESTTIMEOUTMS");
+    unsetenv("SERVER_IDLE_TIMEOUT_MS");
+
+    static const char *const bad[] = {
+        "max-connections: 0",  "max-connections: 1000001", "request-timeout-ms: 99", "request-timeout-ms: 600001",
+        "idle-timeout-ms: 99", "idle-timeout-ms: 3600001", "idle-timeout-ms: 1s"};
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        char yaml[512], key[64];
+        snprintf(yaml, sizeof(yaml), REQUIRED_YAML "server.%s\n", bad[i]);
+        snprintf(key, sizeof(key), "server.%.*s", (int)(strchr(bad[i], ':') - bad[i]), bad[i]);
+        if (load_text(&c, yaml, err, sizeof(err)) != -1)
+            fail_msg("accepted: %s", bad[i]);
+        assert_err_names(err, key);
+    }
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup(name, clear_env)
@@ -702,6 +977,12 @@ int main(void)
         T(test_required_keys),
         T(test_secrets_never_in_errors),
         T(test_error_buffer_small_or_null),
+        T(test_rate_limits),
+        T(test_trusted_proxies),
+        T(test_previous_data_keys),
+        T(test_previous_data_keys_refused),
+        T(test_logging_file),
+        T(test_connection_limits),
     };
     return cmocka_run_group_tests(tests, clear_env, clear_env);
 }
