@@ -98,12 +98,55 @@ store_rc store_migrate_to(store_t *store, int target, int *from, int *to)
     return store->ops->migrate_to(store, target, from != NULL ? from : &ignored_from, to != NULL ? to : &ignored_to);
 }
 
+bool store_user_may_login(const store_user_t *user)
+{
+    return user->status == STORE_USER_ACTIVE && !user->deleted;
+}
+
+static bool login_args_ok(const store_login_t *in, store_user_t *out)
+{
+    return in != NULL && out != NULL && in->openid != NULL && in->openid[0] != '\0' &&
+           (!in->has_profile || (in->nickname != NULL && in->avatar != NULL));
+}
+
+/* Runs the backend's login and makes its outputs follow store.h's outcome rules. */
+static store_rc login_run(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                          store_session_t *session, store_user_t *out, bool *mobile_conflict)
+{
+    *mobile_conflict = false;
+    if (session != NULL)
+        session->user_id = 0;
+    store_rc rc = store->ops->login(store, in, mobile, allow_shared, session, out, mobile_conflict);
+    if (rc != STORE_CONFLICT)
+        *mobile_conflict = false;
+    if (rc != STORE_OK) {
+        memset(out, 0, sizeof *out);
+        if (session != NULL)
+            session->user_id = 0;
+    }
+    return rc;
+}
+
+store_rc store_login_session(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                             store_session_t *session, store_user_t *out, bool *mobile_conflict)
+{
+    bool ignored;
+    if (mobile_conflict == NULL)
+        mobile_conflict = &ignored;
+    *mobile_conflict = false;
+    if (store == NULL || !login_args_ok(in, out) || mobile == NULL ||
+        strnlen(mobile, STORE_MOBILE_SIZE) >= STORE_MOBILE_SIZE || session == NULL ||
+        session->session_key_sealed_len > STORE_SEALED_MAX)
+        return bad_argument(store, "login_session");
+    return login_run(store, in, mobile, allow_shared, session, out, mobile_conflict);
+}
+
 store_rc store_user_login(store_t *store, const store_login_t *in, store_user_t *out)
 {
-    if (store == NULL || in == NULL || out == NULL || in->openid == NULL || in->openid[0] == '\0' ||
-        (in->has_profile && (in->nickname == NULL || in->avatar == NULL)))
+    if (store == NULL || !login_args_ok(in, out))
         return bad_argument(store, "user_login");
-    return store->ops->user_login(store, in, out);
+    bool ignored;
+    return login_run(store, in, "", false, NULL, out, &ignored);
 }
 
 store_rc store_user_get(store_t *store, int64_t id, store_user_t *out)

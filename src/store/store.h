@@ -76,8 +76,9 @@ typedef struct store_session {
     size_t session_key_sealed_len;
 } store_session_t;
 
-/* What a login brings to store_user_login(). Strings are NUL-terminated and already
- * validated by the caller (lengths within the column sizes, valid UTF-8). */
+/* What a login brings to store_login_session() and store_user_login(). Strings are
+ * NUL-terminated and already validated by the caller (lengths within the column sizes,
+ * valid UTF-8). */
 typedef struct store_login {
     const char *openid;
     const char *unionid;  /* "" or NULL when none */
@@ -115,14 +116,39 @@ int store_schema_latest(void);
  */
 store_rc store_migrate(store_t *store, int *from, int *to);
 
+/* Whether a user may log in and act: status STORE_USER_ACTIVE and not deleted. */
+bool store_user_may_login(const store_user_t *user);
+
 /*
- * The login upsert, atomic: the first login of an openid inserts a wx_user row
- * (username = openid, status 0, add_time = last_login_time = now, the profile when
- * has_profile, else '' and gender 0); a later login updates last_login_time,
- * last_login_ip, update_time and, when given, unionid (the profile is left alone).
- * Two concurrent first logins of one openid (even from two processes) make exactly one row.
- * *out receives the row as it is after the change, whatever its status or deleted flag:
- * the caller decides whether such a user may log in.
+ * A whole login, in ONE transaction: all of it is written or none of it.
+ *   1. The upsert: the first login of an openid inserts a wx_user row (username = openid,
+ *      status 0, add_time = last_login_time = now, the profile when has_profile, else ''
+ *      and gender 0); a later login updates last_login_time, last_login_ip, update_time
+ *      and, when given, unionid (the profile is left alone). Two concurrent first logins
+ *      of one openid (even from two processes) make exactly one row.
+ *   2. Only when the user may log in (store_user_may_login()):
+ *      a. when mobile is not "", binds it as store_user_bind_mobile(allow_shared) does;
+ *      b. inserts *session, its user_id set to the user's id.
+ * Outcomes:
+ *   STORE_OK, session->user_id == out->id: the login and its session are committed; *out
+ *     is the row after the change (mobile included).
+ *   STORE_OK, session->user_id == 0: the user may not log in (disabled, closed or
+ *     deleted); the upsert of step 1 is committed (as the original system records every
+ *     login attempt's last_login_time), nothing else. *out is the row: the caller refuses.
+ *   STORE_CONFLICT with *mobile_conflict true: mobile is bound to another live user and
+ *     allow_shared is false. Everything was rolled back: a new openid has no row, a
+ *     returning user's row is unchanged, no session.
+ *   any other rc (*mobile_conflict false): nothing was written (STORE_CONFLICT: a unique
+ *     key refused the upsert or the session's token hash; STORE_ERROR: the database failed).
+ * On every outcome but the first, session->user_id is 0; on every failure *out is zeroed.
+ * mobile must not be NULL ("" = none); mobile_conflict may be NULL.
+ */
+store_rc store_login_session(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                             store_session_t *session, store_user_t *out, bool *mobile_conflict);
+/*
+ * Step 1 of store_login_session() alone (its own transaction, same guarantees), whatever
+ * the user's status: *out receives the row as it is after the change. For tools and tests;
+ * a login answered to a client goes through store_login_session().
  */
 store_rc store_user_login(store_t *store, const store_login_t *in, store_user_t *out);
 store_rc store_user_get(store_t *store, int64_t id, store_user_t *out);

@@ -27,7 +27,12 @@ typedef struct store_backend_ops {
     store_rc (*schema_version)(store_t *store, int *version);
     /* Applies the migrations numbered (version, target], each in its own transaction. */
     store_rc (*migrate_to)(store_t *store, int target, int *from, int *to);
-    store_rc (*user_login)(store_t *store, const store_login_t *in, store_user_t *out);
+    /* store_login_session(); session NULL: step 1 only (store_user_login), mobile is then "".
+     * store.c sets session->user_id = 0 and *mobile_conflict = false before the call and
+     * enforces the outcome rules of store.h after it; the backend sets *mobile_conflict
+     * only when the mobile check refused the binding. */
+    store_rc (*login)(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                      store_session_t *session, store_user_t *out, bool *mobile_conflict);
     store_rc (*user_get)(store_t *store, int64_t id, store_user_t *out);
     store_rc (*user_get_by_openid)(store_t *store, const char *openid, store_user_t *out);
     store_rc (*user_set_status)(store_t *store, const char *openid, int status, int64_t now);

@@ -35,7 +35,8 @@
  * Concurrency between connections: the login upsert is INSERT ... ON DUPLICATE KEY
  * UPDATE inside a transaction (InnoDB locks the unique key, so concurrent first logins of
  * one openid make one row); the mobile check is SELECT ... FOR UPDATE (next-key locks on
- * the mobile index) before the UPDATE. InnoDB resolves the deadlocks such transactions can
+ * the mobile index) before the UPDATE. A whole login (upsert, mobile, session) is one
+ * transaction with one commit (store_login_session). InnoDB resolves the deadlocks such transactions can
  * run into by rolling one back (error 1213); that transaction is retried, up to
  * MY_DEADLOCK_RETRIES times. Migrations run on a dedicated connection with a long read
  * timeout (DDL on a big table takes time), serialised across processes by
@@ -114,7 +115,7 @@ static const char *const my_sql[MY_COUNT] = {
     [MY_GET_LOCK] = "SELECT GET_LOCK('meetoa_migrate', " MY_XSTR(MY_MIGRATE_LOCK_WAIT_S) ")",
     [MY_RELEASE_LOCK] = "SELECT RELEASE_LOCK('meetoa_migrate')",
     /* Every assignment is guarded: when the duplicate is another row's username (not our
-     * openid), the row is left alone and my_user_login() reports the conflict. */
+     * openid), the row is left alone and my_login_upsert() reports the conflict. */
     [MY_USER_UPSERT] = "INSERT INTO wx_user (username, weixin_openid, unionid, nickname, avatar, gender, status,"
                        " last_login_time, last_login_ip, add_time, update_time)"
                        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
@@ -902,7 +903,12 @@ static store_rc my_migrate_to(store_t *store, int target, int *from, int *to)
 
 typedef struct my_login_arg {
     const store_login_t *in;
+    const char *mobile;
+    bool allow_shared;
+    store_session_t *session; /* NULL: the upsert only (store_user_login) */
     store_user_t *out;
+    bool *mobile_conflict;
+    const char *op;
 } my_login_arg_t;
 
 /* The returning login's update, by openid; used when the upsert changed no row. */
@@ -920,10 +926,9 @@ static store_rc my_login_update(my_store_t *s, const store_login_t *in, const ch
     return my_exec_done(s, &s->conn, MY_USER_LOGIN_UPDATE, op, p, NULL);
 }
 
-static store_rc my_login_txn(my_store_t *s, void *arg)
+/* Step 1 of store_login_session(): the upsert, then the row as it is now. */
+static store_rc my_login_upsert(my_store_t *s, const store_login_t *in, const char *op, store_user_t *out)
 {
-    static const char op[] = "user_login";
-    const store_login_t *in = ((my_login_arg_t *)arg)->in;
     char now[TEXT_SQLTIME_SIZE];
     int gender = in->has_profile ? in->gender : 0;
     MYSQL_BIND p[10];
@@ -947,16 +952,10 @@ static store_rc my_login_txn(my_store_t *s, void *arg)
         return rc;
     MYSQL_BIND key;
     my_in_text(&key, in->openid);
-    rc = my_user_query(s, MY_USER_BY_OPENID, op, &key, ((my_login_arg_t *)arg)->out);
+    rc = my_user_query(s, MY_USER_BY_OPENID, op, &key, out);
     if (rc == STORE_NOT_FOUND) /* as SQLite's unique username: the openid is another row's username */
         rc = store_error_set(&s->base, STORE_CONFLICT, op, "a unique key refused the change (username)");
     return rc;
-}
-
-static store_rc my_user_login(store_t *store, const store_login_t *in, store_user_t *out)
-{
-    my_login_arg_t arg = {in, out};
-    return my_transaction(my_of(store), "user_login", my_login_txn, &arg);
 }
 
 static store_rc my_user_get(store_t *store, int64_t id, store_user_t *out)
@@ -1043,20 +1042,22 @@ typedef struct my_mobile_arg {
     int64_t now;
 } my_mobile_arg_t;
 
-/* Inside the transaction: the check locks the mobile's index range, then the update. */
-static store_rc my_mobile_txn(my_store_t *s, void *arg)
+/* Inside the caller's transaction: the check locks the mobile's index range, then the
+ * update. *conflict is set when another live user holds the number. */
+static store_rc my_mobile_bind(my_store_t *s, int64_t id, const char *mobile, bool allow_shared, int64_t now,
+                               const char *op, bool *conflict)
 {
-    static const char op[] = "user_bind_mobile";
-    my_mobile_arg_t *a = arg;
     store_rc rc = STORE_OK;
-    if (!a->allow_shared && a->mobile[0] != '\0') { /* an empty mobile unbinds: never "held" */
+    if (!allow_shared && mobile[0] != '\0') { /* an empty mobile unbinds: never "held" */
         MYSQL_BIND p[2];
-        my_in_text(&p[0], a->mobile);
-        my_in_i64(&p[1], &a->id);
+        my_in_text(&p[0], mobile);
+        my_in_i64(&p[1], &id);
         int64_t holder = 0;
         rc = my_query_row(s, &s->conn, MY_USER_MOBILE_TAKEN, op, p, &holder);
-        if (rc == STORE_OK)
+        if (rc == STORE_OK) {
+            *conflict = true;
             return store_error_set(&s->base, STORE_CONFLICT, op, "the mobile number is bound to another user");
+        }
         if (rc == STORE_NOT_FOUND)
             rc = STORE_OK;
     }
@@ -1064,10 +1065,17 @@ static store_rc my_mobile_txn(my_store_t *s, void *arg)
         return rc;
     char text[TEXT_SQLTIME_SIZE];
     MYSQL_BIND p[3];
-    my_in_text(&p[0], a->mobile);
-    my_in_time(&p[1], a->now, text);
-    my_in_i64(&p[2], &a->id);
+    my_in_text(&p[0], mobile);
+    my_in_time(&p[1], now, text);
+    my_in_i64(&p[2], &id);
     return my_change_user(s, MY_USER_SET_MOBILE, op, p, MY_USER_ID_EXISTS, &p[2]);
+}
+
+static store_rc my_mobile_txn(my_store_t *s, void *arg)
+{
+    my_mobile_arg_t *a = arg;
+    bool conflict = false;
+    return my_mobile_bind(s, a->id, a->mobile, a->allow_shared, a->now, "user_bind_mobile", &conflict);
 }
 
 static store_rc my_user_bind_mobile(store_t *store, int64_t id, const char *mobile, bool allow_shared, int64_t now)
@@ -1078,23 +1086,60 @@ static store_rc my_user_bind_mobile(store_t *store, int64_t id, const char *mobi
 
 /* ---- sessions ---- */
 
-static store_rc my_session_insert(store_t *store, const store_session_t *session)
+/* Inserts a session; inside the caller's transaction or on its own (autocommit). */
+static store_rc my_session_add(my_store_t *s, const store_session_t *session, const char *op)
 {
-    static const char op[] = "session_insert";
-    my_store_t *s = my_of(store);
-    store_rc rc = my_ready(s, op);
-    if (rc != STORE_OK)
-        return rc;
     MYSQL_BIND p[5];
     my_in_blob(&p[0], session->token_hash, 32);
     my_in_i64(&p[1], &session->user_id);
     my_in_i64(&p[2], &session->created_at);
     my_in_i64(&p[3], &session->expires_at);
     my_in_blob(&p[4], session->session_key_sealed, session->session_key_sealed_len);
-    rc = my_exec_done(s, &s->conn, MY_SESSION_INSERT, op, p, NULL);
+    store_rc rc = my_exec_done(s, &s->conn, MY_SESSION_INSERT, op, p, NULL);
     if (rc == STORE_CONFLICT && s->conn.last_errno == ER_NO_REFERENCED_ROW_2)
         rc = store_error_set(&s->base, STORE_NOT_FOUND, op, "no such user");
     return rc;
+}
+
+static store_rc my_session_insert(store_t *store, const store_session_t *session)
+{
+    static const char op[] = "session_insert";
+    my_store_t *s = my_of(store);
+    store_rc rc = my_ready(s, op);
+    return rc != STORE_OK ? rc : my_session_add(s, session, op);
+}
+
+/* ---- the login: upsert, mobile, session in one transaction ---- */
+
+/* The whole login; run again from the start when InnoDB rolls it back for a deadlock. */
+static store_rc my_login_txn(my_store_t *s, void *arg)
+{
+    my_login_arg_t *a = arg;
+    *a->mobile_conflict = false;
+    if (a->session != NULL)
+        a->session->user_id = 0;
+    store_rc rc = my_login_upsert(s, a->in, a->op, a->out);
+    if (rc != STORE_OK || a->session == NULL || !store_user_may_login(a->out))
+        return rc;
+    if (a->mobile[0] != '\0') {
+        rc = my_mobile_bind(s, a->out->id, a->mobile, a->allow_shared, a->in->now, a->op, a->mobile_conflict);
+        if (rc != STORE_OK)
+            return rc;
+        snprintf(a->out->mobile, sizeof a->out->mobile, "%s", a->mobile);
+        a->out->update_time = a->in->now;
+    }
+    a->session->user_id = a->out->id;
+    return my_session_add(s, a->session, a->op);
+}
+
+/* One transaction, one commit: the row locks of the upsert (and of the mobile check) are
+ * held until the session is in. */
+static store_rc my_login(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                         store_session_t *session, store_user_t *out, bool *mobile_conflict)
+{
+    const char *op = session != NULL ? "login_session" : "user_login";
+    my_login_arg_t arg = {in, mobile, allow_shared, session, out, mobile_conflict, op};
+    return my_transaction(my_of(store), op, my_login_txn, &arg);
 }
 
 static store_rc my_session_get(store_t *store, const uint8_t token_hash[32], store_session_t *session,
@@ -1170,7 +1215,7 @@ static const store_backend_ops_t my_ops = {
     .close = my_close,
     .schema_version = my_schema_version,
     .migrate_to = my_migrate_to,
-    .user_login = my_user_login,
+    .login = my_login,
     .user_get = my_user_get,
     .user_get_by_openid = my_user_get_by_openid,
     .user_set_status = my_user_set_status,

@@ -20,6 +20,15 @@
  * work. A lock held longer than the busy timeout becomes STORE_ERROR with a message
  * saying so.
  *
+ * Failures of the file itself (SQLITE_FULL, SQLITE_IOERR: a full disk, a file size limit
+ * (EFBIG: main.c ignores SIGXFSZ), an I/O error) become STORE_ERROR saying the file's I/O
+ * failed, with SQLite's extended code (and the errno when SQLite still has it). A
+ * failed statement inside a transaction is rolled back (sq_finish; SQLite may have done it
+ * already), and every statement is reset after use, so the connection is usable again as
+ * soon as the file can be written: no reopen, no restart. Each store call is one
+ * transaction, and a whole login (user row, mobile, session) is one store call
+ * (store_login_session), so a full disk never leaves a user row without its session.
+ *
  * Error texts: "operation: sqlite's message". SQLite's messages name tables, columns and
  * constraints, never bound values, so no parameter reaches a log through them.
  */
@@ -122,6 +131,13 @@ static store_rc sq_fail(sq_store_t *s, const char *op, int rc)
                                "database is busy: another connection held its lock longer than the %d ms busy "
                                "timeout (%s)",
                                SQ_BUSY_TIMEOUT_MS, sqlite3_errmsg(s->db));
+    if (primary == SQLITE_FULL || primary == SQLITE_IOERR) {
+        int err = sqlite3_system_errno(s->db); /* often 0 by now: the rollback reset it */
+        return store_error_set(&s->base, STORE_ERROR, op,
+                               "database file I/O failed: %s (sqlite code %d%s%s); is the disk full or the file "
+                               "size limited?",
+                               sqlite3_errmsg(s->db), rc, err != 0 ? ", " : "", err != 0 ? strerror(err) : "");
+    }
     store_rc mapped = primary == SQLITE_CONSTRAINT ? STORE_CONFLICT : STORE_ERROR;
     return store_error_set(&s->base, mapped, op, "%s", sqlite3_errmsg(s->db));
 }
@@ -522,19 +538,6 @@ static store_rc sq_user_by_openid(sq_store_t *s, const char *openid, const char 
     return sq_user_row(s, st, op, out);
 }
 
-static store_rc sq_user_login(store_t *store, const store_login_t *in, store_user_t *out)
-{
-    static const char op[] = "user_login";
-    sq_store_t *s = sq_of(store);
-    store_rc rc = sq_begin(s, op);
-    if (rc != STORE_OK)
-        return rc;
-    rc = sq_user_upsert(s, in, op);
-    if (rc == STORE_OK)
-        rc = sq_user_by_openid(s, in->openid, op, out);
-    return sq_finish(s, op, rc);
-}
-
 static store_rc sq_user_get(store_t *store, int64_t id, store_user_t *out)
 {
     static const char op[] = "user_get";
@@ -641,10 +644,9 @@ static store_rc sq_user_bind_mobile(store_t *store, int64_t id, const char *mobi
 
 /* ---- sessions ---- */
 
-static store_rc sq_session_insert(store_t *store, const store_session_t *session)
+/* Inserts a session; inside the caller's transaction or on its own. */
+static store_rc sq_session_add(sq_store_t *s, const store_session_t *session, const char *op)
 {
-    static const char op[] = "session_insert";
-    sq_store_t *s = sq_of(store);
     sqlite3_stmt *st = NULL;
     store_rc ret = sq_stmt(s, SQ_SESSION_INSERT, op, &st);
     if (ret != STORE_OK)
@@ -660,6 +662,53 @@ static store_rc sq_session_insert(store_t *store, const store_session_t *session
     if (ret == STORE_CONFLICT && sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
         ret = store_error_set(&s->base, STORE_NOT_FOUND, op, "no such user");
     return ret;
+}
+
+static store_rc sq_session_insert(store_t *store, const store_session_t *session)
+{
+    return sq_session_add(sq_of(store), session, "session_insert");
+}
+
+/* ---- the login: upsert, mobile, session in one transaction ---- */
+
+/* Steps 2a and 2b of store_login_session(), inside its transaction, for a user who may log in. */
+static store_rc sq_login_finish(sq_store_t *s, const store_login_t *in, const char *mobile, bool allow_shared,
+                                store_session_t *session, store_user_t *out, bool *mobile_conflict, const char *op)
+{
+    store_rc rc = STORE_OK;
+    if (mobile[0] != '\0') {
+        if (!allow_shared && (rc = sq_mobile_check(s, out->id, mobile, op)) == STORE_CONFLICT)
+            *mobile_conflict = true;
+        if (rc == STORE_OK)
+            rc = sq_mobile_set(s, out->id, mobile, in->now, op);
+        if (rc != STORE_OK)
+            return rc;
+        snprintf(out->mobile, sizeof out->mobile, "%s", mobile);
+        out->update_time = in->now;
+    }
+    session->user_id = out->id;
+    return sq_session_add(s, session, op);
+}
+
+/*
+ * BEGIN IMMEDIATE takes the write lock before the upsert reads anything, so concurrent
+ * first logins of one openid (threads or processes) are serialised: one inserts, the
+ * others update its row. The whole login commits once.
+ */
+static store_rc sq_login(store_t *store, const store_login_t *in, const char *mobile, bool allow_shared,
+                         store_session_t *session, store_user_t *out, bool *mobile_conflict)
+{
+    const char *op = session != NULL ? "login_session" : "user_login";
+    sq_store_t *s = sq_of(store);
+    store_rc rc = sq_begin(s, op);
+    if (rc != STORE_OK)
+        return rc;
+    rc = sq_user_upsert(s, in, op);
+    if (rc == STORE_OK)
+        rc = sq_user_by_openid(s, in->openid, op, out);
+    if (rc == STORE_OK && session != NULL && store_user_may_login(out))
+        rc = sq_login_finish(s, in, mobile, allow_shared, session, out, mobile_conflict, op);
+    return sq_finish(s, op, rc);
 }
 
 /* Reads the current row of SQ_SESSION_GET. */
@@ -738,7 +787,7 @@ static const store_backend_ops_t sq_ops = {
     .close = sq_close,
     .schema_version = sq_schema_version,
     .migrate_to = sq_migrate_to,
-    .user_login = sq_user_login,
+    .login = sq_login,
     .user_get = sq_user_get,
     .user_get_by_openid = sq_user_get_by_openid,
     .user_set_status = sq_user_set_status,

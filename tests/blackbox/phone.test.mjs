@@ -303,13 +303,17 @@ describe('one-step phone login (login_by_weixin with phoneCode)', () => {
     assert.equal(await usersWithOpenid(openid), 0, 'no wx_user row');
   });
 
-  test('a number bound to someone else -> 705 and no token', async () => {
+  test('a number bound to someone else -> 705, no token and no user', async () => {
     const phone = newPhone();
     const owner = await loginUser('omar');
     assertBound(await oa.bindPhone(owner.token, { code: await phoneCode('omar', phone) }), phone, 'omar binds');
-    const { code } = await wx.newLogin(APP_ID, 'otto');
+    const { code, openid } = await wx.newLogin(APP_ID, 'otto');
     const r = await oa.post('/wx/auth/login_by_weixin', { code, phoneCode: await phoneCode('otto', phone) });
     assertErr(r, 705, 'otto logs in with omar\'s number');
+    assert.equal(r.json.data?.token, undefined);
+    // The login is one transaction: the refused number takes the new user's row with it.
+    assert.equal(await usersWithOpenid(openid), 0, 'no wx_user row for otto');
+    assert.equal(await mobileOf(owner.token), phone, 'omar keeps the number');
   });
 });
 

@@ -4,7 +4,9 @@
  * idempotent, upgrade of a v1 database with its rows, refusal of a newer schema, several
  * connections migrating at once), the login upsert (columns and defaults of a new row, what
  * a returning login changes, one row under concurrent first logins from several threads and
- * from several processes, a username taken by another row), sessions, status, profile,
+ * from several processes, a username taken by another row), the whole login in one
+ * transaction (store_login_session: a mobile conflict, a failed session insert or a
+ * disabled user), sessions, status, profile,
  * mobile binding (also by several connections at once) and 4-byte emoji round trips.
  *
  * Included once by a test file (not a real header: it defines static functions). Before
@@ -203,6 +205,7 @@ typedef struct worker {
     const fixture_t *f;
     pthread_barrier_t *barrier;
     const char *openid; /* NULL: migrate only */
+    int index;          /* makes its session's token hash unique */
     store_rc rc;
     int from, to;
     int64_t id;
@@ -224,9 +227,13 @@ static void *worker_run(void *arg)
     w->rc = store_migrate(store, &w->from, &w->to);
     if (w->rc == STORE_OK && w->openid != NULL) {
         store_login_t in = login_of(w->openid, NOW);
+        store_session_t session = {.created_at = NOW, .expires_at = NOW + 60};
+        memset(session.token_hash, 0xa0 + w->index, sizeof session.token_hash);
         store_user_t u;
-        w->rc = store_user_login(store, &in, &u);
+        w->rc = store_login_session(store, &in, "", false, &session, &u, NULL);
         w->id = u.id;
+        if (w->rc == STORE_OK && session.user_id != u.id)
+            w->rc = STORE_ERROR; /* reported with whatever error text is there */
     }
     snprintf(w->error, sizeof w->error, "%s", store_last_error(store));
     store_close(store);
@@ -240,7 +247,7 @@ static int run_workers(const fixture_t *f, const char *openid, worker_t *w)
     pthread_t threads[N_THREADS];
     assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
     for (int i = 0; i < N_THREADS; i++) {
-        w[i] = (worker_t){.f = f, .barrier = &barrier, .openid = openid, .from = -1, .to = -1};
+        w[i] = (worker_t){.f = f, .barrier = &barrier, .openid = openid, .index = i, .from = -1, .to = -1};
         assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &w[i]), 0);
     }
     for (int i = 0; i < N_THREADS; i++) /* all joined before any check may fail */
@@ -390,6 +397,9 @@ static void test_login_concurrent_first_logins(void **state)
     raw_t *db = raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user WHERE weixin_openid = 'o-race'"), 1);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM wx_session WHERE user_id = %lld", (long long)w[0].id);
+    assert_int_equal(raw_int(db, sql), N_THREADS); /* every login got its session */
     raw_close(db);
 }
 
@@ -402,8 +412,11 @@ static void child_login(const fixture_t *f, int start_fd, int result_fd)
     if (store == NULL || read(start_fd, &go, 1) != 0) /* EOF is the start signal */
         _exit(2);
     store_login_t in = login_of("o-proc", NOW);
+    store_session_t session = {.created_at = NOW, .expires_at = NOW + 60};
+    memcpy(session.token_hash, &(pid_t){getpid()}, sizeof(pid_t)); /* unique among the children */
     store_user_t u;
-    if (store_migrate(store, NULL, NULL) != STORE_OK || store_user_login(store, &in, &u) != STORE_OK) {
+    if (store_migrate(store, NULL, NULL) != STORE_OK ||
+        store_login_session(store, &in, "", false, &session, &u, NULL) != STORE_OK) {
         fprintf(stderr, "child: %s\n", store_last_error(store));
         _exit(3);
     }
@@ -447,6 +460,7 @@ static void test_login_concurrent_processes(void **state)
         assert_int_equal(ids[i], ids[0]);
     raw_t *db = raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), N_THREADS);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_version"), store_schema_latest());
     raw_close(db);
 }
@@ -544,6 +558,215 @@ static void test_sessions(void **state)
     store_session_t too_long = session_of(u.id, 5, NOW);
     too_long.session_key_sealed_len = STORE_SEALED_MAX + 1;
     assert_int_equal(store_session_insert(store, &too_long), STORE_ERROR);
+    store_close(store);
+}
+
+/* ---- the whole login in one transaction ---- */
+
+/* store_login_session() that must succeed; returns the row. */
+static store_user_t login_session_ok(store_t *store, const store_login_t *in, const char *mobile,
+                                     store_session_t *session)
+{
+    store_user_t u;
+    bool conflict = true;
+    if (store_login_session(store, in, mobile, false, session, &u, &conflict) != STORE_OK)
+        fail_msg("store_login_session: %s", store_last_error(store));
+    assert_false(conflict);
+    return u;
+}
+
+/* How many rows a query's count(*) gives for one openid (the text is a test constant). */
+static int count_for(raw_t *db, const char *sql_format, const char *openid)
+{
+    char sql[192];
+    snprintf(sql, sizeof sql, sql_format, openid);
+    return raw_int(db, sql);
+}
+
+static void test_login_session_one_call(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-ls", NOW);
+    in.has_profile = true;
+    in.nickname = "Lee";
+    in.avatar = "av";
+    in.gender = 1;
+    store_session_t s = session_of(0, 11, NOW + 100);
+    store_user_t u = login_session_ok(store, &in, "13600000001", &s);
+    assert_true(u.id > 0);
+    assert_int_equal(s.user_id, u.id);
+    assert_string_equal(u.nickname, "Lee");
+    assert_string_equal(u.mobile, "13600000001");
+    assert_int_equal(u.last_login_time, NOW);
+
+    /* What was committed: the row (with its number) and the session. */
+    store_session_t got;
+    store_user_t owner;
+    assert_int_equal(store_session_get(store, s.token_hash, &got, &owner), STORE_OK);
+    assert_int_equal(got.user_id, u.id);
+    assert_int_equal(got.expires_at, NOW + 100);
+    assert_memory_equal(got.session_key_sealed, s.session_key_sealed, s.session_key_sealed_len);
+    assert_same_user(&owner, &u);
+
+    /* A returning login without a number: same row, a second session, mobile kept. */
+    in.now = NOW + 50;
+    store_session_t s2 = session_of(0, 12, NOW + 150);
+    store_user_t again = login_session_ok(store, &in, "", &s2);
+    assert_int_equal(again.id, u.id);
+    assert_int_equal(s2.user_id, u.id);
+    assert_string_equal(again.mobile, "13600000001");
+    assert_int_equal(again.last_login_time, NOW + 50);
+    assert_int_equal(store_session_get(store, s2.token_hash, &got, NULL), STORE_OK);
+    assert_int_equal(store_session_get(store, s.token_hash, &got, NULL), STORE_OK);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 2);
+    raw_close(db);
+
+    /* Bad arguments are refused before any write. */
+    assert_int_equal(store_login_session(store, &in, NULL, false, &s2, &again, NULL), STORE_ERROR);
+    assert_int_equal(store_login_session(store, &in, "", false, NULL, &again, NULL), STORE_ERROR);
+    assert_int_equal(store_login_session(store, &in, "123456789012345678901234567890", false, &s2, &again, NULL),
+                     STORE_ERROR);
+    store_close(store);
+}
+
+static void test_login_session_mobile_conflict_rolls_back(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-holder", NOW);
+    store_session_t s = session_of(0, 21, NOW + 100);
+    login_session_ok(store, &in, "13600000002", &s);
+    in = login_of("o-back2", NOW);
+    store_user_t back = login_ok(store, &in);
+
+    /* A new openid claiming the number: no row, no session, a conflict that says so. */
+    in = login_of("o-newcomer", NOW + 10);
+    store_session_t s2 = session_of(0, 22, NOW + 100);
+    store_user_t u;
+    bool conflict = false;
+    assert_int_equal(store_login_session(store, &in, "13600000002", false, &s2, &u, &conflict), STORE_CONFLICT);
+    assert_true(conflict);
+    assert_int_equal(s2.user_id, 0);
+    assert_int_equal(u.id, 0);
+    assert_null(strstr(store_last_error(store), "13600000002"));
+    raw_t *db = raw_open(f);
+    assert_int_equal(count_for(db, "SELECT count(*) FROM wx_user WHERE weixin_openid = '%s'", "o-newcomer"), 0);
+    store_session_t got;
+    assert_int_equal(store_session_get(store, s2.token_hash, &got, NULL), STORE_NOT_FOUND);
+
+    /* A returning user claiming it: the row is left as it was. */
+    in = login_of("o-back2", NOW + 20);
+    in.ip = "203.0.113.5";
+    conflict = false;
+    assert_int_equal(store_login_session(store, &in, "13600000002", false, &s2, &u, &conflict), STORE_CONFLICT);
+    assert_true(conflict);
+    store_user_t now;
+    assert_int_equal(store_user_get(store, back.id, &now), STORE_OK);
+    assert_same_user(&now, &back);
+    assert_int_equal(store_session_get(store, s2.token_hash, &got, NULL), STORE_NOT_FOUND);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 1);
+
+    /* With sharing allowed the same login goes through. */
+    assert_int_equal(store_login_session(store, &in, "13600000002", true, &s2, &u, &conflict), STORE_OK);
+    assert_false(conflict);
+    assert_int_equal(s2.user_id, back.id);
+    assert_string_equal(u.mobile, "13600000002");
+    assert_int_equal(u.last_login_time, NOW + 20);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user WHERE mobile = '13600000002'"), 2);
+    raw_close(db);
+    store_close(store);
+}
+
+static void test_login_session_failed_insert_rolls_back(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-first-tok", NOW);
+    store_session_t taken = session_of(0, 31, NOW + 100);
+    login_session_ok(store, &in, "", &taken);
+    in = login_of("o-return", NOW);
+    store_user_t back = login_ok(store, &in);
+
+    /* The session insert fails (its token hash exists): the new user's row goes too. */
+    in = login_of("o-dup-tok", NOW + 10);
+    store_session_t dup = session_of(0, 31, NOW + 200);
+    store_user_t u;
+    bool conflict = true;
+    assert_int_equal(store_login_session(store, &in, "13600000003", false, &dup, &u, &conflict), STORE_CONFLICT);
+    assert_false(conflict); /* not the number's fault */
+    assert_int_equal(dup.user_id, 0);
+    raw_t *db = raw_open(f);
+    assert_int_equal(count_for(db, "SELECT count(*) FROM wx_user WHERE weixin_openid = '%s'", "o-dup-tok"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user WHERE mobile = '13600000003'"), 0);
+
+    /* A returning user: last_login_time, ip and mobile unchanged. */
+    in = login_of("o-return", NOW + 20);
+    in.ip = "203.0.113.6";
+    assert_int_equal(store_login_session(store, &in, "13600000003", false, &dup, &u, &conflict), STORE_CONFLICT);
+    assert_false(conflict);
+    store_user_t now;
+    assert_int_equal(store_user_get(store, back.id, &now), STORE_OK);
+    assert_same_user(&now, &back);
+    assert_int_equal(now.last_login_time, NOW);
+
+    /* The original session still belongs to its user; the store works on. */
+    store_session_t got;
+    assert_int_equal(store_session_get(store, taken.token_hash, &got, NULL), STORE_OK);
+    assert_int_equal(got.user_id, taken.user_id);
+    assert_int_equal(got.expires_at, NOW + 100);
+    dup.token_hash[0] ^= 0xff;
+    u = login_session_ok(store, &in, "13600000003", &dup);
+    assert_int_equal(u.id, back.id);
+    assert_int_equal(u.last_login_time, NOW + 20);
+    assert_string_equal(u.mobile, "13600000003");
+    raw_close(db);
+    store_close(store);
+}
+
+static void test_login_session_disabled_user_gets_no_session(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-off", NOW);
+    store_user_t first = login_ok(store, &in);
+    assert_int_equal(store_user_set_status(store, "o-off", STORE_USER_DISABLED, NOW + 1), STORE_OK);
+
+    /* The login is recorded (as before: last_login_time), but no number and no session. */
+    in.now = NOW + 30;
+    store_session_t s = session_of(0, 41, NOW + 100);
+    store_user_t u = login_session_ok(store, &in, "13600000004", &s);
+    assert_int_equal(s.user_id, 0);
+    assert_int_equal(u.id, first.id);
+    assert_int_equal(u.status, STORE_USER_DISABLED);
+    assert_false(store_user_may_login(&u));
+    assert_int_equal(u.last_login_time, NOW + 30);
+    assert_string_equal(u.mobile, "");
+    store_session_t got;
+    assert_int_equal(store_session_get(store, s.token_hash, &got, NULL), STORE_NOT_FOUND);
+
+    /* Closed and deleted users alike. */
+    assert_int_equal(store_user_set_status(store, "o-off", STORE_USER_CLOSED, NOW + 31), STORE_OK);
+    u = login_session_ok(store, &in, "", &s);
+    assert_int_equal(s.user_id, 0);
+    assert_int_equal(store_user_set_status(store, "o-off", STORE_USER_ACTIVE, NOW + 32), STORE_OK);
+    raw_t *db = raw_open(f);
+    raw_exec(db, "UPDATE wx_user SET deleted = 1 WHERE weixin_openid = 'o-off'");
+    u = login_session_ok(store, &in, "", &s);
+    assert_int_equal(s.user_id, 0);
+    assert_true(u.deleted);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user WHERE mobile = '13600000004'"), 0);
+
+    /* Active again: the same call now logs in. */
+    raw_exec(db, "UPDATE wx_user SET deleted = 0 WHERE weixin_openid = 'o-off'");
+    u = login_session_ok(store, &in, "13600000004", &s);
+    assert_true(store_user_may_login(&u));
+    assert_int_equal(s.user_id, first.id);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 1);
+    raw_close(db);
     store_close(store);
 }
 
@@ -763,6 +986,10 @@ static void test_emoji_nickname_round_trip(void **state)
         cmocka_unit_test_setup_teardown(test_login_concurrent_processes, setup, teardown),                             \
         cmocka_unit_test_setup_teardown(test_login_username_taken_is_conflict_without_values, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),                                               \
+        cmocka_unit_test_setup_teardown(test_login_session_one_call, setup, teardown),                                 \
+        cmocka_unit_test_setup_teardown(test_login_session_mobile_conflict_rolls_back, setup, teardown),               \
+        cmocka_unit_test_setup_teardown(test_login_session_failed_insert_rolls_back, setup, teardown),                 \
+        cmocka_unit_test_setup_teardown(test_login_session_disabled_user_gets_no_session, setup, teardown),            \
         cmocka_unit_test_setup_teardown(test_set_status, setup, teardown),                                             \
         cmocka_unit_test_setup_teardown(test_update_profile_partial, setup, teardown),                                 \
         cmocka_unit_test_setup_teardown(test_bind_mobile, setup, teardown),                                            \
