@@ -2,11 +2,22 @@
  * meetoa — the command line: serve, migrate, user administration, --help, --version.
  *
  * `serve` blocks SIGTERM, SIGINT and SIGHUP in every thread and waits for them here with
- * sigwait(): SIGTERM/SIGINT stop gracefully (requests in flight get 5 s); SIGHUP is
- * logged and ignored (logs go to stderr; the supervisor owns the file).
+ * sigwait(): SIGTERM/SIGINT stop gracefully (requests in flight get 5 s); SIGHUP reopens
+ * the log file of logging.file.name (after logrotate moved it; see log.h), or is logged
+ * and ignored when the logs go to stderr (the supervisor owns that file).
+ *
+ * With a log file, the "listening on http://HOST:PORT" line is written to stderr as well
+ * (scripts and the test harness read the port from there); everything else goes to the
+ * file. Errors that stop the start-up are printed on stderr either way.
+ *
+ * SIGXFSZ is ignored by every command: a write past RLIMIT_FSIZE (a file size quota, a
+ * full disk emulated with prlimit) then fails with EFBIG, which SQLite reports as an
+ * I/O error the request answers with 502, instead of the signal killing the server.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +66,53 @@ static int load_config(config_t *config, const char *path)
     return 0;
 }
 
+/* Sends the log lines to logging.file.name, when set. -1 (and a line on stderr) on failure. */
+static int open_log_file(const config_t *config)
+{
+    char err[PATH_MAX + 128];
+    if (config->log_file == NULL)
+        return 0;
+    if (log_open_file(config->log_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "meetoa: logging.file.name: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: reopens the log file (logrotate renamed it), or says there is nothing to reopen. */
+static void reopen_logs(void)
+{
+    char err[PATH_MAX + 128];
+    int rc = log_reopen(err, sizeof(err));
+    if (rc > 0)
+        log_info("SIGHUP: nothing to reopen (logs go to stderr)");
+    else if (rc == 0)
+        log_info("SIGHUP: log file reopened");
+    else
+        log_error("SIGHUP: %s; still logging to the file that was open", err);
+}
+
+/* With a log file, the port still reaches stderr: scripts read it there. */
+static void announce_port(const config_t *config, const app_t *app)
+{
+    if (config->log_file == NULL)
+        return;
+    const char *host = config->host;
+    bool v6 = strchr(host, ':') != NULL;
+    fprintf(stderr, "meetoa: listening on http://%s%s%s:%d (log lines go to %s)\n", v6 ? "[" : "", host, v6 ? "]" : "",
+            http_server_port(app->http), config->log_file);
+    fflush(stderr);
+}
+
 static int cmd_serve(const char *path)
 {
     config_t config;
     if (load_config(&config, path) != 0)
         return 1;
+    if (open_log_file(&config) != 0) {
+        config_free(&config);
+        return 1;
+    }
 
     sigset_t signals;
     sigemptyset(&signals);
@@ -73,16 +126,18 @@ static int cmd_serve(const char *path)
     char err[512];
     if (app_start(&app, &config, err, sizeof(err)) != 0) {
         fprintf(stderr, "meetoa: %s\n", err);
+        log_close_file();
         config_free(&config);
         return 1;
     }
     log_info("meetoa %s ready (database: %s)", MEETOA_VERSION,
              strncmp(config.datasource_url, "sqlite:", 7) == 0 ? "sqlite" : "mysql");
+    announce_port(&config, &app);
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
-            log_info("SIGHUP: nothing to reopen (logs go to stderr)");
+            reopen_logs();
             continue;
         }
         log_info("signal %d: stopping (up to %d ms for requests in flight)", sig, GRACE_MS);
@@ -90,6 +145,7 @@ static int cmd_serve(const char *path)
     }
     app_stop(&app, GRACE_MS);
     log_info("stopped");
+    log_close_file();
     config_free(&config);
     return 0;
 }
@@ -209,6 +265,7 @@ int main(int argc, char **argv)
     const char *config_path = NULL;
     int c;
     log_set_thread_name("main");
+    signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of death past RLIMIT_FSIZE */
     /* GNU getopt permutes: options may stand before or after the command. */
     while ((c = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
         switch (c) {

@@ -13,10 +13,20 @@
  * The threshold and the fd are process-wide atomics; the thread name lives in a __thread
  * buffer. log_write keeps errno as it found it, so it can be called in error paths
  * before errno is reported.
+ *
+ * A log file (log_open_file) is reopened in place: the new file is opened on a fresh fd,
+ * then dup3() makes the fd in use refer to it (atomically: the number never points at a
+ * closed file), then the fresh fd is closed. A writer in another thread either wrote its
+ * line to the old file just before or writes it to the new one; since every line is one
+ * write(2) on an O_APPEND file, none is lost, none is split across the two. The path and
+ * the file's fd are guarded by log_file_lock; writers never take it.
  */
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +44,13 @@
 static _Atomic int log_level = LOG_INFO;
 static _Atomic int log_fd = 2;
 static __thread char log_thread[LOG_THREAD_MAX];
+
+#define LOG_FILE_FLAGS (O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC)
+#define LOG_FILE_MODE  0640
+
+static pthread_mutex_t log_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_file_fd = -1;         /* the log file's fd (== log_fd), -1: none; under the lock */
+static char log_file_name[PATH_MAX]; /* its path; under the lock */
 
 static const char *const LEVEL_NAMES[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
@@ -58,9 +75,89 @@ log_level_t log_get_level(void)
     return (log_level_t)atomic_load(&log_level);
 }
 
-void log_set_fd(int fd)
+/* Closes the log file, if any, after sending the lines to fd. Under log_file_lock. */
+static void log_file_drop(int fd)
 {
     atomic_store(&log_fd, fd);
+    if (log_file_fd >= 0 && log_file_fd != fd)
+        close(log_file_fd);
+    log_file_fd = -1;
+    log_file_name[0] = '\0';
+}
+
+void log_set_fd(int fd)
+{
+    pthread_mutex_lock(&log_file_lock);
+    log_file_drop(fd);
+    pthread_mutex_unlock(&log_file_lock);
+}
+
+static void set_err(char *err, size_t size, const char *what, const char *path, int errnum)
+{
+    if (err != NULL && size > 0)
+        snprintf(err, size, "%s %s: %s", what, path, strerror(errnum));
+}
+
+int log_open_file(const char *path, char *err, size_t err_size)
+{
+    if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof(log_file_name)) {
+        set_err(err, err_size, "cannot open", path != NULL ? path : "(null)",
+                path == NULL || path[0] == '\0' ? ENOENT : ENAMETOOLONG);
+        return -1;
+    }
+    int fd = open(path, LOG_FILE_FLAGS, LOG_FILE_MODE);
+    if (fd < 0) {
+        set_err(err, err_size, "cannot open", path, errno);
+        return -1;
+    }
+    pthread_mutex_lock(&log_file_lock);
+    if (log_file_fd >= 0 && dup3(fd, log_file_fd, O_CLOEXEC) >= 0) {
+        close(fd); /* the old file's fd number now refers to the new file */
+    } else {
+        log_file_drop(fd);
+        log_file_fd = fd;
+    }
+    memcpy(log_file_name, path, strlen(path) + 1);
+    pthread_mutex_unlock(&log_file_lock);
+    return 0;
+}
+
+int log_reopen(char *err, size_t err_size)
+{
+    int ret = 0;
+    pthread_mutex_lock(&log_file_lock);
+    if (log_file_fd < 0) {
+        ret = 1;
+        goto done;
+    }
+    int fd = open(log_file_name, LOG_FILE_FLAGS, LOG_FILE_MODE);
+    if (fd < 0) {
+        set_err(err, err_size, "cannot reopen", log_file_name, errno);
+        ret = -1;
+        goto done;
+    }
+    if (dup3(fd, log_file_fd, O_CLOEXEC) < 0) {
+        set_err(err, err_size, "cannot reopen", log_file_name, errno);
+        ret = -1;
+    }
+    close(fd);
+done:
+    pthread_mutex_unlock(&log_file_lock);
+    return ret;
+}
+
+void log_file_path(char *out, size_t size)
+{
+    if (size == 0)
+        return;
+    pthread_mutex_lock(&log_file_lock);
+    snprintf(out, size, "%s", log_file_name);
+    pthread_mutex_unlock(&log_file_lock);
+}
+
+void log_close_file(void)
+{
+    log_set_fd(2);
 }
 
 void log_set_thread_name(const char *name)

@@ -7,12 +7,24 @@
  * Control characters in the message (newlines included) become spaces: one event, one line.
  * log_write never changes errno.
  *
+ * Log file (logging.file.name): log_open_file() appends lines to a file instead; after
+ * logrotate renamed it, log_reopen() (SIGHUP) opens the path again and dup3()s the new
+ * file onto the fd in use, so a writer in another thread never sees a closed fd: a line
+ * goes whole to the old file or whole to the new one, none is lost or split.
+ *
+ * Thread-safety: log_write, log_set_level and log_set_thread_name from any thread.
+ * log_open_file and log_reopen from any thread (a lock serialises them), typically the
+ * main thread. log_set_fd and log_close_file only while no other thread logs (start-up,
+ * shutdown, tests): the fd they replace may be closed under a writer.
+ *
  * Contract: callers never pass secrets (app secret, session_key, tokens, data keys) to
  * these functions; the log module cannot know what a secret is. Review rule, enforced
  * by the black-box tests that grep the logs for every secret they know.
  */
 #ifndef MEETOA_COMMON_LOG_H
 #define MEETOA_COMMON_LOG_H
+
+#include <stddef.h>
 
 typedef enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 } log_level_t;
 
@@ -21,8 +33,23 @@ int log_level_parse(const char *name);
 /* Sets the threshold (default LOG_INFO); a value outside the enum is ignored. */
 void log_set_level(log_level_t level);
 log_level_t log_get_level(void);
-/* Sends lines to fd (default 2). The fd stays owned by the caller. */
+/* Sends lines to fd (default 2). The fd stays owned by the caller. Forgets a log file
+ * opened by log_open_file without closing it: use log_close_file for that. */
 void log_set_fd(int fd);
+/* Appends lines to path from now on (O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, mode 0640 before
+ * the umask); the path is copied, the fd owned by the log module. Replaces a log file opened
+ * before (closed). -1 with "cannot open PATH: reason" in err (one line) when the file cannot
+ * be opened; the lines then keep going where they went. */
+int log_open_file(const char *path, char *err, size_t err_size);
+/* Opens the log file's path again (a new file when it was renamed or removed) and puts it in
+ * place of the old one with dup3, keeping the fd number. 0 when reopened, 1 when no log file
+ * is in use (nothing to reopen), -1 with the reason in err when the path cannot be opened
+ * (the old file stays in use). */
+int log_reopen(char *err, size_t err_size);
+/* The path of the log file in use (copied into out, cut to size), or "" for none. */
+void log_file_path(char *out, size_t size);
+/* Back to stderr: closes the log file, if one is open. */
+void log_close_file(void);
 /* Names the calling thread in its log lines ("main", "loop-0", "db-1", "wx"). Copied, cut to 15
  * bytes. A thread that never named itself shows as "tid-<kernel thread id>". */
 void log_set_thread_name(const char *name);

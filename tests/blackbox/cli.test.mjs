@@ -2,12 +2,13 @@
 // --version, bad commands, a refused configuration (one stderr line naming the key, never a
 // secret), environment overrides the Spring Boot way, `migrate` (fresh, up to date, a newer
 // database refused), `user status`, and signals (SIGTERM lets a login in flight finish and
-// exits 0; SIGHUP does not stop the server).
+// exits 0; SIGHUP does not stop the server, and reopens the log file of logging.file.name after
+// a logrotate-style rename without losing or splitting a line).
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -184,6 +185,7 @@ describe('a configuration that is refused', { concurrency: true }, () => {
     ['api-base ftp://x', { oa: { wx: { 'api-base': 'ftp://x' } } }, 'oa.wx.api-base'],
     ['an unknown key under oa', { oa: { colour: 'blue' } }, 'oa.colour'],
     ['an unknown key under oa.token', { oa: { token: { headr: 'X-Other' } } }, 'oa.token.headr'],
+    ['a log file in a folder that does not exist', { logging: { file: { name: '/nonexistent-meetoa/x/meetoa.log' } } }, 'logging.file.name'],
   ];
   for (const [what, over, key] of cases) {
     test(`${what}: one line naming ${key}`, async () => {
@@ -412,19 +414,76 @@ describe('signals', () => {
     }
   });
 
-  test('SIGHUP does not stop the server', async () => {
+  test('SIGHUP without a log file: nothing to reopen, the server keeps serving', async () => {
     const oa = await startMeetoa({ wxemu: wx, appSecret });
     try {
       const token = await oa.loginOk('hup-user');
       oa.proc.kill('SIGHUP');
       await sleep(300);
       oa.proc.kill('SIGHUP');
-      await sleep(300);
+      assert.ok(await eventually(() => (oa.logs().match(/SIGHUP: nothing to reopen/g) ?? []).length === 2, 5000), `two SIGHUP lines:\n${oa.logs()}`);
       assert.equal(oa.proc.exitCode, null, 'still running');
       assert.equal(oa.proc.signalCode, null, 'not killed');
       assertOk(await oa.info(token), 'the old token');
       assertOk(await oa.info(await oa.loginOk('hup-user')), 'a new login');
       assert.deepEqual(await oa.stop(), { code: 0, signal: null }, 'SIGTERM still stops it with 0');
+    } finally {
+      await oa.stop();
+    }
+  });
+
+  test('logging.file.name: lines in the file, the port on stderr; SIGHUP after a rename: a new file, no line lost or split', async () => {
+    const logDir = freshDir();
+    const logFile = path.join(logDir, 'meetoa.log');
+    const rotated = `${logFile}.1`;
+    const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:[+-]\d\d:\d\d|Z) (?:ERROR|WARN|INFO|DEBUG) \[[^\]]+\] \S/;
+    const WX_CALL = /\] wx: GET \/sns\/jscode2session -> HTTP 200\b/; // one debug line per login
+    const oa = await startMeetoa({ wxemu: wx, appSecret, config: { logging: { level: 'debug', file: { name: logFile } } } });
+    try {
+      const stderrAtStart = oa.logs();
+      assert.match(stderrAtStart, /listening on http:\/\/127\.0\.0\.1:\d+/, 'the port still reaches stderr');
+      assert.doesNotMatch(stderrAtStart, / (?:INFO|DEBUG|WARN|ERROR) \[/, `no log line on stderr:\n${stderrAtStart}`);
+      const st = statSync(logFile);
+      assert.equal(st.mode & 0o137, 0, `mode ${(st.mode & 0o777).toString(8)}: no execute, no group write, nothing for others`);
+      assert.equal(st.mode & 0o600, 0o600, 'owner read and write');
+      assert.match(readFileSync(logFile, 'utf8'), /\] meetoa \S+ ready/, 'the start-up lines are in the file');
+
+      const token = await oa.loginOk('rot-0');
+      // Four clients log in one after another; after the 8th login the file is renamed (as
+      // logrotate does) and SIGHUP sent, while the clients go on.
+      const PER_CLIENT = 12;
+      let done = 0;
+      const client = async (c) => {
+        for (let i = 0; i < PER_CLIENT; i++) {
+          assertOk(await oa.login(`rot-${c}-${i}`), `login ${c}/${i}`);
+          if (++done === 8) {
+            renameSync(logFile, rotated);
+            oa.proc.kill('SIGHUP');
+          }
+        }
+      };
+      await Promise.all([0, 1, 2, 3].map(client));
+      assert.ok(await eventually(() => existsSync(logFile) && /SIGHUP: log file reopened/.test(readFileSync(logFile, 'utf8')), 5000), 'the new file says it was reopened');
+      assertOk(await oa.login('rot-after'), 'a login after the reopen');
+
+      const oldText = readFileSync(rotated, 'utf8');
+      const newText = await eventually(() => {
+        const t = readFileSync(logFile, 'utf8');
+        return t.split('\n').filter((l) => WX_CALL.test(l)).length > 0 && t;
+      }, 5000);
+      assert.ok(newText, 'the login after the reopen is logged in the new file');
+      for (const [name, text] of [[rotated, oldText], [logFile, newText]]) {
+        assert.ok(text.endsWith('\n'), `${name} ends with a whole line`);
+        for (const l of lines(text)) assert.match(l, LINE, `${name}: a whole, well-formed line`);
+      }
+      assert.doesNotMatch(oldText, /SIGHUP/, 'the old file ends before the reopen');
+      const calls = (t) => lines(t).filter((l) => WX_CALL.test(l)).length;
+      const logins = 1 + 4 * PER_CLIENT + 1;
+      assert.equal(calls(oldText) + calls(newText), logins, `one jscode2session line per login across both files (old ${calls(oldText)}, new ${calls(newText)})`);
+      assert.equal(oa.logs(), stderrAtStart, 'nothing more on stderr');
+      assertOk(await oa.info(token), 'still serving the token of before');
+      assert.deepEqual(await oa.stop({ keepDir: true }), { code: 0, signal: null }, 'SIGTERM stops it with 0');
+      assert.match(readFileSync(logFile, 'utf8'), /\] stopped\n$/, 'the last line in the new file');
     } finally {
       await oa.stop();
     }

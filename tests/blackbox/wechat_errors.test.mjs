@@ -1,10 +1,15 @@
 // wechat_errors.test.mjs — what each WeChat failure becomes: code errors (710/711), WeChat's
 // own troubles (712-715), our misconfiguration (502, logged at error level without the
 // secret). Every attempt makes exactly one jscode2session call (never a retry), and after
-// each failure a fresh login of the same user works: nothing was half-written.
+// each failure a fresh login of the same user works: nothing was half-written. Then all of
+// those failures at once, each aimed at one user's code (wxemu's per-code faults), while
+// other users log in: each failure still gets its errno within oa.wx.timeout-ms, the others'
+// logins succeed and do not wait for the slow one, and no wx_user / wx_session row is left
+// for a failed login, not even after WeChat's late answer to a timed-out call.
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   startWorld,
@@ -81,9 +86,8 @@ describe('bad codes', () => {
   });
 });
 
-describe('WeChat errcodes', () => {
-  // [WeChat's answer (a fault spec), errno, is it our configuration's fault]
-  const cases = [
+// [WeChat's answer (a fault spec), errno, is it our configuration's fault]
+const FAILURES = [
     [{ errcode: 40029 }, 710],
     [{ errcode: 40163 }, 711],
     [{ errcode: -1 }, 712],
@@ -99,8 +103,11 @@ describe('WeChat errcodes', () => {
     [{ http_status: 500 }, 715],
     [{ http_status: 404 }, 715],
     [{ malformed: true }, 715],
-    [{ drop: true }, 715],
-  ];
+  [{ drop: true }, 715],
+];
+
+describe('WeChat errcodes', () => {
+  const cases = FAILURES;
   cases.forEach(([spec, errno, ours], i) => {
     test(`WeChat answers ${JSON.stringify(spec)} -> ${errno}`, async () => {
       const user = `fault-${i}`;
@@ -174,6 +181,85 @@ describe('our configuration is wrong', () => {
       }
     });
   }
+});
+
+describe('failures aimed at some users while others log in', () => {
+  const LATE_MS = TIMEOUT_MS + 1500; // WeChat answers the timed-out call this late (normally)
+  const MARGIN_MS = 1500; // an ASan build on a busy machine
+  const BYSTANDERS = 24;
+
+  /** {openid, ms, r} of one login with a code made beforehand. */
+  async function timedLogin(code, nick) {
+    const t0 = Date.now();
+    const r = await oa.loginWithCode(code, { nickName: nick, avatarUrl: '', gender: 1 });
+    return { r, ms: Date.now() - t0, end: Date.now() };
+  }
+
+  const rowsOf = async (openid) =>
+    Number((await oa.sql(`SELECT count(*) FROM wx_user WHERE weixin_openid = ${sqlText(openid)};`))[0][0]);
+  const sessionsOf = async (openid) =>
+    Number(
+      (
+        await oa.sql(
+          `SELECT count(*) FROM wx_session s JOIN wx_user u ON u.id = s.user_id WHERE u.weixin_openid = ${sqlText(openid)};`,
+        )
+      )[0][0],
+    );
+
+  test(`${FAILURES.length} failures and a timeout, each on one code, amid ${BYSTANDERS} good logins`, async () => {
+    await wx.clearFaults();
+    const cases = [...FAILURES, [{ delay_ms: LATE_MS }, 715, false, 'timeout']];
+    const victims = [];
+    for (const [i, [spec, errno]] of cases.entries()) {
+      const login = await wx.newLogin(APP_ID, `victim-${i}`);
+      await wx.faults({ path: '/sns/jscode2session', code: login.code, ...spec });
+      victims.push({ ...login, user: `victim-${i}`, spec, errno, nick: `Victim ${i}` });
+    }
+    const bystanders = [];
+    for (let i = 0; i < BYSTANDERS; i++) bystanders.push({ ...(await wx.newLogin(APP_ID, `bystander-${i}`)), nick: `Bystander ${i}` });
+    const callsBefore = await jscode2sessionCalls(wx);
+
+    // The slow one first, then everybody at once, victims and bystanders interleaved.
+    const all = [victims.at(-1), ...victims.slice(0, -1).flatMap((v, i) => [v, ...bystanders.slice(i * 2, i * 2 + 2)])];
+    for (const b of bystanders) if (!all.includes(b)) all.push(b);
+    assert.equal(all.length, victims.length + bystanders.length);
+    const t0 = Date.now();
+    const results = await Promise.all(all.map((u) => timedLogin(u.code, u.nick).then((res) => Object.assign(u, res))));
+    assert.equal(results.length, all.length);
+
+    for (const v of victims) {
+      const what = `${JSON.stringify(v.spec)} on one code`;
+      assertErr(v.r, v.errno, what);
+      assert.ok(v.ms <= TIMEOUT_MS + MARGIN_MS, `${what}: answered after ${v.ms} ms (timeout-ms ${TIMEOUT_MS})`);
+    }
+    const slow = victims.at(-1);
+    assert.ok(slow.ms >= TIMEOUT_MS - 100, `the timed-out login waited the timeout (${slow.ms} ms)`);
+    for (const b of bystanders) {
+      assertOk(b.r, `bystander ${b.nick}`);
+      assert.ok(b.end < slow.end, `${b.nick} answered (after ${b.ms} ms) before the timed-out login, not behind it`);
+    }
+    assert.equal((await jscode2sessionCalls(wx)) - callsBefore, all.length, 'one jscode2session call per login, no retry');
+    assert.equal((await wx.state()).faults, 0, 'every per-code fault was used by its own login');
+
+    // The bystanders' tokens work and each has one row; the victims have none.
+    for (const b of bystanders) {
+      const i = await oa.info(b.r.data.token);
+      assertOk(i, `info of ${b.nick}`);
+      assert.equal(i.data.nickName, b.nick, `${b.nick} got their own profile`);
+      assert.equal(await rowsOf(b.openid), 1, `one wx_user row for ${b.nick}`);
+    }
+    // Wait for WeChat's late answer to the timed-out call: it must not write anything either.
+    await sleep(Math.max(0, t0 + LATE_MS + 500 - Date.now()));
+    for (const v of victims) {
+      assert.equal(await rowsOf(v.openid), 0, `no wx_user row after ${JSON.stringify(v.spec)}`);
+      assert.equal(await sessionsOf(v.openid), 0, `no wx_session row after ${JSON.stringify(v.spec)}`);
+    }
+    // Each victim can then log in with a fresh code: one row, their first profile.
+    for (const v of victims) {
+      await freshLoginWorks(oa, v.user, v.nick);
+      assert.equal(await sessionsOf(v.openid), 1, `one session for ${v.nick} after the fresh login`);
+    }
+  });
 });
 
 test('the logs hold no secret after all those failures', () => {

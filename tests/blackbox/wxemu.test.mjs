@@ -294,6 +294,50 @@ describe('faults', () => {
     assert.ok(isSessionKey(r.json?.session_key), `the next call is normal: ${r.text}`);
   });
 
+  test('a fault with a code applies to that code only; other calls pass it by', async () => {
+    await wx.resetStats();
+    const bob = await ok('bob');
+    await wx.faults({ code: bob.js_code, errcode: 40226, count: 2 });
+    await wx.faults({ errcode: -1 }); // queued behind bob's: the first call without bob's code takes it
+    assert.equal((await wx.state()).faults, 2);
+    assertWxError(await wx.jscode2session(await ok('amy')), -1, "another code skips bob's fault, takes the next");
+    const carl = await wx.jscode2session(await ok('carl'));
+    assert.ok(isSessionKey(carl.json?.session_key), `other codes go through: ${carl.text}`);
+    assertWxError(await wx.jscode2session(bob), 40226, "bob's code, first");
+    const dan = await wx.jscode2session(await ok('dan'));
+    assert.ok(isSessionKey(dan.json?.session_key), `still only bob's code: ${dan.text}`);
+    assertWxError(await wx.jscode2session(bob), 40226, "bob's code, second: the count was kept for him");
+    assert.equal((await wx.state()).faults, 0, 'both faults used up');
+    const r = await wx.jscode2session(bob);
+    assert.ok(isSessionKey(r.json?.session_key), `bob's code was never spent by the faults: ${r.text}`);
+    assert.equal(await wx.calls(), 6, 'every call counted, faulted or not');
+  });
+
+  test('code faults for many codes at once, each with its own effect', async () => {
+    const users = ['u0', 'u1', 'u2', 'u3'];
+    const params = await Promise.all(users.map((u) => ok(u)));
+    await wx.faults({ code: params[0].js_code, errcode: 45011 });
+    await wx.faults({ code: params[1].js_code, http_status: 502 });
+    await wx.faults({ code: params[2].js_code, malformed: true });
+    const [r0, r1, r2, r3] = await Promise.all(params.map((p) => wx.jscode2session(p)));
+    assertWxError(r0, 45011, 'u0');
+    assert.equal(r1.status, 502, `u1: ${r1.text}`);
+    assert.equal(r2.status, 200);
+    assert.equal(r2.json, undefined, `u2 malformed: ${r2.text}`);
+    assert.ok(isSessionKey(r3.json?.session_key), `u3 has no fault: ${r3.text}`);
+  });
+
+  test("a code fault on getuserphonenumber matches the body's code", async () => {
+    const tokenAnswer = await wx.accessToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret });
+    const token = tokenAnswer.json.access_token;
+    const mine = await wx.phoneCode(APP.appid, 'pia', '13800138001');
+    const theirs = await wx.phoneCode(APP.appid, 'quin', '13800138002');
+    await wx.faults({ path: PHONE_NUMBER, code: mine, errcode: 1400001 });
+    assert.equal((await wx.phoneNumber(token, { code: theirs })).json?.errcode, 0, 'another phone code');
+    assertWxError(await wx.phoneNumber(token, { code: mine }), 1400001, 'the targeted phone code');
+    assert.equal((await wx.phoneNumber(token, { code: mine })).json?.errcode, 0, 'the fault did not spend it');
+  });
+
   test('DELETE /__emu/faults clears the queue', async () => {
     await wx.faults({ errcode: 45011, count: 5 });
     assert.deepEqual(await wx.clearFaults(), { cleared: 1 });
@@ -313,6 +357,11 @@ describe('faults', () => {
       [{ path: JSCODE2SESSION, errcode: '45011' }, 'errcode as a string'],
       [{ path: JSCODE2SESSION, drop: 1 }, 'drop not a boolean'],
       [{ path: JSCODE2SESSION, errcode: 1, typo: true }, 'unknown field'],
+      [{ path: JSCODE2SESSION, errcode: 1, code: '' }, 'empty code'],
+      [{ path: JSCODE2SESSION, errcode: 1, code: 'c'.repeat(129) }, 'code too long'],
+      [{ path: JSCODE2SESSION, errcode: 1, code: 7 }, 'code not a string'],
+      [{ path: TOKEN, errcode: 1, code: 'abc' }, 'a code on a path whose calls carry none'],
+      [{ path: CHECK_SESSION, errcode: 1, code: 'abc' }, 'a code on checksession'],
     ];
     for (const [body, what] of cases) {
       const r = await wx.request('POST', '/__emu/faults', body);

@@ -2,7 +2,9 @@
  * test_log — log.h seen from outside: lines are sent to a pipe or a temporary file and
  * read back, then checked for the documented format, the level threshold, thread names,
  * the safe cut of long messages, one-event-one-line, and that lines of concurrent
- * threads never interleave.
+ * threads never interleave. The log file (logging.file.name): appended to, created 0640
+ * and close-on-exec, reopened after a rename (logrotate) without losing or splitting a
+ * line of threads that keep writing, a failed reopen keeping the old file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,9 +17,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,6 +303,256 @@ static void test_threads_do_not_interleave(void **state)
         assert_int_equal(seen[i], LINES);
 }
 
+/* ---- the log file ------------------------------------------------------------------------ */
+
+typedef struct {
+    pipe_t pipe; /* first: the pipe helpers work on it */
+    char dir[64];
+    char path[128];
+} file_fixture_t;
+
+static int setup_file(void **state)
+{
+    if (setup_pipe(state) != 0)
+        return -1;
+    file_fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    f->pipe = *(pipe_t *)*state;
+    free(*state);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/meetoa-test-logfile-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/meetoa.log", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown_file(void **state)
+{
+    file_fixture_t *f = *state;
+    char cmd[128];
+    log_set_fd(2); /* closes the log file */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    pipe_t *p = malloc(sizeof(*p));
+    *p = f->pipe;
+    free(f);
+    *state = p;
+    return teardown_pipe(state);
+}
+
+/* The whole file as a NUL-terminated string (caller frees); NULL when it cannot be read. */
+static char *slurp(const char *path)
+{
+    FILE *in = fopen(path, "r");
+    if (in == NULL)
+        return NULL;
+    size_t cap = 1 << 16, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf != NULL && (n = fread(buf + len, 1, cap - 1 - len, in)) > 0) {
+        len += n;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(in);
+    if (buf != NULL)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* The fd of this process that is open on path (by device and inode), -1 when none. */
+static int fd_on(const char *path)
+{
+    struct stat want, have;
+    if (stat(path, &want) != 0)
+        return -1;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fstat(fd, &have) == 0 && have.st_dev == want.st_dev && have.st_ino == want.st_ino)
+            return fd;
+    return -1;
+}
+
+static void test_file_appends(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256], got[8];
+    FILE *old = fopen(f->path, "w");
+    assert_non_null(old);
+    fputs("an earlier line\n", old);
+    fclose(old);
+    assert_int_equal(log_open_file(f->path, err, sizeof(err)), 0);
+    log_file_path(got, sizeof(got));
+    assert_memory_equal(got, f->path, sizeof(got) - 1); /* cut to the buffer */
+    assert_int_equal(got[sizeof(got) - 1], '\0');
+    log_info("to the file");
+    char *text = slurp(f->path);
+    assert_non_null(text);
+    assert_matches(text, "^an earlier line\n[^\n]+ INFO \\[main\\] to the file\n$");
+    free(text);
+    char buf[64];
+    assert_int_equal(drain(&f->pipe, buf, sizeof(buf)), 0); /* nothing went to the old fd */
+}
+
+static void test_file_created_0640_cloexec(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256];
+    mode_t old_mask = umask(022);
+    int rc = log_open_file(f->path, err, sizeof(err));
+    umask(old_mask);
+    assert_int_equal(rc, 0);
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    int fd = fd_on(f->path);
+    assert_true(fd > 2);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    assert_true(fcntl(fd, F_GETFL) & O_APPEND);
+    log_close_file();
+    assert_int_equal(fd_on(f->path), -1); /* closed */
+    char none[8] = "x";
+    log_file_path(none, sizeof(none));
+    assert_string_equal(none, "");
+}
+
+static void test_file_open_failure(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256], path[160], buf[256];
+    snprintf(path, sizeof(path), "%s/no/such/dir/meetoa.log", f->dir);
+    assert_int_equal(log_open_file(path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "No such file"));
+    assert_int_equal(log_open_file("", err, sizeof(err)), -1);
+    log_info("still here");
+    drain(&f->pipe, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "[main] still here\n")); /* lines keep going where they went */
+}
+
+static void test_reopen_without_file(void **state)
+{
+    char err[64] = "";
+    assert_int_equal(log_reopen(err, sizeof(err)), 1);
+}
+
+static void test_reopen_after_rename(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256], rotated[160];
+    snprintf(rotated, sizeof(rotated), "%s.1", f->path);
+    assert_int_equal(log_open_file(f->path, err, sizeof(err)), 0);
+    int fd = fd_on(f->path);
+    log_info("one");
+    assert_int_equal(rename(f->path, rotated), 0);
+    log_info("two"); /* before the reopen: still the renamed file */
+    assert_int_equal(log_reopen(err, sizeof(err)), 0);
+    log_info("three");
+    assert_int_equal(fd_on(f->path), fd); /* same fd number, now on the new file */
+    assert_int_equal(fd_on(rotated), -1); /* the old one is closed */
+    char *old = slurp(rotated), *now = slurp(f->path);
+    assert_non_null(old);
+    assert_non_null(now);
+    assert_matches(old, "^[^\n]+ \\[main\\] one\n[^\n]+ \\[main\\] two\n$");
+    assert_matches(now, "^[^\n]+ \\[main\\] three\n$");
+    free(old);
+    free(now);
+}
+
+static void test_reopen_failure_keeps_old_file(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256], rotated[160];
+    snprintf(rotated, sizeof(rotated), "%s.1", f->path);
+    assert_int_equal(log_open_file(f->path, err, sizeof(err)), 0);
+    assert_int_equal(rename(f->path, rotated), 0);
+    assert_int_equal(mkdir(f->path, 0700), 0); /* the path is now a folder: open fails */
+    assert_int_equal(log_reopen(err, sizeof(err)), -1);
+    assert_non_null(strstr(err, f->path));
+    log_info("after the failed reopen");
+    char *old = slurp(rotated);
+    assert_non_null(old);
+    assert_non_null(strstr(old, "[main] after the failed reopen\n"));
+    free(old);
+    rmdir(f->path);
+}
+
+#define ROTATIONS 12
+
+typedef struct {
+    int id;
+    atomic_int *stop;
+    int written;
+} rotation_writer_t;
+
+/* Logs numbered lines until told to stop (at least LINES of them). */
+static void *rotation_writer(void *arg)
+{
+    rotation_writer_t *w = arg;
+    char name[16], payload[600];
+    snprintf(name, sizeof(name), "w-%d", w->id);
+    log_set_thread_name(name);
+    memset(payload, 'a' + w->id, sizeof(payload) - 1);
+    payload[sizeof(payload) - 1] = '\0';
+    while (w->written < LINES || !atomic_load(w->stop))
+        log_info("%d %s", w->written++, payload);
+    return NULL;
+}
+
+static void test_reopen_under_load(void **state)
+{
+    file_fixture_t *f = *state;
+    char err[256], rotated[ROTATIONS][160];
+    assert_int_equal(log_open_file(f->path, err, sizeof(err)), 0);
+
+    pthread_t th[WRITERS];
+    rotation_writer_t w[WRITERS];
+    atomic_int stop = 0;
+    for (int i = 0; i < WRITERS; i++) {
+        w[i] = (rotation_writer_t){i, &stop, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, rotation_writer, &w[i]), 0);
+    }
+    for (int r = 0; r < ROTATIONS; r++) { /* logrotate, while the writers write */
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        snprintf(rotated[r], sizeof(rotated[r]), "%s.%d", f->path, r);
+        assert_int_equal(rename(f->path, rotated[r]), 0);
+        assert_int_equal(log_reopen(err, sizeof(err)), 0);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(th[i], NULL);
+
+    /* The files in rotation order, then the current one: each thread's lines, whole, in
+     * order, every one of them once. */
+    int seen[WRITERS] = {0}, files_written = 0;
+    for (int r = 0; r <= ROTATIONS; r++) {
+        char *text = slurp(r < ROTATIONS ? rotated[r] : f->path);
+        assert_non_null(text);
+        files_written += text[0] != '\0';
+        for (char *line = text, *end; *line; line = end + 1) {
+            end = strchr(line, '\n');
+            assert_non_null(end); /* no line cut at the end of a file */
+            *end = '\0';
+            int id = -1, n = -1;
+            char *tag = strstr(line, " INFO [w-");
+            assert_non_null(tag);
+            assert_int_equal(sscanf(tag, " INFO [w-%d] %d ", &id, &n), 2);
+            assert_true(id >= 0 && id < WRITERS);
+            assert_int_equal(n, seen[id]);
+            seen[id]++;
+            char *payload = strchr(strchr(tag, ']') + 2, ' ') + 1;
+            assert_int_equal(strlen(payload), 599);
+            assert_int_equal(strspn(payload, (char[]){(char)('a' + id), 0}), 599);
+        }
+        free(text);
+    }
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(seen[i], w[i].written);
+    assert_true(files_written > ROTATIONS / 2); /* the writers did write across the rotations */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +563,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_line_cut, setup_pipe, teardown_pipe),
         cmocka_unit_test_setup_teardown(test_control_chars_neutralised, setup_pipe, teardown_pipe),
         cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup_pipe, teardown_pipe),
+        cmocka_unit_test_setup_teardown(test_file_appends, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_file_created_0640_cloexec, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_file_open_failure, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_reopen_without_file, setup_pipe, teardown_pipe),
+        cmocka_unit_test_setup_teardown(test_reopen_after_rename, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_reopen_failure_keeps_old_file, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_reopen_under_load, setup_file, teardown_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
  *   POST   /__emu/encrypted  {"appid","user","kind"}  -> {"encryptedData","iv","rawData","signature"}
  *   POST   /__emu/expire     {"code"}                 -> {"expired":true}              skip the 5 minutes
  *   POST   /__emu/tokens     {"appid","action"}       -> {"invalidated"|"expired":N}  kill access_tokens
- *   POST   /__emu/faults     {"path",...}             -> {"queued":N}                  next calls fail
+ *   POST   /__emu/faults     {"path",...[,"code"]}    -> {"queued":N}   next calls (with that code) fail
  *   DELETE /__emu/faults                              -> {"cleared":N}
  *   GET    /__emu/stats                               -> {path:N,...}                  calls per endpoint
  *   DELETE /__emu/stats                               -> {"reset":true}
@@ -325,19 +325,24 @@ static int ctl_expire(emu_server_t *srv, const json_t *body, json_t **answer)
 /* Reads the fault body into f; returns NULL or the reason it is refused. */
 static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_t *f, char *why, size_t why_size)
 {
-    const char *path;
+    const char *path, *code = NULL;
     json_int_t errcode = 0, delay_ms = 0, count = 1, http_status = 0;
     int malformed = 0, drop = 0;
     json_error_t err;
 
-    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?I,s?I,s?I,s?I,s?b,s?b!}", "path", &path, "errcode", &errcode,
-                       "delay_ms", &delay_ms, "count", &count, "http_status", &http_status, "malformed", &malformed,
-                       "drop", &drop) != 0) {
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?I,s?I,s?I,s?I,s?b,s?b,s?s!}", "path", &path, "errcode",
+                       &errcode, "delay_ms", &delay_ms, "count", &count, "http_status", &http_status, "malformed",
+                       &malformed, "drop", &drop, "code", &code) != 0) {
         snprintf(why, why_size, "bad body: %s", err.text);
         return why;
     }
-    if (!emu_wx_is_route(path))
+    const emu_wx_route_t *route = emu_wx_route_find(path);
+    if (route == NULL)
         return "path is not a WeChat API endpoint of wxemu";
+    if (code != NULL && route->code_of == NULL)
+        return "code: only /sns/jscode2session and /wxa/business/getuserphonenumber calls carry a code";
+    if (code != NULL && (code[0] == '\0' || strlen(code) > EMU_FAULT_CODE_MAX))
+        return "code must be 1..128 bytes";
     if (errcode < INT32_MIN || errcode > INT32_MAX)
         return "errcode out of range";
     if (delay_ms < 0 || delay_ms > EMU_MAX_DELAY_MS)
@@ -357,6 +362,8 @@ static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_
     f->http_status = (int)http_status;
     f->malformed = malformed != 0;
     f->drop = drop != 0;
+    if (code != NULL)
+        memcpy(f->code, code, strlen(code) + 1);
     return NULL;
 }
 

@@ -3,7 +3,8 @@
  * wire format of every answer.
  *
  * A request is matched on its normalized path against the WeChat routes (emu_wx.c) and then the
- * control routes (emu_ctl.c). A WeChat call is counted, then checked against the fault queue, then
+ * control routes (emu_ctl.c). A WeChat call is read (query, body, the code it carries), checked
+ * against the fault queue (a fault may target one code only) and counted, then
  * answered: the answer is computed at once (so a code is consumed when the call arrives, as at
  * WeChat) and sent either immediately or after latency + fault delay. Delays use h2o timeouts on the
  * loop (one h2o_timeout_t per distinct duration, created on first use), so any number of requests can
@@ -269,9 +270,10 @@ static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t 
     emu_answer_t a = {200, "application/json", {NULL, 0}, false};
     emu_wx_call_t call;
     json_t *body;
-    bool faulted = emu_state_take_fault(srv->state, path, &fault);
 
     read_wx_call(req, &call, &body);
+    emu_slice_t code = route->code_of != NULL ? route->code_of(&call) : (emu_slice_t){NULL, 0};
+    bool faulted = emu_state_take_fault_for(srv->state, path, code, &fault);
     emu_state_count_call(srv->state, path);
     if (route->substat != NULL && route->substat_applies(&call))
         emu_state_count_call(srv->state, emu_slice_cstr(route->substat));

@@ -68,13 +68,16 @@ typedef struct emu_wx_call {
 
 /* A WeChat API endpoint: returns the JSON answer (sent with HTTP 200), NULL only when out of memory.
  * substat, when not NULL, is a second counter of /__emu/stats, counted (faulted calls included)
- * for the calls on which substat_applies() is true. */
+ * for the calls on which substat_applies() is true. code_of, when not NULL, gives the one-time code
+ * the call carries (absent slice: none), which a fault's "code" filter is compared with; a route
+ * without it takes no code filter. */
 typedef struct emu_wx_route {
     const char *method;
     const char *path;
     json_t *(*fn)(emu_server_t *srv, const emu_wx_call_t *call);
     const char *substat;
     bool (*substat_applies)(const emu_wx_call_t *call);
+    emu_slice_t (*code_of)(const emu_wx_call_t *call);
 } emu_wx_route_t;
 
 /* A control endpoint: sets *answer (a JSON object, owned by the caller) and returns the HTTP status.
@@ -94,6 +97,8 @@ extern const size_t emu_ctl_route_count;
 json_t *emu_wx_error(int errcode);
 /* True when path is one of the WeChat API routes (faults can only target those). */
 bool emu_wx_is_route(const char *path);
+/* The WeChat API route of path, NULL when there is none. */
+const emu_wx_route_t *emu_wx_route_find(const char *path);
 
 /* Milliseconds of CLOCK_MONOTONIC: the clock of code expiry. */
 int64_t emu_now_ms(void);

@@ -913,7 +913,8 @@ int emu_state_check_session(const emu_state_t *st, const emu_checksession_reques
 emu_status_t emu_state_add_fault(emu_state_t *st, const emu_fault_t *fault)
 {
     size_t len = strnlen(fault->path, sizeof(fault->path));
-    if (len == 0 || len > EMU_PATH_MAX || fault->path[0] != '/' || fault->count == 0)
+    if (len == 0 || len > EMU_PATH_MAX || fault->path[0] != '/' || fault->count == 0 ||
+        strnlen(fault->code, sizeof(fault->code)) > EMU_FAULT_CODE_MAX)
         return EMU_EINVAL;
     if (st->nfaults == EMU_MAX_FAULTS)
         return EMU_EFULL;
@@ -926,11 +927,25 @@ void emu_state_clear_faults(emu_state_t *st)
     st->nfaults = 0;
 }
 
+/* Does fault f apply to a call carrying code (absent: no code)? */
+static bool fault_matches_code(const emu_fault_t *f, emu_slice_t code)
+{
+    size_t len = strnlen(f->code, sizeof(f->code));
+    if (len == 0)
+        return true;
+    return code.base != NULL && slice_eq(code, f->code, len);
+}
+
 bool emu_state_take_fault(emu_state_t *st, emu_slice_t path, emu_fault_t *out)
+{
+    return emu_state_take_fault_for(st, path, (emu_slice_t){NULL, 0}, out);
+}
+
+bool emu_state_take_fault_for(emu_state_t *st, emu_slice_t path, emu_slice_t code, emu_fault_t *out)
 {
     for (size_t i = 0; i < st->nfaults; ++i) {
         emu_fault_t *f = &st->faults[i];
-        if (!slice_eq(path, f->path, strlen(f->path)))
+        if (!slice_eq(path, f->path, strlen(f->path)) || !fault_matches_code(f, code))
             continue;
         --f->count;
         *out = *f;

@@ -44,9 +44,10 @@
 #define EMU_FORCE_PER_DAY    20              /* stable_token force_refresh: per app, any 24 hours */
 #define EMU_FORCE_SPACING_MS 30000           /* and this far apart */
 #define EMU_DAY_MS           (24 * 3600 * 1000)
-#define EMU_PHONE_MAX        20 /* digits of a phone number */
-#define EMU_COUNTRY_MAX      4  /* digits of a country code */
-#define EMU_SIGNATURE_LEN    64 /* hex of HMAC-SHA256 */
+#define EMU_PHONE_MAX        20  /* digits of a phone number */
+#define EMU_COUNTRY_MAX      4   /* digits of a country code */
+#define EMU_SIGNATURE_LEN    64  /* hex of HMAC-SHA256 */
+#define EMU_FAULT_CODE_MAX   128 /* a fault's code filter (MeetOA sends codes of at most 128 bytes) */
 
 typedef struct emu_slice {
     const char *base; /* NULL: absent */
@@ -140,22 +141,30 @@ size_t emu_state_session_count(const emu_state_t *st);
 /* Faults ---------------------------------------------------------------------------------------- */
 
 typedef struct emu_fault {
-    char path[EMU_PATH_MAX + 1]; /* exact request path, no query */
-    int errcode;                 /* != 0: answer {"errcode":N,...} instead of calling the endpoint */
-    uint32_t delay_ms;           /* stall the answer this long */
-    int http_status;             /* != 0: answer this HTTP status with a non-JSON body */
-    bool malformed;              /* answer 200 with broken JSON */
-    bool drop;                   /* close the connection without answering */
-    uint32_t count;              /* how many calls it still applies to (>= 1 when added) */
+    char path[EMU_PATH_MAX + 1];       /* exact request path, no query */
+    int errcode;                       /* != 0: answer {"errcode":N,...} instead of calling the endpoint */
+    uint32_t delay_ms;                 /* stall the answer this long */
+    int http_status;                   /* != 0: answer this HTTP status with a non-JSON body */
+    bool malformed;                    /* answer 200 with broken JSON */
+    bool drop;                         /* close the connection without answering */
+    uint32_t count;                    /* how many calls it still applies to (>= 1 when added) */
+    char code[EMU_FAULT_CODE_MAX + 1]; /* non-empty: only calls carrying this code (see below) */
 } emu_fault_t;
 
 /* Queues a fault (copied). Faults on one path apply in the order they were added. EMU_EINVAL when
- * the path is empty, too long or does not start with '/', or count is 0; EMU_EFULL past EMU_MAX_FAULTS. */
+ * the path is empty, too long or does not start with '/', count is 0, or code is not NUL-terminated;
+ * EMU_EFULL past EMU_MAX_FAULTS. */
 emu_status_t emu_state_add_fault(emu_state_t *st, const emu_fault_t *fault);
 void emu_state_clear_faults(emu_state_t *st);
 /* If a fault is queued for path, copies it into out (out->count: how many remain after this one),
- * counts it down (dropping it at zero) and returns true. */
+ * counts it down (dropping it at zero) and returns true. Same as emu_state_take_fault_for with an
+ * absent code: faults with a code filter are passed by. */
 bool emu_state_take_fault(emu_state_t *st, emu_slice_t path, emu_fault_t *out);
+/* As emu_state_take_fault for a call that carries code (the js_code of jscode2session, the code of
+ * getuserphonenumber; absent: the call has none): the first fault queued for path that has no code
+ * filter or whose filter equals code applies; faults filtering on another code are passed by and
+ * keep their count, so other users' calls go through while one code fails. */
+bool emu_state_take_fault_for(emu_state_t *st, emu_slice_t path, emu_slice_t code, emu_fault_t *out);
 size_t emu_state_fault_count(const emu_state_t *st);
 
 /* Call counters ----------------------------------------------------------------------------------- */

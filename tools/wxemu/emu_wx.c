@@ -202,19 +202,39 @@ static json_t *wx_checksession(emu_server_t *srv, const emu_wx_call_t *call)
     return json_pack("{s:i,s:s}", "errcode", 0, "errmsg", "ok");
 }
 
+/* The code a call carries, for faults that target one code: js_code of code2Session... */
+static emu_slice_t jscode2session_code(const emu_wx_call_t *call)
+{
+    return emu_query_get(&call->query, "js_code");
+}
+
+/* ...and the body's "code" of getuserphonenumber (absent when it is not a string). */
+static emu_slice_t phone_number_code(const emu_wx_call_t *call)
+{
+    const json_t *code = call->body != NULL ? json_object_get(call->body, "code") : NULL;
+    if (!json_is_string(code))
+        return (emu_slice_t){NULL, 0};
+    return (emu_slice_t){json_string_value(code), json_string_length(code)};
+}
+
 const emu_wx_route_t emu_wx_routes[] = {
-    {"GET", "/sns/jscode2session", wx_jscode2session, NULL, NULL},
-    {"GET", "/cgi-bin/token", wx_token, NULL, NULL},
-    {"POST", "/cgi-bin/stable_token", wx_stable_token, "/cgi-bin/stable_token#force", stable_token_forced},
-    {"POST", "/wxa/business/getuserphonenumber", wx_phone_number, NULL, NULL},
-    {"GET", "/wxa/checksession", wx_checksession, NULL, NULL},
+    {"GET", "/sns/jscode2session", wx_jscode2session, NULL, NULL, jscode2session_code},
+    {"GET", "/cgi-bin/token", wx_token, NULL, NULL, NULL},
+    {"POST", "/cgi-bin/stable_token", wx_stable_token, "/cgi-bin/stable_token#force", stable_token_forced, NULL},
+    {"POST", "/wxa/business/getuserphonenumber", wx_phone_number, NULL, NULL, phone_number_code},
+    {"GET", "/wxa/checksession", wx_checksession, NULL, NULL, NULL},
 };
 const size_t emu_wx_route_count = sizeof(emu_wx_routes) / sizeof(emu_wx_routes[0]);
 
-bool emu_wx_is_route(const char *path)
+const emu_wx_route_t *emu_wx_route_find(const char *path)
 {
     for (size_t i = 0; i < emu_wx_route_count; ++i)
         if (strcmp(emu_wx_routes[i].path, path) == 0)
-            return true;
-    return false;
+            return &emu_wx_routes[i];
+    return NULL;
+}
+
+bool emu_wx_is_route(const char *path)
+{
+    return emu_wx_route_find(path) != NULL;
 }

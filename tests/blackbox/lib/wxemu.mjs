@@ -8,7 +8,8 @@
 //   await wx.newLogin(appid, user)   {code, openid, unionid}
 //   await wx.expireCode(code)        the code is expired from now on
 //   await wx.faults(spec)            queue a fault; spec.path defaults to /sns/jscode2session,
-//                                    spec.count to 1; faults({}) or faults(null) clears them all
+//                                    spec.count to 1; spec.code makes it apply to calls with that
+//                                    code only; faults({}) or faults(null) clears them all
 //   await wx.stats()                 {'/sns/jscode2session': calls, ...}
 //   await wx.calls(path?)            calls made on path (default /sns/jscode2session)
 //   await wx.phoneCode(appid, user, phone, opts?)
