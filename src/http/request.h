@@ -9,18 +9,39 @@
 #include <jansson.h>
 
 #include "api/errno.h"
+#include "guard/ip_addr.h"
 
+/* Objects and arrays nested deeper than this (the body's own object is level 1) are refused. */
+#define HTTP_JSON_MAX_DEPTH 32
 /*
  * Parses the body as a JSON object. On failure returns NULL and sets *code:
- * API_BAD_ARGUMENT for an empty body, bad syntax or a non-object; API_BAD_ARGUMENT_VALUE
+ * API_BAD_ARGUMENT for an empty body, bad syntax, nesting deeper than HTTP_JSON_MAX_DEPTH,
+ * a non-object, a key given twice or a number outside 64-bit integers; API_BAD_ARGUMENT_VALUE
  * for text that is not valid UTF-8 (including a \u0000 or lone surrogate escape).
  * The caller owns the returned reference.
  */
 json_t *http_read_json(h2o_req_t *req, api_errno_t *code);
 /* The value of the first header named name (case-insensitive); {NULL,0} when absent. */
 h2o_iovec_t http_header(h2o_req_t *req, const char *name, size_t name_len);
-/* The peer's address as text ("127.0.0.1", "::1"); "" when unknown. */
+/*
+ * The client's address. It is the peer's (the TCP connection's), unless the peer is one of
+ * trusted (server.trusted-proxies; NULL or empty = none): then X-Forwarded-For is believed,
+ * walked from the right (every such header in order, each a comma list) past the addresses
+ * that are themselves trusted proxies, and the first untrusted address is the client. When
+ * the walk runs out (no header, or only trusted addresses) or meets an entry that is not a
+ * plain address (empty, "unknown", with a port, garbage), the client is the last address
+ * walked: the trusted hop nearest to the client, which is the peer when there is no header.
+ * A client cannot choose its address by sending the header: what it sends is only read
+ * behind a trusted proxy, and only left of what the proxies appended.
+ * False (out->family 0) when the peer's address is unknown.
+ */
+bool http_client_addr(h2o_req_t *req, const ip_ranges_t *trusted, ip_addr_t *out);
+/* The same as text ("127.0.0.1", "2001:db8::1"); "" when unknown. */
 #define HTTP_IP_SIZE 64
-void http_client_ip(h2o_req_t *req, char out[HTTP_IP_SIZE]);
+void http_client_ip(h2o_req_t *req, const ip_ranges_t *trusted, char out[HTTP_IP_SIZE]);
+/* The choice of http_client_addr without a request (for unit tests): the peer's address and
+ * the n X-Forwarded-For values in header order. */
+void http_client_ip_pick(const ip_addr_t *peer, const ip_ranges_t *trusted, const h2o_iovec_t *xff, size_t n,
+                         ip_addr_t *out);
 
 #endif

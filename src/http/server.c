@@ -1,11 +1,30 @@
 /*
- * http/server — h2o loops on threads, listeners, routing, graceful stop, and the guard
- * that keeps a late answer away from a request h2o has already disposed of.
+ * http/server — h2o loops on threads, listeners, routing, graceful stop, connection limits,
+ * and the guard that keeps a late answer away from a request h2o has already disposed of.
  *
  * One h2o_globalconf_t is shared read-only by every loop. Each loop thread owns an
  * http_loop_t: its h2o context (whose multithread queue also carries our loop_msgs), its
- * listener on the shared port (SO_REUSEPORT) and a count of requests waiting on
- * off-loop work, which the graceful stop waits for.
+ * listener on the shared port (SO_REUSEPORT), the list of its open connections and a count
+ * of requests waiting on off-loop work, which the graceful stop waits for.
+ *
+ * Why the timeouts are ours: h2o 2.2.5 has one HTTP/1 timer per connection (req_timeout),
+ * armed when the connection is ready for a request (accepted, or its previous answer sent)
+ * and disarmed when the request's body is complete. It is not re-armed by reads, so it does
+ * stop a slowloris, but it covers the keep-alive wait and the request together: it cannot
+ * give an idle connection 30 s and a request 10 s from its first byte. So each connection
+ * gets an http_conn_t (hung on the socket's on_close, which also keeps the count), and a
+ * sweep on each loop reads its state from the socket: reading with an empty buffer = idle,
+ * reading with bytes buffered = a request arriving, not reading = h2o is answering; an
+ * answer written (sock->bytes_written grew) starts a new phase even when the sweep missed
+ * the request in between. A phase that lasts longer than its timeout (idle: the idle
+ * timeout; arriving: the request timeout; answering: none) gets shutdown(2) on the socket:
+ * h2o then reads EOF and closes the connection itself (closing it under h2o's feet would
+ * free what it still uses). h2o's own req_timeout stays as a backstop at idle + request.
+ *
+ * The connection count is one atomic per process. A loop that finds it at the limit stops
+ * reading its listener (h2o's own server does the same); every loop resumes as soon as the
+ * count is below the limit again (checked when one of its connections closes, and after
+ * every turn of its event loop, at most 50 ms apart).
  */
 #include "http/server.h"
 
@@ -14,9 +33,11 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,7 +55,26 @@ typedef struct http_loop {
     pthread_t tid;
     long pending; /* requests waiting on off-loop work; loop thread only */
     http_server_t *server;
+    h2o_linklist_t conns;     /* http_conn_t.link of this loop's open connections */
+    bool accept_paused;       /* listener not read: at max_connections, or out of fds */
+    uint64_t accept_retry_at; /* not before (h2o_now) when paused for lack of fds */
+    uint64_t next_sweep;
+    uint64_t last_full_warn; /* rate limit of the "max-connections reached" warning */
 } http_loop_t;
+
+/* Where a connection is, as its socket shows it (see conn_phase). */
+typedef enum conn_phase { CONN_IDLE, CONN_RECEIVING, CONN_BUSY } conn_phase_t;
+
+/* One accepted connection; freed by on_conn_close when h2o closes its socket. */
+typedef struct http_conn {
+    h2o_linklist_t link;
+    h2o_socket_t *sock;
+    http_loop_t *loop;
+    conn_phase_t phase;
+    uint64_t phase_since; /* h2o_now when the sweep saw this phase begin */
+    size_t written;       /* sock->bytes_written then: a change means an answer went out */
+    bool shut;            /* shutdown(2) done, waiting for h2o to close it */
+} http_conn_t;
 
 typedef struct route_handler {
     h2o_handler_t super;
@@ -49,6 +89,9 @@ struct http_server {
     int port;
     atomic_int stopping;
     int grace_ms;
+    atomic_int connections; /* open accepted connections, all loops */
+    int max_connections;
+    uint64_t request_timeout_ms, idle_timeout_ms, sweep_ms;
 };
 
 static http_server_t *volatile stopped_server; /* see http_server_stop */
@@ -189,14 +232,154 @@ static int open_listener(const char *host, int port, char *err, size_t err_size,
     return fd;
 }
 
+/* ---- connections: count, limit, timeouts ---- */
+
+#define ACCEPT_RETRY_MS 100   /* after accept() failed for lack of file descriptors */
+#define FULL_WARN_MS    10000 /* at most one "max-connections reached" line per loop per 10 s */
+#define FD_RESERVE      256   /* descriptors kept for listeners, database, WeChat, logs */
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* Takes one of the max_connections slots; false when all are taken. */
+static bool conn_slot_take(http_server_t *server)
+{
+    int n = atomic_load(&server->connections);
+    do {
+        if (n >= server->max_connections)
+            return false;
+    } while (!atomic_compare_exchange_weak(&server->connections, &n, n + 1));
+    return true;
+}
+
+static void accept_pause(http_loop_t *loop, uint64_t retry_ms)
+{
+    if (!loop->accept_paused)
+        h2o_socket_read_stop(loop->listener);
+    loop->accept_paused = true;
+    loop->accept_retry_at = h2o_now(loop->ctx.loop) + retry_ms;
+}
+
+/* Reads the listener again when it was paused and a slot is free. Loop thread. */
+static void accept_resume(http_loop_t *loop)
+{
+    if (!loop->accept_paused || loop->listener == NULL || h2o_now(loop->ctx.loop) < loop->accept_retry_at ||
+        atomic_load(&loop->server->connections) >= loop->server->max_connections)
+        return;
+    loop->accept_paused = false;
+    h2o_socket_read_start(loop->listener, on_accept);
+}
+
+static void on_conn_close(void *data)
+{
+    http_conn_t *conn = data;
+    http_loop_t *loop = conn->loop;
+    h2o_linklist_unlink(&conn->link);
+    free(conn);
+    atomic_fetch_sub(&loop->server->connections, 1);
+    accept_resume(loop);
+}
+
+static void warn_full(http_loop_t *loop)
+{
+    uint64_t now = h2o_now(loop->ctx.loop);
+    if (loop->last_full_warn != 0 && now - loop->last_full_warn < FULL_WARN_MS)
+        return;
+    loop->last_full_warn = now;
+    log_warn("server.max-connections (%d) reached: new connections wait until one closes",
+             loop->server->max_connections);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
     http_loop_t *loop = listener->data;
+    http_server_t *server = loop->server;
+    if (!conn_slot_take(server)) {
+        warn_full(loop);
+        accept_pause(loop, 0);
+        return;
+    }
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock != NULL)
-        h2o_accept(&loop->accept_ctx, sock);
+    http_conn_t *conn = sock != NULL ? calloc(1, sizeof(*conn)) : NULL;
+    if (conn == NULL) {
+        int why = errno;
+        atomic_fetch_sub(&server->connections, 1);
+        if (sock != NULL) {
+            h2o_socket_close(sock);
+        } else if (why == EMFILE || why == ENFILE || why == ENOBUFS || why == ENOMEM) {
+            /* The backlog stays readable: without a pause the loop would spin on accept(). */
+            log_warn("accept: %s; new connections wait %d ms", strerror(why), ACCEPT_RETRY_MS);
+            accept_pause(loop, ACCEPT_RETRY_MS);
+        }
+        return;
+    }
+    conn->sock = sock;
+    conn->loop = loop;
+    conn->phase = CONN_IDLE;
+    conn->phase_since = h2o_now(loop->ctx.loop);
+    h2o_linklist_insert(&loop->conns, &conn->link);
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = conn;
+    h2o_accept(&loop->accept_ctx, sock);
+}
+
+/* h2o's HTTP/1 reads only while it waits for (the rest of) a request, and keeps the
+ * request's bytes in sock->input until its answer is sent. */
+static conn_phase_t conn_phase(h2o_socket_t *sock)
+{
+    if (!h2o_socket_is_reading(sock))
+        return CONN_BUSY;
+    return sock->input->size == 0 ? CONN_IDLE : CONN_RECEIVING;
+}
+
+/* Closes connections idle or receiving for longer than allowed. Loop thread. */
+static void conns_sweep(http_loop_t *loop)
+{
+    http_server_t *server = loop->server;
+    uint64_t now = h2o_now(loop->ctx.loop);
+    for (h2o_linklist_t *node = loop->conns.next; node != &loop->conns; node = node->next) {
+        http_conn_t *conn = H2O_STRUCT_FROM_MEMBER(http_conn_t, link, node);
+        if (conn->shut)
+            continue;
+        /* An answer sent since the last sweep ends a phase even when the sweep saw the same
+         * phase again (a quick request between two sweeps, or the next one arriving). */
+        conn_phase_t phase = conn_phase(conn->sock);
+        if (phase != conn->phase || conn->sock->bytes_written != conn->written) {
+            conn->phase = phase;
+            conn->phase_since = now;
+            conn->written = conn->sock->bytes_written;
+            continue;
+        }
+        uint64_t limit = phase == CONN_IDLE        ? server->idle_timeout_ms
+                         : phase == CONN_RECEIVING ? server->request_timeout_ms
+                                                   : 0;
+        if (limit == 0 || now - conn->phase_since < limit)
+            continue;
+        log_debug("closing a connection %s for %llu ms", phase == CONN_IDLE ? "idle" : "sending a request",
+                  (unsigned long long)(now - conn->phase_since));
+        /* h2o is reading this socket: it sees the end of the stream and closes it itself. */
+        shutdown(h2o_socket_get_fd(conn->sock), SHUT_RDWR);
+        conn->shut = true;
+    }
+}
+
+/* Raises the soft limit on open files to fit max_connections when the hard limit allows. */
+static void fit_open_files(int max_connections)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_connections + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = old;
+    if (rl.rlim_cur < need)
+        log_warn("server.max-connections is %d but only %llu files may be open (ulimit -n): beyond about %llu "
+                 "connections new ones wait",
+                 max_connections, (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)(rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0));
 }
 
 static void *loop_main(void *p)
@@ -206,6 +389,7 @@ static void *loop_main(void *p)
     snprintf(name, sizeof(name), "loop-%d", loop->index);
     log_set_thread_name(name);
 
+    h2o_linklist_init_anchor(&loop->conns);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), &loop->server->globalconf);
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = loop->server->globalconf.hosts;
@@ -217,6 +401,11 @@ static void *loop_main(void *p)
     uint64_t deadline = 0;
     for (;;) {
         h2o_evloop_run(loop->ctx.loop, 50);
+        accept_resume(loop);
+        if (h2o_now(loop->ctx.loop) >= loop->next_sweep) {
+            conns_sweep(loop);
+            loop->next_sweep = h2o_now(loop->ctx.loop) + loop->server->sweep_ms;
+        }
         if (!atomic_load(&loop->server->stopping))
             continue;
         if (loop->listener != NULL) {
@@ -230,6 +419,24 @@ static void *loop_main(void *p)
     }
     h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->receiver);
     return NULL;
+}
+
+/* The connection limits of config (0 = default) into server and h2o's globalconf. */
+static void server_limits_init(http_server_t *server, const http_server_config_t *config)
+{
+    server->max_connections = config->max_connections > 0 ? config->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+    server->request_timeout_ms =
+        (uint64_t)(config->request_timeout_ms > 0 ? config->request_timeout_ms : HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+    server->idle_timeout_ms =
+        (uint64_t)(config->idle_timeout_ms > 0 ? config->idle_timeout_ms : HTTP_DEFAULT_IDLE_TIMEOUT_MS);
+    uint64_t shorter =
+        server->request_timeout_ms < server->idle_timeout_ms ? server->request_timeout_ms : server->idle_timeout_ms;
+    server->sweep_ms = shorter / 10 < 10 ? 10 : shorter / 10 > 1000 ? 1000 : shorter / 10;
+    /* h2o's own timer (accept or last answer -> request complete) only as a backstop. */
+    server->globalconf.http1.req_timeout = server->idle_timeout_ms + server->request_timeout_ms;
+    /* HTTP/1.1 only: the phases conns_sweep reads are HTTP/1's (h2c would look idle). */
+    server->globalconf.http1.upgrade_to_http2 = 0;
+    fit_open_files(server->max_connections);
 }
 
 http_server_t *http_server_start(const http_server_config_t *config, char *err, size_t err_size)
@@ -248,6 +455,7 @@ http_server_t *http_server_start(const http_server_config_t *config, char *err, 
         if (config->routes[i].max_body_bytes > largest)
             largest = config->routes[i].max_body_bytes;
     server->globalconf.max_request_entity_size = largest * 4;
+    server_limits_init(server, config);
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);

@@ -11,6 +11,18 @@
  * every path under it ("/wx/storage/fetch/" serves "/wx/storage/fetch/KEY"), the others
  * match exactly. An unknown path is answered 404, a known path with another method 405
  * (with Allow), a body over the route's limit 413, all in the API envelope (http/reply.h).
+ *
+ * Connection limits (docs/limits.md has the whole table): HTTP/1.1 only (h2c is off).
+ *   - max_connections open connections per process, counted across all loops: when it is
+ *     reached the listeners stop accepting and newcomers wait in the kernel's backlog until
+ *     a connection closes (they are not refused: a burst is served late, not dropped).
+ *   - request_timeout_ms: a request's headers and body must all arrive within it, counted
+ *     from its first byte; otherwise the connection is closed without an answer (a client
+ *     that trickles bytes, "slowloris", holds one connection slot, never a thread).
+ *   - idle_timeout_ms: a connection with no request in progress (fresh, or keep-alive
+ *     after an answer) is closed after it.
+ * Both timeouts are checked by a sweep every tenth of the shorter one, so a connection is
+ * closed between the timeout and about a fifth more.
  */
 #ifndef MEETOA_HTTP_SERVER_H
 #define MEETOA_HTTP_SERVER_H
@@ -21,6 +33,10 @@
 #include <h2o.h>
 
 typedef struct http_server http_server_t;
+
+#define HTTP_DEFAULT_MAX_CONNECTIONS    10000
+#define HTTP_DEFAULT_REQUEST_TIMEOUT_MS 10000
+#define HTTP_DEFAULT_IDLE_TIMEOUT_MS    30000
 
 /* A route's handler. Runs on the loop thread. Returns 0 (it answered, or will answer later). */
 typedef int (*http_handler_fn)(h2o_req_t *req, void *app);
@@ -37,12 +53,19 @@ typedef struct http_server_config {
     int port; /* 0 = any free port */
     int threads;
     size_t max_body_bytes;
+    int max_connections;    /* 0 = HTTP_DEFAULT_MAX_CONNECTIONS */
+    int request_timeout_ms; /* 0 = HTTP_DEFAULT_REQUEST_TIMEOUT_MS */
+    int idle_timeout_ms;    /* 0 = HTTP_DEFAULT_IDLE_TIMEOUT_MS */
     const http_route_t *routes;
     size_t nroutes;
     void *app; /* passed to every handler */
 } http_server_config_t;
 
-/* Binds, starts the loop threads, logs "listening on http://HOST:PORT". NULL and one line in err on failure. */
+/*
+ * Binds, starts the loop threads, logs "listening on http://HOST:PORT". NULL and one line in
+ * err on failure. Raises the process's soft RLIMIT_NOFILE to fit max_connections when the
+ * hard limit allows (a warning is logged when it does not).
+ */
 http_server_t *http_server_start(const http_server_config_t *config, char *err, size_t err_size);
 /* The port actually bound. */
 int http_server_port(const http_server_t *server);
