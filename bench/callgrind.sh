@@ -58,6 +58,8 @@ oa:
   token: {cache-seconds: $2}
   datasource: {url: "sqlite:$OUT/meetoa.db"}
   security: {data-key: $DATA_KEY}
+  # every request comes from 127.0.0.1 and a few users: rate limits off, the cost is measured
+  rate-limit: {login-ip: 0, login-openid: 0, phone-ip: 0, phone-openid: 0, upload-ip: 0, upload-openid: 0}
 YAML
     taskset -c 0 valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
         --callgrind-out-file="$OUT/$name.out" "$BUILD/meetoa" serve --config "$OUT/$name.yml" \

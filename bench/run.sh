@@ -106,6 +106,8 @@ oa:
   token: {header: X-OA-Token, expire-seconds: 7200, cache-seconds: ${3:-5}}
   datasource: {url: "$2"}
   security: {data-key: $DATA_KEY}
+  # every request comes from 127.0.0.1 and a few users: rate limits off, the cost is measured
+  rate-limit: {login-ip: 0, login-openid: 0, phone-ip: 0, phone-openid: 0, upload-ip: 0, upload-openid: 0}
 YAML
 }
 

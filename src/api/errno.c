@@ -16,6 +16,8 @@ const char *api_errmsg(api_errno_t code)
         return "请求方法不支持";
     case API_BODY_TOO_LARGE:
         return "请求体过大";
+    case API_TOO_MANY_REQUESTS:
+        return "请求过于频繁，请稍后再试";
     case API_UNLOGIN:
         return "请登录";
     case API_SERIOUS:
@@ -66,6 +68,8 @@ int api_http_status(api_errno_t code)
         return 405;
     case API_BODY_TOO_LARGE:
         return 413;
+    case API_TOO_MANY_REQUESTS:
+        return 429;
     default:
         return 200;
     }

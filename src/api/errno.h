@@ -16,6 +16,7 @@ typedef enum api_errno {
     API_NOT_FOUND = 404,             /* 接口不存在 (HTTP 404) */
     API_METHOD_NOT_ALLOWED = 405,    /* 请求方法不支持 (HTTP 405) */
     API_BODY_TOO_LARGE = 413,        /* 请求体过大 (HTTP 413) */
+    API_TOO_MANY_REQUESTS = 429,     /* 请求过于频繁 (HTTP 429 with Retry-After): an oa.rate-limit.* is reached */
     API_UNLOGIN = 501,               /* 请登录 */
     API_SERIOUS = 502,               /* 系统内部错误 */
     API_MOBILE_REGISTERED = 705,     /* litemall AUTH_MOBILE_REGISTERED: 手机号已注册 */
@@ -38,7 +39,7 @@ typedef enum api_errno {
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */
 const char *api_errmsg(api_errno_t code);
-/* The HTTP status that goes with an errno: 200 for all but 404, 405 and 413. */
+/* The HTTP status that goes with an errno: 200 for all but 404, 405, 413 and 429. */
 int api_http_status(api_errno_t code);
 
 #endif

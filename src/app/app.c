@@ -34,7 +34,8 @@ static const http_route_t routes[] = {
  * ---- the sweeper ----
  * Every CACHE_SWEEP_SECONDS it drops from the session cache what can no longer answer a
  * lookup (expired, or older than oa.token.cache-seconds), so the cache holds only recently
- * used sessions; every DB_SWEEP_SECONDS (and at start) it deletes expired wx_session rows.
+ * used sessions, and from the rate limits the buckets that are full again; every
+ * DB_SWEEP_SECONDS (and at start) it deletes expired wx_session rows.
  */
 
 #define CACHE_SWEEP_SECONDS 30
@@ -48,6 +49,7 @@ struct app_sweeper {
     store_t *store; /* its own connection: the sweep never waits behind requests */
     session_cache_t *cache;
     int cache_seconds;
+    rate_limit_t *const *limits; /* APP_LIMITS of them, app_t's */
 };
 
 static void sweep_database(struct app_sweeper *sweeper)
@@ -71,6 +73,8 @@ static void *sweeper_main(void *arg)
         long dropped = session_cache_sweep(sweeper->cache, now, sweeper->cache_seconds);
         if (dropped > 0)
             log_debug("session cache: %ld idle or expired entries dropped", dropped);
+        for (int i = 0; i < APP_LIMITS; i++)
+            rate_limit_sweep(sweeper->limits[i], rate_limit_now_ms());
         if (now >= next_db_sweep) {
             sweep_database(sweeper);
             next_db_sweep = now + DB_SWEEP_SECONDS;
@@ -86,7 +90,8 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t *cache, char *err, size_t err_size)
+static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t *cache, rate_limit_t *const *limits,
+                                         char *err, size_t err_size)
 {
     struct app_sweeper *sweeper = calloc(1, sizeof(*sweeper));
     if (sweeper == NULL || (sweeper->store = store_open(config->datasource_url, err, err_size)) == NULL) {
@@ -95,6 +100,7 @@ static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t
     }
     sweeper->cache = cache;
     sweeper->cache_seconds = config->token_cache_seconds;
+    sweeper->limits = limits;
     pthread_mutex_init(&sweeper->lock, NULL);
     pthread_cond_init(&sweeper->wake, NULL);
     if (pthread_create(&sweeper->tid, NULL, sweeper_main, sweeper) != 0) {
@@ -119,6 +125,34 @@ static void sweeper_stop(struct app_sweeper *sweeper)
     pthread_mutex_destroy(&sweeper->lock);
     pthread_cond_destroy(&sweeper->wake);
     free(sweeper);
+}
+
+/* ---- the rate limits ---- */
+
+static bool limits_start(app_t *app, const config_t *config)
+{
+    const int per_minute[APP_LIMITS] = {
+        [APP_LIMIT_LOGIN_IP] = config->rate_login_ip,   [APP_LIMIT_LOGIN_OPENID] = config->rate_login_openid,
+        [APP_LIMIT_PHONE_IP] = config->rate_phone_ip,   [APP_LIMIT_PHONE_OPENID] = config->rate_phone_openid,
+        [APP_LIMIT_UPLOAD_IP] = config->rate_upload_ip, [APP_LIMIT_UPLOAD_OPENID] = config->rate_upload_openid,
+    };
+    for (int i = 0; i < APP_LIMITS; i++)
+        if ((app->limits[i] = rate_limit_new((unsigned)per_minute[i])) == NULL)
+            return false;
+    log_info("rate limits per minute, per IP/per user (0 = off): login %d/%d, bindPhone %d/%d, upload %d/%d; "
+             "trusted proxy entries: %zu",
+             per_minute[APP_LIMIT_LOGIN_IP], per_minute[APP_LIMIT_LOGIN_OPENID], per_minute[APP_LIMIT_PHONE_IP],
+             per_minute[APP_LIMIT_PHONE_OPENID], per_minute[APP_LIMIT_UPLOAD_IP], per_minute[APP_LIMIT_UPLOAD_OPENID],
+             config->trusted_proxies.n);
+    return true;
+}
+
+static void limits_stop(app_t *app)
+{
+    for (int i = 0; i < APP_LIMITS; i++) {
+        rate_limit_free(app->limits[i]);
+        app->limits[i] = NULL;
+    }
 }
 
 wx_client_config_t app_wx_config(const config_t *config)
@@ -151,7 +185,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
 {
     memset(app, 0, sizeof(*app));
     app->config = config;
-    token_derive_key(config->data_key, app->token_key);
+    app->token_key_count = token_derive_keys(config, app->token_keys);
     for (size_t i = 0; config->token_header[i] != '\0' && i + 1 < sizeof(app->token_header); i++)
         app->token_header[i] = (char)tolower((unsigned char)config->token_header[i]);
     app->token_header_len = strlen(app->token_header);
@@ -176,7 +210,11 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         goto fail;
     if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
         goto fail;
-    if ((app->sweeper = sweeper_start(config, app->sessions, err, err_size)) == NULL)
+    if (!limits_start(app, config)) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    if ((app->sweeper = sweeper_start(config, app->sessions, app->limits, err, err_size)) == NULL)
         goto fail;
     _Static_assert(sizeof(routes) <= sizeof(app->routes), "app_t.routes is too small");
     memcpy(app->routes, routes, sizeof(routes));
@@ -188,6 +226,9 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         .port = config->port,
         .threads = threads,
         .max_body_bytes = config->max_body_bytes,
+        .max_connections = config->max_connections,
+        .request_timeout_ms = config->request_timeout_ms,
+        .idle_timeout_ms = config->idle_timeout_ms,
         .routes = app->routes,
         .nroutes = sizeof(routes) / sizeof(routes[0]),
         .app = app,
@@ -204,6 +245,7 @@ fail:
         db_pool_stop(app->db);
     session_cache_free(app->sessions);
     login_flights_free(app->flights);
+    limits_stop(app);
     memset(app, 0, sizeof(*app));
     return -1;
 }
@@ -218,5 +260,6 @@ void app_stop(app_t *app, int grace_ms)
     db_pool_stop(app->db);
     session_cache_free(app->sessions);
     login_flights_free(app->flights);
-    explicit_bzero(app->token_key, sizeof(app->token_key));
+    limits_stop(app);
+    explicit_bzero(app->token_keys, sizeof(app->token_keys));
 }

@@ -14,10 +14,23 @@
 
 #include "auth/login_flight.h"
 #include "auth/session_cache.h"
+#include "auth/token.h"
 #include "config/config.h"
+#include "guard/rate_limit.h"
 #include "http/server.h"
 #include "runtime/db_pool.h"
 #include "wechat/wx_client.h"
+
+/* The rate limits (oa.rate-limit.*), indexes of app_t.limits. */
+typedef enum app_limit {
+    APP_LIMIT_LOGIN_IP,
+    APP_LIMIT_LOGIN_OPENID,
+    APP_LIMIT_PHONE_IP,
+    APP_LIMIT_PHONE_OPENID,
+    APP_LIMIT_UPLOAD_IP,
+    APP_LIMIT_UPLOAD_OPENID,
+    APP_LIMITS
+} app_limit_t;
 
 typedef struct app {
     const config_t *config;
@@ -26,9 +39,11 @@ typedef struct app {
     session_cache_t *sessions;
     login_flights_t *flights;
     http_server_t *http;
-    struct app_sweeper *sweeper; /* deletes expired sessions now and then */
-    http_route_t routes[16];     /* app.c's table, with the limits that depend on the config */
-    uint8_t token_key[32];
+    struct app_sweeper *sweeper;            /* deletes expired sessions now and then */
+    rate_limit_t *limits[APP_LIMITS];       /* made from the config at start, freed at stop */
+    http_route_t routes[16];                /* app.c's table, with the limits that depend on the config */
+    uint8_t token_keys[TOKEN_KEYS_MAX][32]; /* token hash keys: [0] of data-key, then of previous-data-keys */
+    int token_key_count;
     char token_header[128]; /* lower case, as h2o stores request header names */
     size_t token_header_len;
 } app_t;

@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
+#include "guard/rate_guard.h"
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -129,28 +130,16 @@ static void run_login_store(db_job_t *db, store_t *store)
         .ip = job->ip,
         .now = job->now,
     };
-    job->rc = store_user_login(store, &in, &job->user);
-    if (job->rc != STORE_OK || auth_user_refusal(&job->user) != API_OK)
-        goto done;
-    if (job->mobile[0] != '\0') {
-        job->rc =
-            store_user_bind_mobile(store, job->user.id, job->mobile, job->app->config->phone_allow_shared, job->now);
-        if (job->rc == STORE_CONFLICT) {
-            job->mobile_conflict = true;
-            job->rc = STORE_OK;
-            return; /* no session: the login is refused with 705 */
-        }
-        if (job->rc != STORE_OK)
-            goto done;
-        snprintf(job->user.mobile, sizeof(job->user.mobile), "%s", job->mobile);
+    /* One transaction: the user row, the number and the session are all written, or none
+     * (a user who may not log in gets the upsert only, and no session: refused on the loop). */
+    job->rc = store_login_session(store, &in, job->mobile, job->app->config->phone_allow_shared, &job->session,
+                                  &job->user, &job->mobile_conflict);
+    if (job->rc == STORE_CONFLICT && job->mobile_conflict) {
+        job->rc = STORE_OK; /* nothing written; the login is refused with 705 */
+        return;
     }
-    job->session.user_id = job->user.id;
-    job->rc = store_session_insert(store, &job->session);
-    job->session_created = job->rc == STORE_OK;
-done:
-    if (job->rc != STORE_OK && job->user.id != 0)
-        log_error("login of user %lld not stored: %s", (long long)job->user.id, store_last_error(store));
-    else if (job->rc != STORE_OK)
+    job->session_created = job->rc == STORE_OK && job->session.user_id != 0;
+    if (job->rc != STORE_OK)
         log_error("login not stored: %s", store_last_error(store));
 }
 
@@ -162,7 +151,7 @@ static void login_store(login_job_t *job)
         login_fail(job, API_SERIOUS);
         return;
     }
-    token_hash(app->token_key, job->token, TOKEN_TEXT_LEN, job->session.token_hash);
+    token_hash(app->token_keys[0], job->token, TOKEN_TEXT_LEN, job->session.token_hash); /* the current data key */
     job->now = time(NULL);
     job->session.created_at = job->now;
     job->session.expires_at = job->now + app->config->token_expire_seconds;
@@ -254,6 +243,12 @@ static void on_login_wechat(loop_msg_t *msg)
         login_finish(job, http_answer_make(error->api_errno, error->errmsg, NULL));
         return;
     }
+    unsigned retry_after; /* oa.rate-limit.login-openid: the openid is known only now; nothing is written yet */
+    if (!rate_limit_take(job->app->limits[APP_LIMIT_LOGIN_OPENID], result->openid, strlen(result->openid),
+                         rate_limit_now_ms(), &retry_after)) {
+        login_finish(job, http_answer_too_many(retry_after));
+        return;
+    }
     api_errno_t code = check_legacy_profile(job);
     if (code != API_OK) {
         login_fail(job, code);
@@ -332,6 +327,10 @@ static bool read_login_body(json_t *body, login_job_t *job, api_errno_t *err)
 int auth_login_by_weixin(h2o_req_t *req, void *app_)
 {
     app_t *app = app_;
+    ip_addr_t client;
+    http_client_addr(req, &app->config->trusted_proxies, &client);
+    if (!rate_guard_addr(req, app->limits[APP_LIMIT_LOGIN_IP], &client))
+        return 0; /* every attempt counts, before any parsing */
     api_errno_t err = API_BAD_ARGUMENT;
     login_job_t *job = NULL;
     json_t *body = http_read_json(req, &err);
@@ -351,7 +350,7 @@ int auth_login_by_weixin(h2o_req_t *req, void *app_)
     }
     job->app = app;
     snprintf(job->wx.code, sizeof(job->wx.code), "%s", code);
-    http_client_ip(req, job->ip);
+    ip_addr_text(&client, job->ip);
     json_decref(body);
 
     loop_msg_init(&job->wx.msg, http_receiver(req), on_login_wechat);

@@ -17,6 +17,7 @@
 #include "auth/caller.h"
 #include "auth/session_key.h"
 #include "common/log.h"
+#include "guard/rate_guard.h"
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -40,8 +41,9 @@ static void phone_job_free(phone_job_t *job)
     free(job);
 }
 
-/* Reads the caller's session_key into out on a worker. API_OK, or the errno to answer. */
-static api_errno_t load_session_key(store_t *store, const app_t *app, const uint8_t token_hash[32],
+/* Reads the caller's session_key into out on a worker, opened with the data key its token
+ * was found under (key_index, see auth/token.h). API_OK, or the errno to answer. */
+static api_errno_t load_session_key(store_t *store, const app_t *app, const uint8_t token_hash[32], int key_index,
                                     char out[WX_SESSION_KEY_SIZE])
 {
     store_session_t session;
@@ -52,7 +54,8 @@ static api_errno_t load_session_key(store_t *store, const app_t *app, const uint
         log_error("session read failed: %s", store_last_error(store));
         return API_SERIOUS;
     }
-    if (!session_key_open(app->config->data_key, &session, out)) {
+    const uint8_t *data_key = token_data_key(app->config, key_index);
+    if (data_key == NULL || !session_key_open(data_key, &session, out)) {
         log_error("a stored session_key does not open: was oa.security.data-key changed?");
         return API_SESSION_KEY_STALE;
     }
@@ -67,7 +70,7 @@ static void run_bind(db_job_t *db, store_t *store)
     if (job->encrypted != NULL) {
         char session_key[WX_SESSION_KEY_SIZE];
         json_t *data = NULL;
-        job->err = load_session_key(store, job->app, job->caller.token_hash, session_key);
+        job->err = load_session_key(store, job->app, job->caller.token_hash, job->caller.key_index, session_key);
         if (job->err == API_OK) {
             switch (wx_legacy_decrypt(session_key, job->encrypted, strlen(job->encrypted), job->iv, strlen(job->iv),
                                       job->app->config->wx_app_id, &data)) {
@@ -155,6 +158,8 @@ static void on_phone(loop_msg_t *msg)
 
 static void bind_phone(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
 {
+    if (!rate_guard_key(req, app->limits[APP_LIMIT_PHONE_OPENID], caller->user.openid))
+        return;
     api_errno_t err = API_BAD_ARGUMENT;
     json_t *body = http_read_json(req, &err);
     const char *code = NULL, *encrypted = NULL, *iv = NULL;
@@ -195,8 +200,11 @@ refuse:
     http_reply_error(req, err);
 }
 
-int auth_bind_phone(h2o_req_t *req, void *app)
+int auth_bind_phone(h2o_req_t *req, void *app_)
 {
+    app_t *app = app_;
+    if (!rate_guard_client(req, app->limits[APP_LIMIT_PHONE_IP], &app->config->trusted_proxies))
+        return 0;
     return auth_require(req, app, bind_phone);
 }
 
@@ -207,6 +215,7 @@ typedef struct check_job {
     http_pending_t pending;
     app_t *app;
     uint8_t token_hash[32];
+    int key_index;
     api_errno_t err;
     wx_checksession_req_t wx;
 } check_job_t;
@@ -235,7 +244,7 @@ static void run_sign(db_job_t *db, store_t *store)
 {
     check_job_t *job = (check_job_t *)db;
     char session_key[WX_SESSION_KEY_SIZE];
-    job->err = load_session_key(store, job->app, job->token_hash, session_key);
+    job->err = load_session_key(store, job->app, job->token_hash, job->key_index, session_key);
     if (job->err == API_OK)
         wx_legacy_checksession_signature(session_key, job->wx.signature);
     explicit_bzero(session_key, sizeof(session_key));
@@ -264,6 +273,7 @@ static void check_session(h2o_req_t *req, app_t *app, const auth_caller_t *calle
     }
     job->app = app;
     memcpy(job->token_hash, caller->token_hash, sizeof(job->token_hash));
+    job->key_index = caller->key_index;
     snprintf(job->wx.openid, sizeof(job->wx.openid), "%s", caller->user.openid);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_sign, http_receiver(req), on_signed);

@@ -19,6 +19,8 @@ static const char *reason_of(int status)
         return "Method Not Allowed";
     case 413:
         return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
     default:
         return "Error";
     }
@@ -31,6 +33,11 @@ void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json;charset=UTF-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    if (answer->retry_after > 0) {
+        char *seconds = h2o_mem_alloc_pool(&req->pool, sizeof(H2O_UINT32_LONGEST_STR));
+        size_t len = (size_t)sprintf(seconds, "%u", answer->retry_after);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, seconds, len);
+    }
     /* With the length known, h2o sends Content-Length instead of chunked encoding. */
     if (answer->text == NULL) {
         req->res.content_length = sizeof(out_of_memory) - 1;
@@ -211,6 +218,13 @@ http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *dat
     return answer;
 }
 
+http_answer_t http_answer_too_many(unsigned retry_after_s)
+{
+    http_answer_t answer = http_answer_make(API_TOO_MANY_REQUESTS, NULL, NULL);
+    answer.retry_after = retry_after_s > 0 ? retry_after_s : 1;
+    return answer;
+}
+
 void http_answer_free(http_answer_t *answer)
 {
     free(answer->text);
@@ -226,6 +240,11 @@ static void send_made(h2o_req_t *req, http_answer_t answer)
 void http_reply_ok(h2o_req_t *req, json_t *data)
 {
     send_made(req, http_answer_make(API_OK, NULL, data));
+}
+
+void http_reply_too_many(h2o_req_t *req, unsigned retry_after_s)
+{
+    send_made(req, http_answer_too_many(retry_after_s));
 }
 
 void http_reply_error_msg(h2o_req_t *req, api_errno_t code, const char *errmsg)

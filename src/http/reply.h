@@ -17,9 +17,12 @@ typedef struct http_answer {
     int status;
     char *text; /* NULL when rendering ran out of memory: sent as a 502 */
     size_t len;
+    unsigned retry_after; /* > 0: sent as a Retry-After header (seconds) */
 } http_answer_t;
 /* Renders the envelope (data reference stolen, may be NULL; errmsg NULL = the errno's own). */
 http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *data);
+/* Errno 429 (HTTP 429) with a Retry-After of retry_after_s seconds (at least 1). */
+http_answer_t http_answer_too_many(unsigned retry_after_s);
 /* Sends it (the text is copied into req->pool). */
 void http_send_answer(h2o_req_t *req, const http_answer_t *answer);
 void http_answer_free(http_answer_t *answer);
@@ -28,6 +31,8 @@ void http_answer_free(http_answer_t *answer);
 void http_reply_ok(h2o_req_t *req, json_t *data);
 /* Answers code with its standard errmsg. */
 void http_reply_error(h2o_req_t *req, api_errno_t code);
+/* Answers 429 with Retry-After (see http_answer_too_many). */
+void http_reply_too_many(h2o_req_t *req, unsigned retry_after_s);
 /* Answers code with a specific errmsg (copied). */
 void http_reply_error_msg(h2o_req_t *req, api_errno_t code, const char *errmsg);
 

@@ -28,6 +28,7 @@
 #include "auth/caller.h"
 #include "common/log.h"
 #include "crypto/crypto.h"
+#include "guard/rate_guard.h"
 #include "http/reply.h"
 #include "storage/image_type.h"
 #include "storage/multipart.h"
@@ -315,6 +316,8 @@ static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
 {
     multipart_slice_t file;
     const image_type_t *type;
+    if (!rate_guard_key(req, app->limits[APP_LIMIT_UPLOAD_OPENID], caller->user.openid))
+        return;
     api_errno_t err = upload_check(req, app, &file, &type);
     if (err != API_OK) {
         http_reply_error(req, err);
@@ -337,8 +340,11 @@ static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     db_pool_run(app->db, &job->db, run_upload, http_receiver(req), on_upload_done);
 }
 
-int storage_upload(h2o_req_t *req, void *app)
+int storage_upload(h2o_req_t *req, void *app_)
 {
+    app_t *app = app_;
+    if (!rate_guard_client(req, app->limits[APP_LIMIT_UPLOAD_IP], &app->config->trusted_proxies))
+        return 0;
     return auth_require(req, app, do_upload);
 }
 

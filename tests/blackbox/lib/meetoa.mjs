@@ -92,10 +92,21 @@ export function toYaml(obj, indent = '') {
 /** The config as YAML with the app secret and data key blanked, for failure messages. */
 function redacted(config) {
   const over = { oa: { wx: { 'app-secret': '<redacted>' }, security: { 'data-key': '<redacted>' } } };
+  if (config.oa?.security?.['previous-data-keys'] != null) over.oa.security['previous-data-keys'] = '<redacted>';
   const url = config.oa?.datasource?.url;
   if (typeof url === 'string') over.oa.datasource = { url: url.replace(/^(mysql:\/\/[^:@/]*:)[^@/]*@/, '$1<redacted>@') };
   return toYaml(mergeConfig(config, over));
 }
+
+/** Every oa.rate-limit.* key off: the suites log many users in from 127.0.0.1 (rate_limit.test.mjs turns them on). */
+export const RATE_LIMITS_OFF = {
+  'login-ip': 0,
+  'login-openid': 0,
+  'phone-ip': 0,
+  'phone-openid': 0,
+  'upload-ip': 0,
+  'upload-openid': 0,
+};
 
 function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath, dbUrl }) {
   return {
@@ -106,6 +117,7 @@ function baseConfig({ wxBase, appId, appSecret, dataKey, dbPath, dbUrl }) {
       token: { header: 'X-OA-Token', 'expire-seconds': 7200, 'cache-seconds': 5 },
       datasource: { url: dbUrl ?? `sqlite:${dbPath}` },
       security: { 'data-key': dataKey },
+      'rate-limit': { ...RATE_LIMITS_OFF },
     },
   };
 }
@@ -381,6 +393,7 @@ export const ERRMSG = {
   404: '接口不存在',
   405: '请求方法不支持',
   413: '请求体过大',
+  429: '请求过于频繁，请稍后再试',
   501: '请登录',
   502: '系统内部错误',
   710: '登录凭证 code 无效或已过期，请重新调用 wx.login 获取',
