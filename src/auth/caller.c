@@ -1,7 +1,15 @@
 /*
  * auth/caller — see caller.h. The fast path (a cached, recently confirmed session) takes
  * one HMAC and two shard locks; the slow path reads wx_session joined with wx_user on a
- * database worker and refreshes the cache.
+ * database worker and refreshes the cache. While previous data keys are configured, a token
+ * that is not a current one costs one HMAC and one cache probe per key, and one database read
+ * per key when the cache does not know it.
+ *
+ * Timing: the cache compares token hashes in constant time (crypto_equal; tests/ct proves it).
+ * The database finds the row by an index on the hash, whose search does leak, through timing,
+ * how close a presented hash is to stored ones. That is harmless: the hash is an HMAC under a
+ * key derived from the data key, so an attacker cannot compute the hash of a guessed token,
+ * and learning how a hash they cannot choose compares tells them nothing about any token.
  */
 #include "auth/caller.h"
 
@@ -20,7 +28,9 @@ typedef struct caller_job {
     auth_next_fn next;
     store_rc rc;
     store_session_t session;
-    auth_caller_t caller;
+    int nkeys;
+    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE]; /* the token under each data key */
+    auth_caller_t caller;                            /* token_hash and key_index: the one found */
 } caller_job_t;
 
 static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
@@ -56,7 +66,12 @@ static bool user_may_act(h2o_req_t *req, const store_user_t *user)
 static void run_lookup(db_job_t *db, store_t *store)
 {
     caller_job_t *job = (caller_job_t *)db;
-    job->rc = store_session_get(store, job->caller.token_hash, &job->session, &job->caller.user);
+    job->rc = STORE_NOT_FOUND;
+    for (int i = 0; i < job->nkeys && job->rc == STORE_NOT_FOUND; i++) {
+        job->rc = store_session_get(store, job->hashes[i], &job->session, &job->caller.user);
+        job->caller.key_index = i;
+        memcpy(job->caller.token_hash, job->hashes[i], TOKEN_HASH_SIZE);
+    }
     if (job->rc == STORE_ERROR)
         log_error("session lookup failed: %s", store_last_error(store));
 }
@@ -71,7 +86,8 @@ static void on_lookup(loop_msg_t *msg)
     if (job->rc == STORE_OK && job->session.expires_at > now)
         session_cache_put(app->sessions, &job->session, &job->caller.user, now);
     else
-        session_cache_remove(app->sessions, job->caller.token_hash);
+        for (int i = 0; i < job->nkeys; i++) /* whichever hash a stale entry is under */
+            session_cache_remove(app->sessions, job->hashes[i]);
 
     if (req != NULL) {
         if (job->rc == STORE_ERROR)
@@ -86,6 +102,26 @@ static void on_lookup(loop_msg_t *msg)
     free(job);
 }
 
+/*
+ * Looks the token up in the session cache under each data key. HIT: *caller is filled;
+ * MISS: hashes[0..nkeys) hold the token's hash under every key, for the database.
+ */
+static session_cache_rc cache_lookup(app_t *app, h2o_iovec_t token, int64_t now, auth_caller_t *caller,
+                                     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE])
+{
+    for (int i = 0; i < app->token_key_count; i++) {
+        token_hash(app->token_keys[i], token.base, token.len, hashes[i]);
+        session_cache_rc rc = session_cache_get(app->sessions, hashes[i], now, app->config->token_cache_seconds,
+                                                &caller->user, &caller->expires_at);
+        if (rc == SESSION_CACHE_MISS)
+            continue;
+        memcpy(caller->token_hash, hashes[i], TOKEN_HASH_SIZE);
+        caller->key_index = i;
+        return rc;
+    }
+    return SESSION_CACHE_MISS;
+}
+
 int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
 {
     h2o_iovec_t token = find_token(req, app);
@@ -94,11 +130,8 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
         return 0;
     }
     auth_caller_t caller;
-    token_hash(app->token_key, token.base, token.len, caller.token_hash);
-
-    int64_t now = time(NULL);
-    switch (session_cache_get(app->sessions, caller.token_hash, now, app->config->token_cache_seconds, &caller.user,
-                              &caller.expires_at)) {
+    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
+    switch (cache_lookup(app, token, time(NULL), &caller, hashes)) {
     case SESSION_CACHE_HIT:
         if (user_may_act(req, &caller.user))
             next(req, app, &caller);
@@ -117,7 +150,8 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
     }
     job->app = app;
     job->next = next;
-    memcpy(job->caller.token_hash, caller.token_hash, sizeof(caller.token_hash));
+    job->nkeys = app->token_key_count;
+    memcpy(job->hashes, hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);
     return 0;

@@ -7,6 +7,11 @@
  * user; 502 when the database fails. Otherwise it calls next() with the caller, at once
  * when the session cache knows the token (no database work), or after one database read.
  * next() runs on the loop thread and must answer (now or later).
+ *
+ * The token is hashed under each data key in turn (auth/token.h: the current one, then the
+ * previous ones) until a session is found: first in the session cache for every key, then in
+ * the database for every key. The caller records the key that matched: its session_key is
+ * sealed under the same data key.
  */
 #ifndef MEETOA_AUTH_CALLER_H
 #define MEETOA_AUTH_CALLER_H
@@ -18,7 +23,8 @@
 #include "store/store.h"
 
 typedef struct auth_caller {
-    uint8_t token_hash[TOKEN_HASH_SIZE];
+    uint8_t token_hash[TOKEN_HASH_SIZE]; /* the hash the session is stored under */
+    int key_index;                       /* the data key of that hash (token_data_key) */
     int64_t expires_at;
     store_user_t user;
 } auth_caller_t;

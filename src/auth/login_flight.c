@@ -1,4 +1,10 @@
-/* auth/login_flight — a mutex-protected hash of the codes being logged in; see login_flight.h. */
+/*
+ * auth/login_flight — a mutex-protected hash of the codes being logged in; see login_flight.h.
+ *
+ * A code in flight is a credential (joining its flight yields the leader's token), so codes are
+ * compared in constant time (crypto_equal) once their lengths agree; a code's length is no
+ * secret (WeChat's are all alike).
+ */
 #include "auth/login_flight.h"
 
 #include <pthread.h>
@@ -6,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "wechat/wx_client.h"
 
 #define BUCKETS 256
@@ -29,10 +36,16 @@ static unsigned bucket_of(const char *code)
     return h % BUCKETS;
 }
 
+static bool same_code(const char *a, const char *b)
+{
+    size_t len = strlen(a);
+    return strlen(b) == len && crypto_equal(a, b, len);
+}
+
 static flight_t **find(login_flights_t *flights, const char *code)
 {
     flight_t **slot = &flights->buckets[bucket_of(code)];
-    while (*slot != NULL && strcmp((*slot)->code, code) != 0)
+    while (*slot != NULL && !same_code((*slot)->code, code))
         slot = &(*slot)->next;
     return slot;
 }

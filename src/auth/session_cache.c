@@ -5,12 +5,19 @@
  * random, so its first 8 bytes are the hash value). Users are keyed by id and hold a
  * copy of store_user_t; several sessions of one user share its entry. A shard's bucket
  * array doubles when it holds more entries than buckets.
+ *
+ * Token hashes are compared with crypto_equal (constant time, checked by tests/ct). The
+ * bucket is chosen by the hash's first bytes, which is no leak worth closing: the hash is an
+ * HMAC under a server key, so a caller can neither choose nor compute the hash of a token it
+ * presents.
  */
 #include "auth/session_cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "crypto/crypto.h"
 
 #define SHARDS 64
 
@@ -198,7 +205,7 @@ static bool get_user(session_cache_t *cache, int64_t id, int64_t now, int max_ag
 static session_entry_t **session_slot(shard_t *shard, const uint8_t hash[32])
 {
     session_entry_t **slot = (session_entry_t **)&shard->buckets[(session_key(hash) / SHARDS) & (shard->nbuckets - 1)];
-    while (*slot != NULL && memcmp((*slot)->hash, hash, 32) != 0)
+    while (*slot != NULL && !crypto_equal((*slot)->hash, hash, 32))
         slot = &(*slot)->next;
     return slot;
 }

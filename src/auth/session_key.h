@@ -3,8 +3,9 @@
  *
  * It is stored only sealed (AES-256-GCM under oa.security.data-key), bound to its session
  * by the token hash as associated data, so a sealed key copied onto another session's row,
- * or read with another data key, does not open. In clear it lives only in short-lived
- * buffers that the callers wipe.
+ * or read with another data key, does not open. After a data-key rotation the callers open
+ * an older session's key with the previous data key its token was found under (auth/token.h). In clear it lives only in
+ * short-lived buffers that the callers wipe.
  */
 #ifndef MEETOA_AUTH_SESSION_KEY_H
 #define MEETOA_AUTH_SESSION_KEY_H

@@ -9,6 +9,23 @@ void token_derive_key(const uint8_t data_key[32], uint8_t token_key[32])
     crypto_hmac_sha256(data_key, 32, label, sizeof(label) - 1, token_key);
 }
 
+const uint8_t *token_data_key(const config_t *config, int i)
+{
+    if (i == 0)
+        return config->data_key;
+    if (i < 0 || i > config->previous_data_keys.count)
+        return NULL;
+    return config->previous_data_keys.key[i - 1];
+}
+
+int token_derive_keys(const config_t *config, uint8_t token_keys[TOKEN_KEYS_MAX][32])
+{
+    int n = 0;
+    for (const uint8_t *key; n < TOKEN_KEYS_MAX && (key = token_data_key(config, n)) != NULL; n++)
+        token_derive_key(key, token_keys[n]);
+    return n;
+}
+
 bool token_new(char out[TOKEN_TEXT_LEN + 1])
 {
     uint8_t raw[TOKEN_BYTES];

@@ -250,19 +250,28 @@ void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg
         abort();
 }
 
+/* The hex digit of a nibble without a branch or a table: '0' + n, plus the distance from
+ * '9' + 1 to 'a' when n > 9 (the mask is all ones exactly when 9 - n is negative). */
+static char hex_digit(unsigned n)
+{
+    unsigned above9 = (9u - n) >> 8 & 0xffu;
+    return (char)('0' + n + (above9 & ('a' - '0' - 10)));
+}
+
 void crypto_hex(const uint8_t *in, size_t len, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
+        out[2 * i] = hex_digit(in[i] >> 4);
+        out[2 * i + 1] = hex_digit(in[i] & 15u);
     }
     out[2 * len] = '\0';
 }
 
 bool crypto_equal(const void *a, const void *b, size_t len)
 {
-    return CRYPTO_memcmp(a, b, len) == 0;
+    int diff = CRYPTO_memcmp(a, b, len); /* OpenSSL's: ORs the XORs of all bytes, no early exit */
+    CRYPTO_DECLASSIFY(&diff, sizeof(diff));
+    return diff == 0;
 }
 
 /* ---- AES-256-GCM ------------------------------------------------------------------- */

@@ -47,11 +47,26 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
  * key scheduled, so a call only hashes. The one exception to "no copy of a key is kept": the
  * calling thread holds this key (in an OpenSSL context) until it ends or uses another key. */
 void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg_len, uint8_t out[32]);
-/* Lowercase hex of len bytes; out must hold 2*len+1. */
+/* Lowercase hex of len bytes; out must hold 2*len+1. Constant time (no table lookup): it
+ * writes out expected signatures that are then compared with crypto_equal. */
 void crypto_hex(const uint8_t *in, size_t len, char *out);
 
-/* Constant-time equality of two equal-length buffers. */
+/* Constant-time equality of two equal-length buffers: the time taken and the memory touched
+ * depend on len only, never on the bytes. Use it for every token, hash, signature, MAC or key. */
 bool crypto_equal(const void *a, const void *b, size_t len);
+
+/*
+ * Constant-time validation (tests/ct): built with MEETOA_CT_VALIDATION, valgrind's memcheck
+ * is told that a value computed from secrets is public from here on (the answer "equal or
+ * not" is meant to be acted upon), so that memcheck reports only the branches and memory
+ * indexes that depend on the secret bytes themselves. Otherwise it does nothing.
+ */
+#ifdef MEETOA_CT_VALIDATION
+#include <valgrind/memcheck.h>
+#define CRYPTO_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#define CRYPTO_DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
 
 /*
  * AES-256-GCM. The sealed form is nonce(12) || ciphertext(len) || tag(16), so

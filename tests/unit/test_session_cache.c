@@ -171,6 +171,30 @@ typedef struct worker {
     int hits;
 } worker_t;
 
+/* Hashes that share their first 24 bytes (so one bucket, one chain) are told apart by the
+ * last bytes: the comparison looks at all 32. */
+static void hashes_differing_only_at_the_end_are_distinct(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t a = session_of(7, 1, 5000), b = a, d = a;
+    b.token_hash[31] ^= 0x01;
+    b.user_id = 2;
+    d.token_hash[24] ^= 0x80;
+    store_user_t ua = user_of(1, "first"), ub = user_of(2, "second");
+    session_cache_put(c, &a, &ua, 1000);
+    session_cache_put(c, &b, &ub, 1000);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, a.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "first");
+    assert_int_equal(session_cache_get(c, b.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "second");
+    assert_int_equal(session_cache_get(c, d.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_MISS);
+    session_cache_remove(c, b.token_hash);
+    assert_int_equal(session_cache_get(c, a.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_int_equal(session_cache_get(c, b.token_hash, 1000, 5, &out, NULL), SESSION_CACHE_MISS);
+    session_cache_free(c);
+}
+
 static void *hammer(void *p)
 {
     worker_t *w = p;
@@ -212,6 +236,7 @@ int main(void)
         cmocka_unit_test(entry_older_than_max_age_misses),
         cmocka_unit_test(expired_session_is_dropped),
         cmocka_unit_test(removed_session_misses),
+        cmocka_unit_test(hashes_differing_only_at_the_end_are_distinct),
         cmocka_unit_test(user_update_is_seen_by_every_session),
         cmocka_unit_test(many_sessions_grow_the_table),
         cmocka_unit_test(concurrent_threads_keep_it_consistent),

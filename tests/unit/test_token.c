@@ -53,12 +53,47 @@ static void hash_depends_on_token_and_key(void **state)
     assert_memory_not_equal(h1, other, 32);
 }
 
+/* The data keys in index order: data-key, then previous-data-keys; a hashing key for each. */
+static void every_data_key_gets_a_hashing_key(void **state)
+{
+    config_t config = {0};
+    for (int i = 0; i < 32; i++) {
+        config.data_key[i] = (uint8_t)i;
+        config.previous_data_keys.key[0][i] = (uint8_t)(100 + i);
+        config.previous_data_keys.key[1][i] = (uint8_t)(200 + i);
+    }
+    uint8_t keys[TOKEN_KEYS_MAX][32], want[32];
+
+    assert_ptr_equal(token_data_key(&config, 0), config.data_key);
+    assert_null(token_data_key(&config, 1));
+    assert_null(token_data_key(&config, -1));
+    assert_int_equal(token_derive_keys(&config, keys), 1);
+    token_derive_key(config.data_key, want);
+    assert_memory_equal(keys[0], want, 32);
+
+    config.previous_data_keys.count = 2;
+    assert_ptr_equal(token_data_key(&config, 1), config.previous_data_keys.key[0]);
+    assert_ptr_equal(token_data_key(&config, 2), config.previous_data_keys.key[1]);
+    assert_null(token_data_key(&config, 3));
+    assert_int_equal(token_derive_keys(&config, keys), 3);
+    for (int i = 0; i < 3; i++) {
+        token_derive_key(token_data_key(&config, i), want);
+        assert_memory_equal(keys[i], want, 32);
+    }
+    assert_memory_not_equal(keys[0], keys[1], 32);
+    assert_memory_not_equal(keys[1], keys[2], 32);
+
+    config.previous_data_keys.count = CONFIG_PREVIOUS_DATA_KEYS_MAX;
+    assert_int_equal(token_derive_keys(&config, keys), TOKEN_KEYS_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(new_tokens_are_43_urlsafe_chars_and_differ),
         cmocka_unit_test(malformed_tokens_are_refused),
         cmocka_unit_test(hash_depends_on_token_and_key),
+        cmocka_unit_test(every_data_key_gets_a_hashing_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
