@@ -27,14 +27,15 @@ declare -A SRCS=(
   [wx_parse]="wechat/wx_parse.c"
   [wx_legacy]="wechat/wx_legacy.c crypto/crypto.c"
   [b64]="crypto/crypto.c"
-  [config]="config/config.c common/log.c common/text.c crypto/crypto.c"
+  [config]="config/config.c guard/ip_addr.c common/log.c common/text.c crypto/crypto.c"
+  [client_ip]="guard/ip_addr.c"
 )
 declare -A LIBS=(
   [multipart]="" [image_type]="" [text]="-ljansson" [fields]="-ljansson"
   [wx_parse]="-ljansson" [wx_legacy]="-ljansson -lcrypto" [b64]="-lcrypto"
-  [config]="-lyaml -lcrypto"
+  [config]="-lyaml -lcrypto" [client_ip]=""
 )
-ALL=(multipart image_type text fields wx_parse wx_legacy b64 config)
+ALL=(multipart image_type text fields wx_parse wx_legacy b64 config client_ip)
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 
 command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (apt-get install clang)" >&2; exit 2; }
