@@ -11,13 +11,13 @@
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { startWorld, APP_ID, assertOk, assertErr, sqlHex, sqlText, TOKEN_RE } from './lib/meetoa.mjs';
 import { newApp } from './lib/wxemu.mjs';
+import { tinyPng } from './lib/png.mjs';
 
 const OTHER_APP = newApp('other');
 let world, oa, wx, storageDir;
@@ -38,20 +38,7 @@ after(async () => {
 
 /** A valid 1x1 RGBA PNG. */
 function makePng() {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(typed));
-    return Buffer.concat([len, typed, crc]);
-  };
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0])),
-    chunk('IDAT', zlib.deflateSync(Buffer.from([0, 0xab, 0xcd, 0xef, 0xff]))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return tinyPng({ pixel: [0xab, 0xcd, 0xef, 0xff] });
 }
 
 /** {encryptedData, iv, rawData, signature} made by wxemu with user's current session_key. */

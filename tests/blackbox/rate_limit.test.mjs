@@ -18,10 +18,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startMeetoa, startWorld, assertAnswer, assertOk, assertErr, sqlText, APP_ID } from './lib/meetoa.mjs';
+import { tinyPng } from './lib/png.mjs';
 
 const PHONE_API = '/wxa/business/getuserphonenumber';
 const JSCODE2SESSION = '/sns/jscode2session';
@@ -123,22 +123,9 @@ async function phoneBody(user) {
   return { code: await wx.phoneCode(APP_ID, user, newPhone()) };
 }
 
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(typed));
-  return Buffer.concat([len, typed, crc]);
-}
 
 /** A valid 1x1 PNG. */
-const PNG = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  pngChunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0])),
-  pngChunk('IDAT', zlib.deflateSync(Buffer.from([0, 0x12, 0x34, 0x56, 0xff]))),
-  pngChunk('IEND', Buffer.alloc(0)),
-]);
+const PNG = tinyPng();
 
 function upload(token, xff) {
   return trusted.upload(token, PNG, 'a.png', 'image/png', { headers: { 'x-forwarded-for': xff } });

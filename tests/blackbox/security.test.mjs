@@ -21,7 +21,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,12 +41,13 @@ import {
   assertOk,
   assertErr,
   assertAnswer,
-  readResponse,
+  rawRequest,
   eventually,
   sqlText,
   sqlHex,
   TOKEN_RE,
 } from './lib/meetoa.mjs';
+import { tinyPng } from './lib/png.mjs';
 
 const CACHE_SECONDS = 1;
 const KEY_RE = /^[0-9a-f]{32}\.(png|jpg|webp)$/;
@@ -72,25 +72,7 @@ after(async () => {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(typed));
-  return Buffer.concat([len, typed, crc]);
-}
 
-/** A valid 1x1 PNG; `text` goes into a tEXt chunk before the pixels when given. */
-function makePng(text) {
-  const parts = [
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0])),
-  ];
-  if (text !== undefined) parts.push(pngChunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')));
-  parts.push(pngChunk('IDAT', zlib.deflateSync(Buffer.from([0, 1, 2, 3, 255]))), pngChunk('IEND', Buffer.alloc(0)));
-  return Buffer.concat(parts);
-}
 
 const HTML = '<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n';
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="1"/></svg>\n';
@@ -116,28 +98,6 @@ function rawHttp(port, bytes) {
   });
 }
 
-/** One request with node:http, the path exactly as given. Same result shape as send(). */
-function rawRequest(port, method, rawPath, headers = {}, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        resolve(
-          readResponse({
-            status: res.statusCode,
-            headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
-            arrayBuffer: async () => buf,
-          }),
-        );
-      });
-    });
-    req.end(body);
-  });
-}
 
 /** A multipart/form-data body written by hand (names and types as given, bytes and all). */
 function multipart(parts) {
@@ -328,7 +288,7 @@ const freshCode = () => wx.newCode(APP_ID, newUser('code'));
 
 /** Every endpoint a token opens, each called as a client would, with `headers` as the token. */
 function loggedInCalls(s, headers) {
-  const form = multipart([{ name: 'file', filename: 'a.png', type: 'image/png', data: makePng() }]);
+  const form = multipart([{ name: 'file', filename: 'a.png', type: 'image/png', data: tinyPng() }]);
   return [
     ['info', () => s.get('/wx/auth/info', headers)],
     ['profile', () => s.post('/wx/auth/profile', { nickname: 'Changed' }, headers)],
@@ -415,7 +375,7 @@ describe('no secret in any log line or answer, at every log level', () => {
         const e2 = await wx.encrypted(APP_ID, user, 'phone', { phone: newPhone() });
         assertOk(await run('legacy bindPhone', s.bindPhone(token, { encryptedData: e2.encryptedData, iv: e2.iv })));
         assertOk(await run('check_session', s.checkSession(token)));
-        const up = await run('upload', s.upload(token, makePng(), 'a.png', 'image/png'));
+        const up = await run('upload', s.upload(token, tinyPng(), 'a.png', 'image/png'));
         assertOk(up);
         assert.equal((await run('fetch', s.get(`/wx/storage/fetch/${up.data.key}`))).status, 200);
         assertErr(await run('upload HTML', s.upload(token, Buffer.from(HTML), 'a.png', 'image/png')), 740);
@@ -721,7 +681,7 @@ describe('SQL meta-characters are data, never SQL', () => {
       assertErr(await oa.info(null, { 'X-OA-Token': text }), 501, `token header ${text}`);
       assertErr(await oa.info(null, { Authorization: `Bearer ${text}` }), 501, `Bearer ${text}`);
       // An upload's file name is never used: the key is random.
-      const up = await oa.upload(token, makePng(), `${text}.png`, 'image/png');
+      const up = await oa.upload(token, tinyPng(), `${text}.png`, 'image/png');
       assertOk(up, `upload named ${text}`);
       assert.match(up.data.key, KEY_RE);
     }
@@ -807,9 +767,9 @@ describe('NUL bytes are refused, never stored cut short', () => {
     }
     const files = readdirSync(storageDir).length;
     for (const [what, part] of [
-      ['NUL in the field name', { name: 'file\0', filename: 'a.png', type: 'image/png', data: makePng() }],
-      ['NUL in the file name', { name: 'file', filename: 'a\0.html', type: 'image/png', data: makePng() }],
-      ['NUL in the part content type', { name: 'file', filename: 'a.png', type: 'image/png\0', data: makePng() }],
+      ['NUL in the field name', { name: 'file\0', filename: 'a.png', type: 'image/png', data: tinyPng() }],
+      ['NUL in the file name', { name: 'file', filename: 'a\0.html', type: 'image/png', data: tinyPng() }],
+      ['NUL in the part content type', { name: 'file', filename: 'a.png', type: 'image/png\0', data: tinyPng() }],
     ]) {
       const { body, contentType } = multipart([part]);
       const r = await oa.post('/wx/storage/upload', body, { 'content-type': contentType, 'X-OA-Token': token });
@@ -852,7 +812,7 @@ describe('an upload is never served as HTML', () => {
   });
 
   test('a valid PNG carrying HTML is served only as image/png, nosniff, sandboxed', async () => {
-    const polyglot = makePng(HTML);
+    const polyglot = tinyPng({ text: HTML });
     const up = await oa.upload(token, polyglot, 'a.html', 'text/html');
     assertOk(up, 'a PNG is a PNG, whatever it says inside');
     assert.match(up.data.key, /\.png$/);
@@ -866,7 +826,7 @@ describe('an upload is never served as HTML', () => {
   });
 
   test('a PNG followed by HTML is refused at upload, and served sandboxed if planted', async () => {
-    const polyglot = Buffer.concat([makePng(), Buffer.from(HTML)]);
+    const polyglot = Buffer.concat([tinyPng(), Buffer.from(HTML)]);
     assertErr(await oa.upload(token, polyglot, 'a.png', 'image/png'), 740, 'trailing HTML');
     const name = `${randomBytes(16).toString('hex')}.png`;
     writeFileSync(path.join(storageDir, name), polyglot);
@@ -882,9 +842,9 @@ describe('an upload is never served as HTML', () => {
     // A marker next to the folder, under a name that is a valid key, and one outside the tree.
     const key = `${randomBytes(16).toString('hex')}.png`;
     const marker = `MARKER-${randomBytes(8).toString('hex')}`;
-    writeFileSync(path.join(storageRoot, key), makePng(marker));
+    writeFileSync(path.join(storageRoot, key), tinyPng({ text: marker }));
     mkdirSync(path.join(storageRoot, 'sub'), { recursive: true });
-    writeFileSync(path.join(storageRoot, 'sub', key), makePng(marker));
+    writeFileSync(path.join(storageRoot, 'sub', key), tinyPng({ text: marker }));
     const abs = path.join(storageRoot, key);
     const paths = [
       `../${key}`,

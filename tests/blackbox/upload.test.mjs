@@ -11,14 +11,13 @@
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { startWorld, startMeetoa, assertOk, assertErr, assertAnswer, readResponse } from './lib/meetoa.mjs';
+import { startWorld, startMeetoa, assertOk, assertErr, assertAnswer, rawRequest } from './lib/meetoa.mjs';
+import { tinyPng } from './lib/png.mjs';
 
 const MAX_BYTES = 4096; // oa.storage.max-bytes of this suite
 const KEY_RE = /^[0-9a-f]{32}\.(png|jpg|webp)$/;
@@ -27,26 +26,12 @@ const IMAGE_TYPES = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
 // ---------------------------------------------------------------------------------------
 // Sample files
 
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(typed));
-  return Buffer.concat([len, typed, crc]);
-}
-
 /** A valid 1x1 RGBA PNG, padded with a tEXt comment to exactly `size` bytes when given. */
 function makePng(size) {
-  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
-  const pixels = zlib.deflateSync(Buffer.from([0, 0x12, 0x34, 0x56, 0xff]));
-  const head = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr)]);
-  const tail = Buffer.concat([pngChunk('IDAT', pixels), pngChunk('IEND', Buffer.alloc(0))]);
-  if (size === undefined) return Buffer.concat([head, tail]);
-  const textLen = size - head.length - tail.length - 12;
-  assert.ok(textLen > 8, `a PNG cannot be ${size} bytes`);
-  const text = Buffer.concat([Buffer.from('Comment\0'), Buffer.alloc(textLen - 8, 'x')]);
-  const png = Buffer.concat([head, pngChunk('tEXt', text), tail]);
+  if (size === undefined) return tinyPng();
+  const textLen = size - tinyPng().length - 12 - 'Comment\0'.length; // a chunk adds 12 bytes of framing
+  assert.ok(textLen > 0, `a PNG cannot be ${size} bytes`);
+  const png = tinyPng({ text: 'x'.repeat(textLen) });
   assert.equal(png.length, size);
   return png;
 }
@@ -85,29 +70,6 @@ function multipart(parts, { boundary = `----meetoa${randomBytes(8).toString('hex
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-/** One request with node:http, path and headers exactly as given (no URL normalisation). */
-function rawRequest(port, method, rawPath, headers = {}, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers, setHost: !('Host' in headers) });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        // The same shape as send(): headers behind a get() like fetch's.
-        resolve(
-          readResponse({
-            status: res.statusCode,
-            headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
-            arrayBuffer: async () => buf,
-          }),
-        );
-      });
-    });
-    req.end(body);
-  });
-}
 
 // ---------------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@
 // Only node built-ins are used (node:test runs these files with Node 20, no npm packages).
 
 import { spawn, execFile } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -348,6 +349,32 @@ export async function send(base, method, p, body, headers = {}) {
     body: payload,
   });
   return readResponse(res);
+}
+
+/**
+ * One request with node:http, path and headers exactly as given (fetch() would normalise the
+ * path and refuse some headers). Host is sent unless headers has one. Same result as send().
+ */
+export function rawRequest(port, method, rawPath, headers = {}, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers, setHost: !('Host' in headers) });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        resolve(
+          readResponse({
+            status: res.statusCode,
+            headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
+            arrayBuffer: async () => buf,
+          }),
+        );
+      });
+    });
+    req.end(body);
+  });
 }
 
 /** The result shape of send() from a fetch() Response. */
