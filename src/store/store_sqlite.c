@@ -37,6 +37,7 @@
 #include "common/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SQ_BUSY_TIMEOUT_MS 5000
 
@@ -389,10 +391,26 @@ static void sq_close(store_t *store)
 
 static const store_backend_ops_t sq_ops;
 
+/* A new database file is made 0600 before SQLite opens it (it holds sealed session keys and
+ * personal data); SQLite gives its -wal and -shm files the database file's mode. An existing
+ * file keeps the mode its owner gave it. An empty file is an empty database. */
+static int sq_create_private(const char *location, char *err, size_t err_size)
+{
+    int fd = open(location, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return 0;
+    snprintf(err, err_size, "store: cannot open sqlite database '%s': %s", location, strerror(errno));
+    return -1;
+}
+
 store_t *store_sqlite_open(const char *location, char *err, size_t err_size)
 {
     bool memory = strcmp(location, ":memory:") == 0;
-    if (!memory && sq_make_parent(location, err, err_size) != 0)
+    if (!memory && (sq_make_parent(location, err, err_size) != 0 || sq_create_private(location, err, err_size) != 0))
         return NULL;
     sq_store_t *s = calloc(1, sizeof *s);
     if (s == NULL) {

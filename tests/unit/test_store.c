@@ -179,6 +179,32 @@ static void test_wal_mode(void **state)
     store_close(store);
 }
 
+/* A new database file, and the WAL next to it, are private to the service user; an existing
+ * file keeps the mode its owner chose. */
+static void test_new_file_is_private(void **state)
+{
+    fixture_t *f = *state;
+    mode_t old = umask(022);
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-private", NOW);
+    login_ok(store, &in);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat sb;
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    store_close(store);
+
+    assert_int_equal(chmod(f->path, 0640), 0);
+    store = open_migrated(f);
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+    store_close(store);
+    umask(old);
+}
+
 static void test_open_failures(void **state)
 {
     fixture_t *f = *state;
@@ -243,6 +269,7 @@ int main(void)
         STORE_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_busy_beyond_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test(test_memory_database),
     };
