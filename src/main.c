@@ -6,9 +6,9 @@
  * the log file of logging.file.name (after logrotate moved it; see log.h), or is logged
  * and ignored when the logs go to stderr (the supervisor owns that file).
  *
- * With a log file, the "listening on http://HOST:PORT" line is written to stderr as well
- * (scripts and the test harness read the port from there); everything else goes to the
- * file. Errors that stop the start-up are printed on stderr either way.
+ * With a log file, or a logging.level of error or warn, the "listening on http://HOST:PORT"
+ * line is written to stderr as well (scripts and the test harness read the port from there);
+ * everything else goes to the file, or under the level. Errors that stop the start-up are printed on stderr either way.
  *
  * SIGXFSZ is ignored by every command: a write past RLIMIT_FSIZE (a file size quota, a
  * full disk emulated with prlimit) then fails with EFBIG, which SQLite reports as an
@@ -92,15 +92,17 @@ static void reopen_logs(void)
         log_error("SIGHUP: %s; still logging to the file that was open", err);
 }
 
-/* With a log file, the port still reaches stderr: scripts read it there. */
+/* The port always reaches stderr, where scripts read it: the info line of http/server does
+ * not when lines go to a file or the level is error or warn. */
 static void announce_port(const config_t *config, const app_t *app)
 {
-    if (config->log_file == NULL)
+    if (config->log_file == NULL && log_get_level() >= LOG_INFO)
         return;
     const char *host = config->host;
     bool v6 = strchr(host, ':') != NULL;
-    fprintf(stderr, "meetoa: listening on http://%s%s%s:%d (log lines go to %s)\n", v6 ? "[" : "", host, v6 ? "]" : "",
-            http_server_port(app->http), config->log_file);
+    fprintf(stderr, "meetoa: listening on http://%s%s%s:%d (log lines %s%s)\n", v6 ? "[" : "", host, v6 ? "]" : "",
+            http_server_port(app->http), config->log_file != NULL ? "go to " : "at level ",
+            config->log_file != NULL ? config->log_file : config->log_level);
     fflush(stderr);
 }
 
