@@ -26,11 +26,30 @@
  * Datetimes go in as local-time 'YYYY-MM-DD HH:MM:SS' text (text_sqltime) and come back as
  * MYSQL_TIME; wx_session times are BIGINT epoch seconds.
  *
- * A lost connection (server gone, connection killed, timeout) does not wedge the store:
- * the failing call returns STORE_ERROR with "op: database unavailable: ..." and marks the
- * connection broken; the next call closes it and connects again (its statements are then
- * prepared again on first use). A call never retries on its own after a lost connection:
- * a write whose answer was lost may or may not have happened, and the caller decides.
+ * Idle connections: a database worker's connection may sit unused for hours, and the server
+ * closes it after its wait_timeout (8 h by default, often much less), or an administrator,
+ * a restart or a proxy kills it. So every call first checks its connection, before sending
+ * anything (my_ready): (1) a healthy idle connection has nothing to read (the server speaks
+ * only when asked), so input waiting on its socket (poll with no wait, one system call and
+ * no round trip) means the server closed it or said its last words: a timeout, a KILL, a
+ * shutdown; (2) a connection idle for MY_IDLE_PING_S, or for half the wait_timeout the
+ * server gave it at connect when that is shorter, is pinged (one round trip, only after
+ * idleness): this finds what leaves no trace on the socket (a dropped NAT or firewall
+ * entry), and a call never races the server's own idle timer, since a successful ping
+ * restarts that timer. Input on the socket is pinged too rather than taken as a death
+ * (under TLS it may be a record the library has not read yet). When the check fails the
+ * connection is closed and opened again, its statements prepared again on first use (no
+ * MYSQL_OPT_RECONNECT: the library's reconnect loses the prepared statements), so a request
+ * never fails only because its pooled connection idled out.
+ *
+ * A connection lost during a call (server gone, connection killed, timeout) does not wedge
+ * the store either: the failing call returns STORE_ERROR with "op: database unavailable:
+ * ..." and marks the connection broken; the next call closes it and connects again. Such a
+ * call is not retried by the store, not even a read: once the check above has passed, a loss
+ * during the call means the server died or hangs (a retry would add a connect timeout and a
+ * read timeout to a request that already waited), or a kill that raced the call by
+ * milliseconds; and a write whose answer was lost may or may not have happened (a session
+ * insert run twice would end in a duplicate key), so the caller decides.
  *
  * Concurrency between connections: the login upsert is INSERT ... ON DUPLICATE KEY
  * UPDATE inside a transaction (InnoDB locks the unique key, so concurrent first logins of
@@ -53,6 +72,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +86,7 @@
 #define MY_MIGRATE_IO_TIMEOUT_S 600
 #define MY_MIGRATE_LOCK_WAIT_S  30
 #define MY_DEADLOCK_RETRIES     20
+#define MY_IDLE_PING_S          30
 #define MY_DEFAULT_PORT         3306
 #define MY_PASSWORD_ENV         "MEETOA_DB_PASSWORD"
 #define MY_STR(x)               #x
@@ -168,6 +189,8 @@ typedef struct my_conn {
     MYSQL *db;   /* NULL: not connected; the next use connects */
     bool broken; /* the server connection is lost: closed at the next use */
     unsigned last_errno;
+    int64_t last_used_ms;        /* my_now_ms() when the last call started (or the connection opened) */
+    int64_t idle_ping_ms;        /* a connection idle this long is pinged before use */
     MYSQL_STMT *stmts[MY_COUNT]; /* NULL until first use on this connection */
 } my_conn_t;
 
@@ -372,6 +395,33 @@ static bool my_set_options(MYSQL *db, unsigned io_timeout)
            mysql_options(db, MYSQL_OPT_RECONNECT, &off) == 0 && mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &zero) == 0;
 }
 
+/* Monotonic milliseconds (an idle time is not moved by a change of the wall clock). */
+static int64_t my_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the session's wait_timeout and sets c's idle ping interval from it: half of it, at
+ * most MY_IDLE_PING_S. False when the query fails. */
+static bool my_read_idle_limit(my_conn_t *c)
+{
+    static const char sql[] = "SELECT @@SESSION.wait_timeout";
+    if (mysql_real_query(c->db, sql, sizeof sql - 1) != 0)
+        return false;
+    MYSQL_RES *res = mysql_store_result(c->db);
+    if (res == NULL)
+        return false;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    long long wait_timeout = row != NULL && row[0] != NULL ? strtoll(row[0], NULL, 10) : 0;
+    mysql_free_result(res);
+    c->idle_ping_ms = MY_IDLE_PING_S * 1000;
+    if (wait_timeout > 0 && wait_timeout < MY_IDLE_PING_S * 2)
+        c->idle_ping_ms = (int64_t)wait_timeout * 500;
+    return true;
+}
+
 /* Connects c (which must be closed) and applies the session settings; false with why set. */
 static bool my_connect(const my_url_t *u, unsigned io_timeout, my_conn_t *c, char *why, size_t why_size)
 {
@@ -400,6 +450,11 @@ static bool my_connect(const my_url_t *u, unsigned io_timeout, my_conn_t *c, cha
             goto fail;
         }
     }
+    if (!my_read_idle_limit(c)) {
+        snprintf(why, why_size, "session setup: reading wait_timeout: %s", mysql_error(c->db));
+        goto fail;
+    }
+    c->last_used_ms = my_now_ms();
     return true;
 
 fail:
@@ -468,17 +523,39 @@ static store_rc my_stmt_fail(my_store_t *s, my_conn_t *c, MYSQL_STMT *st, const 
     return my_fail_with(s, c, op, mysql_stmt_errno(st), mysql_stmt_error(st));
 }
 
-/* Makes sure c is connected (reconnecting a broken or closed one). */
+/* True when the idle connection c has input waiting (or its socket is unusable): the
+ * server closed it or told something unasked. No wait, no round trip. */
+static bool my_conn_has_input(const my_conn_t *c)
+{
+    struct pollfd p = {.fd = (int)mysql_get_socket(c->db), .events = POLLIN};
+    if (p.fd < 0)
+        return true;
+    return poll(&p, 1, 0) != 0; /* readable, EOF, hang-up, error; or poll itself failed */
+}
+
+/* Whether the open connection c can be used after its idleness (see the top comment). */
+static bool my_conn_alive(my_conn_t *c)
+{
+    if (!my_conn_has_input(c) && my_now_ms() - c->last_used_ms < c->idle_ping_ms)
+        return true;
+    return mysql_ping(c->db) == 0;
+}
+
+/* Makes sure c is connected and alive at the start of a call: a broken, closed or dead
+ * one is (re)opened. */
 static store_rc my_ready(my_store_t *s, const char *op)
 {
     my_conn_t *c = &s->conn;
+    if (c->db != NULL && !c->broken && !my_conn_alive(c))
+        c->broken = true;
     if (c->broken)
         my_conn_close(c);
-    if (c->db != NULL)
-        return STORE_OK;
-    char why[STORE_ERROR_SIZE];
-    if (!my_connect(&s->url, MY_IO_TIMEOUT_S, c, why, sizeof why))
-        return store_error_set(&s->base, STORE_ERROR, op, "database unavailable: %s", why);
+    if (c->db == NULL) {
+        char why[STORE_ERROR_SIZE];
+        if (!my_connect(&s->url, MY_IO_TIMEOUT_S, c, why, sizeof why))
+            return store_error_set(&s->base, STORE_ERROR, op, "database unavailable: %s", why);
+    }
+    c->last_used_ms = my_now_ms();
     return STORE_OK;
 }
 

@@ -8,11 +8,15 @@
  * The backend-independent checks are store_cases.h (the same as test_store.c's); this file
  * adds what is MySQL's own: tables in InnoDB/utf8mb4 with byte-compared openids, a migration
  * step that failed half-way (DDL is not transactional) run again, prepared
- * statements cached per connection, a lock held past the lock wait timeout, reconnection
- * after the server killed the connection (one STORE_ERROR, then success), a server that
+ * statements cached per connection, a lock held past the lock wait timeout, a pooled
+ * connection that idled past the server's wait_timeout or was killed while idle (the next
+ * call works at once), one killed during a call (that call's STORE_ERROR, then success), a
+ * server that
  * never answers (fails within the timeouts), the password from MEETOA_DB_PASSWORD,
  * percent-decoding, the unix socket form of the URL, and refused URLs whose error texts
- * carry no password. Direct checks use a separate client connection (text protocol).
+ * carry no password. Direct checks use a separate client connection (text protocol); the
+ * wait_timeout case also needs root on the server's unix socket (SET GLOBAL), which the
+ * private server of scripts/mariadb.sh gives.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +49,7 @@ typedef struct fixture {
     char url[512]; /* the datasource url under test */
     char user[64], password[128], host[128], db[64];
     unsigned port;
+    int64_t saved_wait_timeout; /* > 0: the global wait_timeout to put back at teardown */
 } fixture_t;
 
 /* ---- fixture and direct access ---- */
@@ -262,6 +267,41 @@ static void test_statements_prepared_once(void **state)
     store_close(store);
 }
 
+/* Our user's connections other than db's own: their count, and the highest id in *id. */
+static int64_t other_connections(raw_t *db, int64_t *id)
+{
+    MYSQL_ROW row;
+    MYSQL_RES *res = raw_row(db,
+                             "SELECT count(*), coalesce(max(id), 0) FROM information_schema.processlist"
+                             " WHERE id <> CONNECTION_ID() AND user = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)",
+                             &row);
+    int64_t count = strtoll(row[0], NULL, 10);
+    *id = strtoll(row[1], NULL, 10);
+    mysql_free_result(res);
+    return count;
+}
+
+/* The id of the store's connection: the one other connection of our user (a migration's
+ * connection that is still closing is waited for). */
+static int64_t store_connection_id(raw_t *db)
+{
+    int64_t id = 0;
+    for (int i = 0; i < 100 && other_connections(db, &id) > 1; i++)
+        usleep(20 * 1000);
+    assert_int_equal(other_connections(db, &id), 1);
+    return id;
+}
+
+/* Waits (up to 10 s) until the server has closed connection id. */
+static void wait_connection_gone(raw_t *db, int64_t id)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM information_schema.processlist WHERE id = %lld", (long long)id);
+    for (int i = 0; i < 500 && raw_int(db, sql) > 0; i++)
+        usleep(20 * 1000);
+    assert_int_equal(raw_int(db, sql), 0);
+}
+
 /* Kills every other connection of our user (the store's) and waits until they are gone. */
 static void kill_store_connections(raw_t *db)
 {
@@ -280,10 +320,10 @@ static void kill_store_connections(raw_t *db)
             fail_msg("%s: %s", sql, mysql_error(db));
     }
     mysql_free_result(res);
-    char count_sql[sizeof others + 32];
-    snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM (%s) t", others);
-    for (int i = 0; i < 100 && raw_int(db, count_sql) > 0; i++)
+    int64_t id = 0;
+    for (int i = 0; i < 100 && other_connections(db, &id) > 0; i++)
         usleep(20 * 1000);
+    assert_int_equal(other_connections(db, &id), 0);
 }
 
 static void assert_unavailable(store_t *store, const char *op)
@@ -295,7 +335,90 @@ static void assert_unavailable(store_t *store, const char *op)
         fail_msg("unexpected error text: %s", msg);
 }
 
-static void test_reconnect_after_kill(void **state)
+/* Root on the unix socket of the server db is connected to (scripts/mariadb.sh makes
+ * root@localhost without a password). */
+static raw_t *root_open(raw_t *db)
+{
+    char sock[256];
+    raw_text(db, "SELECT @@socket", sock, sizeof sock);
+    MYSQL *root = mysql_init(NULL);
+    assert_non_null(root);
+    unsigned timeout = 10;
+    mysql_options(root, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(root, MYSQL_OPT_READ_TIMEOUT, &timeout);
+    if (mysql_real_connect(root, "localhost", "root", "", NULL, 0, sock, 0) == NULL)
+        fail_msg("root on %s: %s (this case needs the private server of scripts/mariadb.sh)", sock, mysql_error(root));
+    return root;
+}
+
+/* Puts back the global wait_timeout that test_idle_past_wait_timeout changed. */
+static int teardown_wait_timeout(void **state)
+{
+    fixture_t *f = *state;
+    if (f->saved_wait_timeout > 0) {
+        raw_t *db = raw_open(f), *root = root_open(db);
+        char sql[64];
+        snprintf(sql, sizeof sql, "SET GLOBAL wait_timeout = %lld", (long long)f->saved_wait_timeout);
+        raw_exec(root, sql);
+        raw_close(root);
+        raw_close(db);
+    }
+    return teardown(state);
+}
+
+/*
+ * Issue 7: a pooled connection idle past the server's wait_timeout (2 s here) failed the
+ * first call made on it. Now each call checks its connection first: idle past half the
+ * wait_timeout it is pinged and kept; closed by the server it is opened again, and the call
+ * works at once. Takes about 5 s.
+ */
+static void test_idle_past_wait_timeout(void **state)
+{
+    fixture_t *f = *state;
+    store_close(open_migrated(f));
+    raw_t *db = raw_open(f), *root = root_open(db);
+    f->saved_wait_timeout = raw_int(root, "SELECT @@GLOBAL.wait_timeout");
+    raw_exec(root, "SET GLOBAL wait_timeout = 2"); /* for the connections opened from now on */
+    store_t *store = open_store(f);
+    store_login_t in = login_of("o-idle", NOW);
+    store_user_t u = login_ok(store, &in), again;
+    int64_t first = store_connection_id(db);
+
+    /* Used again at once: no ping (COM_PING counts as an admin command; ours send none). */
+    int64_t pings = global_status(db, "COM_ADMIN_COMMANDS");
+    assert_int_equal(store_user_get(store, u.id, &again), STORE_OK);
+    assert_int_equal(global_status(db, "COM_ADMIN_COMMANDS"), pings);
+
+    /* Idle past the ping interval (1 s), not past the timeout: one ping, the connection kept. */
+    usleep(1300 * 1000);
+    assert_int_equal(store_user_get(store, u.id, &again), STORE_OK);
+    assert_same_user(&u, &again);
+    assert_int_equal(global_status(db, "COM_ADMIN_COMMANDS"), pings + 1);
+    assert_int_equal(store_connection_id(db), first);
+
+    /* Idle until the server closed it: a login (a transaction) works on the first try. */
+    wait_connection_gone(db, first);
+    in.now = NOW + 10;
+    if (store_user_login(store, &in, &again) != STORE_OK)
+        fail_msg("first login after the wait_timeout: %s", store_last_error(store));
+    assert_int_equal(again.id, u.id);
+    assert_int_equal(again.last_login_time, NOW + 10);
+    int64_t second = store_connection_id(db);
+    assert_true(second != first);
+
+    /* And a read, after the new connection timed out too. */
+    wait_connection_gone(db, second);
+    if (store_user_get(store, u.id, &again) != STORE_OK)
+        fail_msg("first read after the wait_timeout: %s", store_last_error(store));
+    assert_int_equal(again.last_login_time, NOW + 10);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
+    store_close(store);
+    raw_close(root);
+    raw_close(db);
+}
+
+/* Connections killed while idle (an administrator, a proxy): each next call works at once. */
+static void test_reconnect_after_kill_while_idle(void **state)
 {
     fixture_t *f = *state;
     store_t *store = open_migrated(f);
@@ -303,38 +426,96 @@ static void test_reconnect_after_kill(void **state)
     store_user_t u = login_ok(store, &in), again;
     raw_t *db = raw_open(f);
 
-    /* A read: one STORE_ERROR, then the next call reconnects and works. */
+    /* A read. */
     kill_store_connections(db);
     time_t t0 = time(NULL);
-    assert_int_equal(store_user_get(store, u.id, &again), STORE_ERROR);
+    if (store_user_get(store, u.id, &again) != STORE_OK)
+        fail_msg("user_get after a kill: %s", store_last_error(store));
     assert_true(time(NULL) - t0 <= 2);
-    assert_unavailable(store, "user_get");
-    assert_int_equal(store_user_get(store, u.id, &again), STORE_OK);
     assert_same_user(&u, &again);
 
-    /* A transaction (the login): the same, and no second row. */
+    /* A transaction (the login), and no second row. */
     kill_store_connections(db);
     in.now = NOW + 10;
-    assert_int_equal(store_user_login(store, &in, &again), STORE_ERROR);
-    assert_unavailable(store, "user_login");
     again = login_ok(store, &in);
     assert_int_equal(again.id, u.id);
     assert_int_equal(again.last_login_time, NOW + 10);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
 
-    /* Sessions and the schema version too. */
+    /* The schema version, and a session's insert and read. */
     kill_store_connections(db);
     int version = -1;
-    assert_int_equal(store_schema_version(store, &version), STORE_ERROR);
-    assert_unavailable(store, "schema_version");
     assert_int_equal(store_schema_version(store, &version), STORE_OK);
     assert_int_equal(version, store_schema_latest());
     store_session_t s = session_of(u.id, 40, NOW + 100), got;
     kill_store_connections(db);
-    assert_int_equal(store_session_insert(store, &s), STORE_ERROR);
     assert_int_equal(store_session_insert(store, &s), STORE_OK);
+    kill_store_connections(db);
     assert_int_equal(store_session_get(store, s.token_hash, &got, NULL), STORE_OK);
     assert_memory_equal(got.session_key_sealed, s.session_key_sealed, s.session_key_sealed_len);
+    raw_close(db);
+    store_close(store);
+}
+
+typedef struct blocked_login {
+    store_t *store;
+    store_login_t in;
+    store_rc rc;
+} blocked_login_t;
+
+static void *blocked_login_run(void *arg)
+{
+    blocked_login_t *b = arg;
+    store_user_t u;
+    b->rc = store_user_login(b->store, &b->in, &u);
+    return NULL;
+}
+
+/* The id of our user's other connection that is executing a statement; 0 after ~3 s without. */
+static int64_t executing_connection(raw_t *db)
+{
+    static const char sql[] = "SELECT coalesce(max(id), 0) FROM information_schema.processlist"
+                              " WHERE id <> CONNECTION_ID() AND user = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"
+                              " AND command = 'Execute'";
+    int64_t id = 0;
+    for (int i = 0; i < 150 && (id = raw_int(db, sql)) == 0; i++)
+        usleep(20 * 1000);
+    return id;
+}
+
+/* A connection killed during a call (a login waiting for a row lock): that call fails with
+ * "database unavailable" (the store does not repeat a write whose fate it cannot know), no
+ * change is left behind, and the next call works. */
+static void test_connection_lost_during_call(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_login_t in = login_of("o-lost", NOW);
+    store_user_t u = login_ok(store, &in);
+    raw_t *db = raw_open(f);
+    raw_exec(db, "START TRANSACTION");
+    raw_exec(db, "UPDATE wx_user SET nickname = 'held' WHERE weixin_openid = 'o-lost'");
+    blocked_login_t b = {.store = store, .in = in};
+    b.in.now = NOW + 10;
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, blocked_login_run, &b), 0);
+    int64_t id = executing_connection(db);
+    char sql[64];
+    snprintf(sql, sizeof sql, "KILL CONNECTION %lld", (long long)id);
+    if (id == 0 || mysql_query(db, sql) != 0)
+        fail_msg("no login to kill (%lld): %s", (long long)id, mysql_error(db));
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    raw_exec(db, "ROLLBACK");
+    assert_int_equal(b.rc, STORE_ERROR);
+    assert_unavailable(store, "user_login");
+    store_user_t again;
+    assert_int_equal(store_user_get(store, u.id, &again), STORE_OK); /* the next call works */
+    assert_int_equal(again.last_login_time, NOW);                    /* the killed login left nothing */
+    in.now = NOW + 20;
+    again = login_ok(store, &in);
+    assert_int_equal(again.id, u.id);
+    assert_int_equal(again.last_login_time, NOW + 20);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 1);
     raw_close(db);
     store_close(store);
 }
@@ -502,7 +683,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tables_innodb_utf8mb4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rerun_after_partial_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statements_prepared_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reconnect_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_past_wait_timeout, setup, teardown_wait_timeout),
+        cmocka_unit_test_setup_teardown(test_reconnect_after_kill_while_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_lost_during_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_busy_beyond_lock_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_server_fails_fast, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_from_environment, setup, teardown),
