@@ -146,6 +146,7 @@ static int cmd_serve(const char *path)
         break;
     }
     app_stop(&app, GRACE_MS);
+    log_flush_suppressed(); /* counts of the last second, before the last line */
     log_info("stopped");
     log_close_file();
     config_free(&config);

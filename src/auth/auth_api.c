@@ -237,6 +237,9 @@ static void on_login_wechat(loop_msg_t *msg)
             log_error("WeChat refused our request (errcode %ld): check the configuration of oa.wx.app-id and "
                       "oa.wx.app-secret",
                       result->errcode);
+        else if (error->fault == WX_FAULT_TRANSIENT) /* WeChat's trouble: WARN, so an outage is rate-limited */
+            log_warn("WeChat failed a login: outcome %d errcode %ld http %d", (int)result->outcome, result->errcode,
+                     result->http_status);
         else
             log_info("login refused by WeChat: outcome %d errcode %ld http %d", (int)result->outcome, result->errcode,
                      result->http_status);

@@ -20,6 +20,18 @@
  * line to the old file just before or writes it to the new one; since every line is one
  * write(2) on an O_APPEND file, none is lost, none is split across the two. The path and
  * the file's fd are guarded by log_file_lock; writers never take it.
+ *
+ * The limit of repeated lines: a fixed table of LOG_SLOTS slots, each with its own mutex,
+ * owned by one call site (its format string's address, hashed; open addressing over
+ * LOG_PROBES slots). A slot holds the site's current one-second window (its start and the
+ * lines written in it) and the lines counted since the last report. A slot is taken over by
+ * another site once its window is over (its count, if any, reported by the taker first);
+ * a site that finds no slot free is simply not limited. The slot keeps a copy of the start
+ * of the format, so a report never reads the caller's string after the call. log_pending
+ * counts the slots with an unreported count: while it is 0, a written line costs one atomic
+ * load more than before; otherwise it looks for windows that ended (LOG_SLOTS relaxed loads,
+ * a lock only on slots with a count) so that a flood that stopped is reported at the next
+ * line from anywhere, not only at the next line of the same site.
  */
 #include "common/log.h"
 
@@ -53,6 +65,34 @@ static int log_file_fd = -1;         /* the log file's fd (== log_fd), -1: none;
 static char log_file_name[PATH_MAX]; /* its path; under the lock */
 
 static const char *const LEVEL_NAMES[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+
+#define LOG_SLOTS     128 /* a power of two */
+#define LOG_PROBES    8
+#define LOG_WINDOW_NS 1000000000LL
+#define LOG_TEXT_MAX  81 /* the format's start kept for the report, NUL included */
+
+typedef struct log_slot {
+    pthread_mutex_t lock;
+    const char *fmt;         /* the owning call site, NULL: none; compared, never read */
+    char text[LOG_TEXT_MAX]; /* the start of its format, for the report */
+    int level;
+    int64_t window_start;    /* ns, when the current window's first line came */
+    int written;             /* lines written in the current window */
+    int64_t since;           /* ns, when the first unreported suppressed line came */
+    _Atomic long suppressed; /* lines counted and not reported yet; read unlocked by the sweep */
+} log_slot_t;
+
+/* A count taken out of a slot, to be reported once its lock is released. */
+typedef struct log_report {
+    long count;
+    int level;
+    int64_t since;
+    char text[LOG_TEXT_MAX];
+} log_report_t;
+
+static log_slot_t log_slots[LOG_SLOTS] = {[0 ... LOG_SLOTS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+static _Atomic long log_pending;           /* slots whose suppressed count is not 0 */
+static int64_t (*_Atomic log_clock)(void); /* NULL: CLOCK_MONOTONIC */
 
 int log_level_parse(const char *name)
 {
@@ -209,21 +249,16 @@ static void write_all(int fd, const char *p, size_t len)
     }
 }
 
-void log_write(log_level_t level, const char *fmt, ...)
+/* Formats and writes one line (the single write(2) of the contract). */
+static void log_vline(int level, const char *fmt, va_list ap)
 {
-    if ((int)level > atomic_load(&log_level) || (int)level < (int)LOG_ERROR)
-        return;
-    int saved_errno = errno;
     char line[LOG_LINE_MAX];
     size_t len = put_timestamp(line);
     len += (size_t)snprintf(line + len, sizeof(line) - len, " %s ", LEVEL_NAMES[level]);
     len += put_thread(line + len, sizeof(line) - len);
 
     size_t msg_start = len, room = sizeof(line) - len - 1; /* keep one byte for '\n' */
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line + len, room, fmt, ap); /* room includes vsnprintf's NUL */
-    va_end(ap);
+    int n = vsnprintf(line + len, room, fmt, ap);          /* room includes vsnprintf's NUL */
     if (n < 0)
         n = 0;
     if ((size_t)n >= room) { /* cut: mark it */
@@ -236,5 +271,193 @@ void log_write(log_level_t level, const char *fmt, ...)
             line[i] = ' ';
     line[len++] = '\n';
     write_all(atomic_load(&log_fd), line, len);
+}
+
+static void log_line(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(level, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the limit of repeated lines ----------------------------------------------------------- */
+
+void log_set_clock_for_test(int64_t (*now_ns)(void))
+{
+    atomic_store(&log_clock, now_ns);
+}
+
+static int64_t log_now(void)
+{
+    int64_t (*clock)(void) = atomic_load(&log_clock);
+    if (clock != NULL)
+        return clock();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Fibonacci hashing of the address: literals sit next to each other, this spreads them. */
+static unsigned slot_hash(const char *fmt)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)fmt * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (LOG_SLOTS - 1);
+}
+
+/* The slot's window is over. A now taken before another thread started a new window is
+ * earlier than its start: not over. */
+static int window_over(const log_slot_t *s, int64_t now)
+{
+    return now - s->window_start >= LOG_WINDOW_NS;
+}
+
+/* Moves the slot's unreported count into *out (out->count stays 0 when there is none). Under
+ * the slot's lock. */
+static void slot_take(log_slot_t *s, log_report_t *out)
+{
+    long count = atomic_load_explicit(&s->suppressed, memory_order_relaxed);
+    if (count == 0)
+        return;
+    atomic_store_explicit(&s->suppressed, 0, memory_order_relaxed);
+    atomic_fetch_sub(&log_pending, 1);
+    out->count = count;
+    out->level = s->level;
+    out->since = s->since;
+    memcpy(out->text, s->text, sizeof(out->text));
+}
+
+/* Makes the slot fmt's, with a fresh window. Under the slot's lock, its count taken before. */
+static void slot_claim(log_slot_t *s, const char *fmt, int level, int64_t now)
+{
+    size_t len = strnlen(fmt, sizeof(s->text));
+    if (len == sizeof(s->text)) { /* cut: mark it */
+        len = sizeof(s->text) - 1;
+        memcpy(s->text + len - 3, "...", 3);
+        memcpy(s->text, fmt, len - 3);
+    } else
+        memcpy(s->text, fmt, len);
+    s->text[len] = '\0';
+    s->fmt = fmt;
+    s->level = level;
+    s->window_start = now;
+    s->written = 0;
+}
+
+/* 1: the site's line is written, 0: counted. A count of an ended window goes to *report.
+ * Under the slot's lock. */
+static int slot_admit(log_slot_t *s, int64_t now, log_report_t *report)
+{
+    if (window_over(s, now)) {
+        slot_take(s, report);
+        s->window_start = now;
+        s->written = 0;
+    }
+    if (s->written < LOG_LIMIT_PER_SECOND) {
+        s->written++;
+        return 1;
+    }
+    if (atomic_fetch_add_explicit(&s->suppressed, 1, memory_order_relaxed) == 0) {
+        s->since = now;
+        atomic_fetch_add(&log_pending, 1);
+    }
+    return 0;
+}
+
+static int slot_free(const log_slot_t *s, int64_t now)
+{
+    return s->fmt == NULL || window_over(s, now);
+}
+
+/* Takes the free slot at index i for fmt, unless another site was quicker; then as
+ * slot_admit, and 1 (not limited) when the slot is no longer free. */
+static int slot_try_claim(unsigned i, const char *fmt, int level, int64_t now, log_report_t *report)
+{
+    log_slot_t *s = &log_slots[i];
+    int admit = 1;
+    pthread_mutex_lock(&s->lock);
+    if (s->fmt != fmt && slot_free(s, now)) {
+        slot_take(s, report); /* the previous owner's count */
+        slot_claim(s, fmt, level, now);
+    }
+    if (s->fmt == fmt)
+        admit = slot_admit(s, now, report);
+    pthread_mutex_unlock(&s->lock);
+    return admit;
+}
+
+/* 1 when this line of the call site fmt is to be written, 0 when it is only counted. */
+static int log_admit(const char *fmt, int level, int64_t now, log_report_t *report)
+{
+    unsigned h = slot_hash(fmt), free_at = LOG_SLOTS;
+    for (unsigned i = 0; i < LOG_PROBES; i++) { /* the site's own slot first */
+        log_slot_t *s = &log_slots[(h + i) & (LOG_SLOTS - 1)];
+        pthread_mutex_lock(&s->lock);
+        if (s->fmt == fmt) {
+            int admit = slot_admit(s, now, report);
+            pthread_mutex_unlock(&s->lock);
+            return admit;
+        }
+        if (free_at == LOG_SLOTS && slot_free(s, now))
+            free_at = (h + i) & (LOG_SLOTS - 1);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return free_at == LOG_SLOTS ? 1 : slot_try_claim(free_at, fmt, level, now, report);
+}
+
+static void log_report(const log_report_t *r, int64_t now)
+{
+    int64_t seconds = (now - r->since + LOG_WINDOW_NS - 1) / LOG_WINDOW_NS;
+    log_line(r->level, "%ld more lines like \"%s\" suppressed in the last %lld s", r->count, r->text,
+             (long long)(seconds < 1 ? 1 : seconds));
+}
+
+/* Reports the counts of windows that are over (all of them when force). */
+static void log_sweep(int64_t now, int force)
+{
+    for (unsigned i = 0; i < LOG_SLOTS; i++) {
+        log_slot_t *s = &log_slots[i];
+        log_report_t report = {0};
+        if (atomic_load_explicit(&s->suppressed, memory_order_relaxed) == 0)
+            continue;
+        pthread_mutex_lock(&s->lock);
+        if (force || window_over(s, now))
+            slot_take(s, &report);
+        pthread_mutex_unlock(&s->lock);
+        if (report.count > 0)
+            log_report(&report, now);
+    }
+}
+
+void log_flush_suppressed(void)
+{
+    int saved_errno = errno;
+    if (atomic_load(&log_pending) > 0)
+        log_sweep(log_now(), 1);
+    errno = saved_errno;
+}
+
+void log_write(log_level_t level, const char *fmt, ...)
+{
+    if ((int)level > atomic_load(&log_level) || (int)level < (int)LOG_ERROR)
+        return;
+    int saved_errno = errno;
+    int64_t now = 0;
+    int admit = 1, limited = level <= LOG_WARN; /* only ERROR and WARN are limited */
+    if (limited) {
+        log_report_t report = {0};
+        now = log_now();
+        admit = log_admit(fmt, (int)level, now, &report);
+        if (report.count > 0)
+            log_report(&report, now);
+    }
+    if (admit) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_vline((int)level, fmt, ap);
+        va_end(ap);
+        if (atomic_load(&log_pending) > 0)
+            log_sweep(limited ? now : log_now(), 0);
+    }
     errno = saved_errno;
 }

@@ -7,12 +7,31 @@
  * Control characters in the message (newlines included) become spaces: one event, one line.
  * log_write never changes errno.
  *
+ * Repeated lines (a flood during an outage: "login not stored: ..." per failed request) are
+ * limited per call site: at most LOG_LIMIT_PER_SECOND ERROR or WARN lines a second from one
+ * call site are written; the others of that second are counted, not formatted or written.
+ * The count is never lost: before the next line of that call site in a later second, or at
+ * the next line written from anywhere once that second is over, or at log_flush_suppressed(),
+ * one line at the same level reports it:
+ *   `... ERROR [db-1] 1234 more lines like "login not stored: %s" suppressed in the last 5 s`
+ * (the call site's format text, cut to 80 bytes, never its arguments). A call site is its
+ * format string's address: each log_write call with its own literal (the compiler may merge
+ * identical literals, which then share a limit; pass a literal, never a built string). The
+ * sites are kept in a fixed table (128 slots, no allocation); a site that finds the 8 slots
+ * where it may go all in use by sites that logged within the second is not limited, so two
+ * sites never starve each other. INFO and DEBUG are not limited: they are per-event records
+ * the operator asked for by choosing the level (one line per upload stored, one per WeChat
+ * call at debug), and a count cannot stand in for the user id or the key in each of them.
+ * Time for the limit comes from CLOCK_MONOTONIC (log_set_clock_for_test replaces it).
+ *
  * Log file (logging.file.name): log_open_file() appends lines to a file instead; after
  * logrotate renamed it, log_reopen() (SIGHUP) opens the path again and dup3()s the new
  * file onto the fd in use, so a writer in another thread never sees a closed fd: a line
  * goes whole to the old file or whole to the new one, none is lost or split.
  *
- * Thread-safety: log_write, log_set_level and log_set_thread_name from any thread.
+ * Thread-safety: log_write, log_set_level, log_set_thread_name and log_flush_suppressed from
+ * any thread (each limit slot has its own mutex, taken only for ERROR and WARN lines and for
+ * reporting counts).
  * log_open_file and log_reopen from any thread (a lock serialises them), typically the
  * main thread. log_set_fd and log_close_file only while no other thread logs (start-up,
  * shutdown, tests): the fd they replace may be closed under a writer.
@@ -25,6 +44,10 @@
 #define MEETOA_COMMON_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* ERROR or WARN lines a second from one call site that are written; the rest are counted. */
+#define LOG_LIMIT_PER_SECOND 10
 
 typedef enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 } log_level_t;
 
@@ -53,6 +76,13 @@ void log_close_file(void);
 /* Names the calling thread in its log lines ("main", "loop-0", "db-1", "wx"). Copied, cut to 15
  * bytes. A thread that never named itself shows as "tid-<kernel thread id>". */
 void log_set_thread_name(const char *name);
+
+/* Writes now the report line of every call site with lines counted and not reported yet,
+ * whether its second is over or not (at shutdown: "stopped" should not be the last word). */
+void log_flush_suppressed(void);
+/* Tests only: the clock of the limit, in nanoseconds, instead of CLOCK_MONOTONIC (NULL: back to
+ * it). A test sets it while no other thread logs. */
+void log_set_clock_for_test(int64_t (*now_ns)(void));
 
 void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

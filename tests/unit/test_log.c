@@ -553,6 +553,282 @@ static void test_reopen_under_load(void **state)
     assert_true(files_written > ROTATIONS / 2); /* the writers did write across the rotations */
 }
 
+/* ---- the limit of repeated lines, on a test clock ------------------------------------------ */
+
+#define SECOND INT64_C(1000000000)
+
+static _Atomic int64_t fake_now;
+static _Atomic int64_t fake_step; /* added on each reading: a clock that runs with the calls */
+
+static int64_t fake_clock(void)
+{
+    return atomic_fetch_add(&fake_now, atomic_load(&fake_step));
+}
+
+/* A fresh, frozen test clock well after every window seen so far, nothing pending, lines to a
+ * temporary file (a flood does not fit a pipe). */
+static int setup_limit(void **state)
+{
+    if (setup_pipe(state) != 0)
+        return -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t real = (int64_t)ts.tv_sec * SECOND + ts.tv_nsec, fake = atomic_load(&fake_now);
+    atomic_store(&fake_now, (real > fake ? real : fake) + 1000 * SECOND);
+    atomic_store(&fake_step, 0);
+    log_set_clock_for_test(fake_clock);
+    log_flush_suppressed(); /* counts left by the tests before */
+
+    char path[] = "/tmp/meetoa-test-limit-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    if (fcntl(fd, F_SETFL, O_APPEND) != 0)
+        return -1;
+    log_set_fd(fd);
+    pipe_t *p = *state;
+    close(p->rd); /* the pipe's read end is not used: the file's fd takes its place */
+    p->rd = fd;
+    setenv("TZ", "Asia/Shanghai", 1); /* a 29-byte timestamp */
+    tzset();
+    return 0;
+}
+
+static int teardown_limit(void **state)
+{
+    log_set_clock_for_test(NULL);
+    return teardown_pipe(state); /* closes the file and the pipe's write end */
+}
+
+/* Everything logged since the last take (caller frees). */
+static char *take_lines(void **state)
+{
+    int fd = ((pipe_t *)*state)->rd;
+    off_t end = lseek(fd, 0, SEEK_END);
+    char *text = malloc((size_t)end + 1);
+    assert_non_null(text);
+    assert_int_equal(pread(fd, text, (size_t)end, 0), end);
+    text[end] = '\0';
+    assert_int_equal(ftruncate(fd, 0), 0);
+    return text;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The sum of the counts of the report lines about the format fmt. */
+static long reported(const char *text, const char *fmt)
+{
+    char tail[160];
+    long sum = 0;
+    snprintf(tail, sizeof(tail), " more lines like \"%s\" suppressed in the last ", fmt);
+    for (const char *p = text; (p = strstr(p, tail)) != NULL; p += strlen(tail)) {
+        const char *start = p;
+        while (start > text && start[-1] >= '0' && start[-1] <= '9')
+            start--;
+        assert_true(start < p && start[-1] == ' ');
+        sum += strtol(start, NULL, 10);
+    }
+    return sum;
+}
+
+static void burst_site(int i)
+{
+    log_error("limit burst %d", i);
+}
+
+static void test_limit_burst_then_count(void **state)
+{
+    char want[128];
+    for (int i = 0; i < LOG_LIMIT_PER_SECOND + 5; i++) {
+        errno = EIO;
+        burst_site(i);
+        assert_int_equal(errno, EIO); /* written or counted, errno survives */
+    }
+    char *text = take_lines(state);
+    /* The first N lines, byte for byte as without the limit; nothing about the others yet. */
+    const char *line = text;
+    for (int i = 0; i < LOG_LIMIT_PER_SECOND; i++) {
+        snprintf(want, sizeof(want), " ERROR [main] limit burst %d\n", i);
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        assert_matches(line, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}[-+][0-9]{2}:[0-9]{2} ");
+        assert_memory_equal(end + 1 - strlen(want), want, strlen(want));
+        assert_int_equal(end + 1 - strlen(want) - line, 29); /* the timestamp, then the line */
+        line = end + 1;
+    }
+    assert_string_equal(line, "");
+    free(text);
+
+    /* 5 s later, the same call site: first the count, then its line. */
+    atomic_fetch_add(&fake_now, 5 * SECOND);
+    burst_site(100);
+    text = take_lines(state);
+    assert_matches(text, "^[^\n]{29} ERROR \\[main\\] 5 more lines like \"limit burst %d\" suppressed in the last 5 s\n"
+                         "[^\n]{29} ERROR \\[main\\] limit burst 100\n$");
+    free(text);
+
+    /* A new window: N lines again (the one above included), then counted again. */
+    for (int i = 101; i < 101 + LOG_LIMIT_PER_SECOND; i++)
+        burst_site(i);
+    text = take_lines(state);
+    assert_int_equal(count_of(text, "limit burst 1"), LOG_LIMIT_PER_SECOND - 1);
+    assert_null(strstr(text, "limit burst 110"));
+    assert_null(strstr(text, "suppressed"));
+    free(text);
+    atomic_fetch_add(&fake_now, SECOND / 2); /* the window is not over: a flush reports anyway */
+    log_flush_suppressed();
+    text = take_lines(state);
+    assert_matches(text,
+                   "^[^\n]{29} ERROR \\[main\\] 1 more lines like \"limit burst %d\" suppressed in the last 1 s\n$");
+    free(text);
+    log_flush_suppressed(); /* nothing left: nothing written */
+    text = take_lines(state);
+    assert_string_equal(text, "");
+    free(text);
+}
+
+static void test_limit_sites_independent(void **state)
+{
+    log_set_level(LOG_DEBUG);
+    for (int i = 0; i < 3 * LOG_LIMIT_PER_SECOND; i++)
+        log_error("independent a %d", i);
+    for (int i = 0; i < LOG_LIMIT_PER_SECOND; i++)
+        log_warn("independent b %d", i);
+    for (int i = 0; i < 5 * LOG_LIMIT_PER_SECOND; i++) { /* INFO and DEBUG are not limited */
+        log_info("independent c %d", i);
+        log_debug("independent d %d", i);
+    }
+    char *text = take_lines(state);
+    assert_int_equal(count_of(text, " ERROR [main] independent a "), LOG_LIMIT_PER_SECOND);
+    assert_int_equal(count_of(text, " WARN [main] independent b "), LOG_LIMIT_PER_SECOND);
+    assert_int_equal(count_of(text, " INFO [main] independent c "), 5 * LOG_LIMIT_PER_SECOND);
+    assert_int_equal(count_of(text, " DEBUG [main] independent d "), 5 * LOG_LIMIT_PER_SECOND);
+    assert_null(strstr(text, "suppressed")); /* a's window is not over */
+    free(text);
+
+    /* Once a's second is over, the next line from anywhere reports it, at a's level. */
+    atomic_fetch_add(&fake_now, 2 * SECOND);
+    log_info("independent e");
+    text = take_lines(state);
+    assert_matches(text,
+                   "^[^\n]{29} INFO \\[main\\] independent e\n"
+                   "[^\n]{29} ERROR \\[main\\] 20 more lines like \"independent a %d\" suppressed in the last 2 s\n$");
+    free(text);
+
+    /* A long format is cut to 80 bytes in the report; its arguments never appear there. */
+    for (int i = 0; i < LOG_LIMIT_PER_SECOND + 1; i++)
+        log_warn("independent f: a format longer than eighty bytes, so that the report has to cut it %s", "ARG");
+    log_flush_suppressed();
+    text = take_lines(state);
+    assert_int_equal(count_of(text, "ARG"), LOG_LIMIT_PER_SECOND);
+    assert_non_null(strstr(text, " WARN [main] 1 more lines like \"independent f: a format longer than eighty "
+                                 "bytes, so that the report has to c...\" suppressed in the last 1 s\n"));
+    free(text);
+}
+
+#define SITES      300 /* more than the table holds */
+#define SITE_LINES (LOG_LIMIT_PER_SECOND + 5)
+
+static char site_fmts[SITES][32];
+
+static void test_limit_collisions(void **state)
+{
+    for (int s = 0; s < SITES; s++)
+        snprintf(site_fmts[s], sizeof(site_fmts[s]), "site %03d line %%d", s);
+    for (int i = 0; i < SITE_LINES; i++) /* all at once, in the same second */
+        for (int s = 0; s < SITES; s++)
+            log_write(LOG_WARN, site_fmts[s], i);
+    atomic_fetch_add(&fake_now, 2 * SECOND);
+    log_flush_suppressed();
+    char *text = take_lines(state);
+
+    /* Every site wrote at least N lines: sites that share slots do not starve each other, and
+     * those that found no slot were not limited. Each line written or counted, none lost. */
+    int limited = 0, unlimited = -1;
+    char prefix[32];
+    for (int s = 0; s < SITES; s++) {
+        snprintf(prefix, sizeof(prefix), "] site %03d line ", s);
+        int written = count_of(text, prefix);
+        long counted = reported(text, site_fmts[s]);
+        if (written < LOG_LIMIT_PER_SECOND || written + counted != SITE_LINES)
+            fail_msg("site %d: %d written, %ld counted", s, written, counted);
+        if (written == LOG_LIMIT_PER_SECOND)
+            limited++;
+        else if (unlimited < 0)
+            unlimited = s;
+    }
+    free(text);
+    assert_true(limited >= 64);  /* the table was used... */
+    assert_true(limited <= 128); /* ...it has 128 slots... */
+    assert_true(unlimited >= 0); /* ...so some sites were not limited */
+
+    /* Once the others' windows are over, a site that found no slot is limited too. */
+    for (int i = 0; i < SITE_LINES; i++)
+        log_write(LOG_WARN, site_fmts[unlimited], i);
+    log_flush_suppressed();
+    text = take_lines(state);
+    snprintf(prefix, sizeof(prefix), "] site %03d line ", unlimited);
+    assert_int_equal(count_of(text, prefix), LOG_LIMIT_PER_SECOND);
+    assert_int_equal(reported(text, site_fmts[unlimited]), SITE_LINES - LOG_LIMIT_PER_SECOND);
+    free(text);
+}
+
+#define HAMMERS      8
+#define HAMMER_LINES 2000
+
+static void *hammer(void *arg)
+{
+    log_set_thread_name("hammer");
+    for (int i = 0; i < HAMMER_LINES; i++)
+        log_error("hammered %d", i);
+    return NULL;
+}
+
+static void run_hammers(void)
+{
+    pthread_t th[HAMMERS];
+    for (int i = 0; i < HAMMERS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, hammer, NULL), 0);
+    for (int i = 0; i < HAMMERS; i++)
+        pthread_join(th[i], NULL);
+}
+
+static void test_limit_threads(void **state)
+{
+    /* A frozen clock: one window, exactly N written, every other line counted. */
+    run_hammers();
+    atomic_fetch_add(&fake_now, SECOND);
+    log_flush_suppressed();
+    char *text = take_lines(state);
+    assert_int_equal(count_of(text, "] hammered "), LOG_LIMIT_PER_SECOND);
+    assert_int_equal(reported(text, "hammered %d"), HAMMERS * HAMMER_LINES - LOG_LIMIT_PER_SECOND);
+    free(text);
+
+    /* A clock that runs 1 ms per reading: windows end while the threads log; written plus
+     * counted is still every line, and no window wrote more than N. */
+    int64_t start = atomic_load(&fake_now);
+    atomic_store(&fake_step, SECOND / 1000);
+    run_hammers();
+    atomic_store(&fake_step, 0);
+    int64_t windows = (atomic_load(&fake_now) - start) / SECOND + 1;
+    log_flush_suppressed();
+    text = take_lines(state);
+    int written = count_of(text, "] hammered ");
+    long counted = reported(text, "hammered %d");
+    assert_int_equal(written + counted, HAMMERS * HAMMER_LINES);
+    assert_true(written > LOG_LIMIT_PER_SECOND);
+    assert_true(written <= LOG_LIMIT_PER_SECOND * windows);
+    assert_true(count_of(text, " suppressed in the last ") > 1); /* reported as the windows ended */
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +846,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_after_rename, setup_file, teardown_file),
         cmocka_unit_test_setup_teardown(test_reopen_failure_keeps_old_file, setup_file, teardown_file),
         cmocka_unit_test_setup_teardown(test_reopen_under_load, setup_file, teardown_file),
+        cmocka_unit_test_setup_teardown(test_limit_burst_then_count, setup_limit, teardown_limit),
+        cmocka_unit_test_setup_teardown(test_limit_sites_independent, setup_limit, teardown_limit),
+        cmocka_unit_test_setup_teardown(test_limit_collisions, setup_limit, teardown_limit),
+        cmocka_unit_test_setup_teardown(test_limit_threads, setup_limit, teardown_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
