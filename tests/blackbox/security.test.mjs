@@ -42,6 +42,7 @@ import {
   assertErr,
   assertAnswer,
   rawRequest,
+  multipart,
   eventually,
   sqlText,
   sqlHex,
@@ -99,20 +100,6 @@ function rawHttp(port, bytes) {
 }
 
 
-/** A multipart/form-data body written by hand (names and types as given, bytes and all). */
-function multipart(parts) {
-  const boundary = `----meetoa${randomBytes(8).toString('hex')}`;
-  const chunks = [];
-  for (const p of parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`;
-    if (p.filename !== undefined) head += `; filename="${p.filename}"`;
-    head += '\r\n';
-    if (p.type !== undefined) head += `Content-Type: ${p.type}\r\n`;
-    chunks.push(Buffer.from(head + '\r\n', 'latin1'), Buffer.from(p.data), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 /**
  * A recording proxy in front of wxemu: meetoa talks to WeChat through it, and it keeps every
@@ -288,7 +275,7 @@ const freshCode = () => wx.newCode(APP_ID, newUser('code'));
 
 /** Every endpoint a token opens, each called as a client would, with `headers` as the token. */
 function loggedInCalls(s, headers) {
-  const form = multipart([{ name: 'file', filename: 'a.png', type: 'image/png', data: tinyPng() }]);
+  const form = multipart([{ name: 'file', filename: 'a.png', type: 'image/png', data: tinyPng() }], { encoding: 'latin1' });
   return [
     ['info', () => s.get('/wx/auth/info', headers)],
     ['profile', () => s.post('/wx/auth/profile', { nickname: 'Changed' }, headers)],
@@ -771,7 +758,7 @@ describe('NUL bytes are refused, never stored cut short', () => {
       ['NUL in the file name', { name: 'file', filename: 'a\0.html', type: 'image/png', data: tinyPng() }],
       ['NUL in the part content type', { name: 'file', filename: 'a.png', type: 'image/png\0', data: tinyPng() }],
     ]) {
-      const { body, contentType } = multipart([part]);
+      const { body, contentType } = multipart([part], { encoding: 'latin1' });
       const r = await oa.post('/wx/storage/upload', body, { 'content-type': contentType, 'X-OA-Token': token });
       assertErr(r, 401, what);
     }

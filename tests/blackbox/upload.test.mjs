@@ -16,7 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { startWorld, startMeetoa, assertOk, assertErr, assertAnswer, rawRequest } from './lib/meetoa.mjs';
+import { startWorld, startMeetoa, assertOk, assertErr, assertAnswer, rawRequest, multipart } from './lib/meetoa.mjs';
 import { tinyPng } from './lib/png.mjs';
 
 const MAX_BYTES = 4096; // oa.storage.max-bytes of this suite
@@ -56,19 +56,6 @@ const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAE
 // ---------------------------------------------------------------------------------------
 // Requests the fetch() API would not send as written
 
-/** A multipart/form-data body written by hand. parts: {name, filename?, type?, data}. */
-function multipart(parts, { boundary = `----meetoa${randomBytes(8).toString('hex')}`, close = true } = {}) {
-  const chunks = [];
-  for (const p of parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`;
-    if (p.filename !== undefined) head += `; filename="${p.filename}"`;
-    head += '\r\n';
-    if (p.type !== undefined) head += `Content-Type: ${p.type}\r\n`;
-    chunks.push(Buffer.from(head + '\r\n'), Buffer.from(p.data), Buffer.from('\r\n'));
-  }
-  if (close) chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 
 // ---------------------------------------------------------------------------------------

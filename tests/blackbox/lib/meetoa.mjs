@@ -377,6 +377,24 @@ export function rawRequest(port, method, rawPath, headers = {}, body) {
   });
 }
 
+/**
+ * A multipart/form-data body written by hand, bytes and all (fetch's FormData would clean
+ * names and types). parts: {name, filename?, type?, data}; the part headers are encoded as
+ * `encoding`; `close: false` leaves out the closing boundary.
+ */
+export function multipart(parts, { boundary = `----meetoa${randomBytes(8).toString('hex')}`, close = true, encoding = 'utf8' } = {}) {
+  const chunks = [];
+  for (const p of parts) {
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`;
+    if (p.filename !== undefined) head += `; filename="${p.filename}"`;
+    head += '\r\n';
+    if (p.type !== undefined) head += `Content-Type: ${p.type}\r\n`;
+    chunks.push(Buffer.from(head + '\r\n', encoding), Buffer.from(p.data), Buffer.from('\r\n'));
+  }
+  if (close) chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
 /** The result shape of send() from a fetch() Response. */
 export async function readResponse(res) {
   const buf = Buffer.from(await res.arrayBuffer());
