@@ -1,7 +1,69 @@
 /* http/fields — see fields.h. */
 #include "http/fields.h"
 
+#include <string.h>
+
 #include "common/text.h"
+
+/* True when no object or array in the text nests deeper than FIELDS_JSON_MAX_DEPTH. Brackets
+ * inside strings do not count; the text need not be valid JSON (jansson judges that). */
+static bool json_depth_ok(const char *s, size_t len)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, never a closing quote */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > FIELDS_JSON_MAX_DEPTH)
+                return false;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return true;
+}
+
+json_t *fields_parse_body(const char *body, size_t len, api_errno_t *code)
+{
+    if (body == NULL || len == 0) {
+        *code = API_BAD_ARGUMENT;
+        return NULL;
+    }
+    /* Bytes that are not UTF-8 are a bad value, not bad syntax: check them first. */
+    if (!text_utf8_valid(body, len)) {
+        *code = API_BAD_ARGUMENT_VALUE;
+        return NULL;
+    }
+    /* Too deep is malformed, as jansson's own (far deeper) limit would say. */
+    if (!json_depth_ok(body, len)) {
+        *code = API_BAD_ARGUMENT;
+        return NULL;
+    }
+    json_error_t error;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+    if (root == NULL) {
+        /* jansson refuses \u0000 and lone surrogate escapes as invalid Unicode. */
+        *code = strstr(error.text, "nicode") != NULL || strstr(error.text, "NUL") != NULL ||
+                        json_error_code(&error) == json_error_invalid_utf8 ||
+                        json_error_code(&error) == json_error_null_character
+                    ? API_BAD_ARGUMENT_VALUE
+                    : API_BAD_ARGUMENT;
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        *code = API_BAD_ARGUMENT;
+        return NULL;
+    }
+    return root;
+}
 
 static json_t *lookup(json_t *obj, const char *key)
 {

@@ -11,15 +11,7 @@
 #include "api/errno.h"
 #include "guard/ip_addr.h"
 
-/* Objects and arrays nested deeper than this (the body's own object is level 1) are refused. */
-#define HTTP_JSON_MAX_DEPTH 32
-/*
- * Parses the body as a JSON object. On failure returns NULL and sets *code:
- * API_BAD_ARGUMENT for an empty body, bad syntax, nesting deeper than HTTP_JSON_MAX_DEPTH,
- * a non-object, a key given twice or a number outside 64-bit integers; API_BAD_ARGUMENT_VALUE
- * for text that is not valid UTF-8 (including a \u0000 or lone surrogate escape).
- * The caller owns the returned reference.
- */
+/* The body as a JSON object: fields_parse_body (http/fields.h) of req->entity, same errnos. */
 json_t *http_read_json(h2o_req_t *req, api_errno_t *code);
 /* The value of the first header named name (case-insensitive); {NULL,0} when absent. */
 h2o_iovec_t http_header(h2o_req_t *req, const char *name, size_t name_len);

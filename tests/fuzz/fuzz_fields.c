@@ -1,8 +1,11 @@
 /*
- * fuzz_fields — libFuzzer target for the request-body path of http/request.c (UTF-8 check, then
- * json_loadb with JSON_REJECT_DUPLICATES) and the field checks of http/fields.c, called with the
- * keys and limits the API handlers use (auth_api.c, phone_api.c, profile.c). http_read_json needs
- * an h2o_req_t, so its two steps are replayed here on the raw bytes.
+ * fuzz_fields — libFuzzer target for the request-body parser (fields_parse_body: UTF-8 check,
+ * nesting depth scan, json_loadb with JSON_REJECT_DUPLICATES; http_read_json is a thin wrapper)
+ * and the field checks of http/fields.c, called with the keys and limits the API handlers use
+ * (auth_api.c, phone_api.c, profile.c). The parser is checked against a reference: jansson
+ * alone plus the depth of the tree it built. Where jansson accepts an object no deeper than
+ * FIELDS_JSON_MAX_DEPTH, fields_parse_body must accept it too (the text scan must not count
+ * brackets inside strings); what it accepts must be such an object.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,15 +72,54 @@ static void fuzz_fields_of(json_t *obj)
     }
 }
 
+/* Levels of objects and arrays in a parsed tree (a scalar is 0). */
+static size_t tree_depth(json_t *v)
+{
+    size_t deepest = 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child)
+        {
+            size_t d = tree_depth(child);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child)
+        {
+            size_t d = tree_depth(child);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else {
+        return 0;
+    }
+    return deepest + 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *body = (const char *)data;
-    if (!text_utf8_valid(body, size))
-        return 0; /* http_read_json answers 402 before parsing */
-    json_error_t error;
-    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &error);
-    if (json_is_object(root))
+    api_errno_t code = API_OK;
+    json_t *root = fields_parse_body(body, size, &code);
+
+    /* The reference: jansson alone, on UTF-8 input (the depth limit keeps its recursion short
+     * enough only when the text is not deeper than a few thousand levels: libFuzzer's inputs are). */
+    json_t *ref = NULL;
+    if (size > 0 && text_utf8_valid(body, size)) {
+        json_error_t error;
+        ref = json_loadb(body, size, JSON_REJECT_DUPLICATES, &error);
+    }
+    bool ref_ok = json_is_object(ref) && tree_depth(ref) <= FIELDS_JSON_MAX_DEPTH;
+    if (root != NULL) {
+        if (!json_is_object(root) || tree_depth(root) > FIELDS_JSON_MAX_DEPTH || !ref_ok || code != API_OK)
+            abort(); /* accepted what the contract refuses */
         fuzz_fields_of(root);
+    } else if (ref_ok || (code != API_BAD_ARGUMENT && code != API_BAD_ARGUMENT_VALUE)) {
+        abort(); /* refused a valid object within the depth limit, or without a 401/402 */
+    }
     json_decref(root);
+    json_decref(ref);
     return 0;
 }
