@@ -328,6 +328,35 @@ static void test_fault_countdown(void **ctx)
     assert_int_equal(emu_state_fault_count(st), 0);
 }
 
+/* A fault with a code filter applies to that code's calls only; other codes' calls pass it by
+ * (it keeps its count), and a plain fault queued after it still applies to them in order. */
+static void test_fault_for_one_code(void **ctx)
+{
+    emu_state_t *st = *ctx;
+    emu_fault_t mine = fault("/sns/jscode2session", 40226, 2), plain = fault("/sns/jscode2session", -1, 1), out;
+    snprintf(mine.code, sizeof(mine.code), "%s", "code-of-bob");
+    assert_int_equal(emu_state_add_fault(st, &mine), EMU_OK);
+    assert_int_equal(emu_state_add_fault(st, &plain), EMU_OK);
+
+    assert_false(emu_state_take_fault_for(st, S("/cgi-bin/token"), S("code-of-bob"), &out)); /* other path */
+    assert_true(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-alice"), &out));
+    assert_int_equal(out.errcode, -1); /* alice meets the plain fault, not bob's */
+    assert_false(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-alice"), &out));
+    /* A call without a code, or with a code that only starts the same, passes bob's fault by. */
+    assert_false(emu_state_take_fault(st, S("/sns/jscode2session"), &out));
+    assert_false(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-bo"), &out));
+    assert_int_equal(emu_state_fault_count(st), 1);
+
+    assert_true(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-bob"), &out));
+    assert_int_equal(out.errcode, 40226);
+    assert_int_equal(out.count, 1);
+    assert_string_equal(out.code, "code-of-bob");
+    assert_true(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-bob"), &out));
+    assert_int_equal(out.count, 0);
+    assert_false(emu_state_take_fault_for(st, S("/sns/jscode2session"), S("code-of-bob"), &out));
+    assert_int_equal(emu_state_fault_count(st), 0);
+}
+
 static void test_fault_validation_and_clear(void **ctx)
 {
     emu_state_t *st = *ctx;
@@ -805,6 +834,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_session_key_per_exchange, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_code_rotates_session_key_at_issue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_forgets_expired_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_for_one_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_countdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_validation_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_counters, setup, teardown),
