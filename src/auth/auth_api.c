@@ -46,7 +46,7 @@ typedef struct login_job {
     wx_code2session_req_t wx;
     wx_phone_req_t phone; /* only when a phoneCode came along */
     /* from the request */
-    char ip[HTTP_IP_SIZE];
+    char ip[IP_TEXT_SIZE];
     profile_t profile;
     bool has_phone_code;
     char *raw_data, *encrypted; /* legacy profile, copies (may be NULL) */

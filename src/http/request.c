@@ -1,8 +1,6 @@
 /* http/request — see request.h. */
 #include "http/request.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -40,21 +38,15 @@ bool http_client_addr(h2o_req_t *req, const ip_ranges_t *trusted, ip_addr_t *out
     if (req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) == 0 ||
         !ip_addr_from_sockaddr((struct sockaddr *)&ss, &peer))
         return false;
-    *out = peer;
-    if (!ip_ranges_contains(trusted, &peer))
+    if (!ip_ranges_contains(trusted, &peer)) { /* the common case: no header is read */
+        *out = peer;
         return true;
-    for (size_t i = req->headers.size; i-- > 0;) { /* the last header first, as http_client_ip_pick */
-        const h2o_header_t *h = &req->headers.entries[i];
-        if (h->name == &H2O_TOKEN_X_FORWARDED_FOR->buf && !ip_forwarded_walk(trusted, h->value.base, h->value.len, out))
-            break;
     }
+    h2o_iovec_t *xff = h2o_mem_alloc_pool(&req->pool, sizeof(*xff) * (req->headers.size + 1));
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        if (req->headers.entries[i].name == &H2O_TOKEN_X_FORWARDED_FOR->buf)
+            xff[n++] = req->headers.entries[i].value;
+    http_client_ip_pick(&peer, trusted, xff, n, out);
     return true;
-}
-
-void http_client_ip(h2o_req_t *req, const ip_ranges_t *trusted, char out[HTTP_IP_SIZE])
-{
-    ip_addr_t addr;
-    out[0] = '\0';
-    if (http_client_addr(req, trusted, &addr))
-        ip_addr_text(&addr, out);
 }

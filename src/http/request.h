@@ -28,11 +28,8 @@ h2o_iovec_t http_header(h2o_req_t *req, const char *name, size_t name_len);
  * False (out->family 0) when the peer's address is unknown.
  */
 bool http_client_addr(h2o_req_t *req, const ip_ranges_t *trusted, ip_addr_t *out);
-/* The same as text ("127.0.0.1", "2001:db8::1"); "" when unknown. */
-#define HTTP_IP_SIZE 64
-void http_client_ip(h2o_req_t *req, const ip_ranges_t *trusted, char out[HTTP_IP_SIZE]);
-/* The choice of http_client_addr without a request (for unit tests): the peer's address and
- * the n X-Forwarded-For values in header order. */
+/* The choice of http_client_addr, given the peer's address and the n X-Forwarded-For values
+ * in header order (http_client_addr collects them; unit tests call it directly). */
 void http_client_ip_pick(const ip_addr_t *peer, const ip_ranges_t *trusted, const h2o_iovec_t *xff, size_t n,
                          ip_addr_t *out);
 
