@@ -47,11 +47,9 @@ static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
 
 api_errno_t auth_user_refusal(const store_user_t *user)
 {
-    if (user->deleted || user->status == STORE_USER_CLOSED)
-        return API_USER_CLOSED;
-    if (user->status != STORE_USER_ACTIVE)
-        return API_USER_DISABLED;
-    return API_OK;
+    if (store_user_may_login(user)) /* the store's rule, which also decides who gets a session */
+        return API_OK;
+    return user->deleted || user->status == STORE_USER_CLOSED ? API_USER_CLOSED : API_USER_DISABLED;
 }
 
 /* Answers for users who may not act; returns false when it answered. */
