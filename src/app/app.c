@@ -15,6 +15,7 @@
 #include "auth/phone_api.h"
 #include "auth/profile.h"
 #include "auth/token.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/storage_api.h"
 #include "store/store.h"
@@ -74,7 +75,7 @@ static void *sweeper_main(void *arg)
         if (dropped > 0)
             log_debug("session cache: %ld idle or expired entries dropped", dropped);
         for (int i = 0; i < APP_LIMITS; i++)
-            rate_limit_sweep(sweeper->limits[i], rate_limit_now_ms());
+            rate_limit_sweep(sweeper->limits[i], clock_monotonic_ms());
         if (now >= next_db_sweep) {
             sweep_database(sweeper);
             next_db_sweep = now + DB_SWEEP_SECONDS;

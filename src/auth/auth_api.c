@@ -28,6 +28,7 @@
 #include "auth/login_flight.h"
 #include "auth/profile.h"
 #include "auth/session_key.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
@@ -248,7 +249,7 @@ static void on_login_wechat(loop_msg_t *msg)
     }
     unsigned retry_after; /* oa.rate-limit.login-openid: the openid is known only now; nothing is written yet */
     if (!rate_limit_take(job->app->limits[APP_LIMIT_LOGIN_OPENID], result->openid, strlen(result->openid),
-                         rate_limit_now_ms(), &retry_after)) {
+                         clock_monotonic_ms(), &retry_after)) {
         login_finish(job, http_answer_too_many(retry_after));
         return;
     }

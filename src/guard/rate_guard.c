@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -11,7 +12,7 @@
 static bool take(h2o_req_t *req, rate_limit_t *rl, const char *key, size_t len)
 {
     unsigned retry_after;
-    if (rate_limit_take(rl, key, len, rate_limit_now_ms(), &retry_after))
+    if (rate_limit_take(rl, key, len, clock_monotonic_ms(), &retry_after))
         return true;
     h2o_iovec_t path = req->path_normalized;
     log_debug("%.*s refused by a rate limit: retry in %u s", (int)(path.len < 100 ? path.len : 100), path.base,

@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/crypto.h"
 
@@ -350,11 +349,4 @@ size_t rate_limit_count(rate_limit_t *rl)
         pthread_mutex_unlock(&rl->shards[i].lock);
     }
     return n;
-}
-
-int64_t rate_limit_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -6,7 +6,7 @@
  *   N/60 tokens per second (exact integer arithmetic, no drift), and full when first seen.
  *   Every rate_limit_take() costs one token; with none left it is refused and says how many
  *   whole seconds (>= 1) until the next token. per_minute 0 means off: take always allows.
- * - Time is passed in by the caller as monotonic milliseconds (rate_limit_now_ms() in
+ * - Time is passed in by the caller as monotonic milliseconds (clock_monotonic_ms() in
  *   production, any value in tests). Time that goes backwards refills nothing.
  * - Keys are bytes compared exactly; only their first RATE_LIMIT_KEY_MAX bytes count (the
  *   callers pass IP addresses, /64 prefixes and openids, all shorter).
@@ -56,8 +56,5 @@ bool rate_limit_take(rate_limit_t *rl, const char *key, size_t key_len, int64_t 
 void rate_limit_sweep(rate_limit_t *rl, int64_t now_ms);
 /* Number of buckets held (for logs and tests). */
 size_t rate_limit_count(rate_limit_t *rl);
-
-/* CLOCK_MONOTONIC in milliseconds: the clock the server passes in. */
-int64_t rate_limit_now_ms(void);
 
 #endif

@@ -66,6 +66,7 @@
  * duplicate key, an invalid string or date) are replaced by a fixed text naming the error.
  */
 #include "store/store_backend.h"
+#include "common/clock.h"
 #include "store/migrations.h"
 #include "common/text.h"
 
@@ -189,7 +190,7 @@ typedef struct my_conn {
     MYSQL *db;   /* NULL: not connected; the next use connects */
     bool broken; /* the server connection is lost: closed at the next use */
     unsigned last_errno;
-    int64_t last_used_ms;        /* my_now_ms() when the last call started (or the connection opened) */
+    int64_t last_used_ms;        /* clock_monotonic_ms() when the last call started (or the connection opened) */
     int64_t idle_ping_ms;        /* a connection idle this long is pinged before use */
     MYSQL_STMT *stmts[MY_COUNT]; /* NULL until first use on this connection */
 } my_conn_t;
@@ -395,14 +396,6 @@ static bool my_set_options(MYSQL *db, unsigned io_timeout)
            mysql_options(db, MYSQL_OPT_RECONNECT, &off) == 0 && mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &zero) == 0;
 }
 
-/* Monotonic milliseconds (an idle time is not moved by a change of the wall clock). */
-static int64_t my_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads the session's wait_timeout and sets c's idle ping interval from it: half of it, at
  * most MY_IDLE_PING_S. False when the query fails. */
 static bool my_read_idle_limit(my_conn_t *c)
@@ -454,7 +447,7 @@ static bool my_connect(const my_url_t *u, unsigned io_timeout, my_conn_t *c, cha
         snprintf(why, why_size, "session setup: reading wait_timeout: %s", mysql_error(c->db));
         goto fail;
     }
-    c->last_used_ms = my_now_ms();
+    c->last_used_ms = clock_monotonic_ms();
     return true;
 
 fail:
@@ -536,7 +529,7 @@ static bool my_conn_has_input(const my_conn_t *c)
 /* Whether the open connection c can be used after its idleness (see the top comment). */
 static bool my_conn_alive(my_conn_t *c)
 {
-    if (!my_conn_has_input(c) && my_now_ms() - c->last_used_ms < c->idle_ping_ms)
+    if (!my_conn_has_input(c) && clock_monotonic_ms() - c->last_used_ms < c->idle_ping_ms)
         return true;
     return mysql_ping(c->db) == 0;
 }
@@ -555,7 +548,7 @@ static store_rc my_ready(my_store_t *s, const char *op)
         if (!my_connect(&s->url, MY_IO_TIMEOUT_S, c, why, sizeof why))
             return store_error_set(&s->base, STORE_ERROR, op, "database unavailable: %s", why);
     }
-    c->last_used_ms = my_now_ms();
+    c->last_used_ms = clock_monotonic_ms();
     return STORE_OK;
 }
 

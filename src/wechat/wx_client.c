@@ -24,6 +24,7 @@
  *   ends every call in flight as WX_UNREACHABLE (delivering it), and exits; stop joins it.
  */
 #include "wechat/wx_client.h"
+#include "common/clock.h"
 #include "wechat/wx_internal.h"
 
 #include <curl/curl.h>
@@ -59,13 +60,6 @@ struct wx_call {
     void *ctx;
     char errbuf[CURL_ERROR_SIZE];
 };
-
-int64_t wx_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void wx_free_secret(char *s)
 {
@@ -226,7 +220,7 @@ void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec)
         goto fail;
     if (!wx_call_setopts(client, call) || curl_multi_add_handle(client->multi, call->easy) != CURLM_OK)
         goto fail;
-    call->started_ms = wx_now_ms();
+    call->started_ms = clock_monotonic_ms();
     call->next = client->calls;
     if (client->calls != NULL)
         client->calls->prev = call;
@@ -273,7 +267,7 @@ static void wx_call_end(wx_client_t *client, wx_call_t *call, CURLcode rc, bool 
 {
     wx_answer_t answer = {.outcome = aborted ? WX_UNREACHABLE : wx_outcome_of(rc)};
     long status = 0;
-    int64_t elapsed = wx_now_ms() - call->started_ms;
+    int64_t elapsed = clock_monotonic_ms() - call->started_ms;
 
     curl_multi_remove_handle(client->multi, call->easy);
     wx_call_unlink(client, call);

@@ -72,7 +72,6 @@ void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec);
 /* Queues a submission for the client thread. Returns false (nothing queued) once stopping. Any thread. */
 bool wx_submit(wx_client_t *client, wx_submission_t *submission);
 
-int64_t wx_now_ms(void); /* CLOCK_MONOTONIC */
 void wx_free_secret(char *s);
 
 /* ---- calls that need the access_token (wx_token.c) ------------------------------------------ */

@@ -22,6 +22,7 @@
  *   wx_client_token_status(), the only thing read from other threads.
  */
 #include "wechat/wx_client.h"
+#include "common/clock.h"
 #include "wechat/wx_internal.h"
 
 #include <stdio.h>
@@ -123,7 +124,7 @@ static void wx_token_install(wx_token_mgr_t *mgr, const wx_token_answer_t *answe
     memcpy(mgr->token, answer->token, sizeof(mgr->token));
     mgr->have = true;
     mgr->gen++;
-    mgr->refresh_at_ms = wx_now_ms() + wx_token_lifetime_ms(answer->expires_in);
+    mgr->refresh_at_ms = clock_monotonic_ms() + wx_token_lifetime_ms(answer->expires_in);
     mgr->expires_at = (int64_t)time(NULL) + answer->expires_in;
     mgr->fetches++;
     log_info("wx: access_token from %s: expires_in %ld s (fetches %ld, failures %ld, forced today %ld)",
@@ -249,7 +250,7 @@ static bool wx_token_same_as_refused(wx_client_t *client, const wx_token_answer_
     wx_token_forget_refusal(mgr);
     if (!same)
         return false;
-    if (wx_force_ration_take(&mgr->ration, time(NULL), wx_now_ms())) {
+    if (wx_force_ration_take(&mgr->ration, time(NULL), clock_monotonic_ms())) {
         log_warn("wx: stable_token returned the token refused with errcode %ld: force_refresh (%ld of %d today)",
                  refused_errcode, mgr->ration.count, WX_FORCE_PER_DAY);
         wx_token_publish(mgr);
@@ -293,7 +294,7 @@ static void wx_token_done(wx_client_t *client, void *ctx, const wx_answer_t *ans
 void wx_authed_run(wx_client_t *client, wx_authed_t *call)
 {
     wx_token_mgr_t *mgr = &client->token;
-    if (mgr->have && wx_now_ms() >= mgr->refresh_at_ms) {
+    if (mgr->have && clock_monotonic_ms() >= mgr->refresh_at_ms) {
         log_debug("wx: access_token due for renewal");
         wx_token_drop(mgr);
         wx_token_publish(mgr);

@@ -40,6 +40,7 @@
 
 #include <jansson.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "wechat/wx_client.h"
 
@@ -81,13 +82,6 @@ typedef struct fake_conn {
     fake_t *fake;
     int fd;
 } fake_conn_t;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits for fd to be readable, up to timeout_ms. 1 readable, 0 timeout, -1 the server is stopping. */
 static int fake_wait(fake_t *fake, int fd, int timeout_ms)
@@ -417,7 +411,8 @@ static void fake_stop(fake_t *fake)
 {
     assert_int_equal(write(fake->stop_pipe[1], "x", 1), 1);
     pthread_join(fake->acceptor, NULL);
-    for (int64_t deadline = now_ms() + 5000; atomic_load(&fake->connections) > 0 && now_ms() < deadline;)
+    for (int64_t deadline = clock_monotonic_ms() + 5000;
+         atomic_load(&fake->connections) > 0 && clock_monotonic_ms() < deadline;)
         usleep(1000);
     assert_int_equal(atomic_load(&fake->connections), 0);
     close(fake->listen_fd);
@@ -481,7 +476,7 @@ static void on_done(loop_msg_t *msg)
     call_t *call = H2O_STRUCT_FROM_MEMBER(call_t, req.msg, msg);
     assert_true(pthread_equal(pthread_self(), call->h->loop_thread)); /* back on the loop's thread */
     call->done++;
-    call->done_ms = now_ms();
+    call->done_ms = clock_monotonic_ms();
     call->h->replies++;
 }
 
@@ -533,15 +528,15 @@ static void submit(harness_t *h, wx_client_t *client, call_t *call, const char *
     call->h = h;
     loop_msg_init(&call->req.msg, &h->receiver, on_done);
     snprintf(call->req.code, sizeof(call->req.code), "%s", code);
-    call->submitted_ms = now_ms();
+    call->submitted_ms = clock_monotonic_ms();
     wx_code2session(client, &call->req);
 }
 
 /* Runs the loop until n replies have arrived in all, or deadline_ms passes. */
 static bool wait_replies(harness_t *h, int n, int deadline_ms)
 {
-    int64_t deadline = now_ms() + deadline_ms;
-    while (h->replies < n && now_ms() < deadline)
+    int64_t deadline = clock_monotonic_ms() + deadline_ms;
+    while (h->replies < n && clock_monotonic_ms() < deadline)
         h2o_evloop_run(h->loop, 100);
     return h->replies >= n;
 }
@@ -723,13 +718,13 @@ static void test_concurrency(void **state)
     char code[32];
     harness_start(&h, 5000);
     atomic_store(&h.fake.slow_ms, 100);
-    int64_t start = now_ms();
+    int64_t start = clock_monotonic_ms();
     for (int i = 0; i < N_CONCURRENT; i++) {
         snprintf(code, sizeof(code), "slow%d", i);
         submit(&h, h.client, &calls[i], code);
     }
     assert_true(wait_replies(&h, N_CONCURRENT, 10000));
-    int64_t elapsed = now_ms() - start;
+    int64_t elapsed = clock_monotonic_ms() - start;
     print_message("%d calls delayed 100 ms each took %lld ms\n", N_CONCURRENT, (long long)elapsed);
     assert_true(elapsed < 3000);
     for (int i = 0; i < N_CONCURRENT; i++) {
@@ -755,13 +750,13 @@ static void test_stop_delivers_calls_in_flight(void **state)
         snprintf(code, sizeof(code), "slowStop%d", i);
         submit(&h, h.client, &calls[i], code);
     }
-    for (int64_t deadline = now_ms() + 3000; fake_total(&h.fake) < 5 && now_ms() < deadline;)
+    for (int64_t deadline = clock_monotonic_ms() + 3000; fake_total(&h.fake) < 5 && clock_monotonic_ms() < deadline;)
         usleep(1000);
     assert_int_equal(fake_total(&h.fake), 5);
 
-    int64_t start = now_ms();
+    int64_t start = clock_monotonic_ms();
     wx_client_stop(h.client);
-    assert_true(now_ms() - start < 2000);
+    assert_true(clock_monotonic_ms() - start < 2000);
     for (int i = 0; i < 5; i++) /* results were written before stop returned */
         assert_int_equal(calls[i].req.result.outcome, WX_UNREACHABLE);
     assert_true(wait_replies(&h, 5, 2000));
@@ -1184,7 +1179,7 @@ static void test_late_refusal_keeps_newer_token(void **state)
     assert_true(wait_replies(&h, 1, 3000));
     atomic_store(&h.fake.slow_ms, 400);
     submit_phone(&h, &slow, "slow2", ""); /* sent with token 1, refused only after 400 ms */
-    for (int64_t deadline = now_ms() + 2000; PHONE_CALLS(&h) < 2 && now_ms() < deadline;)
+    for (int64_t deadline = clock_monotonic_ms() + 2000; PHONE_CALLS(&h) < 2 && clock_monotonic_ms() < deadline;)
         usleep(1000);
     fake_current(&h.fake, token, sizeof(token));
     fake_refuse(&h.fake, 0, token, 40001);
@@ -1355,11 +1350,11 @@ static void test_stop_fails_token_waiters(void **state)
     FAKE_SET(&h.fake, token_delay_ms, 8000);
     submit_phone(&h, &a, "ok1", "");
     submit_session(&h, &s, "oUser", "good");
-    for (int64_t deadline = now_ms() + 3000; TOKEN_CALLS(&h) < 1 && now_ms() < deadline;)
+    for (int64_t deadline = clock_monotonic_ms() + 3000; TOKEN_CALLS(&h) < 1 && clock_monotonic_ms() < deadline;)
         usleep(1000);
-    int64_t start = now_ms();
+    int64_t start = clock_monotonic_ms();
     wx_client_stop(h.client);
-    assert_true(now_ms() - start < 2000);
+    assert_true(clock_monotonic_ms() - start < 2000);
     assert_true(wait_replies(&h, 2, 2000));
     assert_int_equal(a.req.result.outcome, WX_UNREACHABLE);
     assert_int_equal(s.req.outcome, WX_UNREACHABLE);

@@ -55,7 +55,7 @@ static int ctl_code(emu_server_t *srv, const json_t *body, json_t **answer)
 
     if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s:s!}", "appid", &appid, "user", &user) != 0)
         return ctl_error(answer, 400, "bad body: %s", err.text);
-    switch (emu_state_issue_code(srv->state, slice_of(appid), slice_of(user), emu_now_ms(), &login)) {
+    switch (emu_state_issue_code(srv->state, slice_of(appid), slice_of(user), clock_monotonic_ms(), &login)) {
     case EMU_OK:
         *answer = json_pack("{s:s,s:s,s:s}", "code", login.code, "openid", login.openid, "unionid", login.unionid);
         return 200;
@@ -84,7 +84,8 @@ static int ctl_phone_code(emu_server_t *srv, const json_t *body, json_t **answer
                        &watermark) != 0)
         return ctl_error(answer, 400, "bad body: %s", err.text);
     emu_phone_spec_t spec = {slice_of(phone), slice_of(country), as_number != 0, slice_of(watermark)};
-    switch (emu_state_issue_phone_code(srv->state, slice_of(appid), slice_of(user), &spec, emu_now_ms(), code)) {
+    switch (
+        emu_state_issue_phone_code(srv->state, slice_of(appid), slice_of(user), &spec, clock_monotonic_ms(), code)) {
     case EMU_OK:
         emu_openid(slice_of(appid), slice_of(user), openid);
         *answer = json_pack("{s:s,s:s}", "code", code, "openid", openid);
@@ -299,7 +300,7 @@ static int ctl_tokens(emu_server_t *srv, const json_t *body, json_t **answer)
     if (strcmp(action, "invalidate") == 0)
         st = emu_state_invalidate_tokens(srv->state, slice_of(appid), &n);
     else if (strcmp(action, "expire") == 0)
-        st = emu_state_expire_tokens(srv->state, slice_of(appid), emu_now_ms(), &n);
+        st = emu_state_expire_tokens(srv->state, slice_of(appid), clock_monotonic_ms(), &n);
     else
         return ctl_error(answer, 400, "%s", "action must be \"invalidate\" or \"expire\"");
     if (st != EMU_OK)
@@ -316,7 +317,7 @@ static int ctl_expire(emu_server_t *srv, const json_t *body, json_t **answer)
 
     if (json_unpack_ex((json_t *)body, &err, 0, "{s:s!}", "code", &code) != 0)
         return ctl_error(answer, 400, "bad body: %s", err.text);
-    if (emu_state_expire_code(srv->state, slice_of(code), emu_now_ms()) != EMU_OK)
+    if (emu_state_expire_code(srv->state, slice_of(code), clock_monotonic_ms()) != EMU_OK)
         return ctl_error(answer, 404, "%s", "no such code (never issued, or purged after expiry)");
     *answer = json_pack("{s:b}", "expired", 1);
     return 200;
@@ -412,7 +413,7 @@ static int ctl_stats(emu_server_t *srv, const json_t *body, json_t **answer)
  * bounds). codes counts login and phone codes. */
 static int ctl_state(emu_server_t *srv, const json_t *body, json_t **answer)
 {
-    emu_state_purge(srv->state, emu_now_ms());
+    emu_state_purge(srv->state, clock_monotonic_ms());
     *answer = json_pack("{s:I,s:I,s:I,s:I}", "codes", (json_int_t)emu_state_code_count(srv->state), "sessions",
                         (json_int_t)emu_state_session_count(srv->state), "faults",
                         (json_int_t)emu_state_fault_count(srv->state), "tokens",

@@ -46,13 +46,6 @@ typedef struct emu_pending {
     emu_answer_t answer;
 } emu_pending_t;
 
-int64_t emu_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Query strings ---------------------------------------------------------------------------------- */
 
 static int hex_value(char c)

@@ -24,6 +24,7 @@
 #include <h2o.h>
 #include <jansson.h>
 
+#include "common/clock.h"
 #include "emu_state.h"
 
 #define EMU_MAX_TIMEOUTS         64    /* distinct delays (latency + fault delay) */
@@ -99,9 +100,6 @@ json_t *emu_wx_error(int errcode);
 bool emu_wx_is_route(const char *path);
 /* The WeChat API route of path, NULL when there is none. */
 const emu_wx_route_t *emu_wx_route_find(const char *path);
-
-/* Milliseconds of CLOCK_MONOTONIC: the clock of code expiry. */
-int64_t emu_now_ms(void);
 
 /* Registers the dispatcher as the only handler of hostconf. */
 void emu_http_register(emu_server_t *srv, h2o_hostconf_t *hostconf);

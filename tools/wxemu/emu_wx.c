@@ -11,7 +11,7 @@
  * Each endpoint is a row in emu_wx_routes[] and a function that turns the request's query and body
  * into the answer; the state logic (and every errcode decision) lives in emu_state.c. The JSON bodies
  * are read leniently, as WeChat does (unknown members ignored), but a member of the wrong type or a
- * body that is not a JSON object is 47001. Clock: expiry uses emu_now_ms(); the watermark timestamp is
+ * body that is not a JSON object is 47001. Clock: expiry uses clock_monotonic_ms(); the watermark timestamp is
  * wall-clock seconds, like WeChat's.
  */
 #include "emu_server.h"
@@ -89,7 +89,7 @@ static json_t *wx_jscode2session(emu_server_t *srv, const emu_wx_call_t *call)
         .grant_type = emu_query_get(query, "grant_type"),
     };
     emu_j2s_result_t out;
-    int errcode = emu_state_jscode2session(srv->state, &rq, emu_now_ms(), &out);
+    int errcode = emu_state_jscode2session(srv->state, &rq, clock_monotonic_ms(), &out);
     if (errcode != 0)
         return emu_wx_error(errcode);
     json_t *answer =
@@ -116,7 +116,7 @@ static json_t *wx_token(emu_server_t *srv, const emu_wx_call_t *call)
         .secret = emu_query_get(&call->query, "secret"),
     };
     emu_token_result_t out;
-    int errcode = emu_state_token(srv->state, &rq, emu_now_ms(), &out);
+    int errcode = emu_state_token(srv->state, &rq, clock_monotonic_ms(), &out);
     return errcode != 0 ? emu_wx_error(errcode) : token_answer(&out);
 }
 
@@ -147,7 +147,7 @@ static json_t *wx_stable_token(emu_server_t *srv, const emu_wx_call_t *call)
     if (force != NULL && !json_is_boolean(force) && !json_is_null(force))
         return emu_wx_error(47001);
     rq.force_refresh = json_is_true(force);
-    int errcode = emu_state_stable_token(srv->state, &rq, emu_now_ms(), &out);
+    int errcode = emu_state_stable_token(srv->state, &rq, clock_monotonic_ms(), &out);
     if (errcode == 45011)
         return wx_error_text(errcode, "api freq out of limit");
     return errcode != 0 ? emu_wx_error(errcode) : token_answer(&out);
@@ -174,7 +174,7 @@ static json_t *wx_phone_number(emu_server_t *srv, const emu_wx_call_t *call)
 {
     emu_phone_request_t rq = {.access_token = emu_query_get(&call->query, "access_token")};
     emu_phone_info_t info;
-    int64_t now = emu_now_ms();
+    int64_t now = clock_monotonic_ms();
     int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
 
     if (errcode != 0)
@@ -196,7 +196,7 @@ static json_t *wx_checksession(emu_server_t *srv, const emu_wx_call_t *call)
         .signature = emu_query_get(&call->query, "signature"),
         .sig_method = emu_query_get(&call->query, "sig_method"),
     };
-    int errcode = emu_state_check_session(srv->state, &rq, emu_now_ms());
+    int errcode = emu_state_check_session(srv->state, &rq, clock_monotonic_ms());
     if (errcode != 0)
         return emu_wx_error(errcode);
     return json_pack("{s:i,s:s}", "errcode", 0, "errmsg", "ok");

@@ -304,8 +304,8 @@ static bool drain(emu_server_t *srv)
     srv->listener = NULL;
     emu_tls_abort_handshakes(srv);
     emu_http_flush(srv);
-    int64_t deadline = emu_now_ms() + EMU_SHUTDOWN_DEADLINE_MS;
-    while (emu_http_connection_count(srv) > 0 && emu_now_ms() < deadline)
+    int64_t deadline = clock_monotonic_ms() + EMU_SHUTDOWN_DEADLINE_MS;
+    while (emu_http_connection_count(srv) > 0 && clock_monotonic_ms() < deadline)
         h2o_evloop_run(srv->ctx.loop, 50);
     return emu_http_connection_count(srv) == 0;
 }
