@@ -28,7 +28,7 @@ declare -A SRCS=(
   [wx_legacy]="wechat/wx_legacy.c crypto/crypto.c"
   [b64]="crypto/crypto.c"
   [config]="config/config.c guard/ip_addr.c common/log.c common/text.c crypto/crypto.c"
-  [client_ip]="guard/ip_addr.c"
+  [client_ip]="guard/ip_addr.c common/text.c"
 )
 declare -A LIBS=(
   [multipart]="" [image_type]="" [text]="-ljansson" [fields]="-ljansson"

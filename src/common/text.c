@@ -208,3 +208,32 @@ bool text_copy(char *dst, size_t size, const char *src, size_t len)
     dst[len] = '\0';
     return true;
 }
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool text_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!is_blank(s[i]))
+            return false;
+    return true;
+}
+
+bool text_list_next(const char *text, size_t len, size_t *pos, const char **item, size_t *item_len)
+{
+    if (*pos > len)
+        return false;
+    const char *a = text + *pos, *comma = memchr(a, ',', len - *pos);
+    const char *b = comma != NULL ? comma : text + len;
+    *pos = (size_t)(b - text) + 1; /* past the comma; past the end after the last item */
+    while (a < b && is_blank(*a))
+        a++;
+    while (b > a && is_blank(b[-1]))
+        b--;
+    *item = a;
+    *item_len = (size_t)(b - a);
+    return true;
+}

@@ -32,4 +32,12 @@ bool text_sqltime_parse(const char *s, int64_t *epoch_seconds);
  * Returns false (and copies nothing; dst becomes "" when size > 0) when len >= size. */
 bool text_copy(char *dst, size_t size, const char *src, size_t len);
 
+/* Comma-separated lists ("a, b,c"): the next item of text[0..len) from *pos, without the
+ * spaces and tabs around it (it may be empty), as *item and *item_len; *pos moves past its
+ * comma. Start with *pos = 0; false once the last item was given. A text of blanks is one
+ * empty item: callers that allow an empty list check that first (text_blank). */
+bool text_list_next(const char *text, size_t len, size_t *pos, const char **item, size_t *item_len);
+/* True when s[0..len) holds nothing but spaces and tabs (or nothing). */
+bool text_blank(const char *s, size_t len);
+
 #endif

@@ -38,6 +38,7 @@
 #include <yaml.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "crypto/crypto.h"
 
 /* ---- the keys ------------------------------------------------------------------------ */
@@ -667,18 +668,13 @@ static bool key_list_entry(const config_t *cfg, const config_key_list_t *list, i
 static bool apply_key32_list(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)
 {
     config_key_list_t *list = (config_key_list_t *)((char *)cfg + k->offset);
-    const char *p = text;
-    if (text[strspn(text, " \t")] == '\0')
+    size_t len = strlen(text), pos = 0, entry_len;
+    const char *entry;
+    if (text_blank(text, len))
         return true;
-    for (int n = 1;; n++) {
-        const char *end = strchr(p, ',');
-        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-        for (; len > 0 && (*p == ' ' || *p == '\t'); len--)
-            p++;
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
+    for (int n = 1; text_list_next(text, len, &pos, &entry, &entry_len); n++) {
         uint8_t key[33];
-        bool ok = key_list_entry(cfg, list, n, p, len, key, why, why_size);
+        bool ok = key_list_entry(cfg, list, n, entry, entry_len, key, why, why_size);
         if (ok)
             memcpy(list->key[list->count++], key, 32);
         explicit_bzero(key, sizeof(key));
@@ -686,10 +682,8 @@ static bool apply_key32_list(config_t *cfg, const key_def_t *k, const char *text
             explicit_bzero(list, sizeof(*list));
             return false;
         }
-        if (end == NULL)
-            return true;
-        p = end + 1;
     }
+    return true;
 }
 
 static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, char *why, size_t why_size)

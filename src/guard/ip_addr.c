@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
+
 #define ENTRY_TEXT_MAX 64 /* longer than any address with a prefix length */
 
 static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -160,13 +162,11 @@ static bool is_blank(char c)
 
 bool ip_ranges_parse(const char *text, ip_ranges_t *out, char *why, size_t why_size)
 {
-    size_t len = strlen(text), count = 1;
+    size_t len = strlen(text), count = 1, pos = 0, entry_len;
+    const char *entry;
     out->v = NULL;
     out->n = 0;
-    size_t blank = 0;
-    while (blank < len && is_blank(text[blank]))
-        blank++;
-    if (blank == len)
+    if (text_blank(text, len))
         return true;
     for (size_t i = 0; i < len; i++)
         count += text[i] == ',';
@@ -174,21 +174,14 @@ bool ip_ranges_parse(const char *text, ip_ranges_t *out, char *why, size_t why_s
         snprintf(why, why_size, "out of memory");
         return false;
     }
-    for (const char *p = text, *end = text + len; p <= end; p++) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *stop = comma != NULL ? comma : end, *a = p, *b = stop;
-        while (a < b && is_blank(*a))
-            a++;
-        while (b > a && is_blank(b[-1]))
-            b--;
-        if (a == b) {
+    while (text_list_next(text, len, &pos, &entry, &entry_len)) {
+        if (entry_len == 0) {
             snprintf(why, why_size, "entry %zu is empty", out->n + 1);
             goto fail;
         }
-        if (!parse_entry(a, (size_t)(b - a), &out->v[out->n], why, why_size))
+        if (!parse_entry(entry, entry_len, &out->v[out->n], why, why_size))
             goto fail;
         out->n++;
-        p = stop;
     }
     return true;
 fail:

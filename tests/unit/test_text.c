@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -257,6 +258,34 @@ static void test_copy(void **state)
     assert_false(text_copy(dst, 0, "a", 1));
 }
 
+/* Collects the items of a comma list as "[item]" strings. */
+static void list_items(const char *text, char *out, size_t size)
+{
+    size_t pos = 0, len, used = 0;
+    const char *item;
+    out[0] = '\0';
+    while (text_list_next(text, strlen(text), &pos, &item, &len))
+        used += (size_t)snprintf(out + used, size - used, "[%.*s]", (int)len, item);
+}
+
+static void test_list(void **state)
+{
+    char got[128];
+    list_items("a, b ,\tc", got, sizeof(got));
+    assert_string_equal(got, "[a][b][c]");
+    list_items("one", got, sizeof(got));
+    assert_string_equal(got, "[one]");
+    list_items("a,,b,", got, sizeof(got)); /* empty items are items: the caller refuses them */
+    assert_string_equal(got, "[a][][b][]");
+    list_items("", got, sizeof(got));
+    assert_string_equal(got, "[]");
+    list_items(" x y ", got, sizeof(got)); /* only the ends are trimmed */
+    assert_string_equal(got, "[x y]");
+    assert_true(text_blank("", 0));
+    assert_true(text_blank(" \t ", 3));
+    assert_false(text_blank(" , ", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_sqltime_parse_malformed),
         cmocka_unit_test(test_time_out_of_range),
         cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
