@@ -102,7 +102,9 @@ start() {
     [ "$(id -u)" = 0 ] && user_opt=(--user=root)
     password=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-    if ! mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
+    # --tmpdir as for the server below: two bootstraps at once (the CTest fixture and a unit
+    # test's own server) otherwise share /tmp for their temporary tables, and one can fail.
+    if ! mariadb-install-db --no-defaults --datadir="$dir/data" --tmpdir="$dir" --auth-root-authentication-method=normal \
         --skip-test-db "${user_opt[@]}" > "$dir/install.log" 2>&1; then
         cat "$dir/install.log" >&2
         rm -rf "$dir"
