@@ -63,6 +63,10 @@ static int load_config(config_t *config, const char *path)
     }
     int level = log_level_parse(config->log_level);
     log_set_level(level >= 0 ? (log_level_t)level : LOG_INFO);
+    /* The organization's local time (oa.time-zone): every time the API and wx_user show. Set
+     * before any thread starts, so the C library's localtime_r/mktime read it race-free. */
+    setenv("TZ", config->time_zone, 1);
+    tzset();
     return 0;
 }
 

@@ -55,6 +55,28 @@ const char *api_errmsg(api_errno_t code)
         return "只能上传 PNG、JPEG 或 WebP 图片";
     case API_UPLOAD_TOO_LARGE:
         return "文件过大";
+    case API_STALE_UPDATE:
+        return "更新数据已失效";
+    case API_NO_PERMISSION:
+        return "无操作权限";
+    case API_ROOM_OCCUPIED:
+        return "会议室已被占用";
+    case API_NOT_MEMBER:
+        return "请先加入组织";
+    case API_MEETING_STATE:
+        return "会议当前状态不允许该操作";
+    case API_NO_SUCH_OBJECT:
+        return "数据不存在";
+    case API_INVITE_INVALID:
+        return "邀请码无效或已失效";
+    case API_ALREADY_MEMBER:
+        return "已加入组织";
+    case API_LAST_ADMIN:
+        return "至少需要保留一位管理员";
+    case API_ATTENDEE_NOT_MEMBER:
+        return "参会人须为组织成员";
+    case API_MEETING_STARTED:
+        return "会议开始时间已过";
     }
     return "系统内部错误";
 }

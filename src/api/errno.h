@@ -3,7 +3,8 @@
  *
  * litemall's conventions: HTTP 200 and {"errno":N,"errmsg":"...","data":...}; 0 is
  * success; 401/402 bad arguments; 501 "please log in"; 502 server fault. 7xx are the
- * auth module's (litemall uses 700-709; MeetOA's own start at 710). docs/api.md lists
+ * auth module's (litemall uses 700-709; MeetOA's own start at 710); 8xx the
+ * organization's and meetings' (docs/api.md, ../shared/meeting-oa.md). docs/api.md lists
  * them all and must change with this file.
  */
 #ifndef MEETOA_API_ERRNO_H
@@ -19,6 +20,8 @@ typedef enum api_errno {
     API_TOO_MANY_REQUESTS = 429,     /* 请求过于频繁 (HTTP 429 with Retry-After): an oa.rate-limit.* is reached */
     API_UNLOGIN = 501,               /* 请登录 */
     API_SERIOUS = 502,               /* 系统内部错误 */
+    API_STALE_UPDATE = 504,          /* litemall's 更新数据已失效: the version sent is not the current one */
+    API_NO_PERMISSION = 506,         /* litemall's 无操作权限 */
     API_MOBILE_REGISTERED = 705,     /* litemall AUTH_MOBILE_REGISTERED: 手机号已注册 */
     API_WX_CODE_INVALID = 710,       /* WeChat 40029: code wrong, expired or of another app */
     API_WX_CODE_USED = 711,          /* WeChat 40163: code already used */
@@ -35,6 +38,15 @@ typedef enum api_errno {
     API_BAD_SIGNATURE = 734,         /* rawData signature does not match */
     API_UPLOAD_TYPE = 740,           /* not a real PNG, JPEG or WebP */
     API_UPLOAD_TOO_LARGE = 741,      /* the file is over oa.storage.max-bytes */
+    API_ROOM_OCCUPIED = 801,         /* the room is held by another meeting at an overlapping time */
+    API_NOT_MEMBER = 802,            /* the caller is not a member of the organization */
+    API_MEETING_STATE = 803,         /* the action is not allowed in the meeting's state */
+    API_NO_SUCH_OBJECT = 804,        /* no such meeting, room, member, request or invite */
+    API_INVITE_INVALID = 805,        /* invite code unknown, revoked, expired or used up */
+    API_ALREADY_MEMBER = 806,        /* join by a member */
+    API_LAST_ADMIN = 807,            /* removing or demoting the last admin */
+    API_ATTENDEE_NOT_MEMBER = 808,   /* a participant, observer or approver who is not a member */
+    API_MEETING_STARTED = 809,       /* submitting a meeting whose start is not in the future */
 } api_errno_t;
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */

@@ -1,5 +1,5 @@
 /*
- * app — wiring: the routes of docs/api.md and the start/stop order of the services.
+ * app — wiring: the modules whose routes make docs/api.md, and the start/stop order of the services.
  */
 #include "app/app.h"
 
@@ -11,25 +11,63 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/module.h"
 #include "auth/auth_api.h"
-#include "auth/phone_api.h"
-#include "auth/profile.h"
+#include "meeting/meeting_api.h"
+#include "org/member_api.h"
+#include "org/room_api.h"
+#include "storage/storage_api.h"
 #include "auth/token.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "storage/storage_api.h"
 #include "store/store.h"
 
-static const http_route_t routes[] = {
-    {"POST", "/wx/auth/login_by_weixin", auth_login_by_weixin},
-    {"GET", "/wx/auth/info", auth_info},
-    {"POST", "/wx/auth/logout", auth_logout},
-    {"POST", "/wx/auth/bindPhone", auth_bind_phone},
-    {"POST", "/wx/auth/profile", auth_profile},
-    {"GET", "/wx/auth/check_session", auth_check_session},
-    {"POST", "/wx/storage/upload", storage_upload}, /* max_body_bytes: set in app_start */
-    {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
-};
+/* The modules, in start order (app/module.h). */
+const app_module_t *const app_modules[] = {&auth_module, &storage_module, &member_module, &room_module,
+                                           &meeting_module};
+const size_t app_module_count = sizeof(app_modules) / sizeof(app_modules[0]);
+
+/* Collects every module's routes into app->routes, with the body limits from the config. */
+static bool routes_collect(app_t *app, const config_t *config)
+{
+    size_t n = 0;
+    for (size_t m = 0; m < app_module_count; m++)
+        n += app_modules[m]->nroutes;
+    if ((app->routes = calloc(n > 0 ? n : 1, sizeof(*app->routes))) == NULL)
+        return false;
+    for (size_t m = 0; m < app_module_count; m++) {
+        const app_module_t *mod = app_modules[m];
+        for (size_t i = 0; i < mod->nroutes; i++) {
+            http_route_t *r = &app->routes[app->nroutes++];
+            *r = mod->routes[i];
+            size_t limit = mod->body_limit != NULL ? mod->body_limit(config, r) : 0;
+            if (limit > 0)
+                r->max_body_bytes = limit;
+        }
+    }
+    return true;
+}
+
+static void modules_stop(app_t *app)
+{
+    while (app->modules_started > 0) {
+        const app_module_t *mod = app_modules[--app->modules_started];
+        if (mod->stop != NULL)
+            mod->stop(app);
+    }
+}
+
+static int modules_start(app_t *app, char *err, size_t err_size)
+{
+    for (; app->modules_started < app_module_count; app->modules_started++) {
+        const app_module_t *mod = app_modules[app->modules_started];
+        if (mod->start != NULL && mod->start(app, err, err_size) != 0) {
+            modules_stop(app);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /*
  * ---- the sweeper ----
@@ -217,11 +255,12 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
     }
     if ((app->sweeper = sweeper_start(config, app->sessions, app->limits, err, err_size)) == NULL)
         goto fail;
-    _Static_assert(sizeof(routes) <= sizeof(app->routes), "app_t.routes is too small");
-    memcpy(app->routes, routes, sizeof(routes));
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (app->routes[i].handler == storage_upload)
-            app->routes[i].max_body_bytes = storage_upload_body_limit(config);
+    if (!routes_collect(app, config)) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    if (modules_start(app, err, err_size) != 0)
+        goto fail;
     http_server_config_t http = {
         .host = config->host,
         .port = config->port,
@@ -231,7 +270,7 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         .request_timeout_ms = config->request_timeout_ms,
         .idle_timeout_ms = config->idle_timeout_ms,
         .routes = app->routes,
-        .nroutes = sizeof(routes) / sizeof(routes[0]),
+        .nroutes = app->nroutes,
         .app = app,
     };
     if ((app->http = http_server_start(&http, err, err_size)) == NULL)
@@ -239,6 +278,8 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
     return 0;
 
 fail:
+    modules_stop(app);
+    free(app->routes);
     sweeper_stop(app->sweeper);
     if (app->wx != NULL)
         wx_client_stop(app->wx);
@@ -256,6 +297,9 @@ void app_stop(app_t *app, int grace_ms)
     /* HTTP first: no new work; requests in flight finish within grace_ms. The WeChat
      * client and the database pool deliver what is still queued before they stop. */
     http_server_stop(app->http, grace_ms);
+    modules_stop(app);
+    free(app->routes);
+    app->routes = NULL;
     sweeper_stop(app->sweeper);
     wx_client_stop(app->wx);
     db_pool_stop(app->db);

@@ -1,6 +1,7 @@
 /*
  * app — the running MeetOA server: its settings and the shared services every handler
- * uses (WeChat client, database pool, session cache, token key), and its routes.
+ * uses (WeChat client, database pool, session cache, token key), and the modules
+ * (app/module.h) whose routes it serves.
  *
  * app_start() migrates the database, starts the services and the HTTP loops;
  * app_stop() stops them in the reverse order (HTTP first, so nothing new arrives).
@@ -39,9 +40,11 @@ typedef struct app {
     session_cache_t *sessions;
     login_flights_t *flights;
     http_server_t *http;
-    struct app_sweeper *sweeper;            /* deletes expired sessions now and then */
-    rate_limit_t *limits[APP_LIMITS];       /* made from the config at start, freed at stop */
-    http_route_t routes[16];                /* app.c's table, with the limits that depend on the config */
+    struct app_sweeper *sweeper;      /* deletes expired sessions now and then */
+    rate_limit_t *limits[APP_LIMITS]; /* made from the config at start, freed at stop */
+    http_route_t *routes;             /* every module's routes (app/module.h), with their body limits */
+    size_t nroutes;
+    size_t modules_started;                 /* app_modules[0..modules_started) were started */
     uint8_t token_keys[TOKEN_KEYS_MAX][32]; /* token hash keys: [0] of data-key, then of previous-data-keys */
     int token_key_count;
     char token_header[128]; /* lower case, as h2o stores request header names */

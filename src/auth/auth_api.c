@@ -26,6 +26,7 @@
 #include "app/app.h"
 #include "auth/caller.h"
 #include "auth/login_flight.h"
+#include "auth/phone_api.h"
 #include "auth/profile.h"
 #include "auth/session_key.h"
 #include "common/clock.h"
@@ -438,3 +439,16 @@ int auth_logout(h2o_req_t *req, void *app)
 {
     return auth_require(req, app, do_logout);
 }
+
+/* ---- the module (app/module.h): every /wx/auth/ route ---- */
+
+static const http_route_t auth_routes[] = {
+    {"POST", "/wx/auth/login_by_weixin", auth_login_by_weixin},
+    {"GET", "/wx/auth/info", auth_info},
+    {"POST", "/wx/auth/logout", auth_logout},
+    {"POST", "/wx/auth/bindPhone", auth_bind_phone},
+    {"POST", "/wx/auth/profile", auth_profile},
+    {"GET", "/wx/auth/check_session", auth_check_session},
+};
+
+const app_module_t auth_module = {.name = "auth", APP_MODULE_ROUTES_FIELDS(auth_routes)};

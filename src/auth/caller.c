@@ -25,7 +25,9 @@ typedef struct caller_job {
     db_job_t db; /* first */
     http_pending_t pending;
     app_t *app;
-    auth_next_fn next;
+    auth_next_fn next;         /* one of next and next_ctx */
+    auth_next_ctx_fn next_ctx; /* called with ctx */
+    const void *ctx;
     store_rc rc;
     store_session_t session;
     int nkeys;
@@ -94,7 +96,10 @@ static void on_lookup(loop_msg_t *msg)
             http_reply_error(req, API_UNLOGIN);
         else if (user_may_act(req, &job->caller.user)) {
             job->caller.expires_at = job->session.expires_at;
-            job->next(req, app, &job->caller);
+            if (job->next_ctx != NULL)
+                job->next_ctx(req, app, &job->caller, job->ctx);
+            else
+                job->next(req, app, &job->caller);
         }
     }
     free(job);
@@ -120,7 +125,7 @@ static session_cache_rc cache_lookup(app_t *app, h2o_iovec_t token, int64_t now,
     return SESSION_CACHE_MISS;
 }
 
-int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
+static int require(h2o_req_t *req, app_t *app, auth_next_fn next, auth_next_ctx_fn next_ctx, const void *ctx)
 {
     h2o_iovec_t token = find_token(req, app);
     if (!token_well_formed(token.base, token.len)) {
@@ -131,7 +136,11 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
     switch (cache_lookup(app, token, time(NULL), &caller, hashes)) {
     case SESSION_CACHE_HIT:
-        if (user_may_act(req, &caller.user))
+        if (!user_may_act(req, &caller.user))
+            return 0;
+        if (next_ctx != NULL)
+            next_ctx(req, app, &caller, ctx);
+        else
             next(req, app, &caller);
         return 0;
     case SESSION_CACHE_EXPIRED:
@@ -148,9 +157,21 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
     }
     job->app = app;
     job->next = next;
+    job->next_ctx = next_ctx;
+    job->ctx = ctx;
     job->nkeys = app->token_key_count;
     memcpy(job->hashes, hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);
     return 0;
+}
+
+int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
+{
+    return require(req, app, next, NULL, NULL);
+}
+
+int auth_require_ctx(h2o_req_t *req, app_t *app, auth_next_ctx_fn next, const void *ctx)
+{
+    return require(req, app, NULL, next, ctx);
 }

@@ -38,4 +38,9 @@ api_errno_t auth_user_refusal(const store_user_t *user);
 /* Always returns 0 (the request is answered now or later). */
 int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next);
 
+/* auth_require() whose next() also gets ctx: a pointer the caller keeps valid (usually
+ * constant data: it is not freed, whatever the outcome). */
+typedef void (*auth_next_ctx_fn)(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx);
+int auth_require_ctx(h2o_req_t *req, app_t *app, auth_next_ctx_fn next, const void *ctx);
+
 #endif

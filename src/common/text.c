@@ -196,6 +196,97 @@ bool text_sqltime_parse(const char *s, int64_t *epoch_seconds)
     return true;
 }
 
+/* Days from 1970-01-01 to year-mon-day of the proleptic Gregorian calendar (civil date). */
+static int64_t days_from_civil(int year, int mon, int day)
+{
+    year -= mon <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t yoe = year - era * 400;
+    int64_t doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool text_time_parse(const char *s, size_t len, int64_t *epoch_seconds)
+{
+    char head[TEXT_SQLTIME_SIZE];
+    if (len < 19 || (s[10] != ' ' && s[10] != 'T'))
+        return false;
+    memcpy(head, s, 19);
+    head[10] = ' ';
+    head[19] = '\0';
+    int64_t local;
+    if (memchr(head, '\0', 19) != NULL || !text_sqltime_parse(head, &local))
+        return false;
+    size_t i = 19;
+    if (i < len && s[i] == '.') { /* a fraction of a second: dropped */
+        size_t digits = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+        if (digits == 0 || digits > 9)
+            return false;
+    }
+    if (i == len) {
+        *epoch_seconds = local;
+        return true;
+    }
+    if (s[10] != 'T') /* an offset only with ISO 8601's T */
+        return false;
+    long offset = 0;
+    if (s[i] == 'Z' && i + 1 == len) {
+        offset = 0;
+    } else if (s[i] == '+' || s[i] == '-') {
+        int sign = s[i] == '-' ? -1 : 1;
+        const char *o = s + i + 1;
+        size_t rest = len - i - 1;
+        int hh, mm;
+        if (rest == 5 && o[2] == ':') {
+            char t[6] = {o[0], o[1], '\0', o[3], o[4], '\0'};
+            hh = read_digits(t, 2);
+            mm = read_digits(t + 3, 2);
+        } else if (rest == 4 || rest == 2) {
+            char t[5] = {o[0], o[1], rest == 4 ? o[2] : '0', rest == 4 ? o[3] : '0', '\0'};
+            hh = read_digits(t, 2);
+            mm = read_digits(t + 2, 2);
+        } else {
+            return false;
+        }
+        if (hh < 0 || mm < 0 || hh > 23 || mm > 59)
+            return false;
+        offset = sign * (hh * 3600L + mm * 60L);
+    } else {
+        return false;
+    }
+    int year = read_digits(head, 4), mon = read_digits(head + 5, 2), day = read_digits(head + 8, 2);
+    int hour = read_digits(head + 11, 2), min = read_digits(head + 14, 2), sec = read_digits(head + 17, 2);
+    *epoch_seconds = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
+    return true;
+}
+
+bool text_date_parse(const char *s, size_t len, int64_t *day_start, int64_t *day_end)
+{
+    char text[TEXT_SQLTIME_SIZE];
+    if (len != 10 || memchr(s, '\0', len) != NULL)
+        return false;
+    memcpy(text, s, 10);
+    memcpy(text + 10, " 00:00:00", 10);
+    int64_t start;
+    if (!text_sqltime_parse(text, &start))
+        return false;
+    /* The next midnight: noon of this day plus a day is always in the next day. */
+    struct tm tm;
+    if (!local_tm(start + 36 * 3600, &tm))
+        return false;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    time_t next = mktime(&tm);
+    if (next == (time_t)-1 || next <= start)
+        return false;
+    *day_start = start;
+    *day_end = (int64_t)next;
+    return true;
+}
+
 bool text_copy(char *dst, size_t size, const char *src, size_t len)
 {
     if (len >= size) {

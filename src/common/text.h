@@ -27,6 +27,17 @@ void text_sqltime(int64_t epoch_seconds, char out[TEXT_SQLTIME_SIZE]);
 /* Parses text_sqltime's format back (local time; s is NUL-terminated, exactly 19 chars). Returns
  * false when malformed or not a real date (2026-02-30); *epoch_seconds is then untouched. */
 bool text_sqltime_parse(const char *s, int64_t *epoch_seconds);
+/*
+ * A time as the API accepts it (../shared/meeting-oa.md): "YYYY-MM-DD HH:MM:SS" in local time
+ * (the process's TZ, which meetoa sets from oa.time-zone), or ISO 8601 "YYYY-MM-DDTHH:MM:SS"
+ * with an optional fraction of a second (ignored) and an optional offset "Z", "+08:00" or
+ * "+0800" (without one it is local time). s[0..len) need not be NUL-terminated. False when
+ * malformed or not a real date or time.
+ */
+bool text_time_parse(const char *s, size_t len, int64_t *epoch_seconds);
+/* A date "YYYY-MM-DD": *day_start and *day_end get the local midnights that begin it and the
+ * next day (a day may be 23 or 25 hours long where clocks change). */
+bool text_date_parse(const char *s, size_t len, int64_t *day_start, int64_t *day_end);
 
 /* Copies at most size-1 bytes of src[0..len) into dst and NUL-terminates.
  * Returns false (and copies nothing; dst becomes "" when size > 0) when len >= size. */

@@ -56,6 +56,7 @@ typedef enum key_kind {
     KIND_KEY32_LIST, /* comma-separated KIND_KEY32 values, into a config_key_list_t */
     KIND_BOOL,       /* true | false, into a bool */
     KIND_TOKEN_API,  /* stable | token */
+    KIND_TIME_ZONE,  /* an IANA zone name with a tzdata file (Asia/Shanghai), or UTC */
     KIND_PROXIES,    /* comma-separated IP addresses and CIDR ranges, into an ip_ranges_t */
 } key_kind_t;
 
@@ -100,6 +101,7 @@ static const key_def_t KEYS[] = {
     {"oa.security.data-key", NULL, NULL, KIND_KEY32, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(data_key)},
     {"oa.security.previous-data-keys", NULL, NULL, KIND_KEY32_LIST, KEY_SECRET, 0, 0, NULL, F(previous_data_keys)},
     {"oa.wx.token-api", NULL, NULL, KIND_TOKEN_API, 0, 0, 0, "stable", F(wx_token_api)},
+    {"oa.time-zone", NULL, NULL, KIND_TIME_ZONE, 0, 0, 0, "Asia/Shanghai", F(time_zone)},
     {"oa.phone.allow-shared", NULL, NULL, KIND_BOOL, 0, 0, 0, "false", F(phone_allow_shared)},
     {"oa.storage.dir", NULL, NULL, KIND_STRING, 0, 0, 0, "data/uploads", F(storage_dir)},
     {"oa.storage.max-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "2097152", F(storage_max_bytes)},
@@ -734,6 +736,21 @@ static bool apply_value(config_t *cfg, const key_def_t *k, const char *text, cha
             return false;
         }
         return store_string(cfg, k, text, why, why_size);
+    case KIND_TIME_ZONE: {
+        char file[256];
+        bool plain = text[0] != '\0' && text[0] != '/' && strstr(text, "..") == NULL && strlen(text) < 128;
+        for (const char *c = text; plain && *c; c++)
+            plain = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '/' ||
+                    *c == '_' || *c == '-' || *c == '+';
+        snprintf(file, sizeof file, "/usr/share/zoneinfo/%s", plain ? text : "");
+        if (!plain || (strcmp(text, "UTC") != 0 && access(file, R_OK) != 0)) {
+            snprintf(why, why_size,
+                     "must be a time zone name of the tz database (Asia/Shanghai, UTC) with its file "
+                     "under /usr/share/zoneinfo (package tzdata)");
+            return false;
+        }
+        return store_string(cfg, k, text, why, why_size);
+    }
     case KIND_PROXIES:
         return ip_ranges_parse(text, (ip_ranges_t *)((char *)cfg + k->offset), why, why_size);
     case KIND_STRING:
@@ -817,6 +834,7 @@ void config_free(config_t *cfg)
     free(cfg->token_header);
     wipe_free(cfg->datasource_url);
     free(cfg->wx_token_api);
+    free(cfg->time_zone);
     free(cfg->storage_dir);
     free(cfg->storage_base_url);
     ip_ranges_free(&cfg->trusted_proxies);

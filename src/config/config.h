@@ -126,6 +126,7 @@ typedef struct config {
     config_key_list_t previous_data_keys; /* oa.security.previous-data-keys: default none */
     /* oa.wx.token-api, oa.phone, oa.storage */
     char *wx_token_api;       /* "stable" or "token" */
+    char *time_zone;          /* oa.time-zone, default "Asia/Shanghai": the organization's local time */
     bool phone_allow_shared;  /* oa.phone.allow-shared */
     char *storage_dir;        /* oa.storage.dir */
     size_t storage_max_bytes; /* oa.storage.max-bytes */

@@ -442,3 +442,21 @@ bool storage_exists(const config_t *config, const char *key)
         return false;
     return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
+
+/* ---- the module (app/module.h) ---- */
+
+static const http_route_t storage_routes[] = {
+    {"POST", "/wx/storage/upload", storage_upload}, /* its body limit: storage_body_limit */
+    {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
+};
+
+static size_t storage_body_limit(const config_t *config, const http_route_t *route)
+{
+    return route->handler == storage_upload ? storage_upload_body_limit(config) : 0;
+}
+
+const app_module_t storage_module = {
+    .name = "storage",
+    APP_MODULE_ROUTES_FIELDS(storage_routes),
+    .body_limit = storage_body_limit,
+};

@@ -34,6 +34,10 @@
 #include <h2o.h>
 
 #include "config/config.h"
+#include "app/module.h"
+
+/* The storage module: upload and fetch. */
+extern const app_module_t storage_module;
 
 #define STORAGE_FETCH_PREFIX "/wx/storage/fetch/"
 #define STORAGE_BODY_SLACK   (64 * 1024) /* multipart framing around the file */

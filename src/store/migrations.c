@@ -108,9 +108,162 @@ static const char *const step2_mysql[] = {
     NULL,
 };
 
+/*
+ * Step 3: the organization and its meetings (docs/schema.md). Every time is integer epoch
+ * seconds. oa_attendee repeats its meeting's state, start, end and "visible" flag (m_*), so
+ * each list of the 会议 tab is one range of one index of the caller's own rows; the meeting
+ * verbs keep the copies in step in the same transaction as the meeting.
+ */
+#define STEP3_COMMON_MEMBER                                                                                            \
+    " name varchar(20) NOT NULL,"                                                                                      \
+    " department varchar(50) NOT NULL DEFAULT '',"                                                                     \
+    " status tinyint NOT NULL,"                                                                                        \
+    " role tinyint NOT NULL DEFAULT 0,"                                                                                \
+    " reason varchar(200) NOT NULL DEFAULT '',"                                                                        \
+    " invite_id int DEFAULT NULL,"                                                                                     \
+    " requested_at bigint NOT NULL,"                                                                                   \
+    " joined_at bigint NOT NULL DEFAULT 0,"                                                                            \
+    " updated_at bigint NOT NULL,"
+#define STEP3_COMMON_ROOM                                                                                              \
+    " name varchar(50) NOT NULL,"                                                                                      \
+    " location varchar(100) NOT NULL DEFAULT '',"                                                                      \
+    " capacity int NOT NULL DEFAULT 0,"                                                                                \
+    " equipment varchar(200) NOT NULL DEFAULT '',"                                                                     \
+    " enabled tinyint NOT NULL DEFAULT 1,"                                                                             \
+    " deleted tinyint NOT NULL DEFAULT 0,"                                                                             \
+    " created_at bigint NOT NULL,"                                                                                     \
+    " updated_at bigint NOT NULL,"
+#define STEP3_COMMON_MEETING                                                                                           \
+    " title varchar(100) NOT NULL,"                                                                                    \
+    " content text NOT NULL,"                                                                                          \
+    " location varchar(100) NOT NULL DEFAULT '',"                                                                      \
+    " start_at bigint NOT NULL,"                                                                                       \
+    " end_at bigint NOT NULL,"                                                                                         \
+    " state tinyint NOT NULL,"                                                                                         \
+    " version int NOT NULL DEFAULT 1,"                                                                                 \
+    " remind_minutes int NOT NULL DEFAULT 15,"                                                                         \
+    " reason varchar(200) NOT NULL DEFAULT '',"                                                                        \
+    " approved_at bigint NOT NULL DEFAULT 0,"                                                                          \
+    " attendee_count int NOT NULL DEFAULT 1,"                                                                          \
+    " created_at bigint NOT NULL,"                                                                                     \
+    " updated_at bigint NOT NULL,"
+#define STEP3_COMMON_ATTENDEE                                                                                          \
+    " role tinyint NOT NULL,"                                                                                          \
+    " answer tinyint NOT NULL DEFAULT 0,"                                                                              \
+    " reason varchar(200) NOT NULL DEFAULT '',"                                                                        \
+    " answered_at bigint NOT NULL DEFAULT 0,"                                                                          \
+    " m_state tinyint NOT NULL,"                                                                                       \
+    " m_start bigint NOT NULL,"                                                                                        \
+    " m_end bigint NOT NULL,"                                                                                          \
+    " m_visible tinyint NOT NULL DEFAULT 0,"
+
+static const char *const step3_sqlite[] = {
+    "CREATE TABLE oa_member ("
+    " user_id integer NOT NULL PRIMARY KEY REFERENCES wx_user (id)," STEP3_COMMON_MEMBER
+    " CHECK (status IN (0, 1, 2, 3) AND role IN (0, 1)))",
+    "CREATE INDEX oa_member_status_name ON oa_member (status, name)",
+    "CREATE INDEX oa_member_status_requested ON oa_member (status, requested_at)",
+    "CREATE TABLE oa_invite ("
+    " id integer PRIMARY KEY,"
+    " code varchar(32) NOT NULL UNIQUE,"
+    " max_uses int NOT NULL,"
+    " used int NOT NULL DEFAULT 0,"
+    " expires_at bigint NOT NULL,"
+    " revoked tinyint NOT NULL DEFAULT 0,"
+    " created_by integer NOT NULL REFERENCES wx_user (id),"
+    " created_at bigint NOT NULL)",
+    "CREATE TABLE oa_room (id integer PRIMARY KEY," STEP3_COMMON_ROOM " CHECK (enabled IN (0, 1)))",
+    "CREATE TABLE oa_meeting ("
+    " id integer PRIMARY KEY,"
+    " host_id integer NOT NULL REFERENCES wx_user (id),"
+    " approver_id integer DEFAULT NULL REFERENCES wx_user (id),"
+    " room_id integer DEFAULT NULL REFERENCES oa_room (id)," STEP3_COMMON_MEETING " CHECK (end_at > start_at))",
+    "CREATE INDEX oa_meeting_host ON oa_meeting (host_id, start_at)",
+    "CREATE INDEX oa_meeting_state ON oa_meeting (state, start_at)",
+    "CREATE INDEX oa_meeting_approver ON oa_meeting (approver_id, state, start_at)",
+    "CREATE INDEX oa_meeting_room ON oa_meeting (room_id, start_at)",
+    "CREATE TABLE oa_attendee ("
+    " meeting_id integer NOT NULL REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " user_id integer NOT NULL REFERENCES wx_user (id)," STEP3_COMMON_ATTENDEE " PRIMARY KEY (meeting_id, user_id)"
+    ") WITHOUT ROWID",
+    "CREATE INDEX oa_attendee_user_state ON oa_attendee (user_id, m_state, m_start)",
+    "CREATE INDEX oa_attendee_user_start ON oa_attendee (user_id, m_start)",
+    "CREATE TABLE oa_meeting_log ("
+    " id integer PRIMARY KEY,"
+    " meeting_id integer NOT NULL REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " from_state tinyint NOT NULL,"
+    " to_state tinyint NOT NULL,"
+    " reason varchar(200) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL)",
+    "CREATE INDEX oa_meeting_log_meeting ON oa_meeting_log (meeting_id, id)",
+    NULL,
+};
+/* MySQL: CREATE TABLE IF NOT EXISTS, each table whole with its keys, so re-running a step
+ * that failed half-way completes it. */
+static const char *const step3_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_member ("
+    " user_id int NOT NULL," STEP3_COMMON_MEMBER " PRIMARY KEY (user_id),"
+    " KEY oa_member_status_name (status, name),"
+    " KEY oa_member_status_requested (status, requested_at),"
+    " CONSTRAINT oa_member_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_invite ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " code varchar(32) COLLATE utf8mb4_bin NOT NULL,"
+    " max_uses int NOT NULL,"
+    " used int NOT NULL DEFAULT 0,"
+    " expires_at bigint NOT NULL,"
+    " revoked tinyint NOT NULL DEFAULT 0,"
+    " created_by int NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (id), UNIQUE KEY oa_invite_code (code),"
+    " CONSTRAINT oa_invite_creator FOREIGN KEY (created_by) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_room ("
+    " id int NOT NULL AUTO_INCREMENT," STEP3_COMMON_ROOM " PRIMARY KEY (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_meeting ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " host_id int NOT NULL,"
+    " approver_id int DEFAULT NULL,"
+    " room_id int DEFAULT NULL," STEP3_COMMON_MEETING " PRIMARY KEY (id),"
+    " KEY oa_meeting_host (host_id, start_at),"
+    " KEY oa_meeting_state (state, start_at),"
+    " KEY oa_meeting_approver (approver_id, state, start_at),"
+    " KEY oa_meeting_room (room_id, start_at),"
+    " CONSTRAINT oa_meeting_host_user FOREIGN KEY (host_id) REFERENCES wx_user (id),"
+    " CONSTRAINT oa_meeting_approver_user FOREIGN KEY (approver_id) REFERENCES wx_user (id),"
+    " CONSTRAINT oa_meeting_room_fk FOREIGN KEY (room_id) REFERENCES oa_room (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_attendee ("
+    " meeting_id int NOT NULL,"
+    " user_id int NOT NULL," STEP3_COMMON_ATTENDEE " PRIMARY KEY (meeting_id, user_id),"
+    " KEY oa_attendee_user_state (user_id, m_state, m_start),"
+    " KEY oa_attendee_user_start (user_id, m_start),"
+    " CONSTRAINT oa_attendee_meeting FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_attendee_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_meeting_log ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " meeting_id int NOT NULL,"
+    " user_id int NOT NULL,"
+    " from_state tinyint NOT NULL,"
+    " to_state tinyint NOT NULL,"
+    " reason varchar(200) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (id), KEY oa_meeting_log_meeting (meeting_id, id),"
+    " CONSTRAINT oa_meeting_log_meeting_fk FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_meeting_log_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
+    {3, "the organization and its meetings: oa_member, oa_invite, oa_room, oa_meeting, oa_attendee, oa_meeting_log",
+     step3_sqlite, step3_mysql},
 };
 
 int store_schema_latest(void)

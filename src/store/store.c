@@ -213,3 +213,99 @@ store_rc store_session_purge(store_t *store, int64_t now, long *deleted)
     long ignored;
     return store->ops->session_purge(store, now, deleted != NULL ? deleted : &ignored);
 }
+
+/* ---- the statement layer (store_sql.h) ---- */
+
+store_arg_t store_arg_text(const char *text)
+{
+    if (text == NULL)
+        return store_arg_null();
+    return (store_arg_t){.kind = STORE_ARG_TEXT, .p = text, .len = strlen(text)};
+}
+
+int64_t store_row_int(const store_row_t *row, int col)
+{
+    if (col < 0 || col >= row->ncols || row->cols[col].is_null)
+        return 0;
+    return row->cols[col].i;
+}
+
+bool store_row_null(const store_row_t *row, int col)
+{
+    return col < 0 || col >= row->ncols || row->cols[col].is_null;
+}
+
+const char *store_row_text(const store_row_t *row, int col, size_t *len)
+{
+    if (col < 0 || col >= row->ncols || row->cols[col].is_null || row->cols[col].text == NULL) {
+        if (len != NULL)
+            *len = 0;
+        return "";
+    }
+    if (len != NULL)
+        *len = row->cols[col].len;
+    return row->cols[col].text;
+}
+
+bool store_row_copy(const store_row_t *row, int col, char *dst, size_t size)
+{
+    size_t len;
+    const char *text = store_row_text(row, col, &len);
+    if (len >= size) {
+        if (size > 0)
+            dst[0] = '\0';
+        return false;
+    }
+    memcpy(dst, text, len);
+    dst[len] = '\0';
+    return true;
+}
+
+store_rc store_sql_exec(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                        store_row_fn on_row, void *ctx, store_sql_result_t *result)
+{
+    if (store == NULL || sql == NULL || sql->sqlite == NULL || (nargs > 0 && args == NULL) ||
+        nargs > STORE_SQL_MAX_ARGS)
+        return bad_argument(store, sql != NULL && sql->op != NULL ? sql->op : "sql_exec");
+    store_sql_result_t ignored;
+    if (result == NULL)
+        result = &ignored;
+    result->changes = result->insert_id = 0;
+    store->error[0] = '\0';
+    store_rc rc = store->ops->sql_exec(store, sql, args, nargs, on_row, ctx, result);
+    if (rc != STORE_OK && store->error[0] == '\0') /* on_row refused a row without saying why */
+        store_error_set(store, rc, sql->op, "a row could not be read (a text column is longer than its field)");
+    return rc;
+}
+
+struct sql_int_answer {
+    bool found;
+    int64_t value;
+};
+
+static store_rc sql_int_row(const store_row_t *row, void *ctx)
+{
+    struct sql_int_answer *answer = ctx;
+    answer->found = true;
+    answer->value = store_row_int(row, 0);
+    return STORE_OK;
+}
+
+store_rc store_sql_int(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs, int64_t *value)
+{
+    struct sql_int_answer answer = {false, 0};
+    store_rc rc = store_sql_exec(store, sql, args, nargs, sql_int_row, &answer, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    if (!answer.found)
+        return STORE_NOT_FOUND;
+    *value = answer.value;
+    return STORE_OK;
+}
+
+store_rc store_sql_transaction(store_t *store, const char *op, store_txn_fn fn, void *arg)
+{
+    if (store == NULL || fn == NULL)
+        return bad_argument(store, op != NULL ? op : "transaction");
+    return store->ops->sql_transaction(store, op != NULL ? op : "transaction", fn, arg);
+}

@@ -18,6 +18,7 @@
 #define MEETOA_STORE_STORE_BACKEND_H
 
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #define STORE_ERROR_SIZE 256
 
@@ -43,6 +44,10 @@ typedef struct store_backend_ops {
     store_rc (*session_get)(store_t *store, const uint8_t token_hash[32], store_session_t *session, store_user_t *user);
     store_rc (*session_delete)(store_t *store, const uint8_t token_hash[32]);
     store_rc (*session_purge)(store_t *store, int64_t now, long *deleted);
+    /* The statement layer of store_sql.h (store.c has checked the arguments). */
+    store_rc (*sql_exec)(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                         store_row_fn on_row, void *ctx, store_sql_result_t *result);
+    store_rc (*sql_transaction)(store_t *store, const char *op, store_txn_fn fn, void *arg);
 } store_backend_ops_t;
 
 /* The common head of every backend's connection struct. */

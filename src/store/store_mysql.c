@@ -186,6 +186,15 @@ typedef struct my_url {
     unsigned port;
 } my_url_t;
 
+/* Statements of the statement layer (store_sql.h) on one connection, keyed by their
+ * store_sql_t's address (open addressing); when it is full a statement is prepared for one use. */
+#define MY_QCACHE_SIZE 256
+
+typedef struct my_qcache_entry {
+    const store_sql_t *sql;
+    MYSQL_STMT *st;
+} my_qcache_entry_t;
+
 typedef struct my_conn {
     MYSQL *db;   /* NULL: not connected; the next use connects */
     bool broken; /* the server connection is lost: closed at the next use */
@@ -193,12 +202,14 @@ typedef struct my_conn {
     int64_t last_used_ms;        /* clock_monotonic_ms() when the last call started (or the connection opened) */
     int64_t idle_ping_ms;        /* a connection idle this long is pinged before use */
     MYSQL_STMT *stmts[MY_COUNT]; /* NULL until first use on this connection */
+    my_qcache_entry_t qcache[MY_QCACHE_SIZE];
 } my_conn_t;
 
 typedef struct my_store {
     struct store base; /* first: a store_t * is a my_store_t * */
     my_url_t url;
     my_conn_t conn;
+    bool in_txn; /* inside store_sql_transaction: statements use the connection as it is */
 } my_store_t;
 
 static my_store_t *my_of(store_t *store)
@@ -377,6 +388,12 @@ static void my_conn_close(my_conn_t *c)
         if (c->stmts[i] != NULL)
             mysql_stmt_close(c->stmts[i]);
         c->stmts[i] = NULL;
+    }
+    for (int i = 0; i < MY_QCACHE_SIZE; i++) {
+        if (c->qcache[i].st != NULL)
+            mysql_stmt_close(c->qcache[i].st);
+        c->qcache[i].sql = NULL;
+        c->qcache[i].st = NULL;
     }
     if (c->db != NULL)
         mysql_close(c->db);
@@ -1280,6 +1297,205 @@ static store_rc my_session_purge(store_t *store, int64_t now, long *deleted)
     return rc;
 }
 
+/* ---- the statement layer (store_sql.h) ---- */
+
+/* The cached statement of sql on c, prepared on first use; *owned: the cache is full and the
+ * caller closes it after this one use. Result sets report their columns' max_length. */
+static store_rc my_qstmt(my_store_t *s, my_conn_t *c, const store_sql_t *sql, MYSQL_STMT **out, bool *owned)
+{
+    size_t h = ((uintptr_t)sql >> 3) % MY_QCACHE_SIZE;
+    my_qcache_entry_t *slot = NULL;
+    for (size_t i = 0; i < MY_QCACHE_SIZE; i++) {
+        my_qcache_entry_t *e = &c->qcache[(h + i) % MY_QCACHE_SIZE];
+        if (e->sql == sql) {
+            *out = e->st;
+            *owned = false;
+            return STORE_OK;
+        }
+        if (e->sql == NULL) {
+            slot = e;
+            break;
+        }
+    }
+    const char *text = sql->mysql != NULL ? sql->mysql : sql->sqlite;
+    MYSQL_STMT *st = mysql_stmt_init(c->db);
+    if (st == NULL)
+        return my_fail(s, c, sql->op);
+    my_bool on = 1;
+    if (mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on) != 0 ||
+        mysql_stmt_prepare(st, text, strlen(text)) != 0) {
+        store_rc rc = my_stmt_fail(s, c, st, sql->op);
+        mysql_stmt_close(st);
+        return rc;
+    }
+    if (slot != NULL) {
+        slot->sql = sql;
+        slot->st = st;
+    }
+    *out = st;
+    *owned = slot == NULL;
+    return STORE_OK;
+}
+
+static bool my_field_is_integer(enum enum_field_types type)
+{
+    switch (type) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_YEAR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Fetches every row of the executed st into store_values and hands them to on_row. */
+static store_rc my_sql_rows(my_store_t *s, my_conn_t *c, MYSQL_STMT *st, const store_sql_t *sql, store_row_fn on_row,
+                            void *ctx)
+{
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (meta == NULL)
+        return my_stmt_fail(s, c, st, sql->op);
+    unsigned n = mysql_num_fields(meta);
+    if (n > STORE_ROW_MAX_COLUMNS)
+        n = STORE_ROW_MAX_COLUMNS;
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    MYSQL_BIND binds[STORE_ROW_MAX_COLUMNS];
+    store_value_t cols[STORE_ROW_MAX_COLUMNS];
+    unsigned long lens[STORE_ROW_MAX_COLUMNS];
+    my_bool nulls[STORE_ROW_MAX_COLUMNS];
+    char *buffers[STORE_ROW_MAX_COLUMNS] = {0};
+    store_rc rc = STORE_OK;
+    memset(binds, 0, sizeof binds);
+    for (unsigned i = 0; i < n; i++) {
+        memset(&cols[i], 0, sizeof cols[i]);
+        if (my_field_is_integer(fields[i].type)) {
+            my_out(&binds[i], MYSQL_TYPE_LONGLONG, &cols[i].i, 0, &lens[i], &nulls[i]);
+            binds[i].is_unsigned = (fields[i].flags & UNSIGNED_FLAG) != 0;
+            continue;
+        }
+        size_t size = (size_t)fields[i].max_length + 1;
+        if ((buffers[i] = malloc(size)) == NULL) {
+            rc = store_error_set(&s->base, STORE_ERROR, sql->op, "out of memory");
+            goto done;
+        }
+        my_out(&binds[i], MYSQL_TYPE_STRING, buffers[i], size, &lens[i], &nulls[i]);
+    }
+    if (mysql_stmt_bind_result(st, binds) != 0) {
+        rc = my_stmt_fail(s, c, st, sql->op);
+        goto done;
+    }
+    for (;;) {
+        int f = mysql_stmt_fetch(st);
+        if (f == MYSQL_NO_DATA)
+            break;
+        if (f == MYSQL_DATA_TRUNCATED) {
+            rc = store_error_set(&s->base, STORE_ERROR, sql->op, "a column is longer than its buffer");
+            break;
+        }
+        if (f != 0) {
+            rc = my_stmt_fail(s, c, st, sql->op);
+            break;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            cols[i].is_null = nulls[i] != 0;
+            if (buffers[i] != NULL) {
+                size_t len = nulls[i] ? 0 : lens[i];
+                buffers[i][len] = '\0';
+                cols[i].text = buffers[i];
+                cols[i].len = len;
+                cols[i].i = nulls[i] ? 0 : strtoll(buffers[i], NULL, 10); /* DECIMAL sums, numeric text */
+            } else if (nulls[i]) {
+                cols[i].i = 0;
+            }
+        }
+        if (on_row != NULL) {
+            store_row_t row = {.ncols = (int)n, .cols = cols};
+            if ((rc = on_row(&row, ctx)) != STORE_OK)
+                break;
+        }
+    }
+done:
+    for (unsigned i = 0; i < n; i++)
+        free(buffers[i]);
+    mysql_free_result(meta);
+    return rc;
+}
+
+static store_rc my_sql_exec(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                            store_row_fn on_row, void *ctx, store_sql_result_t *result)
+{
+    my_store_t *s = my_of(store);
+    my_conn_t *c = &s->conn;
+    store_rc rc = s->in_txn ? STORE_OK : my_ready(s, sql->op);
+    if (rc != STORE_OK)
+        return rc;
+    if (c->db == NULL || c->broken)
+        return store_error_set(&s->base, STORE_ERROR, sql->op, "database unavailable: the connection was lost");
+    MYSQL_STMT *st = NULL;
+    bool owned = false;
+    if ((rc = my_qstmt(s, c, sql, &st, &owned)) != STORE_OK)
+        return rc;
+    MYSQL_BIND params[STORE_SQL_MAX_ARGS];
+    int64_t ints[STORE_SQL_MAX_ARGS];
+    for (size_t i = 0; i < nargs; i++) {
+        switch (args[i].kind) {
+        case STORE_ARG_INT:
+            ints[i] = args[i].i;
+            my_in_i64(&params[i], &ints[i]);
+            break;
+        case STORE_ARG_TEXT:
+            memset(&params[i], 0, sizeof params[i]);
+            params[i].buffer_type = MYSQL_TYPE_STRING;
+            params[i].buffer = (void *)args[i].p;
+            params[i].buffer_length = args[i].len;
+            break;
+        case STORE_ARG_BLOB:
+            my_in_blob(&params[i], args[i].len > 0 ? args[i].p : "", args[i].len);
+            break;
+        case STORE_ARG_NULL:
+            my_in_text(&params[i], NULL);
+            break;
+        }
+    }
+    if ((nargs > 0 && mysql_stmt_bind_param(st, params) != 0) || mysql_stmt_execute(st) != 0 ||
+        (mysql_stmt_field_count(st) > 0 && mysql_stmt_store_result(st) != 0)) {
+        rc = my_stmt_fail(s, c, st, sql->op);
+    } else {
+        if (mysql_stmt_field_count(st) > 0)
+            rc = my_sql_rows(s, c, st, sql, on_row, ctx);
+        result->changes = (int64_t)mysql_stmt_affected_rows(st);
+        result->insert_id = (int64_t)mysql_stmt_insert_id(st);
+    }
+    mysql_stmt_free_result(st);
+    if (owned)
+        mysql_stmt_close(st);
+    return rc;
+}
+
+typedef struct my_sql_txn_arg {
+    store_txn_fn fn;
+    void *arg;
+} my_sql_txn_arg_t;
+
+static store_rc my_sql_txn_body(my_store_t *s, void *arg)
+{
+    my_sql_txn_arg_t *t = arg;
+    s->in_txn = true;
+    store_rc rc = t->fn(&s->base, t->arg);
+    s->in_txn = false;
+    return rc;
+}
+
+static store_rc my_sql_transaction(store_t *store, const char *op, store_txn_fn fn, void *arg)
+{
+    my_sql_txn_arg_t t = {fn, arg};
+    return my_transaction(my_of(store), op, my_sql_txn_body, &t);
+}
+
 static const store_backend_ops_t my_ops = {
     .name = "mysql",
     .close = my_close,
@@ -1295,4 +1511,6 @@ static const store_backend_ops_t my_ops = {
     .session_get = my_session_get,
     .session_delete = my_session_delete,
     .session_purge = my_session_purge,
+    .sql_exec = my_sql_exec,
+    .sql_transaction = my_sql_transaction,
 };

@@ -107,10 +107,20 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_SESSION_PURGE] = "DELETE FROM wx_session WHERE expires_at < ?1",
 };
 
+/* Statements of the statement layer (store_sql.h), keyed by their store_sql_t's address:
+ * an open-addressing table; when it is full a statement is prepared for one use only. */
+#define SQ_QCACHE_SIZE 256
+
+typedef struct sq_qcache_entry {
+    const store_sql_t *sql;
+    sqlite3_stmt *st;
+} sq_qcache_entry_t;
+
 typedef struct sq_store {
     struct store base; /* first: a store_t * is a sq_store_t * */
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ_COUNT]; /* NULL until first use */
+    sq_qcache_entry_t qcache[SQ_QCACHE_SIZE];
 } sq_store_t;
 
 static sq_store_t *sq_of(store_t *store)
@@ -385,6 +395,8 @@ static void sq_close(store_t *store)
     sq_store_t *s = sq_of(store);
     for (int i = 0; i < SQ_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    for (int i = 0; i < SQ_QCACHE_SIZE; i++)
+        sqlite3_finalize(s->qcache[i].st);
     sqlite3_close(s->db);
     free(s);
 }
@@ -800,6 +812,137 @@ static store_rc sq_session_purge(store_t *store, int64_t now, long *deleted)
     return ret;
 }
 
+/* ---- the statement layer (store_sql.h) ---- */
+
+/* The cached statement of sql, prepared on first use; *owned is true when the cache is full
+ * and the caller must finalize it after this one use. */
+static store_rc sq_qstmt(sq_store_t *s, const store_sql_t *sql, sqlite3_stmt **out, bool *owned)
+{
+    size_t h = ((uintptr_t)sql >> 3) % SQ_QCACHE_SIZE;
+    sq_qcache_entry_t *slot = NULL;
+    for (size_t i = 0; i < SQ_QCACHE_SIZE; i++) {
+        sq_qcache_entry_t *e = &s->qcache[(h + i) % SQ_QCACHE_SIZE];
+        if (e->sql == sql) {
+            *out = e->st;
+            *owned = false;
+            return STORE_OK;
+        }
+        if (e->sql == NULL) {
+            slot = e;
+            break;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, sql->sqlite, -1, slot != NULL ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, sql->op, rc);
+    if (slot != NULL) {
+        slot->sql = sql;
+        slot->st = st;
+    }
+    *out = st;
+    *owned = slot == NULL;
+    return STORE_OK;
+}
+
+static int sq_bind_arg(sqlite3_stmt *st, int i, const store_arg_t *arg)
+{
+    switch (arg->kind) {
+    case STORE_ARG_INT:
+        return sqlite3_bind_int64(st, i, arg->i);
+    case STORE_ARG_TEXT:
+        return sqlite3_bind_text(st, i, arg->p, (int)arg->len, SQLITE_STATIC);
+    case STORE_ARG_BLOB:
+        return sqlite3_bind_blob(st, i, arg->len > 0 ? arg->p : "", (int)arg->len, SQLITE_STATIC);
+    case STORE_ARG_NULL:
+        break;
+    }
+    return sqlite3_bind_null(st, i);
+}
+
+/* The current row of st as store_values (texts point into SQLite's row). */
+static int sq_row_values(sqlite3_stmt *st, store_value_t *cols)
+{
+    int n = sqlite3_column_count(st);
+    if (n > STORE_ROW_MAX_COLUMNS)
+        n = STORE_ROW_MAX_COLUMNS;
+    for (int c = 0; c < n; c++) {
+        store_value_t *v = &cols[c];
+        memset(v, 0, sizeof *v);
+        switch (sqlite3_column_type(st, c)) {
+        case SQLITE_NULL:
+            v->is_null = true;
+            break;
+        case SQLITE_INTEGER:
+        case SQLITE_FLOAT:
+            v->i = sqlite3_column_int64(st, c);
+            break;
+        case SQLITE_BLOB:
+            v->text = sqlite3_column_blob(st, c);
+            v->len = (size_t)sqlite3_column_bytes(st, c);
+            if (v->text == NULL)
+                v->text = "";
+            break;
+        default:
+            v->text = (const char *)sqlite3_column_text(st, c);
+            v->len = (size_t)sqlite3_column_bytes(st, c);
+            v->i = v->text != NULL ? strtoll(v->text, NULL, 10) : 0;
+            if (v->text == NULL)
+                v->text = "";
+            break;
+        }
+    }
+    return n;
+}
+
+static store_rc sq_sql_exec(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                            store_row_fn on_row, void *ctx, store_sql_result_t *result)
+{
+    sq_store_t *s = sq_of(store);
+    sqlite3_stmt *st = NULL;
+    bool owned = false;
+    store_rc ret = sq_qstmt(s, sql, &st, &owned);
+    if (ret != STORE_OK)
+        return ret;
+    for (size_t i = 0; i < nargs; i++)
+        if (sq_bind_arg(st, (int)i + 1, &args[i]) != SQLITE_OK) {
+            ret = sq_fail(s, sql->op, sqlite3_extended_errcode(s->db));
+            goto done;
+        }
+    store_value_t cols[STORE_ROW_MAX_COLUMNS];
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            ret = sq_fail(s, sql->op, sqlite3_extended_errcode(s->db));
+            goto done;
+        }
+        if (on_row != NULL) {
+            store_row_t row = {.ncols = sq_row_values(st, cols), .cols = cols};
+            if ((ret = on_row(&row, ctx)) != STORE_OK)
+                goto done;
+        }
+    }
+    result->changes = sqlite3_changes(s->db);
+    result->insert_id = sqlite3_last_insert_rowid(s->db);
+done:
+    if (owned)
+        sqlite3_finalize(st);
+    else
+        sq_release(st);
+    return ret;
+}
+
+static store_rc sq_sql_transaction(store_t *store, const char *op, store_txn_fn fn, void *arg)
+{
+    sq_store_t *s = sq_of(store);
+    store_rc rc = sq_begin(s, op);
+    if (rc != STORE_OK)
+        return rc;
+    return sq_finish(s, op, fn(store, arg));
+}
+
 static const store_backend_ops_t sq_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -815,4 +958,6 @@ static const store_backend_ops_t sq_ops = {
     .session_get = sq_session_get,
     .session_delete = sq_session_delete,
     .session_purge = sq_session_purge,
+    .sql_exec = sq_sql_exec,
+    .sql_transaction = sq_sql_transaction,
 };

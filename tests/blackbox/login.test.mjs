@@ -39,14 +39,22 @@ async function info(token) {
   return r;
 }
 
-/** "2026-11-24T20:00:00+08:00" style, with the local offset of that instant. */
+/** The UTC offset in minutes of time zone `zone` at instant ms (e.g. 480 for Asia/Shanghai). */
+function zoneOffsetMinutes(zone, ms) {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+    .formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName').value; // "GMT+08:00" or "GMT"
+  const m = /^GMT(?:([+-])(\d\d):(\d\d))?$/.exec(name);
+  return m[1] === undefined ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/** "2026-11-24T20:00:00+08:00" style, with the offset of oa.time-zone (default Asia/Shanghai) at that instant. */
 function assertLocalIso(text, expectedMs, slackMs) {
   const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|([+-])(\d\d):(\d\d))$/.exec(text);
   assert.ok(m, `tokenExpire ${JSON.stringify(text)} is not ISO-8601 with an offset`);
   const ms = Date.parse(text);
   assert.ok(Math.abs(ms - expectedMs) <= slackMs, `tokenExpire ${text} is not within ${slackMs} ms of ${new Date(expectedMs).toISOString()}`);
   const offsetMin = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  assert.equal(offsetMin, 0 - new Date(ms).getTimezoneOffset(), `tokenExpire ${text} is not in local time`);
+  assert.equal(offsetMin, zoneOffsetMinutes('Asia/Shanghai', ms), `tokenExpire ${text} is not in oa.time-zone`);
 }
 
 before(async () => {

@@ -140,7 +140,9 @@ static void raw_check_datetime_column(raw_t *db, const char *openid)
 static void drop_tables(const fixture_t *f)
 {
     raw_t *db = raw_open(f);
-    raw_exec(db, "DROP TABLE IF EXISTS wx_session, wx_user, schema_version");
+    raw_exec(db, "DROP TABLE IF EXISTS oa_meeting_log, oa_attendee, oa_meeting, oa_room, oa_invite, oa_member, "
+                 "wx_session, wx_user,"
+                 " schema_version");
     raw_close(db);
 }
 
@@ -226,7 +228,7 @@ static void test_migrate_rerun_after_partial_step(void **state)
     assert_string_equal(u.nickname, "Kept");
 
     /* The whole step ran but its version row is missing: the rerun stops, clearly. */
-    raw_exec(db, "DELETE FROM schema_version WHERE version = 2");
+    raw_exec(db, "DELETE FROM schema_version WHERE version >= 2");
     assert_int_equal(store_migrate(store, &from, &to), STORE_ERROR);
     assert_int_equal(to, 1);
     if (strstr(store_last_error(store), "migrate: step 2 (") == NULL ||

@@ -286,6 +286,76 @@ static void test_list(void **state)
     assert_false(text_blank(" , ", 3));
 }
 
+static int64_t time_of(const char *s)
+{
+    int64_t t = -1;
+    if (!text_time_parse(s, strlen(s), &t))
+        fail_msg("text_time_parse refused %s", s);
+    return t;
+}
+
+/* Meeting times: local "YYYY-MM-DD HH:MM:SS" in the process's zone, or ISO 8601 with an offset. */
+static void test_time_parse_forms(void **state)
+{
+    (void)state;
+    use_tz("Asia/Shanghai");
+    const int64_t t = 1796605200; /* 2026-12-07 09:00:00 +08:00 */
+    assert_int_equal(time_of("2026-12-07 09:00:00"), t);
+    assert_int_equal(time_of("2026-12-07T09:00:00+08:00"), t);
+    assert_int_equal(time_of("2026-12-07T09:00:00+0800"), t);
+    assert_int_equal(time_of("2026-12-07T09:00:00+08"), t);
+    assert_int_equal(time_of("2026-12-07T01:00:00Z"), t);
+    assert_int_equal(time_of("2026-12-07T01:00:00.250Z"), t); /* the fraction is ignored */
+    assert_int_equal(time_of("2026-12-06T20:00:00-05:00"), t);
+    use_tz("UTC");
+    assert_int_equal(time_of("2026-12-07 01:00:00"), t); /* the local form follows the zone */
+    assert_int_equal(time_of("2026-12-07T09:00:00+08:00"), t);
+}
+
+static void test_time_parse_refused(void **state)
+{
+    (void)state;
+    use_tz("Asia/Shanghai");
+    static const char *bad[] = {
+        "",
+        "2026-12-07",
+        "2026-12-07 09:00",
+        "2026-12-07 9:00:00",
+        "2026-13-07 09:00:00",
+        "2026-02-30 09:00:00",
+        "2026-12-07 24:00:00",
+        "2026-12-07 09:60:00",
+        "2026-12-07T09:00:00+25:00",
+        "2026-12-07T09:00:00Y",
+        "2026-12-07 09:00:00 ",
+        "2026/12/07 09:00:00",
+        "tomorrow",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t t = 7;
+        if (text_time_parse(bad[i], strlen(bad[i]), &t))
+            fail_msg("text_time_parse accepted \"%s\"", bad[i]);
+    }
+    int64_t t;
+    assert_false(text_time_parse("2026-12-07 09:00:00", 10, &t)); /* len is honoured */
+}
+
+static void test_date_parse(void **state)
+{
+    (void)state;
+    use_tz("Asia/Shanghai");
+    int64_t start = 0, end = 0;
+    assert_true(text_date_parse("2026-12-07", 10, &start, &end));
+    assert_int_equal(start, time_of("2026-12-07 00:00:00"));
+    assert_int_equal(end - start, 86400);
+    use_tz("Europe/Berlin"); /* clocks go back on 2026-10-25: a 25-hour day */
+    assert_true(text_date_parse("2026-10-25", 10, &start, &end));
+    assert_int_equal(end - start, 25 * 3600);
+    assert_false(text_date_parse("2026-10-32", 10, &start, &end));
+    assert_false(text_date_parse("2026-10-2", 9, &start, &end));
+    assert_false(text_date_parse("2026-10-25 00:00:00", 19, &start, &end));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +370,9 @@ int main(void)
         cmocka_unit_test(test_time_out_of_range),
         cmocka_unit_test(test_copy),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_time_parse_forms),
+        cmocka_unit_test(test_time_parse_refused),
+        cmocka_unit_test(test_date_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

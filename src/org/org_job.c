@@ -1,0 +1,441 @@
+/* org/org_job — see org_job.h. */
+#include "org/org_job.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/caller.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "http/fields.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+/* ---- the query string ---- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..len) (and '+' as a space) into a new NUL-terminated string; NULL for
+ * a bad escape or a NUL byte. */
+static char *url_decode(const char *s, size_t len, size_t *out_len)
+{
+    char *out = malloc(len + 1);
+    size_t n = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1; /* both digits must be there */
+            int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            free(out);
+            return NULL;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    *out_len = n;
+    return out;
+}
+
+/* The query string of req as an object of name -> string (the first of repeated names
+ * wins); NULL with *code set for bad escapes or text that is not UTF-8. */
+static json_t *query_params(h2o_req_t *req, api_errno_t *code)
+{
+    json_t *obj = json_object();
+    if (obj == NULL) {
+        *code = API_SERIOUS;
+        return NULL;
+    }
+    if (req->query_at == SIZE_MAX || req->query_at + 1 >= req->path.len)
+        return obj;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t len = req->path.len - req->query_at - 1;
+    size_t start = 0;
+    while (start <= len) {
+        size_t end = start;
+        while (end < len && q[end] != '&')
+            end++;
+        if (end > start) {
+            const char *eq = memchr(q + start, '=', end - start);
+            size_t name_len = eq != NULL ? (size_t)(eq - (q + start)) : end - start;
+            size_t nlen = 0, vlen = 0;
+            char *name = url_decode(q + start, name_len, &nlen);
+            char *value = eq != NULL ? url_decode(eq + 1, (size_t)(q + end - eq - 1), &vlen) : strdup("");
+            bool ok = name != NULL && value != NULL && text_utf8_valid(name, nlen) && text_utf8_valid(value, vlen);
+            if (ok && json_object_get(obj, name) == NULL)
+                ok = json_object_set_new(obj, name, json_stringn(value, vlen)) == 0;
+            free(name);
+            free(value);
+            if (!ok) {
+                json_decref(obj);
+                *code = API_BAD_ARGUMENT_VALUE;
+                return NULL;
+            }
+        }
+        start = end + 1;
+    }
+    return obj;
+}
+
+/* ---- the job ---- */
+
+static void job_free(org_job_t *job)
+{
+    json_decref(job->params);
+    json_decref(job->data);
+    for (int i = 0; i < job->nowned; i++)
+        free(job->owned[i]);
+    free(job);
+}
+
+/* Worker: the membership check, then the endpoint. */
+static void run_job(db_job_t *db, store_t *store)
+{
+    org_job_t *job = (org_job_t *)db;
+    store_rc rc = store_member_get(store, job->user.id, &job->member);
+    if (rc == STORE_NOT_FOUND) {
+        memset(&job->member, 0, sizeof job->member);
+    } else if (rc != STORE_OK) {
+        org_fail_store(job, store, rc, "membership");
+        return;
+    }
+    switch (job->endpoint->access) {
+    case ORG_VISITOR:
+        break;
+    case ORG_MEMBER:
+        if (!store_member_is_active(&job->member)) {
+            org_fail(job, API_NOT_MEMBER, NULL);
+            return;
+        }
+        break;
+    case ORG_ADMIN:
+        if (!store_member_is_active(&job->member)) {
+            org_fail(job, API_NOT_MEMBER, NULL);
+            return;
+        }
+        if (!store_member_is_admin(&job->member)) {
+            org_fail(job, API_NO_PERMISSION, NULL);
+            return;
+        }
+        break;
+    }
+    job->endpoint->run(job, store);
+}
+
+static void on_job_done(loop_msg_t *msg)
+{
+    org_job_t *job = (org_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL) {
+        if (job->err != API_OK) {
+            if (job->errmsg[0] != '\0')
+                http_reply_error_msg(req, job->err, job->errmsg);
+            else
+                http_reply_error(req, job->err);
+        } else {
+            http_reply_ok(req, job->data);
+            job->data = NULL; /* stolen */
+        }
+    }
+    job_free(job);
+}
+
+static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx)
+{
+    const org_endpoint_t *endpoint = ctx;
+    api_errno_t code = API_BAD_ARGUMENT;
+    json_t *params = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ? query_params(req, &code)
+                                                                                     : http_read_json(req, &code);
+    if (params == NULL) {
+        http_reply_error(req, code);
+        return;
+    }
+    org_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        json_decref(params);
+        http_reply_error(req, API_SERIOUS);
+        return;
+    }
+    job->app = app;
+    job->endpoint = endpoint;
+    job->user = caller->user;
+    job->params = params;
+    job->now = (int64_t)time(NULL);
+    http_pending_attach(&job->pending, req);
+    db_pool_run(app->db, &job->db, run_job, http_receiver(req), on_job_done);
+}
+
+int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint)
+{
+    return auth_require_ctx(req, app, start_job, endpoint);
+}
+
+/* ---- the outcome ---- */
+
+void org_fail(org_job_t *job, api_errno_t err, const char *fmt, ...)
+{
+    if (job->err != API_OK)
+        return;
+    job->err = err;
+    job->errmsg[0] = '\0';
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(job->errmsg, sizeof job->errmsg, fmt, ap);
+        va_end(ap);
+    }
+}
+
+void org_fail_store(org_job_t *job, store_t *store, store_rc rc, const char *what)
+{
+    if (rc == STORE_NOT_FOUND) {
+        org_fail(job, API_NO_SUCH_OBJECT, NULL);
+        return;
+    }
+    log_error("%s failed: %s", what, store_last_error(store));
+    org_fail(job, API_SERIOUS, NULL);
+}
+
+/* ---- parameters ---- */
+
+static bool param_refuse(org_job_t *job, api_errno_t err, const char *errmsg)
+{
+    org_fail(job, err, errmsg != NULL ? "%s" : NULL, errmsg);
+    return false;
+}
+
+/* The value of key, NULL when absent (JSON null counts as absent). */
+static json_t *param_get(org_job_t *job, const char *key)
+{
+    json_t *v = json_object_get(job->params, key);
+    return v == NULL || json_is_null(v) ? NULL : v;
+}
+
+/* A strict decimal integer in a string: optional '-', 1..18 digits. */
+static bool parse_integer_text(const char *s, long long *out)
+{
+    const char *p = s;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    if (*p == '\0' || strlen(p) > 18)
+        return false;
+    long long v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = negative ? -v : v;
+    return true;
+}
+
+bool org_param_int(org_job_t *job, const char *key, bool required, long min, long max, long *out, bool *present,
+                   const char *errmsg)
+{
+    json_t *v = param_get(job, key);
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return !required || param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    long long value;
+    if (json_is_integer(v))
+        value = json_integer_value(v);
+    else if (json_is_string(v) && parse_integer_text(json_string_value(v), &value))
+        ;
+    else if (json_is_string(v))
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    else
+        return param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (value < min || value > max)
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    *out = (long)value;
+    return true;
+}
+
+bool org_param_id(org_job_t *job, const char *key, bool required, int64_t *out, bool *present, const char *errmsg)
+{
+    long value = 0;
+    bool here = false;
+    if (!org_param_int(job, key, required, 1, 2147483647L, &value, &here, errmsg))
+        return false;
+    if (present != NULL)
+        *present = here;
+    if (here)
+        *out = value;
+    return true;
+}
+
+bool org_param_bool(org_job_t *job, const char *key, bool required, bool *out, bool *present)
+{
+    json_t *v = param_get(job, key);
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return !required || param_refuse(job, API_BAD_ARGUMENT, NULL);
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return true;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "false") == 0 || strcmp(s, "0") == 0) {
+            *out = strcmp(s, "true") == 0 || strcmp(s, "1") == 0;
+            return true;
+        }
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, NULL);
+    }
+    return param_refuse(job, API_BAD_ARGUMENT, NULL);
+}
+
+bool org_param_text(org_job_t *job, const char *key, bool required, size_t min, size_t max, bool multiline,
+                    const char **out, const char *errmsg)
+{
+    json_t *v = param_get(job, key);
+    *out = NULL;
+    if (v == NULL)
+        return !required || param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (!json_is_string(v))
+        return param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (!text_utf8_valid(s, len))
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
+            return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    }
+    size_t chars = text_utf8_length(s, len);
+    if (chars < min || chars > max)
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    *out = s;
+    return true;
+}
+
+bool org_param_time(org_job_t *job, const char *key, bool required, int64_t *out, bool *present, const char *errmsg)
+{
+    json_t *v = param_get(job, key);
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return !required || param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (!json_is_string(v))
+        return param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (!text_time_parse(json_string_value(v), json_string_length(v), out))
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    return true;
+}
+
+bool org_param_ids(org_job_t *job, const char *key, bool required, size_t max, int64_t **ids, size_t *n, bool *present,
+                   const char *errmsg)
+{
+    json_t *v = param_get(job, key);
+    *ids = NULL;
+    *n = 0;
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return !required || param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (!json_is_array(v))
+        return param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    size_t count = json_array_size(v);
+    for (size_t i = 0; i < count; i++)
+        if (!json_is_integer(json_array_get(v, i)))
+            return param_refuse(job, API_BAD_ARGUMENT, errmsg);
+    if (count > max)
+        return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+    if (count == 0)
+        return true;
+    if (job->nowned >= ORG_JOB_MAX_OWNED) {
+        org_fail(job, API_SERIOUS, NULL);
+        return false;
+    }
+    int64_t *out = malloc(count * sizeof(*out));
+    if (out == NULL) {
+        org_fail(job, API_SERIOUS, NULL);
+        return false;
+    }
+    job->owned[job->nowned++] = out;
+    for (size_t i = 0; i < count; i++) {
+        json_int_t id = json_integer_value(json_array_get(v, i));
+        if (id < 1 || id > 2147483647LL)
+            return param_refuse(job, API_BAD_ARGUMENT_VALUE, errmsg);
+        out[i] = id;
+    }
+    *ids = out;
+    *n = count;
+    return true;
+}
+
+/* ---- pages ---- */
+
+bool org_param_page(org_job_t *job, int64_t default_limit, org_page_t *out)
+{
+    long page = 1, limit = (long)default_limit;
+    if (!org_param_int(job, "page", false, 1, 1000000, &page, NULL, "page 须为从1开始的页码") ||
+        !org_param_int(job, "limit", false, 1, ORG_PAGE_MAX_LIMIT, &limit, NULL, "limit 须为1到100"))
+        return false;
+    out->page = page;
+    out->limit = limit;
+    out->offset = (int64_t)(page - 1) * limit;
+    return true;
+}
+
+json_t *org_page_json(json_t *list, int64_t total, const org_page_t *page)
+{
+    json_t *obj = json_object();
+    json_object_set_new(obj, "list", list != NULL ? list : json_array());
+    json_object_set_new(obj, "total", json_integer(total));
+    json_object_set_new(obj, "page", json_integer(page->page));
+    json_object_set_new(obj, "limit", json_integer(page->limit));
+    json_object_set_new(obj, "pages", json_integer(page->limit > 0 ? (total + page->limit - 1) / page->limit : 0));
+    return obj;
+}
+
+/* ---- answers ---- */
+
+json_t *org_time_json(int64_t epoch)
+{
+    char text[TEXT_SQLTIME_SIZE] = "";
+    if (epoch != 0)
+        text_sqltime(epoch, text);
+    return json_string(text);
+}
+
+const char *org_membership_name(const store_member_t *member)
+{
+    if (member->user_id == 0)
+        return "none";
+    switch (member->status) {
+    case STORE_MEMBER_PENDING:
+        return "pending";
+    case STORE_MEMBER_ACTIVE:
+        return member->role == STORE_ROLE_ADMIN ? "admin" : "member";
+    default:
+        return "none";
+    }
+}

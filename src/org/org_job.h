@@ -1,0 +1,138 @@
+/*
+ * org/org_job — the shape of every endpoint of the organization and its meetings
+ * (/wx/member/, /wx/room/, /wx/meeting/): one function that runs on a database worker.
+ *
+ *   on the loop:   the token check (auth_require_ctx: 501, 720, 721), then the request's
+ *                  parameters read into one JSON object (the body of a POST: 401/402 as
+ *                  http/fields.h; the query string of a GET, as strings), and a job queued
+ *                  on the database pool;
+ *   on a worker:   the caller's membership read (store_member_get) and checked against the
+ *                  endpoint's access: ORG_MEMBER needs a member (802), ORG_ADMIN an admin
+ *                  (802 for visitors, 506 for members), ORG_VISITOR anyone logged in; then the
+ *                  endpoint's run(job, store), which checks its parameters (org_param_*),
+ *                  calls store verbs and sets the answer: job->data, or org_fail();
+ *   on the loop:   the answer, through http/reply.h.
+ * So an endpoint is written as straight-line code with no callbacks, and every endpoint
+ * answers the same errnos the same way. The worker never touches the request (it may be gone
+ * when the job comes back: http_pending).
+ *
+ * Declaring one (a route's handler, for the module's route table):
+ *   static void run_room_list(org_job_t *job, store_t *store) { ... }
+ *   ORG_ENDPOINT(room_list, ORG_MEMBER, run_room_list)   // defines static int room_list(req, app)
+ *
+ * Ownership: the job owns params and data (json references) and the arrays org_param_ids
+ * returns; all are freed with the job. run() may build JSON freely: the objects are handed
+ * to the loop whole, never shared between threads while built.
+ */
+#ifndef MEETOA_ORG_ORG_JOB_H
+#define MEETOA_ORG_ORG_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <h2o.h>
+#include <jansson.h>
+
+#include "api/errno.h"
+#include "app/app.h"
+#include "runtime/db_pool.h"
+#include "store/store.h"
+#include "store/store_org.h"
+
+typedef enum org_access {
+    ORG_VISITOR, /* anyone logged in (member/me, member/join) */
+    ORG_MEMBER,  /* members and admins; 802 for the others */
+    ORG_ADMIN,   /* admins; 506 for members, 802 for the others */
+} org_access_t;
+
+typedef struct org_job org_job_t;
+typedef void (*org_run_fn)(org_job_t *job, store_t *store);
+
+typedef struct org_endpoint {
+    org_access_t access;
+    org_run_fn run;
+} org_endpoint_t;
+
+#define ORG_JOB_MAX_OWNED 8
+
+struct org_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    app_t *app;
+    const org_endpoint_t *endpoint;
+    store_user_t user;     /* the caller's wx_user row, as the token check found it */
+    store_member_t member; /* the caller's membership (zero when none), read before run */
+    json_t *params;        /* the body object, or the query's name -> string pairs */
+    int64_t now;           /* epoch seconds when the request arrived */
+    /* the outcome, set by run() */
+    api_errno_t err;
+    char errmsg[256]; /* "" = the errno's own */
+    json_t *data;     /* NULL = no data */
+    void *owned[ORG_JOB_MAX_OWNED];
+    int nowned;
+};
+
+/* Handles req for endpoint (see the top comment). Always returns 0. */
+int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint);
+
+#define ORG_ENDPOINT(name, access_, run_)                                                                              \
+    static const org_endpoint_t name##_endpoint = {access_, run_};                                                     \
+    static int name(h2o_req_t *req, void *app)                                                                         \
+    {                                                                                                                  \
+        return org_handle(req, app, &name##_endpoint);                                                                 \
+    }
+
+/* ---- the outcome (worker side) ---- */
+
+/* Fails the job with err; fmt (printf-like, NULL = the errno's own errmsg) gives the errmsg.
+ * The first failure wins: later calls change nothing. */
+void org_fail(org_job_t *job, api_errno_t err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fails the job for a store error: STORE_NOT_FOUND is 804, anything else 502 and an ERROR
+ * log line naming what (never a value) and store_last_error(). */
+void org_fail_store(org_job_t *job, store_t *store, store_rc rc, const char *what);
+/* Whether the job has failed. */
+static inline bool org_failed(const org_job_t *job)
+{
+    return job->err != API_OK;
+}
+
+/* ---- parameters (worker side) ----
+ * Each returns true when the parameter is acceptable (present or absent; *present, when
+ * given, tells which); on false the job has failed with 401 (missing, wrong type) or 402 (bad
+ * value) and errmsg (NULL = the errno's own). Query values arrive as strings: integers and
+ * booleans are parsed from them strictly. */
+bool org_param_id(org_job_t *job, const char *key, bool required, int64_t *out, bool *present, const char *errmsg);
+bool org_param_int(org_job_t *job, const char *key, bool required, long min, long max, long *out, bool *present,
+                   const char *errmsg);
+bool org_param_bool(org_job_t *job, const char *key, bool required, bool *out, bool *present);
+/* UTF-8 text of min..max characters, without control characters (newline and tab are allowed
+ * only when multiline). *out = NULL when absent. */
+bool org_param_text(org_job_t *job, const char *key, bool required, size_t min, size_t max, bool multiline,
+                    const char **out, const char *errmsg);
+/* A time as text_time_parse accepts ("YYYY-MM-DD HH:MM:SS" local, or ISO 8601 with offset). */
+bool org_param_time(org_job_t *job, const char *key, bool required, int64_t *out, bool *present, const char *errmsg);
+/* An array of at most max positive integer ids (401 when not an array of integers); *ids is
+ * owned by the job (NULL when absent or empty). */
+bool org_param_ids(org_job_t *job, const char *key, bool required, size_t max, int64_t **ids, size_t *n, bool *present,
+                   const char *errmsg);
+
+/* ---- lists in litemall's page shape ---- */
+
+#define ORG_PAGE_MAX_LIMIT 100
+
+typedef struct org_page {
+    int64_t page, limit, offset;
+} org_page_t;
+/* page (from 1, default 1) and limit (1..ORG_PAGE_MAX_LIMIT, default default_limit). */
+bool org_param_page(org_job_t *job, int64_t default_limit, org_page_t *out);
+/* {"list": list, "total", "page", "limit", "pages"} (list reference stolen). */
+json_t *org_page_json(json_t *list, int64_t total, const org_page_t *page);
+
+/* ---- answers ---- */
+
+/* A time as the API shows it: "YYYY-MM-DD HH:MM:SS" in oa.time-zone; "" for 0. */
+json_t *org_time_json(int64_t epoch);
+/* "none", "pending", "member" or "admin". */
+const char *org_membership_name(const store_member_t *member);
+
+#endif
