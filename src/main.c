@@ -30,6 +30,7 @@
 #include "wechat/wx_client.h"
 #include "config/config.h"
 #include "store/store.h"
+#include "store/store_org.h"
 
 #define GRACE_MS 5000
 
@@ -43,6 +44,8 @@ static void usage(FILE *out)
           "  serve                      run the HTTP server (migrates the database first)\n"
           "  migrate                    apply database migrations and exit\n"
           "  user status OPENID N       set a user's status: 0 active, 1 disabled, 2 closed\n"
+          "  user role OPENID ROLE      make a user a member of the organization as admin or member\n"
+          "                             (how the first admin is made; they must have logged in once)\n"
           "  wx-token                   check that WeChat gives this app an access_token (never printed)\n"
           "\n"
           "Options:\n"
@@ -175,10 +178,65 @@ static int cmd_migrate(const char *path)
     return rc == 0 ? 0 : 1;
 }
 
+/* The first max characters of the UTF-8 text s into out (size bytes). */
+static void utf8_prefix(const char *s, size_t max, char *out, size_t size)
+{
+    size_t n = 0, chars = 0;
+    while (s[n] != '\0' && chars < max) {
+        size_t step = 1;
+        while ((s[n + step] & 0xc0) == 0x80)
+            step++;
+        if (n + step >= size)
+            break;
+        n += step;
+        chars++;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* meetoa user status OPENID N | meetoa user role OPENID admin|member */
+static int user_command(store_t *store, char **argv)
+{
+    if (strcmp(argv[0], "status") == 0) {
+        store_rc src = store_user_set_status(store, argv[1], argv[2][0] - '0', time(NULL));
+        if (src == STORE_OK) {
+            printf("user %s: status %s\n", argv[1], argv[2]);
+            return 0;
+        }
+        if (src == STORE_NOT_FOUND)
+            fprintf(stderr, "meetoa: no user with openid %s\n", argv[1]);
+        else
+            fprintf(stderr, "meetoa: %s\n", store_last_error(store));
+        return 1;
+    }
+    store_user_t user;
+    store_rc src = store_user_get_by_openid(store, argv[1], &user);
+    if (src == STORE_NOT_FOUND) {
+        fprintf(stderr, "meetoa: no user with openid %s (they must log in once first)\n", argv[1]);
+        return 1;
+    }
+    char name[STORE_MEMBER_NAME_SIZE];
+    utf8_prefix(user.nickname[0] != '\0' ? user.nickname : "管理员", 20, name, sizeof name);
+    int role = strcmp(argv[2], "admin") == 0 ? STORE_ROLE_ADMIN : STORE_ROLE_MEMBER;
+    if (src == STORE_OK)
+        src = store_member_grant(store, user.id, role, name, time(NULL));
+    if (src != STORE_OK) {
+        fprintf(stderr, "meetoa: %s\n", store_last_error(store));
+        return 1;
+    }
+    printf("user %s: %s of the organization\n", argv[1], argv[2]);
+    return 0;
+}
+
 static int cmd_user(const char *path, int argc, char **argv)
 {
-    if (argc != 3 || strcmp(argv[0], "status") != 0 || strlen(argv[2]) != 1 || argv[2][0] < '0' || argv[2][0] > '2') {
-        fprintf(stderr, "meetoa: usage: meetoa user status OPENID 0|1|2\n");
+    bool status_ok =
+        argc == 3 && strcmp(argv[0], "status") == 0 && strlen(argv[2]) == 1 && argv[2][0] >= '0' && argv[2][0] <= '2';
+    bool role_ok =
+        argc == 3 && strcmp(argv[0], "role") == 0 && (strcmp(argv[2], "admin") == 0 || strcmp(argv[2], "member") == 0);
+    if (!status_ok && !role_ok) {
+        fprintf(stderr, "meetoa: usage: meetoa user status OPENID 0|1|2 | meetoa user role OPENID admin|member\n");
         return 2;
     }
     config_t config;
@@ -187,21 +245,12 @@ static int cmd_user(const char *path, int argc, char **argv)
     char err[512];
     int rc = 1;
     store_t *store = store_open(config.datasource_url, err, sizeof(err));
-    if (store == NULL) {
+    if (store == NULL)
         fprintf(stderr, "meetoa: %s\n", err);
-    } else if (store_migrate(store, NULL, NULL) != STORE_OK) {
+    else if (store_migrate(store, NULL, NULL) != STORE_OK)
         fprintf(stderr, "meetoa: %s\n", store_last_error(store));
-    } else {
-        store_rc src = store_user_set_status(store, argv[1], argv[2][0] - '0', time(NULL));
-        if (src == STORE_OK) {
-            printf("user %s: status %s\n", argv[1], argv[2]);
-            rc = 0;
-        } else if (src == STORE_NOT_FOUND) {
-            fprintf(stderr, "meetoa: no user with openid %s\n", argv[1]);
-        } else {
-            fprintf(stderr, "meetoa: %s\n", store_last_error(store));
-        }
-    }
+    else
+        rc = user_command(store, argv);
     if (store != NULL)
         store_close(store);
     config_free(&config);

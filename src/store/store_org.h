@@ -52,4 +52,109 @@ static inline bool store_member_is_admin(const store_member_t *m)
 /* The membership row of user_id; STORE_NOT_FOUND (and *out zeroed) when there is none. */
 store_rc store_member_get(store_t *store, int64_t user_id, store_member_t *out);
 
+/* A membership with what the lists show of its user (wx_user.nickname, avatar). */
+typedef struct store_member_row {
+    store_member_t member;
+    char nickname[STORE_NICKNAME_SIZE];
+    char avatar[STORE_AVATAR_SIZE];
+} store_member_row_t;
+
+/* Called once per row of a list, in order; anything but STORE_OK stops the walk (and is returned). */
+typedef store_rc (*store_member_fn)(const store_member_row_t *row, void *ctx);
+
+/* Why a verb changed nothing (it returned STORE_OK; everything it would have written was rolled back). */
+typedef enum store_refusal {
+    STORE_REFUSED_NOT = 0,    /* not refused: the change is made */
+    STORE_REFUSED_INVITE,     /* the invite code is unknown, revoked, expired or used up */
+    STORE_REFUSED_ALREADY,    /* the user is a member already */
+    STORE_REFUSED_LAST_ADMIN, /* the change would leave the organization without an admin */
+    STORE_REFUSED_NAME_TAKEN, /* another room has that name */
+    STORE_REFUSED_ROOM_BUSY,  /* a meeting holds the room */
+    STORE_REFUSED_STALE,      /* the row's version is not the one given */
+    STORE_REFUSED_STATE,      /* the row's state does not allow the change */
+    STORE_REFUSED_NOT_MEMBER, /* a person named is not a member */
+} store_refusal_t;
+
+/*
+ * A visitor asks to join (invite_code NULL or "") or joins with an invite code. In one
+ * transaction: an active member is refused (ALREADY); a code must exist, not be revoked, not be
+ * expired at now and have uses left (else INVITE, nothing written), and one use is taken; then
+ * the row is written: ACTIVE role MEMBER with invite_id for a code, else PENDING (a pending
+ * request again keeps its requested_at). *out gets the row as written.
+ */
+store_rc store_member_join(store_t *store, int64_t user_id, const char *name, const char *department,
+                           const char *invite_code, int64_t now, store_member_t *out, store_refusal_t *why);
+/* The pending requests, oldest first: offset/limit page, *total all of them. */
+store_rc store_member_requests(store_t *store, int64_t offset, int64_t limit, store_member_fn fn, void *ctx,
+                               int64_t *total);
+/* Approves (ACTIVE, role MEMBER) or rejects (REJECTED with reason) user_id's pending request;
+ * STORE_NOT_FOUND when there is none. */
+store_rc store_member_decide(store_t *store, int64_t user_id, bool approve, const char *reason, int64_t now);
+/* Sets an active member's role; STORE_NOT_FOUND when not active; LAST_ADMIN refuses demoting
+ * the last admin. */
+store_rc store_member_set_role(store_t *store, int64_t user_id, int role, int64_t now, store_refusal_t *why);
+/* Removes an active member (REMOVED); STORE_NOT_FOUND when not active; LAST_ADMIN refuses
+ * removing the last admin. */
+store_rc store_member_remove(store_t *store, int64_t user_id, int64_t now, store_refusal_t *why);
+/* Makes user_id an active member with role (the operator's CLI): a new row named name, or an
+ * existing one of any status made ACTIVE (its name kept). */
+store_rc store_member_grant(store_t *store, int64_t user_id, int role, const char *name, int64_t now);
+/* Active members whose name or department contains keyword (NULL or "" = all), by name. */
+store_rc store_member_list(store_t *store, const char *keyword, int64_t offset, int64_t limit, store_member_fn fn,
+                           void *ctx, int64_t *total);
+
+/* ---- invite codes ---- */
+
+#define STORE_INVITE_CODE_SIZE 33
+
+typedef struct store_invite {
+    int64_t id;
+    char code[STORE_INVITE_CODE_SIZE];
+    int64_t max_uses, used, expires_at, created_by, created_at;
+    bool revoked;
+    char creator_name[STORE_MEMBER_NAME_SIZE]; /* lists only: the creator's member name */
+} store_invite_t;
+
+typedef store_rc (*store_invite_fn)(const store_invite_t *invite, void *ctx);
+
+/* Stores a new code (in->code, max_uses, expires_at, created_by, created_at); in->id gets its id.
+ * STORE_CONFLICT when the code exists (draw another). */
+store_rc store_invite_create(store_t *store, store_invite_t *in);
+/* The codes, newest first. */
+store_rc store_invite_list(store_t *store, int64_t offset, int64_t limit, store_invite_fn fn, void *ctx,
+                           int64_t *total);
+/* Revokes code id; STORE_NOT_FOUND when there is none. */
+store_rc store_invite_revoke(store_t *store, int64_t id);
+
+/* ---- rooms ---- */
+
+#define STORE_ROOM_NAME_SIZE      (50 * 4 + 1)
+#define STORE_ROOM_LOCATION_SIZE  (100 * 4 + 1)
+#define STORE_ROOM_EQUIPMENT_SIZE (200 * 4 + 1)
+
+typedef struct store_room {
+    int64_t id;
+    char name[STORE_ROOM_NAME_SIZE];
+    char location[STORE_ROOM_LOCATION_SIZE];
+    int64_t capacity;
+    char equipment[STORE_ROOM_EQUIPMENT_SIZE];
+    bool enabled;
+    int64_t created_at, updated_at;
+} store_room_t;
+
+typedef store_rc (*store_room_fn)(const store_room_t *room, void *ctx);
+
+/* Creates (room->id == 0; room->id gets the new id) or rewrites room (every field but the
+ * times; updated_at = now). NAME_TAKEN when another room not deleted has its name;
+ * STORE_NOT_FOUND when an id to update is unknown or deleted. */
+store_rc store_room_save(store_t *store, store_room_t *room, int64_t now, store_refusal_t *why);
+/* Room id (deleted ones are STORE_NOT_FOUND). */
+store_rc store_room_get(store_t *store, int64_t id, store_room_t *out);
+/* Marks room id deleted; ROOM_BUSY when a meeting in state 2 or 4 that has not ended at now
+ * holds it; STORE_NOT_FOUND when unknown. */
+store_rc store_room_delete(store_t *store, int64_t id, int64_t now, store_refusal_t *why);
+/* Rooms by name (disabled ones too when all). */
+store_rc store_room_list(store_t *store, bool all, int64_t offset, int64_t limit, store_room_fn fn, void *ctx,
+                         int64_t *total);
+
 #endif
