@@ -666,3 +666,39 @@ store_rc store_room_list(store_t *store, bool all, int64_t offset, int64_t limit
                           ARGS(store_arg_int(min_enabled), store_arg_int(limit), store_arg_int(offset)), 3, walk_room,
                           &w, NULL);
 }
+
+static const store_sql_t SQL_ROOM_BUSY = {
+    .op = "room_busy",
+    .sqlite = "SELECT m.room_id, m.id, m.start_at, m.end_at, m.state, m.title FROM oa_meeting m"
+              " WHERE m.state IN (2, 4) AND m.room_id IS NOT NULL AND m.start_at < ? AND m.end_at > ?"
+              " AND m.start_at > ? ORDER BY m.room_id, m.start_at",
+};
+
+typedef struct busy_walk {
+    store_room_busy_fn fn;
+    void *ctx;
+} busy_walk_t;
+
+static store_rc walk_busy(const store_row_t *row, void *ctx)
+{
+    busy_walk_t *w = ctx;
+    store_room_busy_t b;
+    memset(&b, 0, sizeof b);
+    b.room_id = store_row_int(row, 0);
+    b.meeting_id = store_row_int(row, 1);
+    b.start_at = store_row_int(row, 2);
+    b.end_at = store_row_int(row, 3);
+    b.state = (int)store_row_int(row, 4);
+    if (!store_row_copy(row, 5, b.title, sizeof b.title))
+        return STORE_ERROR;
+    return w->fn(&b, w->ctx);
+}
+
+store_rc store_room_busy(store_t *store, int64_t from, int64_t to, store_room_busy_fn fn, void *ctx)
+{
+    busy_walk_t w = {fn, ctx};
+    /* A meeting lasts at most a day: start_at > from - 1 day bounds the index range. */
+    return store_sql_exec(store, &SQL_ROOM_BUSY,
+                          ARGS(store_arg_int(to), store_arg_int(from), store_arg_int(from - 86400)), 3, walk_busy, &w,
+                          NULL);
+}

@@ -157,4 +157,16 @@ store_rc store_room_delete(store_t *store, int64_t id, int64_t now, store_refusa
 store_rc store_room_list(store_t *store, bool all, int64_t offset, int64_t limit, store_room_fn fn, void *ctx,
                          int64_t *total);
 
+/* A meeting that holds a room (state 2 or 4) during an interval. */
+typedef struct store_room_busy {
+    int64_t room_id, meeting_id, start_at, end_at;
+    int state;
+    char title[100 * 4 + 1];
+} store_room_busy_t;
+
+typedef store_rc (*store_room_busy_fn)(const store_room_busy_t *busy, void *ctx);
+
+/* The meetings in state 2 or 4 holding a room that overlap [from, to), by room then start. */
+store_rc store_room_busy(store_t *store, int64_t from, int64_t to, store_room_busy_fn fn, void *ctx);
+
 #endif
