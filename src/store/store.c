@@ -309,3 +309,12 @@ store_rc store_sql_transaction(store_t *store, const char *op, store_txn_fn fn, 
         return bad_argument(store, op != NULL ? op : "transaction");
     return store->ops->sql_transaction(store, op != NULL ? op : "transaction", fn, arg);
 }
+
+store_rc store_sql_refusable(store_t *store, const char *op, store_txn_fn fn, void *arg, store_refusal_t *why)
+{
+    *why = STORE_REFUSED_NOT;
+    store_rc rc = store_sql_transaction(store, op, fn, arg);
+    if (rc == STORE_SQL_REFUSED && *why != STORE_REFUSED_NOT)
+        return STORE_OK;
+    return rc;
+}

@@ -41,6 +41,19 @@ typedef enum store_rc {
     STORE_ERROR = 3,     /* the database failed; see store_last_error() */
 } store_rc;
 
+/* Why a verb changed nothing (it returned STORE_OK; everything it would have written was rolled back). */
+typedef enum store_refusal {
+    STORE_REFUSED_NOT = 0,    /* not refused: the change is made */
+    STORE_REFUSED_INVITE,     /* the invite code is unknown, revoked, expired or used up */
+    STORE_REFUSED_ALREADY,    /* the user is a member already */
+    STORE_REFUSED_LAST_ADMIN, /* the change would leave the organization without an admin */
+    STORE_REFUSED_NAME_TAKEN, /* another room has that name */
+    STORE_REFUSED_ROOM_BUSY,  /* a meeting holds the room */
+    STORE_REFUSED_STALE,      /* the row's version is not the one given */
+    STORE_REFUSED_STATE,      /* the row's state does not allow the change */
+    STORE_REFUSED_NOT_MEMBER, /* a person named is not a member */
+} store_refusal_t;
+
 /* User status values of the original system. */
 enum { STORE_USER_ACTIVE = 0, STORE_USER_DISABLED = 1, STORE_USER_CLOSED = 2 };
 

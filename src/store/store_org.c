@@ -55,19 +55,6 @@ store_rc store_member_get(store_t *store, int64_t user_id, store_member_t *out)
 #define EXEC(sql, ...)       store_sql_exec(store, (sql), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), NULL, NULL, NULL)
 #define COUNT(sql, out, ...) store_sql_int(store, (sql), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), (out))
 
-/* An rc of a transaction function that means "refused": rolled back, reported as STORE_OK. */
-#define REFUSED STORE_CONFLICT
-
-/* store_sql_transaction for verbs that may refuse: *why says which refusal rolled it back. */
-static store_rc run_refusable(store_t *store, const char *op, store_txn_fn fn, void *arg, store_refusal_t *why)
-{
-    *why = STORE_REFUSED_NOT;
-    store_rc rc = store_sql_transaction(store, op, fn, arg);
-    if (rc == REFUSED && *why != STORE_REFUSED_NOT)
-        return STORE_OK;
-    return rc;
-}
-
 /* LIKE's pattern "%keyword%" with '!' escaping the wildcards; false when it does not fit. */
 static bool like_pattern(const char *keyword, char *out, size_t size)
 {
@@ -154,7 +141,7 @@ static store_rc join_fn(store_t *store, void *arg)
     bool exists = m.user_id != 0;
     if (store_member_is_active(&m)) {
         *t->why = STORE_REFUSED_ALREADY;
-        return REFUSED;
+        return STORE_SQL_REFUSED;
     }
     bool pending = exists && m.status == STORE_MEMBER_PENDING;
     int64_t invite_id = 0;
@@ -166,7 +153,7 @@ static store_rc join_fn(store_t *store, void *arg)
             return rc;
         if (res.changes != 1) {
             *t->why = STORE_REFUSED_INVITE;
-            return REFUSED;
+            return STORE_SQL_REFUSED;
         }
         rc = COUNT(&SQL_INVITE_ID, &invite_id, store_arg_text(t->invite_code));
         if (rc != STORE_OK)
@@ -194,7 +181,7 @@ store_rc store_member_join(store_t *store, int64_t user_id, const char *name, co
 {
     memset(out, 0, sizeof *out);
     join_txn_t t = {user_id, now, name, department, invite_code, out, why};
-    return run_refusable(store, "member_join", join_fn, &t, why);
+    return store_sql_refusable(store, "member_join", join_fn, &t, why);
 }
 
 static const store_sql_t SQL_MEMBER_DECIDE = {
@@ -249,7 +236,7 @@ static store_rc change_fn(store_t *store, void *arg)
             return rc;
         if (admins <= 1) {
             *t->why = STORE_REFUSED_LAST_ADMIN;
-            return REFUSED;
+            return STORE_SQL_REFUSED;
         }
     }
     return EXEC(&SQL_MEMBER_SET, store_arg_int(t->status), store_arg_int(t->role), store_arg_int(t->now),
@@ -259,13 +246,13 @@ static store_rc change_fn(store_t *store, void *arg)
 store_rc store_member_set_role(store_t *store, int64_t user_id, int role, int64_t now, store_refusal_t *why)
 {
     change_txn_t t = {user_id, now, STORE_MEMBER_ACTIVE, role, why};
-    return run_refusable(store, "member_set_role", change_fn, &t, why);
+    return store_sql_refusable(store, "member_set_role", change_fn, &t, why);
 }
 
 store_rc store_member_remove(store_t *store, int64_t user_id, int64_t now, store_refusal_t *why)
 {
     change_txn_t t = {user_id, now, STORE_MEMBER_REMOVED, STORE_ROLE_MEMBER, why};
-    return run_refusable(store, "member_remove", change_fn, &t, why);
+    return store_sql_refusable(store, "member_remove", change_fn, &t, why);
 }
 
 typedef struct grant_txn {
@@ -564,7 +551,7 @@ static store_rc room_save_fn(store_t *store, void *arg)
         return rc;
     if (used > 0) {
         *t->why = STORE_REFUSED_NAME_TAKEN;
-        return REFUSED;
+        return STORE_SQL_REFUSED;
     }
     r->updated_at = t->now;
     if (r->id == 0) {
@@ -588,7 +575,7 @@ store_rc store_room_save(store_t *store, store_room_t *room, int64_t now, store_
 {
     int64_t id = room->id;
     room_txn_t t = {room, now, why};
-    store_rc rc = run_refusable(store, "room_save", room_save_fn, &t, why);
+    store_rc rc = store_sql_refusable(store, "room_save", room_save_fn, &t, why);
     if (rc != STORE_OK || *why != STORE_REFUSED_NOT)
         room->id = id; /* a rolled-back insert has no id */
     return rc;
@@ -621,7 +608,7 @@ static store_rc room_delete_fn(store_t *store, void *arg)
         return rc;
     if (held > 0) {
         *t->why = STORE_REFUSED_ROOM_BUSY;
-        return REFUSED;
+        return STORE_SQL_REFUSED;
     }
     return EXEC(&SQL_ROOM_DELETE, store_arg_int(t->now), store_arg_int(t->id));
 }
@@ -629,7 +616,7 @@ static store_rc room_delete_fn(store_t *store, void *arg)
 store_rc store_room_delete(store_t *store, int64_t id, int64_t now, store_refusal_t *why)
 {
     room_delete_txn_t t = {id, now, why};
-    return run_refusable(store, "room_delete", room_delete_fn, &t, why);
+    return store_sql_refusable(store, "room_delete", room_delete_fn, &t, why);
 }
 
 typedef struct room_walk {

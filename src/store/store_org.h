@@ -62,19 +62,6 @@ typedef struct store_member_row {
 /* Called once per row of a list, in order; anything but STORE_OK stops the walk (and is returned). */
 typedef store_rc (*store_member_fn)(const store_member_row_t *row, void *ctx);
 
-/* Why a verb changed nothing (it returned STORE_OK; everything it would have written was rolled back). */
-typedef enum store_refusal {
-    STORE_REFUSED_NOT = 0,    /* not refused: the change is made */
-    STORE_REFUSED_INVITE,     /* the invite code is unknown, revoked, expired or used up */
-    STORE_REFUSED_ALREADY,    /* the user is a member already */
-    STORE_REFUSED_LAST_ADMIN, /* the change would leave the organization without an admin */
-    STORE_REFUSED_NAME_TAKEN, /* another room has that name */
-    STORE_REFUSED_ROOM_BUSY,  /* a meeting holds the room */
-    STORE_REFUSED_STALE,      /* the row's version is not the one given */
-    STORE_REFUSED_STATE,      /* the row's state does not allow the change */
-    STORE_REFUSED_NOT_MEMBER, /* a person named is not a member */
-} store_refusal_t;
-
 /*
  * A visitor asks to join (invite_code NULL or "") or joins with an invite code. In one
  * transaction: an active member is refused (ALREADY); a code must exist, not be revoked, not be

@@ -121,4 +121,15 @@ store_rc store_sql_transaction(store_t *store, const char *op, store_txn_fn fn, 
 
 #define STORE_SQL_MAX_ARGS 32
 
+/* A literal array of args and its length, for store_sql_exec(store, &SQL, STORE_ARGS(a, b), ...). */
+#define STORE_ARGS(...)  ((const store_arg_t[]){__VA_ARGS__})
+#define STORE_NARGS(...) (sizeof((const store_arg_t[]){__VA_ARGS__}) / sizeof(store_arg_t))
+
+/* The rc a transaction function returns to refuse: everything rolls back, and
+ * store_sql_refusable() answers STORE_OK with the refusal fn put in *why. */
+#define STORE_SQL_REFUSED STORE_CONFLICT
+/* store_sql_transaction for verbs that may refuse (store_refusal_t): sets *why to
+ * STORE_REFUSED_NOT, then runs fn, which sets *why and returns STORE_SQL_REFUSED to refuse. */
+store_rc store_sql_refusable(store_t *store, const char *op, store_txn_fn fn, void *arg, store_refusal_t *why);
+
 #endif
