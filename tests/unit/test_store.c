@@ -137,6 +137,7 @@ static void raw_check_datetime_column(raw_t *db, const char *openid)
 #define STORE_CASES_BACKEND  "sqlite"
 
 #include "store_cases.h"
+#include "org_cases.h"
 
 /* ---- SQLite only ---- */
 
@@ -267,6 +268,7 @@ int main(void)
     tzset();
     const struct CMUnitTest tests[] = {
         STORE_CASES(setup, teardown),
+        ORG_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_busy_beyond_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),

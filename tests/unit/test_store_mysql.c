@@ -175,6 +175,7 @@ static int teardown(void **state)
 }
 
 #include "store_cases.h"
+#include "org_cases.h"
 
 /* ---- MySQL only ---- */
 
@@ -682,6 +683,7 @@ int main(void)
     tzset();
     const struct CMUnitTest tests[] = {
         STORE_CASES(setup, teardown),
+        ORG_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_tables_innodb_utf8mb4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rerun_after_partial_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statements_prepared_once, setup, teardown),

@@ -1,0 +1,604 @@
+/*
+ * org_cases — the organization's and the meetings' store verbs (store_org.h,
+ * store_meeting.h), checked the same way on every backend: joins by request and by invite
+ * code (used up, expired, revoked, unknown, and concurrent joins never beyond max_uses), the
+ * last admin, rooms (names, deletion while booked), meetings (drafts, attendees who are not
+ * members, stale versions, states, the attendees' copies that the lists read, each view) and
+ * the booking rule under a race of N_THREADS connections.
+ *
+ * Included by test_store.c and test_store_mysql.c after store_cases.h (whose helpers and
+ * fixture it uses); lists its cases with ORG_CASES(setup, teardown).
+ */
+#ifndef MEETOA_TESTS_ORG_CASES_H
+#define MEETOA_TESTS_ORG_CASES_H
+
+#include "store/store_meeting.h"
+#include "store/store_org.h"
+
+/* A user who logged in (wx_user row), as an id. */
+static int64_t org_user(store_t *store, const char *openid)
+{
+    store_login_t in = login_of(openid, NOW);
+    return login_ok(store, &in).id;
+}
+
+/* A user who is an active member with role. */
+static int64_t org_member(store_t *store, const char *openid, int role)
+{
+    int64_t id = org_user(store, openid);
+    assert_int_equal(store_member_grant(store, id, role, openid, NOW), STORE_OK);
+    return id;
+}
+
+static store_invite_t org_invite(store_t *store, const char *code, int64_t max_uses, int64_t expires_at,
+                                 int64_t creator)
+{
+    store_invite_t inv = {.max_uses = max_uses, .expires_at = expires_at, .created_by = creator, .created_at = NOW};
+    snprintf(inv.code, sizeof inv.code, "%s", code);
+    assert_int_equal(store_invite_create(store, &inv), STORE_OK);
+    assert_true(inv.id > 0);
+    return inv;
+}
+
+typedef struct org_ids {
+    int64_t ids[16];
+    int n;
+} org_ids_t;
+
+static store_rc collect_member(const store_member_row_t *row, void *ctx)
+{
+    org_ids_t *out = ctx;
+    if (out->n < 16)
+        out->ids[out->n++] = row->member.user_id;
+    return STORE_OK;
+}
+
+static void test_org_join(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    int64_t admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
+    int64_t a = org_user(store, "o-a"), b = org_user(store, "o-b"), c = org_user(store, "o-c");
+    store_member_t m;
+    store_refusal_t why;
+
+    /* a request waits; sent again it keeps its time and takes the new name */
+    assert_int_equal(store_member_join(store, a, "A", "研发", NULL, NOW, &m, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(m.status, STORE_MEMBER_PENDING);
+    assert_int_equal(store_member_join(store, a, "A2 🌸", "", "", NOW + 5, &m, &why), STORE_OK);
+    assert_int_equal(store_member_get(store, a, &m), STORE_OK);
+    assert_string_equal(m.name, "A2 🌸");
+    assert_int_equal(m.requested_at, NOW);
+    assert_int_equal(m.status, STORE_MEMBER_PENDING);
+
+    /* a code makes a member at once, once per use */
+    org_invite(store, "CODE1", 1, NOW + 3600, admin);
+    org_invite(store, "OLD", 5, NOW - 1, admin);
+    store_invite_t revoked = org_invite(store, "GONE", 5, NOW + 3600, admin);
+    assert_int_equal(store_invite_revoke(store, revoked.id), STORE_OK);
+    assert_int_equal(store_invite_revoke(store, 999), STORE_NOT_FOUND);
+    assert_int_equal(store_member_join(store, b, "B", "", "CODE1", NOW, &m, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(m.status, STORE_MEMBER_ACTIVE);
+    assert_true(m.invite_id > 0);
+    const char *refused[] = {"CODE1" /* used up */, "OLD" /* expired */, "GONE" /* revoked */, "NOPE"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(store_member_join(store, c, "C", "", refused[i], NOW, &m, &why), STORE_OK);
+        assert_int_equal(why, STORE_REFUSED_INVITE);
+        assert_int_equal(store_member_get(store, c, &m), STORE_NOT_FOUND); /* nothing stored */
+    }
+    /* a member asking again */
+    assert_int_equal(store_member_join(store, b, "B", "", NULL, NOW, &m, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_ALREADY);
+
+    /* requests, oldest first; decisions */
+    assert_int_equal(store_member_join(store, c, "C", "", NULL, NOW + 1, &m, &why), STORE_OK);
+    int64_t total = 0;
+    org_ids_t got = {0};
+    assert_int_equal(store_member_requests(store, 0, 10, collect_member, &got, &total), STORE_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.ids[0], a); /* oldest first */
+    assert_int_equal(got.ids[1], c);
+    assert_int_equal(store_member_decide(store, a, false, "不认识", NOW + 2), STORE_OK);
+    assert_int_equal(store_member_get(store, a, &m), STORE_OK);
+    assert_int_equal(m.status, STORE_MEMBER_REJECTED);
+    assert_string_equal(m.reason, "不认识");
+    assert_int_equal(store_member_decide(store, a, true, NULL, NOW + 2), STORE_NOT_FOUND); /* no longer pending */
+    assert_int_equal(store_member_decide(store, c, true, NULL, NOW + 3), STORE_OK);
+    assert_int_equal(store_member_get(store, c, &m), STORE_OK);
+    assert_true(store_member_is_active(&m));
+    assert_int_equal(m.joined_at, NOW + 3);
+    store_close(store);
+}
+
+static void test_org_lists_and_admins(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    int64_t admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
+    int64_t zed = org_member(store, "zed", STORE_ROLE_MEMBER);
+    int64_t amy = org_member(store, "amy_100%", STORE_ROLE_MEMBER);
+    int64_t p = org_user(store, "o-p");
+    store_member_t m;
+    store_refusal_t why;
+    assert_int_equal(store_member_join(store, p, "Pending", "", NULL, NOW, &m, &why), STORE_OK);
+
+    org_ids_t got = {0};
+    int64_t total = 0;
+    assert_int_equal(store_member_list(store, NULL, 0, 10, collect_member, &got, &total), STORE_OK);
+    assert_int_equal(total, 3); /* not the pending one */
+    assert_int_equal(got.n, 3);
+    assert_int_equal(got.ids[0], amy); /* by name: amy_100%, o-admin, zed */
+    assert_int_equal(got.ids[1], admin);
+    assert_int_equal(got.ids[2], zed);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(store_member_list(store, "100%", 0, 10, collect_member, &got, &total), STORE_OK);
+    assert_int_equal(total, 1); /* % is a character here, not a wildcard */
+    assert_int_equal(got.ids[0], amy);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(store_member_list(store, "_", 0, 10, collect_member, &got, &total), STORE_OK);
+    assert_int_equal(total, 1); /* _ is a character too */
+    assert_int_equal(got.ids[0], amy);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(store_member_list(store, NULL, 1, 1, collect_member, &got, &total), STORE_OK);
+    assert_int_equal(total, 3);
+    assert_int_equal(got.n, 1); /* the page: offset 1, limit 1 */
+    assert_int_equal(got.ids[0], admin);
+    store_close(store);
+}
+
+static void test_org_last_admin(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    int64_t admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
+    int64_t other = org_member(store, "o-other", STORE_ROLE_MEMBER);
+    int64_t visitor = org_user(store, "o-visitor");
+    store_refusal_t why;
+    store_member_t m;
+    assert_int_equal(store_member_set_role(store, admin, STORE_ROLE_MEMBER, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_LAST_ADMIN);
+    assert_int_equal(store_member_remove(store, admin, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_LAST_ADMIN);
+    assert_int_equal(store_member_get(store, admin, &m), STORE_OK);
+    assert_true(store_member_is_admin(&m)); /* unchanged */
+    assert_int_equal(store_member_set_role(store, visitor, STORE_ROLE_ADMIN, NOW, &why), STORE_NOT_FOUND);
+
+    assert_int_equal(store_member_set_role(store, other, STORE_ROLE_ADMIN, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_member_set_role(store, admin, STORE_ROLE_MEMBER, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_member_remove(store, admin, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_member_get(store, admin, &m), STORE_OK);
+    assert_int_equal(m.status, STORE_MEMBER_REMOVED);
+    assert_int_equal(store_member_remove(store, admin, NOW, &why), STORE_NOT_FOUND);
+    store_close(store);
+}
+
+/* ---- concurrent joins with one code ---- */
+
+typedef struct join_worker {
+    const fixture_t *f;
+    int64_t user_id;
+    pthread_barrier_t *barrier;
+    store_rc rc;
+    store_refusal_t why;
+} join_worker_t;
+
+static void *join_worker_run(void *arg)
+{
+    join_worker_t *w = arg;
+    char err[256];
+    store_t *store = store_open(w->f->url, err, sizeof err);
+    pthread_barrier_wait(w->barrier);
+    if (store == NULL) {
+        w->rc = STORE_ERROR;
+        return NULL;
+    }
+    store_member_t m;
+    w->rc = store_member_join(store, w->user_id, "J", "", "RACE", NOW, &m, &w->why);
+    store_close(store);
+    return NULL;
+}
+
+static void test_org_invite_race(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    int64_t admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
+    org_invite(store, "RACE", 3, NOW + 3600, admin);
+    join_worker_t w[N_THREADS];
+    pthread_t threads[N_THREADS];
+    pthread_barrier_t barrier;
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        char openid[32];
+        snprintf(openid, sizeof openid, "o-race-%d", i);
+        w[i] = (join_worker_t){.f = f, .user_id = org_user(store, openid), .barrier = &barrier};
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, join_worker_run, &w[i]), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    int joined = 0, refused = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(w[i].rc, STORE_OK);
+        joined += w[i].why == STORE_REFUSED_NOT;
+        refused += w[i].why == STORE_REFUSED_INVITE;
+    }
+    assert_int_equal(joined, 3);
+    assert_int_equal(refused, N_THREADS - 3);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT used FROM oa_invite WHERE code = 'RACE'"), 3);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_member WHERE status = 1 AND role = 0"), 3);
+    raw_close(db);
+    store_close(store);
+}
+
+/* ---- rooms ---- */
+
+static store_room_t org_room(store_t *store, const char *name)
+{
+    store_room_t r = {.enabled = true, .capacity = 10};
+    snprintf(r.name, sizeof r.name, "%s", name);
+    store_refusal_t why;
+    assert_int_equal(store_room_save(store, &r, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_true(r.id > 0);
+    return r;
+}
+
+static void test_org_rooms(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    store_room_t a = org_room(store, "301"), b = org_room(store, "302");
+    store_refusal_t why;
+    store_room_t dup = {.enabled = true};
+    snprintf(dup.name, sizeof dup.name, "301");
+    assert_int_equal(store_room_save(store, &dup, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NAME_TAKEN);
+    assert_int_equal(dup.id, 0);
+    snprintf(b.name, sizeof b.name, "301");
+    assert_int_equal(store_room_save(store, &b, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NAME_TAKEN);
+    snprintf(b.name, sizeof b.name, "302 大会议室 🎉");
+    b.enabled = false;
+    assert_int_equal(store_room_save(store, &b, NOW + 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    store_room_t got;
+    assert_int_equal(store_room_get(store, b.id, &got), STORE_OK);
+    assert_string_equal(got.name, "302 大会议室 🎉");
+    assert_false(got.enabled);
+    assert_int_equal(got.updated_at, NOW + 1);
+    assert_int_equal(store_room_delete(store, a.id, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_room_get(store, a.id, &got), STORE_NOT_FOUND);
+    assert_int_equal(store_room_delete(store, a.id, NOW, &why), STORE_NOT_FOUND);
+    /* the deleted room's name is free again */
+    org_room(store, "301");
+    store_close(store);
+}
+
+/* ---- meetings ---- */
+
+typedef struct org_world {
+    int64_t admin, host, p1, p2, visitor;
+    store_room_t room;
+} org_world_t;
+
+static org_world_t org_world(store_t *store)
+{
+    org_world_t w;
+    w.admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
+    w.host = org_member(store, "o-host", STORE_ROLE_MEMBER);
+    w.p1 = org_member(store, "o-p1", STORE_ROLE_MEMBER);
+    w.p2 = org_member(store, "o-p2", STORE_ROLE_MEMBER);
+    w.visitor = org_user(store, "o-visitor");
+    w.room = org_room(store, "301");
+    return w;
+}
+
+static store_meeting_input_t org_input(const org_world_t *w, int64_t start, int64_t end, const int64_t *parts,
+                                       size_t nparts)
+{
+    return (store_meeting_input_t){.host_id = w->host,
+                                   .room_id = w->room.id,
+                                   .title = "周会",
+                                   .content = "议程 🎉",
+                                   .location = "",
+                                   .start_at = start,
+                                   .end_at = end,
+                                   .remind_minutes = 15,
+                                   .participants = parts,
+                                   .nparticipants = nparts};
+}
+
+static int64_t org_meeting(store_t *store, const store_meeting_input_t *in)
+{
+    int64_t id = 0;
+    store_refusal_t why;
+    assert_int_equal(store_meeting_create(store, in, NOW, &id, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_true(id > 0);
+    return id;
+}
+
+/* Runs a transition of meeting id from its current version; returns the refusal. */
+static store_refusal_t org_move(store_t *store, int64_t id, unsigned from, int to, bool book, int64_t now)
+{
+    store_meeting_t m;
+    assert_int_equal(store_meeting_get(store, id, &m), STORE_OK);
+    store_transition_t t = {.id = id,
+                            .version = m.version,
+                            .from_states = from,
+                            .to_state = to,
+                            .user_id = m.host_id,
+                            .book_room = book,
+                            .now = now};
+    int64_t v = 0;
+    store_clash_t clash;
+    store_refusal_t why;
+    assert_int_equal(store_meeting_transition(store, &t, &v, &clash, &why), STORE_OK);
+    if (why == STORE_REFUSED_NOT)
+        assert_int_equal(v, m.version + 1);
+    return why;
+}
+
+typedef struct org_items {
+    int64_t ids[16];
+    int n;
+} org_items_t;
+
+static store_rc collect_item(const store_meeting_item_t *it, void *ctx)
+{
+    org_items_t *out = ctx;
+    if (out->n < 16)
+        out->ids[out->n++] = it->id;
+    return STORE_OK;
+}
+
+static org_items_t org_view(store_t *store, store_meeting_view_t view, int64_t user, bool admin, int64_t now,
+                            int64_t *total)
+{
+    org_items_t got = {0};
+    store_meeting_query_t q = {.view = view, .user_id = user, .is_admin = admin, .now = now, .limit = 16};
+    assert_int_equal(store_meeting_list(store, &q, collect_item, &got, total), STORE_OK);
+    return got;
+}
+
+#define BIT(s) (1u << (s))
+#define H      3600
+
+static void test_meeting_lifecycle(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[] = {w.p1}, strangers[] = {w.p1, w.visitor};
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 1);
+    int64_t obs[] = {w.p2};
+    in.observers = obs;
+    in.nobservers = 1;
+    int64_t id = org_meeting(store, &in);
+    store_meeting_t m;
+    assert_int_equal(store_meeting_get(store, id, &m), STORE_OK);
+    assert_int_equal(m.state, STORE_MEETING_DRAFT);
+    assert_int_equal(m.version, 1);
+    assert_int_equal(m.attendee_count, 3);
+    assert_string_equal(m.content, "议程 🎉");
+    assert_string_equal(m.room_name, "301");
+    assert_string_equal(m.host_name, "o-host");
+
+    /* a visitor on the list: refused, nothing stored */
+    store_meeting_input_t bad = org_input(&w, NOW + 2 * H, NOW + 3 * H, strangers, 2);
+    int64_t none = 0;
+    store_refusal_t why;
+    assert_int_equal(store_meeting_create(store, &bad, NOW, &none, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT_MEMBER);
+    int64_t unknown[] = {999999};
+    bad = org_input(&w, NOW + 2 * H, NOW + 3 * H, unknown, 1);
+    assert_int_equal(store_meeting_create(store, &bad, NOW, &none, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT_MEMBER);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_meeting"), 1);
+
+    /* a draft is the host's alone in lists */
+    int64_t total = 0;
+    org_items_t got = org_view(store, STORE_VIEW_ALL, w.p1, false, NOW, &total);
+    assert_int_equal(total, 0);
+    got = org_view(store, STORE_VIEW_MINE, w.host, false, NOW, &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(got.ids[0], id);
+
+    /* update: stale version refused; lists replaced, answers of who stays kept */
+    int64_t v = 0, parts2[] = {w.p2};
+    store_meeting_input_t up = org_input(&w, NOW + 4 * H, NOW + 5 * H, parts2, 1);
+    up.title = "周会（改）";
+    assert_int_equal(store_meeting_update(store, id, 7, &up, NOW, &v, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STALE);
+    assert_int_equal(store_meeting_update(store, id, 1, &up, NOW, &v, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(v, 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_attendee WHERE role = 9"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_attendee"), 2); /* host and p2 */
+    assert_int_equal(raw_int(db, "SELECT min(m_start) FROM oa_attendee"), NOW + 4 * H);
+
+    /* submit, approve: states, attendees' copies, views */
+    unsigned editable = BIT(STORE_MEETING_DRAFT) | BIT(STORE_MEETING_REJECTED);
+    assert_int_equal(org_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, true, NOW),
+                     STORE_REFUSED_STATE);
+    assert_int_equal(org_move(store, id, editable, STORE_MEETING_SUBMITTED, true, NOW), STORE_REFUSED_NOT);
+    assert_int_equal(store_meeting_update(store, id, 3, &up, NOW, &v, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STATE); /* submitted: no more edits */
+    got = org_view(store, STORE_VIEW_APPROVAL, w.admin, true, NOW, &total);
+    assert_int_equal(total, 1);
+    got = org_view(store, STORE_VIEW_APPROVAL, w.p1, false, NOW, &total);
+    assert_int_equal(total, 0);
+    assert_int_equal(org_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, true, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_attendee WHERE m_state = 4 AND m_visible = 1"), 2);
+    got = org_view(store, STORE_VIEW_UPCOMING, w.p2, false, NOW, &total);
+    assert_int_equal(total, 1);
+    got = org_view(store, STORE_VIEW_NOTICE, w.p2, false, NOW, &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(store_meeting_answer(store, id, w.p2, STORE_ANSWER_DECLINE, "出差", NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    got = org_view(store, STORE_VIEW_NOTICE, w.p2, false, NOW, &total);
+    assert_int_equal(total, 0); /* answered */
+    assert_int_equal(store_meeting_answer(store, id, w.host, STORE_ANSWER_DECLINE, "x", NOW, &why), STORE_NOT_FOUND);
+    assert_int_equal(store_meeting_answer(store, id, w.p1, STORE_ANSWER_ATTEND, "", NOW, &why), STORE_NOT_FOUND);
+
+    /* after the end: history, no more answers; archive */
+    int64_t after = NOW + 6 * H;
+    got = org_view(store, STORE_VIEW_UPCOMING, w.p2, false, after, &total);
+    assert_int_equal(total, 0);
+    got = org_view(store, STORE_VIEW_HISTORY, w.p2, false, after, &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(got.ids[0], id);
+    assert_int_equal(store_meeting_answer(store, id, w.p2, STORE_ANSWER_ATTEND, "", after, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STATE);
+    assert_int_equal(org_move(store, id, BIT(STORE_MEETING_APPROVED), STORE_MEETING_ARCHIVED, false, after),
+                     STORE_REFUSED_NOT);
+    got = org_view(store, STORE_VIEW_HISTORY, w.p2, false, after, &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_meeting_log WHERE meeting_id = 1"), 4);
+    raw_close(db);
+    store_close(store);
+}
+
+static void test_meeting_room_clash(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    unsigned editable = BIT(STORE_MEETING_DRAFT) | BIT(STORE_MEETING_REJECTED);
+    store_meeting_input_t in = org_input(&w, NOW + 10 * H, NOW + 11 * H, NULL, 0);
+    int64_t first = org_meeting(store, &in);
+    assert_int_equal(org_move(store, first, editable, STORE_MEETING_SUBMITTED, true, NOW), STORE_REFUSED_NOT);
+    /* overlapping by a minute: refused, and the clash named */
+    in.start_at = NOW + 11 * H - 60;
+    in.end_at = NOW + 12 * H;
+    int64_t second = org_meeting(store, &in);
+    store_meeting_t m;
+    assert_int_equal(store_meeting_get(store, second, &m), STORE_OK);
+    store_transition_t t = {.id = second,
+                            .version = m.version,
+                            .from_states = editable,
+                            .to_state = STORE_MEETING_SUBMITTED,
+                            .user_id = w.host,
+                            .book_room = true,
+                            .now = NOW};
+    int64_t v = 0;
+    store_clash_t clash;
+    store_refusal_t why;
+    assert_int_equal(store_meeting_transition(store, &t, &v, &clash, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_ROOM_BUSY);
+    assert_int_equal(clash.meeting_id, first);
+    assert_int_equal(clash.start_at, NOW + 10 * H);
+    assert_int_equal(store_meeting_get(store, second, &m), STORE_OK);
+    assert_int_equal(m.state, STORE_MEETING_DRAFT); /* unchanged */
+    assert_int_equal(m.version, 1);
+    /* back to back (half-open intervals): fine */
+    in.start_at = NOW + 11 * H;
+    int64_t third = org_meeting(store, &in);
+    assert_int_equal(org_move(store, third, editable, STORE_MEETING_SUBMITTED, true, NOW), STORE_REFUSED_NOT);
+    /* a room held by a meeting that has not ended cannot be deleted; once cancelled, it can */
+    assert_int_equal(store_room_delete(store, w.room.id, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_ROOM_BUSY);
+    unsigned live = BIT(1) | BIT(2) | BIT(3) | BIT(4);
+    assert_int_equal(org_move(store, first, live, STORE_MEETING_CANCELLED, false, NOW), STORE_REFUSED_NOT);
+    assert_int_equal(org_move(store, third, live, STORE_MEETING_CANCELLED, false, NOW), STORE_REFUSED_NOT);
+    /* the cancelled meeting frees its slot */
+    assert_int_equal(org_move(store, second, editable, STORE_MEETING_SUBMITTED, true, NOW), STORE_REFUSED_NOT);
+    assert_int_equal(org_move(store, second, live, STORE_MEETING_CANCELLED, false, NOW), STORE_REFUSED_NOT);
+    assert_int_equal(store_room_delete(store, w.room.id, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    store_close(store);
+}
+
+/* ---- the booking race: N_THREADS connections submit meetings of one slot at once ---- */
+
+typedef struct book_worker {
+    const fixture_t *f;
+    int64_t meeting_id, host;
+    pthread_barrier_t *barrier;
+    store_rc rc;
+    store_refusal_t why;
+} book_worker_t;
+
+static void *book_worker_run(void *arg)
+{
+    book_worker_t *w = arg;
+    char err[256];
+    store_t *store = store_open(w->f->url, err, sizeof err);
+    pthread_barrier_wait(w->barrier);
+    if (store == NULL) {
+        w->rc = STORE_ERROR;
+        return NULL;
+    }
+    store_transition_t t = {.id = w->meeting_id,
+                            .version = 1,
+                            .from_states = BIT(STORE_MEETING_DRAFT),
+                            .to_state = STORE_MEETING_SUBMITTED,
+                            .user_id = w->host,
+                            .book_room = true,
+                            .now = NOW};
+    int64_t v = 0;
+    store_clash_t clash;
+    w->rc = store_meeting_transition(store, &t, &v, &clash, &w->why);
+    if (w->rc != STORE_OK)
+        fprintf(stderr, "booking: %s\n", store_last_error(store));
+    store_close(store);
+    return NULL;
+}
+
+static void test_meeting_booking_race(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    book_worker_t workers[N_THREADS];
+    pthread_t threads[N_THREADS];
+    pthread_barrier_t barrier;
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        /* each overlaps every other: [10 h + i min, 11 h + i min) */
+        store_meeting_input_t in = org_input(&w, NOW + 10 * H + i * 60, NOW + 11 * H + i * 60, NULL, 0);
+        workers[i] =
+            (book_worker_t){.f = f, .meeting_id = org_meeting(store, &in), .host = w.host, .barrier = &barrier};
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, book_worker_run, &workers[i]), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    int won = 0, busy = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(workers[i].rc, STORE_OK);
+        won += workers[i].why == STORE_REFUSED_NOT;
+        busy += workers[i].why == STORE_REFUSED_ROOM_BUSY;
+    }
+    assert_int_equal(won, 1);
+    assert_int_equal(busy, N_THREADS - 1);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_meeting WHERE state = 2"), 1);
+    raw_close(db);
+    store_close(store);
+}
+
+#define ORG_CASES(setup, teardown)                                                                                     \
+    cmocka_unit_test_setup_teardown(test_org_join, setup, teardown),                                                   \
+        cmocka_unit_test_setup_teardown(test_org_lists_and_admins, setup, teardown),                                   \
+        cmocka_unit_test_setup_teardown(test_org_last_admin, setup, teardown),                                         \
+        cmocka_unit_test_setup_teardown(test_org_invite_race, setup, teardown),                                        \
+        cmocka_unit_test_setup_teardown(test_org_rooms, setup, teardown),                                              \
+        cmocka_unit_test_setup_teardown(test_meeting_lifecycle, setup, teardown),                                      \
+        cmocka_unit_test_setup_teardown(test_meeting_room_clash, setup, teardown),                                     \
+        cmocka_unit_test_setup_teardown(test_meeting_booking_race, setup, teardown)
+
+#endif
