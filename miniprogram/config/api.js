@@ -18,4 +18,29 @@ module.exports = {
   AuthProfile: ApiRootUrl + 'auth/profile', // any of {nickname, avatar, gender}
   AuthCheckSession: ApiRootUrl + 'auth/check_session',
   StorageUpload: ApiRootUrl + 'storage/upload', // multipart field `file` (chooseAvatar)
+
+  // The organization (docs/api.md, "The organization and its meetings"): members only, 802 for a visitor.
+  MemberMe: ApiRootUrl + 'member/me', // -> {membership, userId, name, department, role, rejectReason}
+  MemberJoin: ApiRootUrl + 'member/join', // {name, department?, inviteCode?} -> {membership, name, department}
+  MemberRequests: ApiRootUrl + 'member/requests', // (admin) ?page=&limit= -> page of join requests
+  MemberApprove: ApiRootUrl + 'member/approve', // (admin) {userId, approve, reason?}
+  MemberRole: ApiRootUrl + 'member/role', // (admin) {userId, role}
+  MemberRemove: ApiRootUrl + 'member/remove', // (admin) {userId}
+  MemberInvite: ApiRootUrl + 'member/invite', // (admin) {maxUses, expireDays} -> {id, code, ...}
+  MemberInvites: ApiRootUrl + 'member/invites', // (admin) ?page=&limit=
+  MemberInviteRevoke: ApiRootUrl + 'member/invite/revoke', // (admin) {id}
+  MemberList: ApiRootUrl + 'member/list', // ?keyword=&page=&limit= -> page of {id, name, department, avatar, role}
+
+  RoomList: ApiRootUrl + 'room/list', // ?page=&limit= -> page of rooms
+  RoomSchedule: ApiRootUrl + 'room/schedule', // ?date=YYYY-MM-DD -> {date, list: [{..., busy: [...]}]}
+
+  MeetingCreate: ApiRootUrl + 'meeting/create', // -> {id, version}, a draft
+  MeetingUpdate: ApiRootUrl + 'meeting/update', // {id, version, ...} -> {id, version}; 504 when stale
+  MeetingSubmit: ApiRootUrl + 'meeting/submit', // {id, version?}
+  MeetingApprove: ApiRootUrl + 'meeting/approve', // {id, approve, reason?, version?}
+  MeetingCancel: ApiRootUrl + 'meeting/cancel', // {id, reason, version?}
+  MeetingArchive: ApiRootUrl + 'meeting/archive', // {id, version?}
+  MeetingFeedback: ApiRootUrl + 'meeting/feedback', // {id, attend, reason?}
+  MeetingDetail: ApiRootUrl + 'meeting/detail', // ?id=
+  MeetingList: ApiRootUrl + 'meeting/list', // ?view=&page=&limit=
 };

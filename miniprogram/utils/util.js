@@ -11,7 +11,8 @@
 //
 // The stored login (wx storage): `token`, `tokenExpire` (ISO-8601 from the server) and
 // `userInfo` ({nickName, avatarUrl, gender, mobile?}). saveLogin/clearLogin/getToken/
-// getUserInfo are the only code that touches those keys.
+// getUserInfo are the only code that touches those keys. `member` (the caller's last
+// /wx/member/me answer, kept by utils/org.js) is forgotten with them.
 //
 // Errors are Error objects with `errno` and `errmsg`: the server's errno, or NETWORK_ERRNO (-1)
 // when the server cannot be reached, BAD_ANSWER_ERRNO (-2) when it answers something that is
@@ -29,6 +30,7 @@ const REQUEST_TIMEOUT_MS = 10000;
 const KEY_TOKEN = 'token';
 const KEY_TOKEN_EXPIRE = 'tokenExpire';
 const KEY_USER_INFO = 'userInfo';
+const KEY_MEMBER = 'member'; // the last /wx/member/me answer (utils/org.js), forgotten with the login
 
 /** An Error carrying MeetOA's errno and errmsg (message = errmsg, for toasts). */
 function apiError(errno, errmsg, detail) {
@@ -61,11 +63,12 @@ function saveLogin(data) {
   setUserInfo(data.userInfo || {});
 }
 
-/** Forgets the stored login (token, its expiry, the user's profile). */
+/** Forgets the stored login (token, its expiry, the user's profile, their membership). */
 function clearLogin() {
   wx.removeStorageSync(KEY_TOKEN);
   wx.removeStorageSync(KEY_TOKEN_EXPIRE);
   wx.removeStorageSync(KEY_USER_INFO);
+  wx.removeStorageSync(KEY_MEMBER);
 }
 
 function hasLogin() {
@@ -238,6 +241,54 @@ function showErrorToast(message) {
   wx.showToast({ title: message || '操作失败', icon: 'none', duration: 2000 });
 }
 
+/**
+ * Shows what went wrong, as the pages do: errno 501 (the token was refused again after the silent
+ * re-login: the user has to log in) opens the login page; anything else is a toast of its errmsg.
+ */
+function showError(err) {
+  if (err && err.errno === NOT_LOGGED_IN_ERRNO) {
+    wx.navigateTo({ url: '/pages/login/login' });
+    return;
+  }
+  showErrorToast(err && err.message);
+}
+
+const pad2 = (n) => (n < 10 ? '0' : '') + n;
+
+/** A Date -> "YYYY-MM-DD" (the phone's local date; pickers of mode=date use this form). */
+function dateString(d) {
+  return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate());
+}
+
+/** "YYYY-MM-DD" plus `days` -> "YYYY-MM-DD" (calendar arithmetic, no time zone involved). */
+function addDays(date, days) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || '');
+  if (!m) return date;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days));
+  return d.getUTCFullYear() + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate());
+}
+
+/** The picker values "YYYY-MM-DD" and "HH:MM" -> the API's "YYYY-MM-DD HH:MM:SS". */
+function joinDateTime(date, time) {
+  return date + ' ' + time + ':00';
+}
+
+/** The API's "YYYY-MM-DD HH:MM:SS" -> {date: "YYYY-MM-DD", time: "HH:MM"} for the pickers. */
+function splitDateTime(text) {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})/.exec(text || '');
+  return m ? { date: m[1], time: m[2] } : { date: '', time: '' };
+}
+
+/** "2026-12-07 09:00:00" -> "12-07 09:00"; with `end` "...10:00:00" of the same day -> "12-07 09:00–10:00". */
+function meetingTime(start, end) {
+  const s = splitDateTime(start);
+  if (!s.date) return '';
+  const text = s.date.slice(5) + ' ' + s.time;
+  if (!end) return text;
+  const e = splitDateTime(end);
+  return text + '–' + (e.date === s.date ? e.time : e.date.slice(5) + ' ' + e.time);
+}
+
 /** "2026-11-24T20:00:00+08:00" -> "2026-11-24 20:00" (display only). */
 function formatTime(iso) {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso || '');
@@ -266,6 +317,12 @@ module.exports = {
   clearLogin,
   hasLogin,
   showErrorToast,
+  showError,
+  dateString,
+  addDays,
+  joinDateTime,
+  splitDateTime,
+  meetingTime,
   formatTime,
   maskPhone,
 };

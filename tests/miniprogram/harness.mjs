@@ -11,7 +11,9 @@
 // newPhone(world, user) is a stand-in for `user`'s phone in a world of startWorld() (the black-box
 // harness in tests/blackbox/lib): wx.login asks that wxemu, and the host of config/api.js's
 // ApiRootUrl is mapped to that meetoa. startMiniWorld() is startWorld() with the options these
-// suites use. Only one mini program is loaded at a time per process (the globals are global).
+// suites use. Only one mini program is loaded at a time per process (the globals are global):
+// suites with several users load one per phone and switch with mp.activate().
+// setRoleByCli(world, user, role) runs `meetoa user role` on the world's config (the first admin).
 
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createWx } from './wx-stub.mjs';
-import { startWorld, APP_ID } from '../blackbox/lib/meetoa.mjs';
+import { startWorld, runMeetoa, APP_ID } from '../blackbox/lib/meetoa.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const MINIPROGRAM_DIR = path.resolve(here, '../../miniprogram');
@@ -129,6 +131,17 @@ export function loadMiniprogram(phone) {
       page.shown = Promise.resolve(page.onShow?.());
       return page;
     },
+    /**
+     * Makes this mini program the one the globals (wx, getApp, getCurrentPages) belong to again,
+     * after another phone's was loaded: suites with several users switch between them with it.
+     * Returns this.
+     */
+    activate() {
+      globalThis.wx = phone.wx;
+      globalThis.getApp = () => app;
+      globalThis.getCurrentPages = () => stack.slice();
+      return mp;
+    },
     /** Shows `page` again (a return to it): runs onShow and returns its promise. */
     show(page) {
       page.shown = Promise.resolve(page.onShow?.());
@@ -147,4 +160,18 @@ export function newPhone(world, user, { log } = {}) {
 /** startWorld() (wxemu + meetoa on a fresh database); meetoaConfig is merged into meetoa's config. */
 export function startMiniWorld(meetoaConfig = {}) {
   return startWorld({ meetoa: { config: meetoaConfig } });
+}
+
+/** The openid wxemu gives `user` of APP_ID (the username of their wx_user row). */
+export async function openidOf(world, user) {
+  const { openid } = await world.wx.newLogin(APP_ID, user);
+  return openid;
+}
+
+/**
+ * `meetoa user --config <the world's config> role OPENID admin|member`: how the first admin is
+ * made. The user must have logged in once. Resolves the CLI's {code, stdout, stderr}.
+ */
+export async function setRoleByCli(world, user, role) {
+  return runMeetoa(['user', '--config', world.oa.configPath, 'role', await openidOf(world, user), role]);
 }

@@ -106,9 +106,13 @@ describe('first login', () => {
     assert.equal(index.data.hasLogin, true);
     assert.equal(index.data.nickName, 'Alice 🌸');
     assert.equal(index.data.avatarUrl, info.data.avatar);
-    const refresh = phone.requests.at(-1);
+    // The home page refreshes the profile, then asks who the user is in the organization.
+    const [refresh, me] = phone.requests.slice(-2);
     assert.equal(refresh.url, mp.api.AuthInfo);
     assert.equal(tokenOf(refresh, mp.api), token);
+    assert.equal(me.url, mp.api.MemberMe);
+    assert.equal(tokenOf(me, mp.api), token);
+    assert.equal(index.data.membership, 'none', 'a new user is a visitor');
   });
 
   test('an empty nickname is refused on the phone, without a request', async () => {

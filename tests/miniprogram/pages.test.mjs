@@ -140,23 +140,40 @@ describe('app.json and the project files', () => {
 
   test('every page of app.json has its four files; every page folder is listed in app.json', () => {
     const pages = appPages();
-    assert.deepEqual([...pages].sort(), ['pages/index/index', 'pages/login/login', 'pages/ucenter/ucenter']);
+    assert.deepEqual([...pages].sort(), [
+      'pages/index/index',
+      'pages/login/login',
+      'pages/meeting/detail/detail',
+      'pages/meeting/edit/edit',
+      'pages/meeting/list/list',
+      'pages/member/join/join',
+      'pages/member/requests/requests',
+      'pages/ucenter/ucenter',
+    ]);
     for (const route of pages) for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(existsSync(path.join(MINIPROGRAM_DIR, `${route}.${ext}`)), `${route}.${ext}`);
-    const pagesDir = path.join(MINIPROGRAM_DIR, 'pages');
-    for (const dir of readdirSync(pagesDir)) {
-      if (!statSync(path.join(pagesDir, dir)).isDirectory()) continue;
-      for (const f of readdirSync(path.join(pagesDir, dir)).filter((f) => f.endsWith('.wxml'))) {
-        const route = `pages/${dir}/${f.slice(0, -5)}`;
-        assert.ok(pages.includes(route), `${route} is a page folder missing from app.json`);
+    // Every .wxml under pages/ (at any depth) is a page of app.json.
+    let found = 0;
+    const walk = (rel) => {
+      for (const name of readdirSync(path.join(MINIPROGRAM_DIR, rel))) {
+        const child = `${rel}/${name}`;
+        if (statSync(path.join(MINIPROGRAM_DIR, child)).isDirectory()) walk(child);
+        else if (name.endsWith('.wxml')) {
+          found++;
+          const route = child.slice(0, -5);
+          assert.ok(pages.includes(route), `${route} is a page folder missing from app.json`);
+        }
       }
-    }
+    };
+    walk('pages');
+    assert.equal(found, pages.length);
     assert.equal(pages[0], 'pages/index/index', 'the home page opens first');
   });
 
   test('the tab bar names pages of app.json; page JSON files are valid', () => {
     const app = readJson('app.json');
     const tabs = app.tabBar.list.map((t) => t.pagePath);
-    assert.deepEqual(tabs, ['pages/index/index', 'pages/ucenter/ucenter']);
+    assert.deepEqual(tabs, ['pages/index/index', 'pages/meeting/list/list', 'pages/ucenter/ucenter']);
+    assert.deepEqual(app.tabBar.list.map((t) => t.text), ['首页', '会议', '我的']);
     for (const t of app.tabBar.list) assert.ok(t.text, 'a tab has a text');
     for (const route of appPages()) {
       const json = readJson(`${route}.json`);
@@ -192,13 +209,13 @@ describe('WXML and WXSS compile', () => {
   });
 
   test('no UI library: styles and markup use WeChat\'s built-in components only', () => {
-    const builtins = new Set(['view', 'text', 'image', 'button', 'input', 'form', 'block', 'navigator', 'scroll-view', 'icon']);
+    const builtins = new Set(['view', 'text', 'image', 'button', 'input', 'form', 'block', 'navigator', 'scroll-view', 'icon', 'picker', 'textarea']);
     for (const route of appPages()) for (const { tag } of tagsOf(read(`${route}.wxml`))) assert.ok(builtins.has(tag), `${route}.wxml: <${tag}>`);
   });
 });
 
 describe('bindings', () => {
-  for (const route of ['pages/index/index', 'pages/login/login', 'pages/ucenter/ucenter']) {
+  for (const route of appPages()) {
     test(`${route}: every event names a page method, every {{}} reads page data`, () => {
       const { options } = render(route);
       const wxml = read(`${route}.wxml`);
