@@ -316,3 +316,218 @@ describe('pages rendered by miniprogram-simulate', () => {
     assert.equal(text(comp, '#mobile'), '138****8000');
   });
 });
+
+describe('the organization\'s pages rendered by miniprogram-simulate', () => {
+  test('index: a visitor sees the join prompt; a member the next meetings; an admin 成员审批', async () => {
+    const { comp } = render('pages/index/index');
+    comp.setData({ hasLogin: true, nickName: 'A', membership: 'none', isMember: false });
+    assert.match(text(comp, '#join-prompt'), /你还不是组织成员/);
+    assert.equal(text(comp, '#join-button'), '加入组织');
+    await assertFires(comp, '#join-button', 'tap', 'goJoin');
+    assert.equal(comp.querySelector('#next-meetings'), undefined);
+
+    comp.setData({ membership: 'pending', rejectReason: '' });
+    assert.match(text(comp, '#join-prompt'), /等待管理员审核/);
+    assert.equal(text(comp, '#join-button'), '修改申请');
+    comp.setData({ membership: 'none', rejectReason: '请用真名' });
+    assert.equal(text(comp, '#reject-reason'), '上次申请未通过：请用真名');
+
+    comp.setData({
+      membership: 'member',
+      isMember: true,
+      meetings: [{ id: 7, title: '周例会', timeText: '12-07 09:00–10:00', place: '301', state: 4, stateName: '待开' }],
+    });
+    assert.equal(text(comp, '#join-prompt'), null);
+    assert.match(text(comp, '#meeting-7'), /周例会\s*12-07 09:00–10:00 · 301\s*待开/);
+    const ev = await assertFires(comp, '#meeting-7', 'tap', 'onMeetingTap');
+    assert.equal(ev.currentTarget.dataset.id, 7);
+    await assertFires(comp, '#more-meetings', 'tap', 'goMeetings');
+    comp.setData({ meetings: [] });
+    assert.equal(text(comp, '#no-meetings'), '暂无待开会议');
+    comp.setData({ menu: [{ id: 'requests', text: '成员审批', url: '/pages/member/requests/requests' }] });
+    assert.equal(text(comp, '#menu-requests'), '成' + '成员审批');
+  });
+
+  test('meeting/list: six tabs, the rows, paging hints, the visitor\'s and the guest\'s prompts', async () => {
+    const { comp } = render('pages/meeting/list/list');
+    assert.match(text(comp, '#need-login'), /登录后查看会议/);
+    await assertFires(comp, '#login-button', 'tap', 'goLogin');
+    for (const [view, label] of [['mine', '我的会议'], ['approval', '我的审批'], ['notice', '会议通知'], ['upcoming', '待开会议'], ['history', '历史会议'], ['all', '所有会议']])
+      assert.equal(text(comp, `#tab-${view}`), label);
+    const tab = await assertFires(comp, '#tab-history', 'tap', 'onTabTap');
+    assert.equal(tab.currentTarget.dataset.view, 'history');
+    assert.match(comp.querySelector('#tab-upcoming').dom.className, /tabs__item--on/, 'the current tab is marked');
+
+    comp.setData({ hasLogin: true, notMember: true });
+    assert.match(text(comp, '#join-prompt'), /加入组织后才能查看会议/);
+    await assertFires(comp, '#join-button', 'tap', 'goJoin');
+
+    comp.setData({
+      notMember: false,
+      loaded: true,
+      total: 21,
+      hasMore: true,
+      list: [{ id: 3, title: '评审会', timeText: '12-08 14:00–15:00', place: '线上', hostName: '张三', attendeeCount: 4, state: 2, stateName: '待审核' }],
+    });
+    assert.equal(text(comp, '#total'), '共 21 个会议');
+    assert.match(text(comp, '#meeting-3'), /评审会[\s\S]*主持人 张三 · 4 人[\s\S]*待审核/);
+    assert.equal(text(comp, '#more'), '上拉加载更多');
+    const row = await assertFires(comp, '#meeting-3', 'tap', 'onItemTap');
+    assert.equal(row.currentTarget.dataset.id, 3);
+    await assertFires(comp, '#publish-button', 'tap', 'goPublish');
+    comp.setData({ hasMore: false });
+    assert.equal(text(comp, '#no-more'), '没有更多了');
+    comp.setData({ list: [], total: 0 });
+    assert.equal(text(comp, '#empty'), '暂无会议');
+  });
+
+  test('meeting/edit: the fields, pickers, rooms with busy times, people, approver, the two buttons', async () => {
+    const { comp } = render('pages/meeting/edit/edit');
+    assert.equal(comp.querySelector('#title-input'), undefined, 'nothing before the page has loaded');
+    comp.setData({
+      loaded: true,
+      startDate: '2026-12-08',
+      endDate: '2026-12-08',
+      roomsDate: '2026-12-08',
+      rooms: [
+        { id: 1, name: '301', info: '3楼 · 20人', busy: [], clash: false },
+        { id: 2, name: '502', info: '', busy: [{ meetingId: 9, title: '周会', text: '12-08 09:00–10:00' }], clash: true },
+      ],
+      people: [{ id: 5, name: '李四', department: '市场部', role: 'observer' }],
+      results: [{ id: 6, name: '王五', department: '', avatar: '' }],
+      roomId: 1,
+    });
+    for (const id of ['#title-input', '#content-input', '#location-input'].slice(0, 2)) assert.ok(comp.querySelector(id), id);
+    assert.equal(text(comp, '#start-date-picker'), '2026-12-08');
+    assert.equal(text(comp, '#start-time-picker'), '09:00');
+    assert.equal(text(comp, '#remind-picker'), '15 分钟');
+    assert.match(text(comp, '#room-1'), /301 · 3楼 · 20人\s*2026-12-08 全天空闲\s*已选/);
+    assert.match(text(comp, '#room-2'), /已占用 12-08 09:00–10:00 周会\s*时间冲突/);
+    assert.match(text(comp, '#person-5'), /李四 · 列席者\s*移除/);
+    assert.equal(text(comp, '#approver'), '任一管理员');
+    assert.equal(text(comp, '#publish-button'), '提交审核');
+    assert.equal(text(comp, '#draft-button'), '保存草稿');
+
+    const pick = await fire(comp, '#start-date-picker', 'change', { value: '2026-12-09' });
+    assert.deepEqual(pick.map((c) => c.method), ['onStartDateChange']);
+    assert.equal(pick[0].event.detail.value, '2026-12-09');
+    for (const [sel, method] of [['#start-time-picker', 'onStartTimeChange'], ['#end-date-picker', 'onEndDateChange'], ['#end-time-picker', 'onEndTimeChange'], ['#remind-picker', 'onRemindChange']])
+      assert.deepEqual((await fire(comp, sel, 'change', { value: '1' })).map((c) => c.method), [method]);
+    for (const [sel, method] of [['#title-input', 'onTitleInput'], ['#content-input', 'onContentInput'], ['#keyword-input', 'onKeywordInput']])
+      assert.deepEqual((await fire(comp, sel, 'input', { value: 'x' })).map((c) => c.method), [method]);
+    assert.deepEqual((await fire(comp, '#keyword-input', 'confirm', { value: 'x' })).map((c) => c.method), ['onSearch']);
+    const room = await assertFires(comp, '#room-2', 'tap', 'onRoomTap');
+    assert.equal(room.currentTarget.dataset.id, 2);
+    await assertFires(comp, '#search-button', 'tap', 'onSearch');
+    assert.equal((await assertFires(comp, '#add-6', 'tap', 'onAddPerson')).currentTarget.dataset.id, 6);
+    assert.equal((await assertFires(comp, '#approver-6', 'tap', 'onSetApprover')).currentTarget.dataset.id, 6);
+    assert.equal((await assertFires(comp, '#role-5', 'tap', 'onToggleRole')).currentTarget.dataset.id, 5);
+    assert.equal((await assertFires(comp, '#remove-5', 'tap', 'onRemovePerson')).currentTarget.dataset.id, 5);
+    await assertFires(comp, '#publish-button', 'tap', 'onPublish');
+    await assertFires(comp, '#draft-button', 'tap', 'onSaveDraft');
+    assert.equal((await assertFires(comp, '#mode-location', 'tap', 'onPlaceModeTap')).currentTarget.dataset.mode, 'location');
+
+    comp.setData({ placeMode: 'location', approver: { id: 6, name: '王五' } });
+    assert.equal(comp.querySelector('#rooms'), undefined);
+    assert.deepEqual((await fire(comp, '#location-input', 'input', { value: '线上' })).map((c) => c.method), ['onLocationInput']);
+    assert.equal(text(comp, '#approver'), '王五');
+    await assertFires(comp, '#clear-approver', 'tap', 'onClearApprover');
+    comp.setData({ stale: true });
+    assert.match(text(comp, '#stale'), /已被他人修改/);
+    comp.setData({ denied: 'state' });
+    assert.equal(text(comp, '#not-editable'), '该会议当前状态不可编辑');
+  });
+
+  test('meeting/detail: fields, attendees with answers, history, and only the buttons of `actions`', async () => {
+    const { comp } = render('pages/meeting/detail/detail');
+    comp.setData({
+      loaded: true,
+      m: { title: '周例会', state: 3, stateName: '驳回', reason: '时间冲突', timeText: '12-07 09:00–10:00', place: '301（3楼）', hostName: '张三', approverName: '任一管理员', remindMinutes: 15, content: '议程', myRoleText: '主持人' },
+      attendees: [
+        { userId: 1, name: '张三', roleText: '主持人', department: '', answer: 'attend', answerText: '参加', reason: '' },
+        { userId: 2, name: '李四', roleText: '参与者', department: '市场部', answer: 'decline', answerText: '不参加', reason: '出差' },
+      ],
+      answers: { attend: 1, decline: 1, none: 0 },
+      history: [{ fromName: '新建', toName: '待审核', userName: '张三', time: '2026-12-06 10:00:00', reason: '' }],
+      can: { update: true, submit: true, cancel: true },
+      needsReason: true,
+    });
+    assert.equal(text(comp, '#title'), '周例会');
+    assert.equal(text(comp, '#state'), '驳回');
+    assert.equal(text(comp, '#reason'), '驳回原因：时间冲突');
+    assert.equal(text(comp, '#time'), '12-07 09:00–10:00');
+    assert.equal(text(comp, '#place'), '301（3楼）');
+    assert.equal(text(comp, '#approver'), '任一管理员');
+    assert.equal(text(comp, '#answers'), '参会人（参加 1 · 不参加 1 · 未答复 0）');
+    assert.match(text(comp, '#attendee-2'), /李四 · 参与者 · 市场部\s*原因：出差\s*不参加/);
+    assert.match(text(comp, '#history-0'), /新建 → 待审核 · 张三\s*2026-12-06 10:00:00/);
+    for (const id of ['edit', 'submit', 'cancel']) assert.ok(comp.querySelector(`#${id}-button`), id);
+    for (const id of ['approve', 'reject', 'attend', 'decline', 'archive']) assert.equal(comp.querySelector(`#${id}-button`), undefined, `no ${id} button`);
+    await assertFires(comp, '#edit-button', 'tap', 'onEdit');
+    await assertFires(comp, '#submit-button', 'tap', 'onSubmit');
+    await assertFires(comp, '#cancel-button', 'tap', 'onCancel');
+    assert.deepEqual((await fire(comp, '#reason-input', 'input', { value: 'x' })).map((c) => c.method), ['onReasonInput']);
+
+    comp.setData({ can: { approve: true, reject: true }, 'm.state': 2, 'm.reason': '' });
+    assert.equal(text(comp, '#reason'), null);
+    await assertFires(comp, '#approve-button', 'tap', 'onApprove');
+    await assertFires(comp, '#reject-button', 'tap', 'onReject');
+    assert.equal(comp.querySelector('#edit-button'), undefined);
+    comp.setData({ can: { feedback: true, archive: true } });
+    await assertFires(comp, '#attend-button', 'tap', 'onAttend');
+    await assertFires(comp, '#decline-button', 'tap', 'onDecline');
+    await assertFires(comp, '#archive-button', 'tap', 'onArchive');
+    comp.setData({ can: {}, needsReason: false });
+    assert.equal(comp.querySelector('#reason-input'), undefined, 'no reason box without an action that needs one');
+    comp.setData({ denied: 'permission' });
+    assert.equal(text(comp, '#denied'), '你不在该会议中，无权查看');
+  });
+
+  test('member/join: the form; pending and refused notices; a member is told so', async () => {
+    const { comp } = render('pages/member/join/join');
+    assert.match(text(comp, '#need-login'), /请先登录/);
+    await assertFires(comp, '#login-button', 'tap', 'goLogin');
+    comp.setData({ hasLogin: true, membership: 'none' });
+    for (const id of ['#name-input', '#department-input', '#invite-input']) assert.ok(comp.querySelector(id), id);
+    assert.equal(text(comp, '#submit-button'), '加入组织');
+    const submit = await fire(comp, '#join-form', 'submit', { value: { name: 'x' } });
+    assert.deepEqual(submit.map((c) => c.method), ['onSubmit']);
+    comp.setData({ membership: 'pending' });
+    assert.match(text(comp, '#pending'), /等待管理员审核/);
+    assert.equal(text(comp, '#submit-button'), '重新提交');
+    comp.setData({ membership: 'none', rejectReason: '请用真名' });
+    assert.equal(text(comp, '#reject-reason'), '上次申请未通过：请用真名');
+    comp.setData({ membership: 'member', name: '李四' });
+    assert.equal(text(comp, '#already-member'), '你已是组织成员：李四');
+    assert.equal(comp.querySelector('#name-input'), undefined);
+    await assertFires(comp, '#home-button', 'tap', 'goHome');
+  });
+
+  test('member/requests: requests with 通过/驳回, the invite form and codes; the non-admin notice', async () => {
+    const { comp } = render('pages/member/requests/requests');
+    comp.setData({
+      loaded: true,
+      total: 1,
+      requests: [{ userId: 4, name: '李四', department: '市场部', nickName: 'li', avatar: '', requestText: '12-06 10:00' }],
+      invites: [{ id: 1, code: 'AbCdEfGhIjKlMnOp', used: 2, maxUses: 10, expireTime: '2026-12-13 10:00:00', revoked: false }],
+      newCode: 'AbCdEfGhIjKlMnOp',
+    });
+    assert.match(text(comp, '#request-4'), /李四 · 市场部\s*li 申请于 12-06 10:00\s*通过\s*驳回/);
+    assert.equal((await assertFires(comp, '#approve-4', 'tap', 'onApprove')).currentTarget.dataset.id, 4);
+    assert.equal((await assertFires(comp, '#reject-4', 'tap', 'onReject')).currentTarget.dataset.id, 4);
+    assert.deepEqual((await fire(comp, '#reason-input', 'input', { value: 'x' })).map((c) => c.method), ['onReasonInput']);
+    assert.equal(text(comp, '#uses-picker'), '50 次');
+    assert.equal(text(comp, '#days-picker'), '7 天');
+    assert.deepEqual((await fire(comp, '#uses-picker', 'change', { value: '0' })).map((c) => c.method), ['onUsesChange']);
+    assert.deepEqual((await fire(comp, '#days-picker', 'change', { value: '0' })).map((c) => c.method), ['onDaysChange']);
+    await assertFires(comp, '#invite-button', 'tap', 'onCreateInvite');
+    assert.equal(text(comp, '#new-code'), '新邀请码：AbCdEfGhIjKlMnOp');
+    assert.match(text(comp, '#invite-1'), /AbCdEfGhIjKlMnOp\s*已用 2\/10 · 至 2026-12-13 10:00:00/);
+    assert.equal((await assertFires(comp, '#invite-1', 'tap', 'onCopyCode')).currentTarget.dataset.code, 'AbCdEfGhIjKlMnOp');
+    comp.setData({ requests: [], total: 0 });
+    assert.equal(text(comp, '#no-requests'), '没有待审批的申请');
+    comp.setData({ denied: 'admin' });
+    assert.equal(text(comp, '#denied'), '仅管理员可以审批成员');
+    assert.equal(comp.querySelector('#request-list'), undefined);
+  });
+});
