@@ -13,6 +13,7 @@
  */
 #include "common/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -327,4 +328,44 @@ bool text_list_next(const char *text, size_t len, size_t *pos, const char **item
     *item = a;
     *item_len = (size_t)(b - a);
     return true;
+}
+
+int text_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *text_percent_decode(const char *s, size_t len, bool plus_space, size_t *out_len)
+{
+    char *out = malloc(len + 1);
+    size_t n = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+' && plus_space) {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < len ? text_hex_value(s[i + 1]) : -1; /* both digits must be there */
+            int lo = i + 2 < len ? text_hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                explicit_bzero(out, len + 1);
+                free(out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    if (out_len != NULL)
+        *out_len = n;
+    return out;
 }

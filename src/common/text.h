@@ -39,6 +39,14 @@ bool text_time_parse(const char *s, size_t len, int64_t *epoch_seconds);
  * next day (a day may be 23 or 25 hours long where clocks change). */
 bool text_date_parse(const char *s, size_t len, int64_t *day_start, int64_t *day_end);
 
+/* The value of the hex digit c, -1 when it is none. */
+int text_hex_value(char c);
+/* Percent-decodes s[0..len) ('+' as a space when plus_space: query strings) into a new
+ * NUL-terminated string the caller frees; *out_len (may be NULL) gets its length. NULL for a
+ * bad escape, an escaped NUL (%00) or no memory (what was decoded is wiped first: it may be a
+ * password). */
+char *text_percent_decode(const char *s, size_t len, bool plus_space, size_t *out_len);
+
 /* Copies at most size-1 bytes of src[0..len) into dst and NUL-terminates.
  * Returns false (and copies nothing; dst becomes "" when size > 0) when len >= size. */
 bool text_copy(char *dst, size_t size, const char *src, size_t len);

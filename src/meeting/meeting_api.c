@@ -610,12 +610,7 @@ static void run_meeting_list(org_job_t *job, store_t *store)
     list_walk_t w = {job, json_array()};
     int64_t total = 0;
     store_rc rc = store_meeting_list(store, &q, on_item, &w, &total);
-    if (rc != STORE_OK) {
-        json_decref(w.list);
-        org_fail_store(job, store, rc, "meeting list");
-        return;
-    }
-    job->data = org_page_json(w.list, total, &page);
+    org_answer_page(job, store, rc, w.list, total, &page, "meeting list");
 }
 ORG_ENDPOINT(meeting_list, ORG_MEMBER, run_meeting_list)
 

@@ -83,12 +83,7 @@ static void run_member_requests(org_job_t *job, store_t *store)
     json_t *list = json_array();
     int64_t total = 0;
     store_rc rc = store_member_requests(store, page.offset, page.limit, add_request, list, &total);
-    if (rc != STORE_OK) {
-        json_decref(list);
-        org_fail_store(job, store, rc, "member requests");
-        return;
-    }
-    job->data = org_page_json(list, total, &page);
+    org_answer_page(job, store, rc, list, total, &page, "member requests");
 }
 ORG_ENDPOINT(member_requests, ORG_ADMIN, run_member_requests)
 
@@ -229,12 +224,7 @@ static void run_member_invites(org_job_t *job, store_t *store)
     json_t *list = json_array();
     int64_t total = 0;
     store_rc rc = store_invite_list(store, page.offset, page.limit, add_invite, list, &total);
-    if (rc != STORE_OK) {
-        json_decref(list);
-        org_fail_store(job, store, rc, "invite list");
-        return;
-    }
-    job->data = org_page_json(list, total, &page);
+    org_answer_page(job, store, rc, list, total, &page, "invite list");
 }
 ORG_ENDPOINT(member_invites, ORG_ADMIN, run_member_invites)
 
@@ -274,12 +264,7 @@ static void run_member_list(org_job_t *job, store_t *store)
     json_t *list = json_array();
     int64_t total = 0;
     store_rc rc = store_member_list(store, keyword, page.offset, page.limit, add_member, list, &total);
-    if (rc != STORE_OK) {
-        json_decref(list);
-        org_fail_store(job, store, rc, "member list");
-        return;
-    }
-    job->data = org_page_json(list, total, &page);
+    org_answer_page(job, store, rc, list, total, &page, "member list");
 }
 ORG_ENDPOINT(member_list, ORG_MEMBER, run_member_list)
 

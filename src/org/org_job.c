@@ -16,50 +16,6 @@
 
 /* ---- the query string ---- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..len) (and '+' as a space) into a new NUL-terminated string; NULL for
- * a bad escape or a NUL byte. */
-static char *url_decode(const char *s, size_t len, size_t *out_len)
-{
-    char *out = malloc(len + 1);
-    size_t n = 0;
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1; /* both digits must be there */
-            int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                free(out);
-                return NULL;
-            }
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0') {
-            free(out);
-            return NULL;
-        }
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    *out_len = n;
-    return out;
-}
-
 /* The query string of req as an object of name -> string (the first of repeated names
  * wins); NULL with *code set for bad escapes or text that is not UTF-8. */
 static json_t *query_params(h2o_req_t *req, api_errno_t *code)
@@ -82,8 +38,9 @@ static json_t *query_params(h2o_req_t *req, api_errno_t *code)
             const char *eq = memchr(q + start, '=', end - start);
             size_t name_len = eq != NULL ? (size_t)(eq - (q + start)) : end - start;
             size_t nlen = 0, vlen = 0;
-            char *name = url_decode(q + start, name_len, &nlen);
-            char *value = eq != NULL ? url_decode(eq + 1, (size_t)(q + end - eq - 1), &vlen) : strdup("");
+            char *name = text_percent_decode(q + start, name_len, true, &nlen);
+            char *value =
+                eq != NULL ? text_percent_decode(eq + 1, (size_t)(q + end - eq - 1), true, &vlen) : strdup("");
             bool ok = name != NULL && value != NULL && text_utf8_valid(name, nlen) && text_utf8_valid(value, vlen);
             if (ok && json_object_get(obj, name) == NULL)
                 ok = json_object_set_new(obj, name, json_stringn(value, vlen)) == 0;
@@ -414,6 +371,17 @@ json_t *org_page_json(json_t *list, int64_t total, const org_page_t *page)
     json_object_set_new(obj, "limit", json_integer(page->limit));
     json_object_set_new(obj, "pages", json_integer(page->limit > 0 ? (total + page->limit - 1) / page->limit : 0));
     return obj;
+}
+
+void org_answer_page(org_job_t *job, store_t *store, store_rc rc, json_t *list, int64_t total, const org_page_t *page,
+                     const char *what)
+{
+    if (rc != STORE_OK) {
+        json_decref(list);
+        org_fail_store(job, store, rc, what);
+        return;
+    }
+    job->data = org_page_json(list, total, page);
 }
 
 /* ---- answers ---- */

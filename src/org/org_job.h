@@ -127,6 +127,10 @@ typedef struct org_page {
 bool org_param_page(org_job_t *job, int64_t default_limit, org_page_t *out);
 /* {"list": list, "total", "page", "limit", "pages"} (list reference stolen). */
 json_t *org_page_json(json_t *list, int64_t total, const org_page_t *page);
+/* The end of a list endpoint: rc STORE_OK answers the page of list and total, anything else
+ * fails the job as org_fail_store(what). list's reference is stolen either way. */
+void org_answer_page(org_job_t *job, store_t *store, store_rc rc, json_t *list, int64_t total, const org_page_t *page,
+                     const char *what);
 
 /* ---- answers ---- */
 

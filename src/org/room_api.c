@@ -113,12 +113,7 @@ static void run_room_list(org_job_t *job, store_t *store)
     int64_t total = 0;
     store_rc rc =
         store_room_list(store, store_member_is_admin(&job->member), page.offset, page.limit, add_room, list, &total);
-    if (rc != STORE_OK) {
-        json_decref(list);
-        org_fail_store(job, store, rc, "room list");
-        return;
-    }
-    job->data = org_page_json(list, total, &page);
+    org_answer_page(job, store, rc, list, total, &page, "room list");
 }
 ORG_ENDPOINT(room_list, ORG_MEMBER, run_room_list)
 

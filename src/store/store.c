@@ -303,6 +303,29 @@ store_rc store_sql_int(store_t *store, const store_sql_t *sql, const store_arg_t
     return STORE_OK;
 }
 
+struct sql_one {
+    bool found;
+    store_row_fn on_row;
+    void *ctx;
+};
+
+static store_rc sql_one_row(const store_row_t *row, void *ctx)
+{
+    struct sql_one *one = ctx;
+    one->found = true;
+    return one->on_row(row, one->ctx);
+}
+
+store_rc store_sql_row(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                       store_row_fn on_row, void *ctx)
+{
+    struct sql_one one = {false, on_row, ctx};
+    store_rc rc = store_sql_exec(store, sql, args, nargs, sql_one_row, &one, NULL);
+    if (rc == STORE_OK && !one.found)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
 store_rc store_sql_transaction(store_t *store, const char *op, store_txn_fn fn, void *arg)
 {
     if (store == NULL || fn == NULL)

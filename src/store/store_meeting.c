@@ -90,20 +90,14 @@ static const store_sql_t SQL_MEETING_LOCK = {
 store_rc store_meeting_get(store_t *store, int64_t id, store_meeting_t *out)
 {
     memset(out, 0, sizeof *out);
-    store_rc rc = store_sql_exec(store, &SQL_MEETING_GET, ARGS(store_arg_int(id)), 1, read_meeting_full, out, NULL);
-    if (rc == STORE_OK && out->id == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return store_sql_row(store, &SQL_MEETING_GET, ARGS(store_arg_int(id)), 1, read_meeting_full, out);
 }
 
 /* In a transaction: locks and reads meeting id. */
 static store_rc meeting_lock(store_t *store, int64_t id, store_meeting_t *out)
 {
     memset(out, 0, sizeof *out);
-    store_rc rc = store_sql_exec(store, &SQL_MEETING_LOCK, ARGS(store_arg_int(id)), 1, read_meeting_row, out, NULL);
-    if (rc == STORE_OK && out->id == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return store_sql_row(store, &SQL_MEETING_LOCK, ARGS(store_arg_int(id)), 1, read_meeting_row, out);
 }
 
 /* ---- checks inside transactions ---- */

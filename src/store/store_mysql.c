@@ -219,42 +219,6 @@ static my_store_t *my_of(store_t *store)
 
 /* ---- the URL ---- */
 
-static int my_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* A percent-decoded, NUL-terminated copy of s[0..len); NULL when malformed (or %00) or out of memory. */
-static char *my_decode(const char *s, size_t len)
-{
-    char *out = malloc(len + 1), *o = out;
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            *o++ = s[i];
-            continue;
-        }
-        int hi = i + 2 < len ? my_hex(s[i + 1]) : -1;
-        int lo = i + 2 < len ? my_hex(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            explicit_bzero(out, len + 1); /* it may be part of a password */
-            free(out);
-            return NULL;
-        }
-        *o++ = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    *o = '\0';
-    return out;
-}
-
 static void my_url_free(my_url_t *u)
 {
     free(u->user);
@@ -300,7 +264,7 @@ static const char *my_parse_host(my_url_t *u, const char *s, size_t len)
             return "bad port";
         u->port = (unsigned)port;
     }
-    if (host_len > 0 && (u->host = my_decode(host, host_len)) == NULL)
+    if (host_len > 0 && (u->host = text_percent_decode(host, host_len, false, NULL)) == NULL)
         return "bad host";
     return NULL;
 }
@@ -312,10 +276,10 @@ static const char *my_parse_userinfo(my_url_t *u, const char *s, size_t len)
     size_t user_len = colon != NULL ? (size_t)(colon - s) : len;
     if (user_len == 0)
         return "no user name";
-    if ((u->user = my_decode(s, user_len)) == NULL)
+    if ((u->user = text_percent_decode(s, user_len, false, NULL)) == NULL)
         return "bad percent-encoding in the user name";
     if (colon != NULL) {
-        if ((u->password = my_decode(colon + 1, len - user_len - 1)) == NULL)
+        if ((u->password = text_percent_decode(colon + 1, len - user_len - 1, false, NULL)) == NULL)
             return "bad percent-encoding in the password";
     } else {
         const char *env = getenv(MY_PASSWORD_ENV);
@@ -332,7 +296,7 @@ static const char *my_parse_query(my_url_t *u, const char *q)
         return NULL;
     if (strncmp(q, "socket=", 7) != 0 || strchr(q, '&') != NULL)
         return "unknown parameter (only ?socket=PATH is known)";
-    if (q[7] == '\0' || (u->socket = my_decode(q + 7, strlen(q + 7))) == NULL)
+    if (q[7] == '\0' || (u->socket = text_percent_decode(q + 7, strlen(q + 7), false, NULL)) == NULL)
         return "bad socket path";
     return NULL;
 }
@@ -363,7 +327,7 @@ static const char *my_url_parse(my_url_t *u, const char *location)
     size_t db_len = query != NULL ? (size_t)(query - slash - 1) : strlen(slash + 1);
     if (db_len == 0)
         return "no database name";
-    if ((u->db = my_decode(slash + 1, db_len)) == NULL)
+    if ((u->db = text_percent_decode(slash + 1, db_len, false, NULL)) == NULL)
         return "bad database name";
     if (query != NULL && (why = my_parse_query(u, query + 1)) != NULL)
         return why;

@@ -39,10 +39,7 @@ static store_rc read_member(const store_row_t *row, void *ctx)
 store_rc store_member_get(store_t *store, int64_t user_id, store_member_t *out)
 {
     memset(out, 0, sizeof *out);
-    store_arg_t args[] = {store_arg_int(user_id)};
-    store_rc rc = store_sql_exec(store, &SQL_MEMBER_GET, args, 1, read_member, out, NULL);
-    if (rc == STORE_OK && out->user_id == 0)
-        return STORE_NOT_FOUND;
+    store_rc rc = store_sql_row(store, &SQL_MEMBER_GET, STORE_ARGS(store_arg_int(user_id)), 1, read_member, out);
     if (rc != STORE_OK)
         memset(out, 0, sizeof *out);
     return rc;
@@ -105,10 +102,10 @@ static const store_sql_t SQL_MEMBER_REWRITE = {
 static store_rc member_lock(store_t *store, int64_t user_id, store_member_t *m)
 {
     memset(m, 0, sizeof *m);
-    store_rc rc = store_sql_exec(store, &SQL_MEMBER_LOCK, ARGS(store_arg_int(user_id)), 1, read_member, m, NULL);
+    store_rc rc = store_sql_row(store, &SQL_MEMBER_LOCK, ARGS(store_arg_int(user_id)), 1, read_member, m);
     if (rc != STORE_OK)
         memset(m, 0, sizeof *m);
-    return rc;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 /* Writes *m: a new row when exists is false, else a rewrite of the row. */
@@ -500,20 +497,14 @@ static const store_sql_t SQL_ROOM_LOCK = {
 store_rc store_room_get(store_t *store, int64_t id, store_room_t *out)
 {
     memset(out, 0, sizeof *out);
-    store_rc rc = store_sql_exec(store, &SQL_ROOM_GET, ARGS(store_arg_int(id)), 1, read_room_into, out, NULL);
-    if (rc == STORE_OK && out->id == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return store_sql_row(store, &SQL_ROOM_GET, ARGS(store_arg_int(id)), 1, read_room_into, out);
 }
 
 /* In a transaction: locks and reads room id (STORE_NOT_FOUND when unknown or deleted). */
 static store_rc room_lock(store_t *store, int64_t id, store_room_t *out)
 {
     memset(out, 0, sizeof *out);
-    store_rc rc = store_sql_exec(store, &SQL_ROOM_LOCK, ARGS(store_arg_int(id)), 1, read_room_into, out, NULL);
-    if (rc == STORE_OK && out->id == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return store_sql_row(store, &SQL_ROOM_LOCK, ARGS(store_arg_int(id)), 1, read_room_into, out);
 }
 
 static const store_sql_t SQL_ROOM_NAME_USED = {

@@ -115,6 +115,11 @@ store_rc store_sql_exec(store_t *store, const store_sql_t *sql, const store_arg_
  * STORE_NOT_FOUND (no error text) when it returns no row. NULL reads as 0. */
 store_rc store_sql_int(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs, int64_t *value);
 
+/* store_sql_exec of a statement that answers at most one row (a get by key): STORE_NOT_FOUND
+ * (no error text) when it answers none. */
+store_rc store_sql_row(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
+                       store_row_fn on_row, void *ctx);
+
 typedef store_rc (*store_txn_fn)(store_t *store, void *arg);
 /* Runs fn(store, arg) in one transaction (see the top comment); op names it in errors. */
 store_rc store_sql_transaction(store_t *store, const char *op, store_txn_fn fn, void *arg);

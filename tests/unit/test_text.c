@@ -356,6 +356,26 @@ static void test_date_parse(void **state)
     assert_false(text_date_parse("2026-10-25 00:00:00", 19, &start, &end));
 }
 
+static void test_percent_decode(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    char *s = text_percent_decode("a%20b+c%E4%BC%9A", 16, true, &n);
+    assert_non_null(s);
+    assert_string_equal(s, "a b c\xe4\xbc\x9a");
+    assert_int_equal(n, 8);
+    free(s);
+    s = text_percent_decode("p+w%2Bd", 7, false, NULL); /* userinfo: '+' stays */
+    assert_string_equal(s, "p+w+d");
+    free(s);
+    static const char *bad[] = {"%", "%4", "a%4", "%zz", "%00", "x%0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (text_percent_decode(bad[i], strlen(bad[i]), true, NULL) != NULL)
+            fail_msg("text_percent_decode accepted \"%s\"", bad[i]);
+    assert_int_equal(text_hex_value('f'), 15);
+    assert_int_equal(text_hex_value('G'), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_forms),
         cmocka_unit_test(test_time_parse_refused),
         cmocka_unit_test(test_date_parse),
+        cmocka_unit_test(test_percent_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

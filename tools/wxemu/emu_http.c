@@ -25,6 +25,7 @@
 #include <h2o/http1.h>
 
 #include "common/log.h"
+#include "common/text.h"
 
 typedef struct emu_handler {
     h2o_handler_t super;
@@ -48,17 +49,6 @@ typedef struct emu_pending {
 
 /* Query strings ---------------------------------------------------------------------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..len) into out (which holds len + 1); invalid escapes are kept as they are. */
 static size_t url_decode(const char *s, size_t len, char *out)
 {
@@ -67,7 +57,8 @@ static size_t url_decode(const char *s, size_t len, char *out)
         int hi, lo;
         if (s[i] == '+') {
             out[n++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+        } else if (s[i] == '%' && i + 2 < len && (hi = text_hex_value(s[i + 1])) >= 0 &&
+                   (lo = text_hex_value(s[i + 2])) >= 0) {
             out[n++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
