@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// scripts/demo.mjs — `make demo`: the mini program's login flow, walked through step by step
+// scripts/demo.mjs — `make demo`: the mini program's login flow, then the meeting OA (joining the
+// organization, publishing, approving and answering a meeting), walked through step by step
 // against the servers of `make run` (meetoa on MEETOA_PORT, default 8080; wxemu on WXEMU_PORT,
 // default 9101; appid wx0123456789abcdef, as scripts/run.sh configures them).
+//
+// The organization's part has three people, each with a phone: an admin (made with
+// `meetoa user --config .run/application.yml role OPENID admin`, the binary of MEETOA_BIN or
+// build/meetoa, the config of MEETOA_CONFIG or .run/application.yml), the demo user (joins with
+// an invite code the admin makes on 成员审批, publishes a meeting) and a colleague (asks to join,
+// the admin approves, then answers the invitation). The admin adds a room through the API (the
+// mini program has no room page); its name carries the run's time, so runs do not clash.
 //
 // It runs the real code of miniprogram/ (app, pages, utils) in Node with the `wx` stand-in of
 // tests/miniprogram (wx.login asks wxemu for the phone's code, wx.request and wx.uploadFile are
@@ -11,6 +19,10 @@
 // Tokens are secrets: only their length is printed.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { createWx } from '../tests/miniprogram/wx-stub.mjs';
 import { loadMiniprogram, apiConfig, SAMPLE_AVATAR } from '../tests/miniprogram/harness.mjs';
@@ -36,6 +48,33 @@ async function reachable(url, what) {
     console.error(`demo: ${what} does not answer at ${url}. Start the servers first: make run (in another terminal).`);
     process.exit(2);
   }
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const meetoaBin = process.env.MEETOA_BIN || path.join(root, 'build/meetoa');
+const meetoaConfig = process.env.MEETOA_CONFIG || path.join(root, '.run/application.yml');
+
+/** A call straight to the server with `token` (what the server thinks); resolves the envelope. */
+async function server(token, method, p, body) {
+  const res = await fetch(`${oaBase}${p}`, {
+    method,
+    headers: { [apiConfig().TokenHeader]: token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return res.json();
+}
+
+/** A path relative to the checkout when it is inside it. */
+function shortPath(p) {
+  const rel = path.relative(root, path.resolve(p));
+  return rel.startsWith('..') ? p : rel;
+}
+
+/** "YYYY-MM-DD" in the organization's time zone (Asia/Shanghai, make run's default), `days` from today. */
+function orgDate(days) {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(Date.now() + days * 86400000),
+  );
 }
 
 /** GET /wx/auth/info with `token`, straight to the server (what the server thinks). */
@@ -88,6 +127,9 @@ async function main() {
   assert.equal(index.data.nickName, '演示用户 🌸');
   say(`${index.data.greeting}，${index.data.nickName}`);
 
+  await organization(mp, phone, origin, index);
+  mp.activate();
+
   title(`我的 — 绑定手机号 with the getPhoneNumber button (number ${phoneNumber})`);
   const ucenter = mp.open('pages/ucenter/ucenter');
   await ucenter.shown;
@@ -120,6 +162,136 @@ async function main() {
   say(`logged out: nothing stored on the phone, and the server refuses the token (errno 501)`);
 
   console.log(`\nDone: ${step} steps, ${phone.requests.length} calls to MeetOA, ${phone.count('login')} wx.login().`);
+}
+
+/** Another person with a phone, logged in once; `mp.activate()` switches the globals to them. */
+async function colleague(name, nickName, origin) {
+  const phone = createWx({ appid: APPID, user: name, wxemuBase: emuBase, hosts: { [origin]: oaBase }, log: callLog });
+  const mp = loadMiniprogram(phone);
+  await mp.user.loginByWeixin({ nickName, avatarUrl: '', gender: 0 });
+  return { phone, mp, token: () => phone.storage.get('token') };
+}
+
+/** The organization: join, 成员审批, 发布会议, 我的审批, 会议通知 and the answers. */
+async function organization(mp, phone, origin, index) {
+  title('首页 — a visitor of the organization sees the join prompt (the same visit, GET /wx/member/me)');
+  assert.equal(index.data.membership, 'none');
+  say(`membership: ${index.data.membership} — "你还不是组织成员", with a 加入组织 button`);
+
+  title('the first admin: `meetoa user role OPENID admin` on the command line');
+  const admin = await colleague(`${user}-admin`, '张经理', origin);
+  const openid = (await (await fetch(`${emuBase}/__emu/code`, { method: 'POST', body: JSON.stringify({ appid: APPID, user: `${user}-admin` }) })).json()).openid;
+  if (!existsSync(meetoaBin) || !existsSync(meetoaConfig)) throw new Error(`need ${meetoaBin} and ${meetoaConfig} (make run) to make the first admin`);
+  const out = execFileSync(meetoaBin, ['user', '--config', meetoaConfig, 'role', openid, 'admin'], { encoding: 'utf8' }).trim();
+  say(`${shortPath(meetoaBin)} user --config ${shortPath(meetoaConfig)} role ${openid.slice(0, 6)}… admin → ${out.replace(openid, openid.slice(0, 6) + '…')}`);
+  const adminMe = await server(admin.token(), 'GET', '/wx/member/me');
+  assert.equal(adminMe.data.membership, 'admin');
+  say(`张经理 is now ${adminMe.data.membership} (name "${adminMe.data.name}", from the nickname)`);
+
+  title('成员审批 (admin) — 生成邀请码');
+  admin.mp.activate();
+  const requests = admin.mp.open('pages/member/requests/requests');
+  await requests.shown;
+  await requests.onCreateInvite();
+  const code = requests.data.newCode;
+  assert.match(code, /^[A-Za-z0-9]{16}$/);
+  say(`invite code ${code} (${requests.data.inviteUses[requests.data.usesIndex]} uses, ${requests.data.inviteDays[requests.data.daysIndex]} days)`);
+
+  title('加入组织 (the demo user) — name, department and the invite code: a member at once');
+  mp.activate();
+  const join = mp.open('pages/member/join/join', { code });
+  await join.shown;
+  await join.onSubmit({ detail: { value: { name: '王小明', department: '研发部', inviteCode: code } } });
+  assert.equal(join.data.membership, 'member');
+  say(`membership: ${join.data.membership} (${phone.toasts().at(-1)})`);
+  mp.stack.pop();
+
+  title('加入组织 (a colleague, 李四) — without a code: a request for the admin');
+  const guest = await colleague(`${user}-guest`, '李四', origin);
+  const guestJoin = guest.mp.open('pages/member/join/join');
+  await guestJoin.shown;
+  await guestJoin.onSubmit({ detail: { value: { name: '李四', department: '市场部', inviteCode: '' } } });
+  assert.equal(guestJoin.data.membership, 'pending');
+  say(`membership: ${guestJoin.data.membership} — "申请已提交，等待管理员审核"`);
+
+  title('成员审批 (admin) — 通过');
+  admin.mp.activate();
+  await admin.mp.show(requests);
+  const request = requests.data.requests.find((r) => r.name === '李四');
+  assert.ok(request, 'the request is listed');
+  say(`requests: ${requests.data.requests.map((r) => `${r.name}（${r.department}）`).join(', ')}`);
+  await requests.onApprove({ currentTarget: { dataset: { id: request.userId } } });
+  const guestMe = await server(guest.token(), 'GET', '/wx/member/me');
+  assert.equal(guestMe.data.membership, 'member');
+  say(`李四 is now a ${guestMe.data.membership}`);
+
+  const roomName = `演示会议室 ${new Date().toISOString().slice(11, 19)}`;
+  const room = await server(admin.token(), 'POST', '/wx/room/create', { name: roomName, location: '3楼', capacity: 12, equipment: '投影' });
+  assert.equal(room.errno, 0, room.errmsg);
+  say(`(the admin adds the room "${roomName}" with POST /wx/room/create)`);
+
+  const day = orgDate(2);
+  title(`发布会议 (the demo user) — ${day} 10:00–11:00, the room, 李四 as a participant, 提交审核`);
+  mp.activate();
+  const edit = mp.open('pages/meeting/edit/edit');
+  await edit.shown;
+  await edit.onStartDateChange({ detail: { value: day } });
+  await edit.onStartTimeChange({ detail: { value: '10:00' } });
+  await edit.onEndTimeChange({ detail: { value: '11:00' } });
+  const shownRoom = edit.data.rooms.find((r) => r.id === room.data.id);
+  assert.ok(shownRoom, 'the room is offered');
+  say(`rooms on ${day}: ${edit.data.rooms.length}; "${shownRoom.name}" ${shownRoom.busy.length ? 'busy ' + shownRoom.busy.map((b) => b.text).join(', ') : '全天空闲'}`);
+  edit.onTitleInput({ detail: { value: '产品评审会 📋' } });
+  edit.onContentInput({ detail: { value: '1. 需求回顾\n2. 排期' } });
+  edit.onRoomTap({ currentTarget: { dataset: { id: room.data.id } } });
+  edit.onKeywordInput({ detail: { value: '李四' } });
+  await edit.onSearch();
+  edit.onAddPerson({ currentTarget: { dataset: { id: request.userId } } });
+  say(`search "李四": ${edit.data.results.length} found, added as ${edit.data.people.map((p) => `${p.name}（${p.role === 'observer' ? '列席' : '参与'}）`).join(', ')}`);
+  await edit.onPublish();
+  const meetingId = edit.data.id;
+  assert.ok(meetingId > 0);
+  say(`create + submit: meeting ${meetingId} (${phone.toasts().at(-1)})`);
+  mp.stack.pop();
+
+  title('我的审批 (admin) — the meeting waits; 会议详情 → 通过');
+  admin.mp.activate();
+  const adminList = admin.mp.open('pages/meeting/list/list');
+  await adminList.shown;
+  await adminList.onTabTap({ currentTarget: { dataset: { view: 'approval' } } });
+  assert.ok(adminList.data.list.some((m) => m.id === meetingId));
+  say(`我的审批: ${adminList.data.list.map((m) => `${m.title} [${m.stateName}]`).join(', ')}`);
+  const adminDetail = admin.mp.open('pages/meeting/detail/detail', { id: String(meetingId) });
+  await adminDetail.shown;
+  say(`buttons: ${Object.keys(adminDetail.data.can).filter((k) => adminDetail.data.can[k]).join(', ')}`);
+  await adminDetail.onApprove();
+  assert.equal(adminDetail.data.m.state, 4);
+  say(`state: ${adminDetail.data.m.stateName}`);
+
+  title('会议通知 (李四) — the invitation; 会议详情 → 参加');
+  guest.mp.activate();
+  const guestList = guest.mp.open('pages/meeting/list/list');
+  await guestList.shown;
+  await guestList.onTabTap({ currentTarget: { dataset: { view: 'notice' } } });
+  assert.ok(guestList.data.list.some((m) => m.id === meetingId));
+  say(`会议通知: ${guestList.data.list.map((m) => `${m.title} ${m.timeText} @ ${m.place}`).join(', ')}`);
+  const guestDetail = guest.mp.open('pages/meeting/detail/detail', { id: String(meetingId) });
+  await guestDetail.shown;
+  await guestDetail.onAttend();
+  assert.equal(guestDetail.data.myAnswer, 'attend');
+  say(`answered: ${guestDetail.data.myAnswerText}`);
+
+  title('首页 and 会议详情 (the demo user) — the next meeting, who answered what, its history');
+  mp.activate();
+  await mp.show(index);
+  assert.ok(index.data.meetings.some((m) => m.id === meetingId));
+  say(`我的待开会议: ${index.data.meetings.map((m) => `${m.title} ${m.timeText}`).join(', ')}`);
+  const detail = mp.open('pages/meeting/detail/detail', { id: String(meetingId) });
+  await detail.shown;
+  const a = detail.data.answers;
+  say(`参会人: ${detail.data.attendees.map((x) => `${x.name}（${x.roleText}，${x.answerText}）`).join(', ')} — 参加 ${a.attend}, 不参加 ${a.decline}, 未答复 ${a.none}`);
+  say(`流转记录: ${detail.data.history.map((h) => `${h.fromName ? h.fromName + '→' : ''}${h.toName} by ${h.userName}`).join('; ')}`);
+  mp.stack.pop();
 }
 
 main().catch((err) => {
