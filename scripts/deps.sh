@@ -8,6 +8,8 @@ packages=(
   libh2o-evloop-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev
   libsqlite3-dev libmariadb-dev libcmocka-dev
   sqlite3 clang-format curl ca-certificates mariadb-server openssl clang
+  libqrencode-dev # wxemu draws real QR codes in the mini program codes it answers
+  zbar-tools      # zbarimg: tests read those codes back as a phone would
   valgrind # tests/ct: memcheck proves the secret comparisons constant-time (and /usr/include/valgrind/memcheck.h)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
