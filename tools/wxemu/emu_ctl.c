@@ -6,6 +6,7 @@
  *   POST   /__emu/encrypted  {"appid","user","kind"}  -> {"encryptedData","iv","rawData","signature"}
  *   POST   /__emu/expire     {"code"}                 -> {"expired":true}              skip the 5 minutes
  *   POST   /__emu/tokens     {"appid","action"}       -> {"invalidated"|"expired":N}  kill access_tokens
+ *   POST   /__emu/wxacode    {"appid",["limit_per_minute"],["pages"]} -> the app's getwxacodeunlimit settings
  *   POST   /__emu/faults     {"path",...[,"code"]}    -> {"queued":N}   next calls (with that code) fail
  *   DELETE /__emu/faults                              -> {"cleared":N}
  *   GET    /__emu/stats                               -> {path:N,...}                  calls per endpoint
@@ -323,6 +324,61 @@ static int ctl_expire(emu_server_t *srv, const json_t *body, json_t **answer)
     return 200;
 }
 
+/* The answer of /__emu/wxacode: the app's settings now. */
+static json_t *wxacode_json(emu_server_t *srv, const char *appid)
+{
+    emu_wxacode_info_t info;
+    if (emu_state_wxacode_info(srv->state, slice_of(appid), clock_monotonic_ms(), &info) != EMU_OK)
+        return NULL;
+    json_t *pages = info.published ? json_array() : json_null();
+    for (size_t i = 0; info.published && i < info.npages; ++i)
+        json_array_append_new(pages, json_string(info.pages[i]));
+    return json_pack("{s:s,s:I,s:I,s:o,s:s}", "appid", appid, "limit_per_minute", (json_int_t)info.limit_per_minute,
+                     "calls_this_minute", (json_int_t)info.calls_this_window, "pages", pages, "home",
+                     emu_state_wxacode_home(srv->state, slice_of(appid)));
+}
+
+/* POST /__emu/wxacode {"appid","limit_per_minute"?:N,"pages"?:[...]|null} -> {"appid","limit_per_minute",
+ * "calls_this_minute","pages","home"}: sets what is given (a limit also starts a new window), answers
+ * the settings. pages null: no published list (every well-formed page passes check_path). */
+static int ctl_wxacode(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid;
+    json_int_t limit = 0;
+    json_t *pages = NULL;
+    json_error_t err;
+    emu_slice_t list[EMU_WXACODE_PAGES_MAX];
+    size_t npages = 0;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?I,s?o!}", "appid", &appid, "limit_per_minute", &limit, "pages",
+                       &pages) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    if (json_object_get(body, "limit_per_minute") != NULL && (limit < 1 || limit > EMU_WXACODE_LIMIT_MAX))
+        return ctl_error(answer, 400, "%s", "limit_per_minute must be 1..1000000");
+    if (pages != NULL && !json_is_null(pages)) {
+        size_t i;
+        json_t *page;
+        if (!json_is_array(pages) || json_array_size(pages) > EMU_WXACODE_PAGES_MAX)
+            return ctl_error(answer, 400, "%s", "pages must be null or an array of at most 32 page paths");
+        json_array_foreach(pages, i, page)
+        {
+            if (!json_is_string(page))
+                return ctl_error(answer, 400, "%s", "pages must hold strings");
+            list[npages++] = (emu_slice_t){json_string_value(page), json_string_length(page)};
+        }
+    }
+    if (pages != NULL &&
+        emu_state_wxacode_set_pages(srv->state, slice_of(appid), !json_is_null(pages), list, npages) != EMU_OK)
+        return ctl_error(answer, 400, "%s",
+                         "a page is 1..128 bytes, without a leading '/', a '?' or a NUL (e.g. pages/checkin/index)");
+    if (json_object_get(body, "limit_per_minute") != NULL)
+        emu_state_wxacode_set_limit(srv->state, slice_of(appid), (uint32_t)limit);
+    *answer = wxacode_json(srv, appid);
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
 /* Reads the fault body into f; returns NULL or the reason it is refused. */
 static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_t *f, char *why, size_t why_size)
 {
@@ -341,7 +397,8 @@ static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_
     if (route == NULL)
         return "path is not a WeChat API endpoint of wxemu";
     if (code != NULL && route->code_of == NULL)
-        return "code: only /sns/jscode2session and /wxa/business/getuserphonenumber calls carry a code";
+        return "code: only /sns/jscode2session, /wxa/business/getuserphonenumber and /wxa/getwxacodeunlimit (its "
+               "scene) calls carry a code";
     if (code != NULL && (code[0] == '\0' || strlen(code) > EMU_FAULT_CODE_MAX))
         return "code must be 1..128 bytes";
     if (errcode < INT32_MIN || errcode > INT32_MAX)
@@ -430,15 +487,11 @@ static int ctl_stats_reset(emu_server_t *srv, const json_t *body, json_t **answe
 }
 
 const emu_ctl_route_t emu_ctl_routes[] = {
-    {"POST", "/__emu/code", ctl_code},
-    {"POST", "/__emu/phone_code", ctl_phone_code},
-    {"POST", "/__emu/encrypted", ctl_encrypted},
-    {"POST", "/__emu/tokens", ctl_tokens},
-    {"POST", "/__emu/expire", ctl_expire},
-    {"POST", "/__emu/faults", ctl_faults_add},
-    {"DELETE", "/__emu/faults", ctl_faults_clear},
-    {"GET", "/__emu/stats", ctl_stats},
-    {"DELETE", "/__emu/stats", ctl_stats_reset},
+    {"POST", "/__emu/code", ctl_code},           {"POST", "/__emu/phone_code", ctl_phone_code},
+    {"POST", "/__emu/encrypted", ctl_encrypted}, {"POST", "/__emu/tokens", ctl_tokens},
+    {"POST", "/__emu/expire", ctl_expire},       {"POST", "/__emu/wxacode", ctl_wxacode},
+    {"POST", "/__emu/faults", ctl_faults_add},   {"DELETE", "/__emu/faults", ctl_faults_clear},
+    {"GET", "/__emu/stats", ctl_stats},          {"DELETE", "/__emu/stats", ctl_stats_reset},
     {"GET", "/__emu/state", ctl_state},
 };
 const size_t emu_ctl_route_count = sizeof(emu_ctl_routes) / sizeof(emu_ctl_routes[0]);

@@ -18,6 +18,7 @@
  */
 #include "emu_server.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -245,6 +246,37 @@ static void read_wx_call(h2o_req_t *req, emu_wx_call_t *call, json_t **body)
         call->query.text = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
     call->body = *body;
     call->body_bad = !body_ok;
+    call->content_type = (emu_slice_t){NULL, 0};
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (ct != -1)
+        call->content_type = (emu_slice_t){req->headers.entries[ct].value.base, req->headers.entries[ct].value.len};
+}
+
+/* The route's answer to call into a: JSON (fn, or blob_fn's error) or blob_fn's binary body. */
+static void answer_route(emu_server_t *srv, const emu_wx_route_t *route, const emu_wx_call_t *call, h2o_req_t *req,
+                         emu_answer_t *a)
+{
+    const char *json_type = route->json_type != NULL ? route->json_type : "application/json";
+    if (route->fn != NULL) {
+        answer_json(req, a, 200, route->fn(srv, call));
+        a->content_type = json_type;
+        return;
+    }
+    emu_wx_blob_t blob = {NULL, 0, NULL};
+    json_t *error = route->blob_fn(srv, call, &blob);
+    if (error != NULL || blob.data == NULL) {
+        answer_json(req, a, 200, error); /* NULL: out of memory, a 500 */
+        if (a->status == 200)
+            a->content_type = json_type;
+        free(blob.data);
+        return;
+    }
+    char *body = h2o_mem_alloc_pool(&req->pool, blob.len);
+    memcpy(body, blob.data, blob.len);
+    free(blob.data);
+    a->status = 200;
+    a->content_type = blob.content_type;
+    a->body = h2o_iovec_init(body, blob.len);
 }
 
 static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t *req)
@@ -262,7 +294,7 @@ static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t 
     if (route->substat != NULL && route->substat_applies(&call))
         emu_state_count_call(srv->state, emu_slice_cstr(route->substat));
     if (!faulted) {
-        answer_json(req, &a, 200, route->fn(srv, &call));
+        answer_route(srv, route, &call, req, &a);
         json_decref(body);
         send_later(srv, req, &a, srv->latency_ms);
         return;
@@ -278,8 +310,10 @@ static void handle_wx(emu_server_t *srv, const emu_wx_route_t *route, h2o_req_t 
         a.body = h2o_iovec_init(MALFORMED_BODY, sizeof(MALFORMED_BODY) - 1);
     } else if (fault.errcode != 0) {
         answer_json(req, &a, 200, emu_wx_error(fault.errcode));
+        if (route->json_type != NULL)
+            a.content_type = route->json_type;
     } else {
-        answer_json(req, &a, 200, route->fn(srv, &call));
+        answer_route(srv, route, &call, req, &a);
     }
     json_decref(body);
     send_later(srv, req, &a, (uint64_t)srv->latency_ms + fault.delay_ms);

@@ -63,11 +63,23 @@ emu_slice_t emu_query_get(const emu_query_t *q, const char *name);
 /* A WeChat API call as the route sees it. */
 typedef struct emu_wx_call {
     emu_query_t query;
-    const json_t *body; /* the request's JSON object; NULL when there is no body or body_bad */
-    bool body_bad;      /* there is a body and it is not a JSON object (WeChat: 47001) */
+    const json_t *body;       /* the request's JSON object; NULL when there is no body or body_bad */
+    bool body_bad;            /* there is a body and it is not a JSON object (WeChat: 47001) */
+    emu_slice_t content_type; /* the request's Content-Type header as sent (absent: base NULL) */
 } emu_wx_call_t;
 
+/* A route's binary answer (the image of a mini program code): data is malloc'd, and the dispatcher
+ * frees it once copied; content_type is a static string. */
+typedef struct emu_wx_blob {
+    uint8_t *data;
+    size_t len;
+    const char *content_type;
+} emu_wx_blob_t;
+
 /* A WeChat API endpoint: returns the JSON answer (sent with HTTP 200), NULL only when out of memory.
+ * A route whose success is not JSON has fn NULL and blob_fn instead: it returns the JSON error, or
+ * NULL with *out filled (out->data NULL then means out of memory). json_type, when not NULL, is the
+ * Content-Type of the route's JSON answers (faulted ones included), else "application/json".
  * substat, when not NULL, is a second counter of /__emu/stats, counted (faulted calls included)
  * for the calls on which substat_applies() is true. code_of, when not NULL, gives the one-time code
  * the call carries (absent slice: none), which a fault's "code" filter is compared with; a route
@@ -79,6 +91,8 @@ typedef struct emu_wx_route {
     const char *substat;
     bool (*substat_applies)(const emu_wx_call_t *call);
     emu_slice_t (*code_of)(const emu_wx_call_t *call);
+    json_t *(*blob_fn)(emu_server_t *srv, const emu_wx_call_t *call, emu_wx_blob_t *out);
+    const char *json_type;
 } emu_wx_route_t;
 
 /* A control endpoint: sets *answer (a JSON object, owned by the caller) and returns the HTTP status.

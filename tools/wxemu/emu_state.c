@@ -33,6 +33,10 @@
  * EMU_FORCE_PER_DAY force times (a rolling 24 hours: wxemu has no calendar).
  *
  * Faults are a small array kept in insertion order; counters a small array of (path, calls).
+ *
+ * getwxacodeunlimit: each app has a call ration per window (a counter and the window's start: a
+ * window begins with the first call after the previous one ended) and an optional list of published
+ * pages (a small fixed array; no list means "every well-formed page is published").
  */
 #include "emu_state.h"
 
@@ -68,6 +72,12 @@ typedef struct emu_app {
     emu_token_line_t lines[EMU_LINES];
     int64_t forced_at_ms[EMU_FORCE_PER_DAY]; /* force_refresh times, oldest first */
     size_t nforced;
+    uint32_t wxacode_limit;          /* getwxacodeunlimit calls per window */
+    uint32_t wxacode_calls;          /* admitted in the current window */
+    int64_t wxacode_window_start_ms; /* when the current window began (meaningful when calls > 0) */
+    bool wxacode_published;          /* has a published page list */
+    size_t wxacode_npages;
+    char wxacode_pages[EMU_WXACODE_PAGES_MAX][EMU_WXACODE_PAGE_MAX + 1];
 } emu_app_t;
 
 typedef struct emu_code {
@@ -236,6 +246,7 @@ emu_status_t emu_state_add_app(emu_state_t *st, emu_slice_t appid, emu_slice_t s
     memcpy(app->secret, secret.base, secret.len);
     app->secret[secret.len] = '\0';
     app->secret_len = secret.len;
+    app->wxacode_limit = EMU_WXACODE_PER_MINUTE;
     return EMU_OK;
 }
 
@@ -1007,4 +1018,142 @@ const char *emu_state_stat_at(const emu_state_t *st, size_t i, uint64_t *calls)
 void emu_state_reset_stats(emu_state_t *st)
 {
     st->nstats = 0;
+}
+
+/* Mini program codes ------------------------------------------------------------------------------- */
+
+int emu_state_wxacode_admit(emu_state_t *st, emu_slice_t token, int64_t now_ms, char *appid)
+{
+    size_t app;
+    int err = find_token(st, token, now_ms, &app);
+    if (err != 0)
+        return err;
+    emu_app_t *a = &st->apps[app];
+    if (a->wxacode_calls == 0 || now_ms - a->wxacode_window_start_ms >= EMU_WXACODE_WINDOW_MS) {
+        a->wxacode_window_start_ms = now_ms;
+        a->wxacode_calls = 0;
+    }
+    if (a->wxacode_calls >= a->wxacode_limit)
+        return 45009;
+    ++a->wxacode_calls;
+    if (appid != NULL)
+        memcpy(appid, a->appid, a->appid_len + 1);
+    return 0;
+}
+
+/* UTF-8 code points of s (bytes that are not continuation bytes). */
+static size_t utf8_length(emu_slice_t s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; ++i)
+        n += ((unsigned char)s.base[i] & 0xc0u) != 0x80u;
+    return n;
+}
+
+static bool scene_char_ok(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c != '\0' && strchr("!#$&'()*+,/:;=?@-._~", c) != NULL);
+}
+
+/* A page path as WeChat takes it: 1..EMU_WXACODE_PAGE_MAX bytes, no leading '/', no '?', no NUL. */
+static bool page_ok(emu_slice_t page)
+{
+    return slice_ok(page, EMU_WXACODE_PAGE_MAX) && page.base[0] != '/' && memchr(page.base, '?', page.len) == NULL;
+}
+
+static const char *app_home(const emu_app_t *a)
+{
+    return a->wxacode_published && a->wxacode_npages > 0 ? a->wxacode_pages[0] : EMU_WXACODE_HOME;
+}
+
+static bool page_published(const emu_app_t *a, emu_slice_t page)
+{
+    if (!a->wxacode_published)
+        return true;
+    for (size_t i = 0; i < a->wxacode_npages; ++i)
+        if (slice_eq(page, a->wxacode_pages[i], strlen(a->wxacode_pages[i])))
+            return true;
+    return false;
+}
+
+int emu_state_wxacode_check(const emu_state_t *st, emu_slice_t appid, const emu_wxacode_request_t *rq)
+{
+    int app = find_app(st, appid);
+    if (rq->scene.base == NULL || rq->scene.len == 0 || utf8_length(rq->scene) > EMU_WXACODE_SCENE_MAX)
+        return 40169;
+    for (size_t i = 0; i < rq->scene.len; ++i)
+        if (!scene_char_ok(rq->scene.base[i]))
+            return 40129;
+    if (app < 0)
+        return 40013;
+    const emu_app_t *a = &st->apps[app];
+    emu_slice_t page = rq->page;
+    if (page.base == NULL || page.len == 0)
+        page = emu_slice_cstr(app_home(a));
+    else if (!page_ok(page))
+        return 41030;
+    if (rq->check_path && (!page_published(a, page) || (a->wxacode_published && a->wxacode_npages == 0)))
+        return 41030;
+    if (rq->env_version.base != NULL && !slice_eq(rq->env_version, "release", 7) &&
+        !slice_eq(rq->env_version, "trial", 5) && !slice_eq(rq->env_version, "develop", 7))
+        return 40097;
+    return 0;
+}
+
+const char *emu_state_wxacode_home(const emu_state_t *st, emu_slice_t appid)
+{
+    int app = find_app(st, appid);
+    return app >= 0 ? app_home(&st->apps[app]) : EMU_WXACODE_HOME;
+}
+
+emu_status_t emu_state_wxacode_set_limit(emu_state_t *st, emu_slice_t appid, uint32_t per_minute)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (per_minute == 0 || per_minute > EMU_WXACODE_LIMIT_MAX)
+        return EMU_EINVAL;
+    st->apps[app].wxacode_limit = per_minute;
+    st->apps[app].wxacode_calls = 0;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_wxacode_set_pages(emu_state_t *st, emu_slice_t appid, bool published, const emu_slice_t *pages,
+                                         size_t npages)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (!published)
+        npages = 0;
+    if (npages > EMU_WXACODE_PAGES_MAX)
+        return EMU_EFULL;
+    for (size_t i = 0; i < npages; ++i)
+        if (!page_ok(pages[i]))
+            return EMU_EINVAL;
+    emu_app_t *a = &st->apps[app];
+    memset(a->wxacode_pages, 0, sizeof(a->wxacode_pages));
+    for (size_t i = 0; i < npages; ++i)
+        memcpy(a->wxacode_pages[i], pages[i].base, pages[i].len);
+    a->wxacode_npages = npages;
+    a->wxacode_published = published;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_wxacode_info(const emu_state_t *st, emu_slice_t appid, int64_t now_ms, emu_wxacode_info_t *out)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    const emu_app_t *a = &st->apps[app];
+    memset(out, 0, sizeof(*out));
+    out->limit_per_minute = a->wxacode_limit;
+    out->calls_this_window =
+        a->wxacode_calls > 0 && now_ms - a->wxacode_window_start_ms < EMU_WXACODE_WINDOW_MS ? a->wxacode_calls : 0;
+    out->published = a->wxacode_published;
+    out->npages = a->wxacode_npages;
+    for (size_t i = 0; i < a->wxacode_npages; ++i)
+        out->pages[i] = a->wxacode_pages[i];
+    return EMU_OK;
 }

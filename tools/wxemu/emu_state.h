@@ -285,4 +285,67 @@ int emu_state_check_session(const emu_state_t *st, const emu_checksession_reques
 /* hex(HMAC-SHA256(key = session_key text, message = "")): what checksession expects. */
 void emu_checksession_signature(const char *session_key, char out[EMU_SIGNATURE_LEN + 1]);
 
+/* Mini program codes (getwxacodeunlimit) ---------------------------------------------------------- */
+
+#define EMU_WXACODE_PER_MINUTE 5000    /* WeChat's ration per app and minute */
+#define EMU_WXACODE_LIMIT_MAX  1000000 /* the most the control API may set */
+#define EMU_WXACODE_WINDOW_MS  60000
+#define EMU_WXACODE_SCENE_MAX  32                  /* characters */
+#define EMU_WXACODE_PAGE_MAX   128                 /* bytes of a page path */
+#define EMU_WXACODE_PAGES_MAX  32                  /* published pages per app */
+#define EMU_WXACODE_HOME       "pages/index/index" /* the home page of an app with no published list */
+
+/*
+ * Admits a getwxacodeunlimit call: the access_token first (41001, 40001, 42001, as
+ * emu_state_check_token), then the app's ration: 45009 when the app was admitted its limit of calls
+ * (EMU_WXACODE_PER_MINUTE unless set) in the current window. A window starts at the first call
+ * admitted after the previous one ended and lasts EMU_WXACODE_WINDOW_MS (so a test that sets a limit
+ * never straddles a calendar minute). On 0 the call is counted against the ration and the app's id
+ * copied to appid (EMU_APPID_MAX + 1 bytes); a refused call (45009 included) is not counted.
+ */
+int emu_state_wxacode_admit(emu_state_t *st, emu_slice_t token, int64_t now_ms, char *appid);
+
+typedef struct emu_wxacode_request {
+    emu_slice_t scene;       /* absent: missing */
+    emu_slice_t page;        /* absent or empty: the home page */
+    bool check_path;         /* WeChat's default is true */
+    emu_slice_t env_version; /* absent: "release" */
+} emu_wxacode_request_t;
+
+/*
+ * The parameter checks of getwxacodeunlimit for app appid, in this order: 40169 scene missing, empty
+ * or over EMU_WXACODE_SCENE_MAX characters (UTF-8 code points); 40129 a scene character that is not a
+ * digit, an ASCII letter or one of !#$&'()*+,/:;=?@-._~ ; 41030 a page that starts with '/', holds a
+ * '?', is over EMU_WXACODE_PAGE_MAX bytes or holds a NUL, and, with check_path, a page (the home page
+ * when absent) that is not one of the app's published pages (any well-formed page when the app has no
+ * published list; none when its list is empty: an unpublished app); 40097 env_version not "release",
+ * "trial" or "develop" ("" included); 40013 appid not configured. 0: the code may be drawn.
+ */
+int emu_state_wxacode_check(const emu_state_t *st, emu_slice_t appid, const emu_wxacode_request_t *rq);
+
+/* The page a code of appid leads to when rq->page is absent or empty: the first published page, else
+ * EMU_WXACODE_HOME. Valid until the app's pages change. */
+const char *emu_state_wxacode_home(const emu_state_t *st, emu_slice_t appid);
+
+/* Control: the app's ration per window (1..EMU_WXACODE_LIMIT_MAX, else EMU_EINVAL); starts a new
+ * window (nothing counted yet). EMU_ENOENT for an unknown app. */
+emu_status_t emu_state_wxacode_set_limit(emu_state_t *st, emu_slice_t appid, uint32_t per_minute);
+/* Control: the app's published pages. published false: no list (check_path accepts every well-formed
+ * page, the default); true: exactly pages[0..npages) (npages 0: the app is unpublished). EMU_EINVAL for
+ * a page that is empty or malformed (see above), EMU_EFULL past EMU_WXACODE_PAGES_MAX, EMU_ENOENT for
+ * an unknown app; on error nothing changes. */
+emu_status_t emu_state_wxacode_set_pages(emu_state_t *st, emu_slice_t appid, bool published, const emu_slice_t *pages,
+                                         size_t npages);
+
+typedef struct emu_wxacode_info {
+    uint32_t limit_per_minute;
+    uint32_t calls_this_window; /* admitted in the current window (0 once it is over) */
+    bool published;             /* the app has a published list */
+    size_t npages;
+    const char *pages[EMU_WXACODE_PAGES_MAX]; /* valid until the app's pages change */
+} emu_wxacode_info_t;
+
+/* Control: the app's settings. EMU_ENOENT for an unknown app. */
+emu_status_t emu_state_wxacode_info(const emu_state_t *st, emu_slice_t appid, int64_t now_ms, emu_wxacode_info_t *out);
+
 #endif
