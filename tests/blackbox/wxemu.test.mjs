@@ -1,6 +1,7 @@
 // wxemu.test.mjs — the WeChat API emulator, from the outside: code2Session as WeChat answers it
 // (every error code MeetOA must handle), access_token (/cgi-bin/token and stable_token),
-// getuserphonenumber, checksession, legacy encrypted data that node:crypto decrypts, the control
+// getuserphonenumber, checksession, getwxacodeunlimit (a real PNG holding a QR code that zbarimg
+// reads back), legacy encrypted data that node:crypto decrypts, the control
 // API, injected faults, latency that does not serialize requests, the command line, and a clean
 // exit on SIGTERM/SIGINT.
 //
@@ -8,10 +9,11 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { inflateSync } from 'node:zlib';
 import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 
 import {
@@ -26,6 +28,7 @@ import {
   STABLE_TOKEN,
   PHONE_NUMBER,
   CHECK_SESSION,
+  WXACODE,
 } from './lib/wxemu.mjs';
 
 const APP = newApp('a');
@@ -213,6 +216,7 @@ describe('control API', () => {
       [`${STABLE_TOKEN}#force`]: 0,
       [PHONE_NUMBER]: 0,
       [CHECK_SESSION]: 0,
+      [WXACODE]: 0,
     });
     await wx.jscode2session({ appid: APP.appid });
     await wx.jscode2session({ appid: APP.appid, secret: APP.secret, js_code: await wx.newCode(APP.appid, 'kim'), grant_type: 'authorization_code' });
@@ -908,5 +912,337 @@ describe('process', () => {
     const wx = await startWxemu({ apps: [APP] });
     await wx.stats();
     assert.deepEqual(await wx.stop('SIGINT'), { code: 0, signal: null }, wx.logs());
+  });
+});
+
+// ---- getwxacodeunlimit --------------------------------------------------------------------------
+
+const WXACODE_JSON = 'application/json; encoding=utf-8';
+const SCENE_SPECIALS = "!#$&'()*+,/:;=?@-._~";
+const SCENE_32 = `${SCENE_SPECIALS}Az09Qx7kLm3P`; // every special character, letters and digits: 32
+
+/** CRC-32 of PNG, written here independently of wxemu's. */
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Parses a PNG strictly: signature, every chunk's CRC, IHDR first and IEND last, the IDAT zlib
+ * stream inflated (node checks its Adler-32). -> {width, height, bitDepth, colorType, chunks: {type:
+ * data}, raw (the inflated scanlines)}.
+ */
+function parsePng(buf) {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  const chunks = {};
+  const order = [];
+  const idat = [];
+  let off = 8;
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.toString('latin1', off + 4, off + 8);
+    const data = buf.subarray(off + 8, off + 8 + len);
+    assert.equal(buf.readUInt32BE(off + 8 + len), crc32(buf.subarray(off + 4, off + 8 + len)), `${type} CRC`);
+    order.push(type);
+    if (type === 'IDAT') idat.push(data);
+    else chunks[type] = data;
+    off += 12 + len;
+  }
+  assert.equal(off, buf.length, 'nothing after the last chunk');
+  assert.equal(order[0], 'IHDR');
+  assert.equal(order.at(-1), 'IEND');
+  const ihdr = chunks.IHDR;
+  const png = { width: ihdr.readUInt32BE(0), height: ihdr.readUInt32BE(4), bitDepth: ihdr[8], colorType: ihdr[9], chunks };
+  png.raw = inflateSync(Buffer.concat(idat));
+  const stride = Math.ceil((png.width * png.bitDepth) / 8);
+  assert.equal(png.raw.length, png.height * (1 + stride), 'one filter byte and one row per scanline');
+  return png;
+}
+
+/** What zbarimg reads in the PNG bytes (its stdout without the final newline), or null when nothing. */
+function zbar(bytes) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wxemu-qr-'));
+  try {
+    const file = path.join(dir, 'code.png');
+    writeFileSync(file, bytes);
+    const r = spawnSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' });
+    if (r.error) throw r.error;
+    return r.status === 0 ? r.stdout.replace(/\n$/, '') : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function assertCodeError(r, errcode, what) {
+  assert.equal(r.status, 200, `${what}: errors are HTTP 200`);
+  assert.equal(r.headers.get('content-type'), WXACODE_JSON, `${what}: WeChat's JSON content type`);
+  assert.equal(r.json?.errcode, errcode, `${what}: ${r.text.slice(0, 200)}`);
+  assert.equal(typeof r.json.errmsg, 'string', `${what}: errmsg`);
+  assert.ok(r.json.errmsg.length > 0);
+}
+
+function assertImage(r, what) {
+  assert.equal(r.status, 200, what);
+  assert.equal(r.headers.get('content-type'), 'image/png', `${what}: ${r.text.slice(0, 200)}`);
+  assert.equal(Number(r.headers.get('content-length')), r.bytes.length, `${what}: content-length`);
+  return parsePng(r.bytes);
+}
+
+describe('getwxacodeunlimit', () => {
+  let wx, token, otherToken;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    otherToken = (await wx.accessToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+      .json.access_token;
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  test('a scene of 32 allowed characters: a real PNG of a QR code that zbarimg reads back exactly', async () => {
+    assert.equal(SCENE_32.length, 32);
+    const r = await wx.wxacode(token, { scene: SCENE_32, page: 'pages/checkin/index', check_path: false });
+    const png = assertImage(r, 'the code');
+    assert.equal(png.width, 430, 'default width');
+    assert.equal(png.height, 430, 'square');
+    assert.equal(zbar(r.bytes), SCENE_32);
+  });
+
+  test('only the scene is required: default page, check_path true, release', async () => {
+    const r = await wx.wxacode(token, { scene: 'm=42&t=Zx9' });
+    assertImage(r, 'defaults');
+    assert.equal(zbar(r.bytes), 'm=42&t=Zx9');
+    for (const env_version of ['release', 'trial', 'develop']) {
+      const e = await wx.wxacode(token, { scene: 'e1', env_version });
+      assertImage(e, env_version);
+    }
+  });
+
+  test('widths 280 and 1280 give images of those sizes; outside the bounds they are clamped', async () => {
+    for (const [width, side] of [
+      [280, 280],
+      [1280, 1280],
+      [600, 600],
+      [100, 280],
+      [5000, 1280],
+      [430.7, 430],
+    ]) {
+      const r = await wx.wxacode(token, { scene: 'w', width });
+      const png = assertImage(r, `width ${width}`);
+      assert.equal(png.width, side, `width ${width}`);
+      assert.equal(png.height, side, `width ${width}`);
+      assert.equal(zbar(r.bytes), 'w', `width ${width} reads back`);
+    }
+  });
+
+  test('line_color (numbers or WxJava strings), auto_color and is_hyaline', async () => {
+    let r = await wx.wxacode(token, { scene: 'c1', line_color: { r: 200, g: 10, b: 30 } });
+    let png = assertImage(r, 'line_color');
+    assert.deepEqual([...png.chunks.PLTE], [255, 255, 255, 200, 10, 30], 'white background, the line colour');
+    assert.equal(png.chunks.tRNS, undefined, 'opaque');
+    assert.equal(zbar(r.bytes), 'c1');
+    r = await wx.wxacode(token, { scene: 'c2', auto_color: false, line_color: { r: '0', g: '0', b: '128' } });
+    assert.deepEqual([...assertImage(r, 'string colours').chunks.PLTE].slice(3), [0, 0, 128]);
+    r = await wx.wxacode(token, { scene: 'c3', auto_color: true, line_color: { r: 255, g: 0, b: 0 } });
+    assert.deepEqual([...assertImage(r, 'auto_color').chunks.PLTE].slice(3), [0, 0, 0], 'auto_color: black here');
+    r = await wx.wxacode(token, { scene: 'c4', is_hyaline: true });
+    png = assertImage(r, 'is_hyaline');
+    assert.deepEqual([...png.chunks.tRNS], [0], 'the background palette entry is transparent');
+    assert.equal(zbar(r.bytes), 'c4');
+  });
+
+  test('40169: scene missing, empty, over 32 characters, not a string, or a body that is not JSON', async () => {
+    const cases = [
+      [undefined, 'no body'],
+      [{}, 'no scene'],
+      [{ scene: '' }, 'empty scene'],
+      [{ scene: `${SCENE_32}x` }, '33 characters'],
+      [{ scene: 12345 }, 'scene a number'],
+      [{ scene: null }, 'scene null'],
+      ['not json', 'not JSON'],
+      ['{"scene":"abc"', 'truncated JSON'],
+      ['["abc"]', 'an array'],
+    ];
+    for (const [body, what] of cases) assertCodeError(await wx.wxacode(token, body), 40169, what);
+  });
+
+  test('40129: a scene character outside the allowed set', async () => {
+    for (const scene of ['a b', 'a%20b', '签到', 'a\\b', 'a"b', 'a<b>', 'a^b', 'a`b', 'a|b', 'a{b}', 'é']) {
+      assertCodeError(await wx.wxacode(token, { scene }), 40129, JSON.stringify(scene));
+    }
+    assertCodeError(await wx.wxacode(token, { scene: '签'.repeat(33) }), 40169, '33 Chinese characters: length first');
+  });
+
+  test('41030: a page with a leading / or a query, whatever check_path', async () => {
+    for (const check_path of [true, false]) {
+      for (const page of ['/pages/index/index', 'pages/index/index?x=1', 'p'.repeat(129)]) {
+        assertCodeError(await wx.wxacode(token, { scene: 'p', page, check_path }), 41030, `${page} ${check_path}`);
+      }
+    }
+  });
+
+  test('published pages: with check_path only those (the first is the home page); without, any page', async () => {
+    try {
+      const s = await wx.wxacodeSettings(APP.appid, { pages: ['pages/home/home', 'pages/checkin/index'] });
+      assert.deepEqual(s.pages, ['pages/home/home', 'pages/checkin/index']);
+      assert.equal(s.home, 'pages/home/home');
+      assertImage(await wx.wxacode(token, { scene: 'p', page: 'pages/checkin/index' }), 'a published page');
+      assertImage(await wx.wxacode(token, { scene: 'p' }), 'the home page');
+      assertImage(await wx.wxacode(token, { scene: 'p', page: '' }), 'an empty page is the home page');
+      assertCodeError(await wx.wxacode(token, { scene: 'p', page: 'pages/new/new' }), 41030, 'not published');
+      assertImage(await wx.wxacode(token, { scene: 'p', page: 'pages/new/new', check_path: false }), 'check_path false');
+      assertImage(await wx.wxacode(otherToken, { scene: 'p', page: 'pages/new/new' }), 'another app has no list');
+      await wx.wxacodeSettings(APP.appid, { pages: [] }); // an app that was never published
+      assertCodeError(await wx.wxacode(token, { scene: 'p' }), 41030, 'unpublished app, check_path true');
+      assertImage(await wx.wxacode(token, { scene: 'p', check_path: false }), 'unpublished app, check_path false');
+    } finally {
+      const s = await wx.wxacodeSettings(APP.appid, { pages: null });
+      assert.equal(s.pages, null);
+      assert.equal(s.home, 'pages/index/index');
+    }
+    assertImage(await wx.wxacode(token, { scene: 'p', page: 'pages/any/where' }), 'no list: any well-formed page');
+  });
+
+  test('40097: env_version "" or unknown', async () => {
+    assertCodeError(await wx.wxacode(token, { scene: 'e', env_version: '' }), 40097, 'empty');
+    assertCodeError(await wx.wxacode(token, { scene: 'e', env_version: 'prod' }), 40097, 'unknown');
+  });
+
+  test('47001: a form post, or a member of the wrong type', async () => {
+    const form = { contentType: 'application/x-www-form-urlencoded' };
+    assertCodeError(await wx.wxacode(token, 'scene=abc&width=430', form), 47001, 'urlencoded form');
+    const multipart = '--XyZ\r\nContent-Disposition: form-data; name="scene"\r\n\r\nabc\r\n--XyZ--\r\n';
+    assertCodeError(
+      await wx.wxacode(token, multipart, { contentType: 'multipart/form-data; boundary=XyZ' }),
+      47001,
+      'multipart form',
+    );
+    for (const [extra, what] of [
+      [{ width: '430' }, 'width a string'],
+      [{ check_path: 'false' }, 'check_path a string'],
+      [{ page: 7 }, 'page a number'],
+      [{ env_version: true }, 'env_version a boolean'],
+      [{ is_hyaline: 1 }, 'is_hyaline a number'],
+      [{ line_color: 'red' }, 'line_color a string'],
+      [{ line_color: { r: 256, g: 0, b: 0 } }, 'line_color out of range'],
+    ]) {
+      assertCodeError(await wx.wxacode(token, { scene: 'abc', ...extra }), 47001, what);
+    }
+  });
+
+  test('the access_token is checked first, as the other APIs do: 41001, 40001, 42001', async () => {
+    const { appid, secret } = OTHER;
+    const fresh = async () => (await wx.accessToken({ grant_type: 'client_credential', appid, secret })).json.access_token;
+    assertCodeError(await wx.wxacode(undefined, { scene: 'abc' }), 41001, 'no token');
+    assertCodeError(await wx.wxacode('', { scene: 'abc' }), 41001, 'empty token');
+    assertCodeError(await wx.wxacode(undefined, 'not json'), 41001, 'no token and a bad body');
+    assertCodeError(await wx.wxacode('A'.repeat(128), { scene: 'abc' }), 40001, 'unknown token');
+    let t = await fresh();
+    await wx.tokens(appid, 'expire');
+    assertCodeError(await wx.wxacode(t, { scene: 'abc' }), 42001, 'expired token');
+    t = await fresh();
+    await wx.tokens(appid, 'invalidate');
+    assertCodeError(await wx.wxacode(t, { scene: 'abc' }), 40001, 'invalidated token');
+    otherToken = await fresh();
+    assertImage(await wx.wxacode(otherToken, { scene: 'abc' }), 'a fresh token');
+  });
+
+  test('45009 past the ration per minute, set through /__emu/wxacode; per app; refused calls not counted', async () => {
+    try {
+      let s = await wx.wxacodeSettings(APP.appid, { limitPerMinute: 3 });
+      assert.equal(s.limit_per_minute, 3);
+      assert.equal(s.calls_this_minute, 0, 'setting the limit starts a new window');
+      assertImage(await wx.wxacode(token, { scene: 'r1' }), 'call 1');
+      assertCodeError(await wx.wxacode(token, { scene: '' }), 40169, 'call 2, an error, still counts');
+      assertImage(await wx.wxacode(token, { scene: 'r3' }), 'call 3');
+      assertCodeError(await wx.wxacode(token, { scene: 'r4' }), 45009, 'call 4');
+      assertCodeError(await wx.wxacode(token, { scene: 'r5' }), 45009, 'call 5');
+      assert.equal((await wx.wxacodeSettings(APP.appid)).calls_this_minute, 3, 'the refused calls were not counted');
+      assertCodeError(await wx.wxacode(undefined, { scene: 'r6' }), 41001, 'the token still comes first');
+      assertImage(await wx.wxacode(otherToken, { scene: 'r7' }), 'another app has its own ration');
+      s = await wx.wxacodeSettings(APP.appid, { limitPerMinute: 3 });
+      assert.equal(s.calls_this_minute, 0);
+      assertImage(await wx.wxacode(token, { scene: 'r8' }), 'a new window');
+    } finally {
+      assert.equal((await wx.wxacodeSettings(APP.appid, { limitPerMinute: 5000 })).limit_per_minute, 5000);
+    }
+  });
+
+  test('/__emu/wxacode refuses bad bodies with 400', async () => {
+    for (const body of [
+      { appid: 'wxnosuchapp0000000', limit_per_minute: 1 },
+      { appid: APP.appid, limit_per_minute: 0 },
+      { appid: APP.appid, limit_per_minute: 1000001 },
+      { appid: APP.appid, limit_per_minute: '5' },
+      { appid: APP.appid, pages: ['/pages/index/index'] },
+      { appid: APP.appid, pages: ['pages/index/index?a=1'] },
+      { appid: APP.appid, pages: [''] },
+      { appid: APP.appid, pages: [7] },
+      { appid: APP.appid, pages: 'pages/index/index' },
+      { appid: APP.appid, pages: Array.from({ length: 33 }, (_, i) => `pages/p${i}/index`) },
+      { appid: APP.appid, typo: 1 },
+      { limit_per_minute: 1 },
+    ]) {
+      const r = await wx.request('POST', '/__emu/wxacode', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 80)}: ${r.text}`);
+      assert.equal(typeof r.json?.error, 'string');
+    }
+    const s = await wx.wxacodeSettings(APP.appid);
+    assert.equal(s.limit_per_minute, 5000, 'nothing changed');
+    assert.equal(s.pages, null);
+  });
+
+  test('stats count every call, errors and faults included', async () => {
+    await wx.resetStats();
+    await wx.wxacode(token, { scene: 's1' });
+    await wx.wxacode(token, { scene: 's1' });
+    await wx.wxacode(token, { scene: '' });
+    await wx.wxacode(undefined, { scene: 's2' });
+    await wx.faults({ path: WXACODE, errcode: -1 });
+    await wx.wxacode(token, { scene: 's3' });
+    const stats = await wx.stats();
+    assert.equal(stats[WXACODE], 5);
+    assert.equal(stats[PHONE_NUMBER], 0);
+  });
+
+  test('faults: errcode (JSON of this API), http_status, malformed, drop, delay, and a scene filter', async () => {
+    await wx.faults({ path: WXACODE, errcode: 45009 });
+    assertCodeError(await wx.wxacode(token, { scene: 'f' }), 45009, 'errcode fault');
+    await wx.faults({ path: WXACODE, http_status: 502 });
+    const h = await wx.wxacode(token, { scene: 'f' });
+    assert.equal(h.status, 502);
+    assert.equal(h.json, undefined);
+    await wx.faults({ path: WXACODE, malformed: true });
+    const m = await wx.wxacode(token, { scene: 'f' });
+    assert.equal(m.status, 200);
+    assert.throws(() => JSON.parse(m.text), 'malformed');
+    await wx.faults({ path: WXACODE, drop: true });
+    await assert.rejects(wx.wxacode(token, { scene: 'f' }), /fetch failed|socket|closed/i, 'drop');
+    await wx.faults({ path: WXACODE, delay_ms: 200 });
+    const t0 = Date.now();
+    assertImage(await wx.wxacode(token, { scene: 'late' }), 'delayed');
+    assert.ok(Date.now() - t0 >= 190, 'delay');
+    await wx.faults({ path: WXACODE, code: 'm=7', errcode: -1 });
+    assertImage(await wx.wxacode(token, { scene: 'm=8' }), 'another scene passes the fault by');
+    assertCodeError(await wx.wxacode(token, { scene: 'm=7' }), -1, 'the targeted scene');
+    assertImage(await wx.wxacode(token, { scene: 'm=7' }), 'once');
+    assert.equal((await wx.state()).faults, 0);
+  });
+
+  test('20 large codes at once are all whole and readable', async () => {
+    const scenes = Array.from({ length: 20 }, (_, i) => `c=${i}&k=${'Q'.repeat(i)}`);
+    const answers = await Promise.all(scenes.map((scene) => wx.wxacode(token, { scene, width: 1280 })));
+    answers.forEach((r, i) => {
+      assert.equal(assertImage(r, scenes[i]).width, 1280);
+      assert.equal(zbar(r.bytes), scenes[i]);
+    });
   });
 });

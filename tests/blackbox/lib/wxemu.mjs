@@ -21,6 +21,12 @@
 //   await wx.tokens(appid, action)   'invalidate' (next use: 40001) | 'expire' (next use: 42001)
 //   wx.accessToken(params), wx.stableToken(body), wx.phoneNumber(token, body), wx.checkSession(params)
 //                                    raw WeChat calls -> {status, headers, text, json}
+//   wx.wxacode(token, body, {contentType}?)
+//                                    POST /wxa/getwxacodeunlimit -> {status, headers, bytes (a Buffer),
+//                                    text, json}; json only when the answer is JSON (an error)
+//   await wx.wxacodeSettings(appid, {limitPerMinute, pages}?)
+//                                    POST /__emu/wxacode: the app's ration per minute and published
+//                                    pages (null: none, every page passes); -> the settings
 //   await wx.stop()                  SIGTERM, wait for exit; returns {code, signal}
 //   wx.logs()                        everything the process wrote to stdout and stderr
 //
@@ -40,6 +46,7 @@ export const TOKEN = '/cgi-bin/token';
 export const STABLE_TOKEN = '/cgi-bin/stable_token';
 export const PHONE_NUMBER = '/wxa/business/getuserphonenumber';
 export const CHECK_SESSION = '/wxa/checksession';
+export const WXACODE = '/wxa/getwxacodeunlimit';
 
 const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
 const STOP_DEADLINE_MS = 10000;
@@ -153,6 +160,45 @@ export async function request(base, method, p, body, tls = {}) {
   return { status: res.status, headers: res.headers, text, json: parseJson(text) };
 }
 
+/**
+ * Like request(), for answers that may be binary (an image): resolves {status, headers, bytes
+ * (a Buffer), text, json}; json is set only when the Content-Type is JSON. A string body is sent as
+ * it is, an object as JSON; contentType overrides the request's Content-Type (default
+ * application/json).
+ */
+export async function requestBytes(base, method, p, body, { contentType } = {}, tls = {}) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['content-type'] = contentType ?? 'application/json';
+  }
+  let status, headers, bytes;
+  if (base.startsWith('https:')) {
+    const t = tls.ca !== undefined ? { ca: tls.ca, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+    ({ status, headers, bytes } = await new Promise((resolve, reject) => {
+      const req = https.request(base + p, { method, headers: init.headers, agent: false, ...t }, (res) => {
+        const chunks = [];
+        res.on('data', (d) => chunks.push(d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+          resolve({ status: res.statusCode, headers: h, bytes: Buffer.concat(chunks) });
+        });
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    }));
+  } else {
+    const res = await fetch(base + p, init);
+    ({ status, headers } = res);
+    bytes = Buffer.from(await res.arrayBuffer());
+  }
+  const text = bytes.toString('utf8');
+  const json = /^application\/json/.test(headers.get('content-type') ?? '') ? parseJson(text) : undefined;
+  return { status, headers, bytes, text, json };
+}
+
 /** A fresh app {appid, secret} with a WeChat-like appid and a 32-hex-character secret. */
 export function newApp(prefix = 'wxemu') {
   return { appid: `wx${prefix}${randomBytes(8).toString('hex')}`.slice(0, 18), secret: randomBytes(16).toString('hex') };
@@ -234,6 +280,16 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, tokenTtlSec
       request(base, 'POST', `${PHONE_NUMBER}?${queryOf({ access_token: token })}`, body, clientTls),
     /** GET /wxa/checksession with these query parameters (undefined ones left out). */
     checkSession: (params) => request(base, 'GET', `${CHECK_SESSION}?${queryOf(params)}`, undefined, clientTls),
+    /** POST /wxa/getwxacodeunlimit?access_token=token (undefined: left out) with body (object or raw string). */
+    wxacode: (token, body, opts = {}) =>
+      requestBytes(base, 'POST', `${WXACODE}?${queryOf({ access_token: token })}`, body, opts, clientTls),
+    /** POST /__emu/wxacode: sets the app's ration per minute and/or published pages; answers the settings. */
+    wxacodeSettings(appid, { limitPerMinute, pages } = {}) {
+      const body = { appid };
+      if (limitPerMinute !== undefined) body.limit_per_minute = limitPerMinute;
+      if (pages !== undefined) body.pages = pages;
+      return control('POST', '/__emu/wxacode', body);
+    },
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return waitExit(proc);
