@@ -77,6 +77,12 @@ const char *api_errmsg(api_errno_t code)
         return "参会人须为组织成员";
     case API_MEETING_STARTED:
         return "会议开始时间已过";
+    case API_CHECKIN_CODE_INVALID:
+        return "签到码无效";
+    case API_CHECKIN_CODE_EXPIRED:
+        return "签到码已过期，请重新扫码";
+    case API_CHECKIN_CLOSED:
+        return "不在签到时间内";
     }
     return "系统内部错误";
 }

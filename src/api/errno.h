@@ -47,6 +47,9 @@ typedef enum api_errno {
     API_LAST_ADMIN = 807,            /* removing or demoting the last admin */
     API_ATTENDEE_NOT_MEMBER = 808,   /* a participant, observer or approver who is not a member */
     API_MEETING_STARTED = 809,       /* submitting a meeting whose start is not in the future */
+    API_CHECKIN_CODE_INVALID = 810,  /* a sign-in scene that is no meeting's */
+    API_CHECKIN_CODE_EXPIRED = 811,  /* a rotating sign-in code past its window and overlap */
+    API_CHECKIN_CLOSED = 812,        /* sign-in outside its window (before it opens, after the end) */
 } api_errno_t;
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */

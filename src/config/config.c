@@ -102,6 +102,12 @@ static const key_def_t KEYS[] = {
     {"oa.security.previous-data-keys", NULL, NULL, KIND_KEY32_LIST, KEY_SECRET, 0, 0, NULL, F(previous_data_keys)},
     {"oa.wx.token-api", NULL, NULL, KIND_TOKEN_API, 0, 0, 0, "stable", F(wx_token_api)},
     {"oa.time-zone", NULL, NULL, KIND_TIME_ZONE, 0, 0, 0, "Asia/Shanghai", F(time_zone)},
+    {"oa.checkin.open-minutes", NULL, NULL, KIND_INT, 0, 0, 1440, "30", F(checkin_open_minutes)},
+    {"oa.checkin.rotate-seconds", NULL, NULL, KIND_INT, 0, 10, 3600, "30", F(checkin_rotate_seconds)},
+    {"oa.checkin.overlap-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "10", F(checkin_overlap_seconds)},
+    {"oa.checkin.page", NULL, NULL, KIND_STRING, 0, 0, 0, "pages/checkin/index", F(checkin_page)},
+    {"oa.checkin.env-version", NULL, NULL, KIND_STRING, 0, 0, 0, "release", F(checkin_env_version)},
+    {"oa.checkin.check-path", NULL, NULL, KIND_BOOL, 0, 0, 0, "true", F(checkin_check_path)},
     {"oa.phone.allow-shared", NULL, NULL, KIND_BOOL, 0, 0, 0, "false", F(phone_allow_shared)},
     {"oa.storage.dir", NULL, NULL, KIND_STRING, 0, 0, 0, "data/uploads", F(storage_dir)},
     {"oa.storage.max-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "2097152", F(storage_max_bytes)},
@@ -798,6 +804,28 @@ static bool load_key(config_t *cfg, const key_def_t *k, const doc_t *doc, const 
 
 /* ---- public ----------------------------------------------------------------------------- */
 
+/* Rules between keys, and of values whose kind is plain text. */
+static bool check_relations(const config_t *cfg, char *err, size_t err_size)
+{
+    const char *page = cfg->checkin_page;
+    if (page[0] == '/' || strchr(page, '?') != NULL || strlen(page) > 127) {
+        set_err(err, err_size,
+                "oa.checkin.page: a mini program page path without a leading '/' or a query, e.g. pages/checkin/index");
+        return false;
+    }
+    const char *env = cfg->checkin_env_version;
+    if (strcmp(env, "release") != 0 && strcmp(env, "trial") != 0 && strcmp(env, "develop") != 0) {
+        set_err(err, err_size, "oa.checkin.env-version: release, trial or develop");
+        return false;
+    }
+    if (cfg->checkin_overlap_seconds >= cfg->checkin_rotate_seconds) {
+        set_err(err, err_size, "oa.checkin.overlap-seconds: must be shorter than oa.checkin.rotate-seconds (%d)",
+                cfg->checkin_rotate_seconds);
+        return false;
+    }
+    return true;
+}
+
 int config_load(config_t *cfg, const char *path, char *err, size_t err_size)
 {
     doc_t doc = {0};
@@ -811,6 +839,8 @@ int config_load(config_t *cfg, const char *path, char *err, size_t err_size)
     for (size_t i = 0; i < KEY_COUNT; i++)
         if (!load_key(cfg, &KEYS[i], &doc, path ? path : "", err, err_size))
             goto fail;
+    if (!check_relations(cfg, err, err_size))
+        goto fail;
     doc_free(&doc);
     return 0;
 fail:
@@ -835,6 +865,8 @@ void config_free(config_t *cfg)
     wipe_free(cfg->datasource_url);
     free(cfg->wx_token_api);
     free(cfg->time_zone);
+    free(cfg->checkin_page);
+    free(cfg->checkin_env_version);
     free(cfg->storage_dir);
     free(cfg->storage_base_url);
     ip_ranges_free(&cfg->trusted_proxies);

@@ -127,6 +127,13 @@ typedef struct config {
     /* oa.wx.token-api, oa.phone, oa.storage */
     char *wx_token_api;       /* "stable" or "token" */
     char *time_zone;          /* oa.time-zone, default "Asia/Shanghai": the organization's local time */
+    /* oa.checkin: sign-in by the meeting's mini program code */
+    int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
+    int checkin_rotate_seconds;  /* a rotating code changes this often (30) */
+    int checkin_overlap_seconds; /* ...and the previous one is still accepted this long (10) */
+    char *checkin_page;          /* the page the code opens ("pages/checkin/index") */
+    char *checkin_env_version;   /* release | trial | develop */
+    bool checkin_check_path;     /* WeChat checks that the page is in the published version */
     bool phone_allow_shared;  /* oa.phone.allow-shared */
     char *storage_dir;        /* oa.storage.dir */
     size_t storage_max_bytes; /* oa.storage.max-bytes */

@@ -398,3 +398,19 @@ done:
     EVP_CIPHER_CTX_free(ctx);
     return result;
 }
+
+bool crypto_random_alnum(char *out, size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t done = 0;
+    while (done < n) {
+        unsigned char bytes[32];
+        if (!crypto_random(bytes, sizeof bytes))
+            return false;
+        for (size_t i = 0; i < sizeof bytes && done < n; i++)
+            if (bytes[i] < 248) /* 248 = 4 * 62: the bytes above would favour the first letters */
+                out[done++] = alphabet[bytes[i] % 62];
+    }
+    out[n] = '\0';
+    return true;
+}

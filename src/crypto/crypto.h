@@ -20,6 +20,9 @@
 
 /* Fills buf with len random bytes. Returns false only if the OS source failed. */
 bool crypto_random(void *buf, size_t len);
+/* n characters of [A-Za-z0-9] from the OS source, without modulo bias, and a NUL (out holds
+ * n + 1). false when the source fails. */
+bool crypto_random_alnum(char *out, size_t n);
 
 /* Encoded sizes including the NUL terminator. */
 #define CRYPTO_B64_SIZE(n)    ((((n) + 2) / 3) * 4 + 1)

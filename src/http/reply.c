@@ -256,3 +256,24 @@ void http_reply_error(h2o_req_t *req, api_errno_t code)
 {
     send_made(req, http_answer_make(code, NULL, NULL));
 }
+
+void http_reply_bytes(h2o_req_t *req, const char *content_type, const char *cache_control, const void *bytes,
+                      size_t len)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    char *copy = h2o_mem_alloc_pool(&req->pool, len > 0 ? len : 1);
+    if (len > 0)
+        memcpy(copy, bytes, len);
+    if (cache_control == NULL)
+        cache_control = "no-store";
+    req->res.status = 200;
+    req->res.reason = "OK";
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
+                          H2O_STRLIT("nosniff"));
+    h2o_start_response(req, &generator);
+    h2o_iovec_t body = h2o_iovec_init(copy, len);
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}

@@ -36,4 +36,10 @@ void http_reply_too_many(h2o_req_t *req, unsigned retry_after_s);
 /* Answers code with a specific errmsg (copied). */
 void http_reply_error_msg(h2o_req_t *req, api_errno_t code, const char *errmsg);
 
+/* The few answers that are not the envelope (an image, a CSV file): 200 with bytes[0..len)
+ * (copied into req->pool), content_type, cache_control (NULL = no-store) and
+ * X-Content-Type-Options: nosniff. Headers added to req->res.headers before are kept. */
+void http_reply_bytes(h2o_req_t *req, const char *content_type, const char *cache_control, const void *bytes,
+                      size_t len);
+
 #endif

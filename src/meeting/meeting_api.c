@@ -60,6 +60,8 @@ typedef struct meeting_view {
     store_meeting_t *m;
     json_t *attendees; /* the detail's list (NULL = not wanted) */
     int64_t attend, decline, none;
+    int64_t present, late; /* signed in; of them late */
+    int64_t expected;      /* everyone on it */
     int my_role;
     int64_t *participants, *observers; /* the current lists (update) */
     size_t nparticipants, nobservers;
@@ -74,6 +76,11 @@ static store_rc on_attendee(const store_attendee_t *a, void *ctx)
         v->participants[v->nparticipants++] = a->user_id;
     if (a->role == STORE_ATTENDEE_OBSERVER && v->observers != NULL)
         v->observers[v->nobservers++] = a->user_id;
+    v->expected++;
+    if (a->checkin_at != 0) {
+        v->present++;
+        v->late += a->checkin_late;
+    }
     if (a->answer == STORE_ANSWER_ATTEND)
         v->attend++;
     else if (a->answer == STORE_ANSWER_DECLINE)
@@ -190,6 +197,7 @@ static bool read_form(org_job_t *job, store_meeting_input_t *in, bool create)
     int64_t start = in->start_at, end = in->end_at, approver = in->approver_id, room = in->room_id;
     bool has_room = false, has_approver = false;
     long remind = create ? 15 : in->remind_minutes;
+    bool rotating = create ? false : in->checkin_rotating;
     int64_t *parts = NULL, *obs = NULL;
     size_t nparts = 0, nobs = 0;
     bool has_parts = false, has_obs = false;
@@ -204,8 +212,10 @@ static bool read_form(org_job_t *job, store_meeting_input_t *in, bool create)
         !org_param_ids(job, "observerIds", false, STORE_MEETING_MAX_PEOPLE, &obs, &nobs, &has_obs,
                        "observerIds 须为成员id的数组") ||
         !org_param_id(job, "approverId", false, &approver, &has_approver, "approverId 无效") ||
-        !org_param_int(job, "remindMinutes", false, 0, 1440, &remind, NULL, "remindMinutes 须为0到1440"))
+        !org_param_int(job, "remindMinutes", false, 0, 1440, &remind, NULL, "remindMinutes 须为0到1440") ||
+        !org_param_bool(job, "checkinRotating", false, &rotating, NULL))
         return false;
+    in->checkin_rotating = rotating;
     if (has_room && location != NULL) {
         org_fail(job, API_BAD_ARGUMENT_VALUE, "会议室与地点只能选一个");
         return false;
@@ -363,6 +373,7 @@ static void run_meeting_update(org_job_t *job, store_t *store)
                                 .start_at = m->start_at,
                                 .end_at = m->end_at,
                                 .remind_minutes = m->remind_minutes,
+                                .checkin_rotating = m->checkin_rotating,
                                 .participants = parts,
                                 .nparticipants = v.nparticipants,
                                 .observers = obs,
@@ -547,8 +558,17 @@ static void run_meeting_detail(org_job_t *job, store_t *store)
         "attend", (json_int_t)v.attend, "decline", (json_int_t)v.decline, "none", (json_int_t)v.none, "history",
         history, "reason", m->reason, "myRole", my_role_name(&f), "actions", actions, "addTime",
         org_time_json(m->created_at), "updateTime", org_time_json(m->updated_at));
-    if (job->data == NULL)
+    if (job->data == NULL) {
         org_fail(job, API_SERIOUS, NULL);
+        return;
+    }
+    double rate = v.expected > 0 ? (double)v.present / (double)v.expected : 0.0;
+    json_object_set_new(job->data, "checkinRotating", json_boolean(m->checkin_rotating));
+    json_object_set_new(job->data, "attendance",
+                        json_pack("{s:I, s:I, s:I, s:I, s:f}", "expected", (json_int_t)v.expected, "present",
+                                  (json_int_t)v.present, "late", (json_int_t)v.late, "absent",
+                                  (json_int_t)(v.expected - v.present), "rate",
+                                  (double)((int)(rate * 1000 + 0.5)) / 1000));
 }
 ORG_ENDPOINT(meeting_detail, ORG_MEMBER, run_meeting_detail)
 

@@ -157,23 +157,6 @@ ORG_ENDPOINT(member_remove, ORG_ADMIN, run_member_remove)
 
 #define INVITE_CODE_LENGTH 16
 
-/* 16 characters of [A-Za-z0-9] from the OS's random source, without modulo bias. */
-static bool invite_code(char out[INVITE_CODE_LENGTH + 1])
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    size_t n = 0;
-    while (n < INVITE_CODE_LENGTH) {
-        unsigned char bytes[32];
-        if (!crypto_random(bytes, sizeof bytes))
-            return false;
-        for (size_t i = 0; i < sizeof bytes && n < INVITE_CODE_LENGTH; i++)
-            if (bytes[i] < 248) /* 248 = 4 * 62 */
-                out[n++] = alphabet[bytes[i] % 62];
-    }
-    out[n] = '\0';
-    return true;
-}
-
 static json_t *invite_json(const store_invite_t *inv)
 {
     return json_pack("{s:I, s:s, s:I, s:I, s:o, s:b, s:o, s:s}", "id", (json_int_t)inv->id, "code", inv->code,
@@ -196,7 +179,7 @@ static void run_member_invite(org_job_t *job, store_t *store)
     snprintf(inv.creator_name, sizeof inv.creator_name, "%s", job->member.name);
     store_rc rc = STORE_CONFLICT;
     for (int attempt = 0; attempt < 3 && rc == STORE_CONFLICT; attempt++) {
-        if (!invite_code(inv.code)) {
+        if (!crypto_random_alnum(inv.code, INVITE_CODE_LENGTH)) {
             org_fail(job, API_SERIOUS, NULL);
             return;
         }

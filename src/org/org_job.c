@@ -106,6 +106,8 @@ static void on_job_done(loop_msg_t *msg)
 {
     org_job_t *job = (org_job_t *)msg;
     h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL && job->err == API_OK && job->endpoint->then != NULL && job->endpoint->then(job, req))
+        req = NULL; /* then() answers it */
     if (req != NULL) {
         if (job->err != API_OK) {
             if (job->errmsg[0] != '\0')

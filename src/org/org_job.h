@@ -47,10 +47,14 @@ typedef enum org_access {
 
 typedef struct org_job org_job_t;
 typedef void (*org_run_fn)(org_job_t *job, store_t *store);
+/* Back on the loop after a run() that succeeded: may answer req itself (an image, a CSV, or
+ * after a WeChat call), returning true; false lets the job answer job->data as JSON. */
+typedef bool (*org_then_fn)(org_job_t *job, h2o_req_t *req);
 
 typedef struct org_endpoint {
     org_access_t access;
     org_run_fn run;
+    org_then_fn then; /* NULL = answer job->data */
 } org_endpoint_t;
 
 #define ORG_JOB_MAX_OWNED 8
@@ -75,8 +79,10 @@ struct org_job {
 /* Handles req for endpoint (see the top comment). Always returns 0. */
 int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint);
 
-#define ORG_ENDPOINT(name, access_, run_)                                                                              \
-    static const org_endpoint_t name##_endpoint = {access_, run_};                                                     \
+#define ORG_ENDPOINT(name, access_, run_) ORG_ENDPOINT_THEN(name, access_, run_, NULL)
+/* An endpoint whose answer then() makes on the loop (see org_then_fn). */
+#define ORG_ENDPOINT_THEN(name, access_, run_, then_)                                                                  \
+    static const org_endpoint_t name##_endpoint = {access_, run_, then_};                                              \
     static int name(h2o_req_t *req, void *app)                                                                         \
     {                                                                                                                  \
         return org_handle(req, app, &name##_endpoint);                                                                 \

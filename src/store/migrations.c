@@ -259,11 +259,40 @@ static const char *const step3_mysql[] = {
     NULL,
 };
 
+/*
+ * Step 4: sign-in (签到). oa_meeting.checkin_code is the meeting's random sign-in code (the
+ * scene of its mini program code; NULL until the host first asks for it), checkin_rotating
+ * whether that scene carries a token that changes every oa.checkin.rotate-seconds. Each
+ * attendee's sign-in: when, late or not, and for a make-up sign-in (补签) who made it and why.
+ */
+static const char *const step4_sqlite[] = {
+    "ALTER TABLE oa_meeting ADD COLUMN checkin_code varchar(16) DEFAULT NULL",
+    "ALTER TABLE oa_meeting ADD COLUMN checkin_rotating tinyint NOT NULL DEFAULT 0",
+    "CREATE UNIQUE INDEX oa_meeting_checkin_code ON oa_meeting (checkin_code)",
+    "ALTER TABLE oa_attendee ADD COLUMN checkin_at bigint NOT NULL DEFAULT 0",
+    "ALTER TABLE oa_attendee ADD COLUMN checkin_late tinyint NOT NULL DEFAULT 0",
+    "ALTER TABLE oa_attendee ADD COLUMN checkin_by integer DEFAULT NULL",
+    "ALTER TABLE oa_attendee ADD COLUMN checkin_reason varchar(200) NOT NULL DEFAULT ''",
+    NULL,
+};
+/* MySQL: one ALTER per table (each applied whole or not at all). */
+static const char *const step4_mysql[] = {
+    "ALTER TABLE oa_meeting ADD COLUMN checkin_code varchar(16) COLLATE utf8mb4_bin DEFAULT NULL,"
+    " ADD COLUMN checkin_rotating tinyint NOT NULL DEFAULT 0,"
+    " ADD UNIQUE KEY oa_meeting_checkin_code (checkin_code)",
+    "ALTER TABLE oa_attendee ADD COLUMN checkin_at bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN checkin_late tinyint NOT NULL DEFAULT 0,"
+    " ADD COLUMN checkin_by int DEFAULT NULL,"
+    " ADD COLUMN checkin_reason varchar(200) NOT NULL DEFAULT ''",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
     {3, "the organization and its meetings: oa_member, oa_invite, oa_room, oa_meeting, oa_attendee, oa_meeting_log",
      step3_sqlite, step3_mysql},
+    {4, "sign-in: oa_meeting.checkin_code and checkin_rotating, oa_attendee.checkin_*", step4_sqlite, step4_mysql},
 };
 
 int store_schema_latest(void)

@@ -28,7 +28,8 @@ static store_arg_t id_or_null(int64_t id)
 
 #define MEETING_COLS                                                                                                   \
     "m.id, m.host_id, m.approver_id, m.room_id, m.title, m.content, m.location, m.start_at, m.end_at, m.state,"        \
-    " m.version, m.remind_minutes, m.reason, m.approved_at, m.attendee_count, m.created_at, m.updated_at"
+    " m.version, m.remind_minutes, m.reason, m.approved_at, m.attendee_count, m.created_at, m.updated_at,"             \
+    " coalesce(m.checkin_code, ''), m.checkin_rotating"
 
 static store_rc read_meeting_cols(const store_row_t *row, store_meeting_t *m)
 {
@@ -49,6 +50,9 @@ static store_rc read_meeting_cols(const store_row_t *row, store_meeting_t *m)
     m->attendee_count = store_row_int(row, 14);
     m->created_at = store_row_int(row, 15);
     m->updated_at = store_row_int(row, 16);
+    if (!store_row_copy(row, 17, m->checkin_code, sizeof m->checkin_code))
+        return STORE_ERROR;
+    m->checkin_rotating = store_row_int(row, 18) != 0;
     return STORE_OK;
 }
 
@@ -63,10 +67,10 @@ static store_rc read_meeting_full(const store_row_t *row, void *ctx)
     store_rc rc = read_meeting_cols(row, m);
     if (rc != STORE_OK)
         return rc;
-    if (!store_row_copy(row, 17, m->room_name, sizeof m->room_name) ||
-        !store_row_copy(row, 18, m->host_name, sizeof m->host_name) ||
-        !store_row_copy(row, 19, m->host_avatar, sizeof m->host_avatar) ||
-        !store_row_copy(row, 20, m->approver_name, sizeof m->approver_name))
+    if (!store_row_copy(row, 19, m->room_name, sizeof m->room_name) ||
+        !store_row_copy(row, 20, m->host_name, sizeof m->host_name) ||
+        !store_row_copy(row, 21, m->host_avatar, sizeof m->host_avatar) ||
+        !store_row_copy(row, 22, m->approver_name, sizeof m->approver_name))
         return STORE_ERROR;
     return STORE_OK;
 }
@@ -167,8 +171,8 @@ static int visible(int role, int state, int64_t approved_at)
 static const store_sql_t SQL_MEETING_INSERT = {
     .op = "meeting_insert",
     .sqlite = "INSERT INTO oa_meeting (host_id, approver_id, room_id, title, content, location, start_at, end_at,"
-              " state, version, remind_minutes, reason, approved_at, attendee_count, created_at, updated_at)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, '', 0, ?, ?, ?)",
+              " state, version, remind_minutes, reason, approved_at, attendee_count, created_at, updated_at,"
+              " checkin_rotating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, '', 0, ?, ?, ?, ?)",
 };
 static const store_sql_t SQL_ATTENDEE_INSERT = {
     .op = "attendee_insert",
@@ -225,8 +229,9 @@ static store_rc create_fn(store_t *store, void *arg)
                         ARGS(store_arg_int(in->host_id), id_or_null(in->approver_id), id_or_null(in->room_id),
                              store_arg_text(in->title), store_arg_text(in->content), store_arg_text(in->location),
                              store_arg_int(in->start_at), store_arg_int(in->end_at), store_arg_int(in->remind_minutes),
-                             store_arg_int(people_of(in)), store_arg_int(t->now), store_arg_int(t->now)),
-                        12, NULL, NULL, &res);
+                             store_arg_int(people_of(in)), store_arg_int(t->now), store_arg_int(t->now),
+                             store_arg_int(in->checkin_rotating)),
+                        13, NULL, NULL, &res);
     if (rc != STORE_OK)
         return rc;
     int64_t id = res.insert_id;
@@ -259,7 +264,7 @@ static const store_sql_t SQL_MEETING_REWRITE = {
     .op = "meeting_rewrite",
     .sqlite = "UPDATE oa_meeting SET approver_id = ?, room_id = ?, title = ?, content = ?, location = ?,"
               " start_at = ?, end_at = ?, remind_minutes = ?, attendee_count = ?, version = version + 1,"
-              " updated_at = ? WHERE id = ?",
+              " updated_at = ?, checkin_rotating = ? WHERE id = ?",
 };
 /* Marks the guests (everyone but the host) as leaving; those who stay get their role back. */
 static const store_sql_t SQL_ATTENDEES_MARK = {
@@ -319,7 +324,7 @@ static store_rc update_fn(store_t *store, void *arg)
     rc = EXEC(&SQL_MEETING_REWRITE, id_or_null(in->approver_id), id_or_null(in->room_id), store_arg_text(in->title),
               store_arg_text(in->content), store_arg_text(in->location), store_arg_int(in->start_at),
               store_arg_int(in->end_at), store_arg_int(in->remind_minutes), store_arg_int(people_of(in)),
-              store_arg_int(t->now), store_arg_int(t->id));
+              store_arg_int(t->now), store_arg_int(in->checkin_rotating), store_arg_int(t->id));
     if (rc == STORE_OK)
         rc = EXEC(&SQL_ATTENDEES_MARK, store_arg_int(t->id));
     for (size_t i = 0; rc == STORE_OK && i < in->nparticipants; i++)
@@ -509,7 +514,8 @@ store_rc store_meeting_answer(store_t *store, int64_t id, int64_t user_id, int a
 static const store_sql_t SQL_ATTENDEES = {
     .op = "meeting_attendees",
     .sqlite = "SELECT a.user_id, a.role, a.answer, a.reason, a.answered_at, coalesce(m.name, ''),"
-              " coalesce(m.department, ''), coalesce(u.avatar, '') FROM oa_attendee a"
+              " coalesce(m.department, ''), coalesce(u.avatar, ''), a.checkin_at, a.checkin_late,"
+              " a.checkin_by, a.checkin_reason FROM oa_attendee a"
               " LEFT JOIN oa_member m ON m.user_id = a.user_id LEFT JOIN wx_user u ON u.id = a.user_id"
               " WHERE a.meeting_id = ? ORDER BY a.role, m.name, a.user_id",
 };
@@ -530,8 +536,12 @@ static store_rc walk_attendee(const store_row_t *row, void *ctx)
     a.answered_at = store_row_int(row, 4);
     if (!store_row_copy(row, 3, a.reason, sizeof a.reason) || !store_row_copy(row, 5, a.name, sizeof a.name) ||
         !store_row_copy(row, 6, a.department, sizeof a.department) ||
-        !store_row_copy(row, 7, a.avatar, sizeof a.avatar))
+        !store_row_copy(row, 7, a.avatar, sizeof a.avatar) ||
+        !store_row_copy(row, 11, a.checkin_reason, sizeof a.checkin_reason))
         return STORE_ERROR;
+    a.checkin_at = store_row_int(row, 8);
+    a.checkin_late = store_row_int(row, 9) != 0;
+    a.checkin_by = store_row_int(row, 10);
     return w->fn(&a, w->ctx);
 }
 
@@ -571,6 +581,128 @@ store_rc store_meeting_history(store_t *store, int64_t id, store_meeting_log_fn 
 {
     log_walk_t w = {fn, ctx};
     return store_sql_exec(store, &SQL_HISTORY, ARGS(store_arg_int(id)), 1, walk_log, &w, NULL);
+}
+
+/* ---- sign-in ---- */
+
+static const store_sql_t SQL_CHECKIN_CODE_SET = {
+    .op = "checkin_code_set",
+    .sqlite = "UPDATE oa_meeting SET checkin_code = ? WHERE id = ? AND checkin_code IS NULL",
+};
+static const store_sql_t SQL_CHECKIN_CODE_GET = {
+    .op = "checkin_code_get",
+    .sqlite = "SELECT coalesce(checkin_code, '') FROM oa_meeting WHERE id = ?",
+};
+
+typedef struct text_out {
+    char *dst;
+    size_t size;
+} text_out_t;
+
+static store_rc read_text(const store_row_t *row, void *ctx)
+{
+    text_out_t *t = ctx;
+    return store_row_copy(row, 0, t->dst, t->size) ? STORE_OK : STORE_ERROR;
+}
+
+store_rc store_meeting_checkin_code(store_t *store, int64_t id, const char *candidate,
+                                    char out[STORE_CHECKIN_CODE_SIZE])
+{
+    out[0] = '\0';
+    store_rc rc = EXEC(&SQL_CHECKIN_CODE_SET, store_arg_text(candidate), store_arg_int(id));
+    if (rc != STORE_OK)
+        return rc;
+    text_out_t t = {out, STORE_CHECKIN_CODE_SIZE};
+    rc = store_sql_row(store, &SQL_CHECKIN_CODE_GET, ARGS(store_arg_int(id)), 1, read_text, &t);
+    if (rc == STORE_OK && out[0] == '\0')
+        return STORE_ERROR;
+    return rc;
+}
+
+static const store_sql_t SQL_MEETING_BY_CODE = {
+    .op = "meeting_by_checkin_code",
+    .sqlite = "SELECT " MEETING_COLS " FROM oa_meeting m WHERE m.checkin_code = ?",
+};
+
+store_rc store_meeting_by_checkin_code(store_t *store, const char *code, store_meeting_t *out)
+{
+    memset(out, 0, sizeof *out);
+    return store_sql_row(store, &SQL_MEETING_BY_CODE, ARGS(store_arg_text(code)), 1, read_meeting_row, out);
+}
+
+static const store_sql_t SQL_CHECKIN_LOCK = {
+    .op = "checkin_lock",
+    .sqlite = "SELECT m_state, checkin_at, checkin_late FROM oa_attendee WHERE meeting_id = ? AND user_id = ?",
+    .mysql = "SELECT m_state, checkin_at, checkin_late FROM oa_attendee WHERE meeting_id = ? AND user_id = ?"
+             " FOR UPDATE",
+};
+static const store_sql_t SQL_CHECKIN_SET = {
+    .op = "checkin_set",
+    .sqlite = "UPDATE oa_attendee SET checkin_at = ?, checkin_late = ?, checkin_by = ?, checkin_reason = ?"
+              " WHERE meeting_id = ? AND user_id = ?",
+};
+
+typedef struct checkin_txn {
+    int64_t id, user_id, now, by;
+    bool late;
+    const char *reason;
+    int64_t *at;
+    bool *late_out, *already;
+    store_refusal_t *why;
+} checkin_txn_t;
+
+typedef struct checkin_row {
+    bool found;
+    int m_state;
+    int64_t at;
+    bool late;
+} checkin_row_t;
+
+static store_rc read_checkin_row(const store_row_t *row, void *ctx)
+{
+    checkin_row_t *c = ctx;
+    c->found = true;
+    c->m_state = (int)store_row_int(row, 0);
+    c->at = store_row_int(row, 1);
+    c->late = store_row_int(row, 2) != 0;
+    return STORE_OK;
+}
+
+static store_rc checkin_fn(store_t *store, void *arg)
+{
+    checkin_txn_t *t = arg;
+    checkin_row_t c = {0};
+    *t->already = false;
+    store_rc rc = store_sql_exec(store, &SQL_CHECKIN_LOCK, ARGS(store_arg_int(t->id), store_arg_int(t->user_id)), 2,
+                                 read_checkin_row, &c, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    if (!c.found)
+        return STORE_NOT_FOUND;
+    if (c.m_state != STORE_MEETING_APPROVED) {
+        *t->why = STORE_REFUSED_STATE;
+        return STORE_SQL_REFUSED;
+    }
+    if (c.at != 0) {
+        *t->already = true;
+        *t->at = c.at;
+        *t->late_out = c.late;
+        return STORE_OK;
+    }
+    rc = EXEC(&SQL_CHECKIN_SET, store_arg_int(t->now), store_arg_int(t->late), id_or_null(t->by),
+              store_arg_text(t->reason != NULL ? t->reason : ""), store_arg_int(t->id), store_arg_int(t->user_id));
+    if (rc == STORE_OK) {
+        *t->at = t->now;
+        *t->late_out = t->late;
+    }
+    return rc;
+}
+
+store_rc store_meeting_checkin(store_t *store, int64_t id, int64_t user_id, int64_t now, bool late, int64_t by,
+                               const char *reason, int64_t *at, bool *late_out, bool *already, store_refusal_t *why)
+{
+    checkin_txn_t t = {id, user_id, now, by, late, reason, at, late_out, already, why};
+    return store_sql_refusable(store, "meeting_checkin", checkin_fn, &t, why);
 }
 
 /* ---- lists ---- */

@@ -43,6 +43,7 @@ enum { STORE_ANSWER_NONE = 0, STORE_ANSWER_ATTEND = 1, STORE_ANSWER_DECLINE = 2 
 #define STORE_MEETING_LOCATION_SIZE (100 * 4 + 1)
 #define STORE_MEETING_MAX_PEOPLE    500 /* on one meeting, the host included */
 #define STORE_MEETING_MAX_SECONDS   86400
+#define STORE_CHECKIN_CODE_SIZE     17 /* up to 16 characters */
 
 typedef struct store_meeting {
     int64_t id, host_id;
@@ -57,6 +58,8 @@ typedef struct store_meeting {
     int remind_minutes;
     char reason[STORE_REASON_SIZE];
     int64_t approved_at, attendee_count, created_at, updated_at;
+    char checkin_code[STORE_CHECKIN_CODE_SIZE]; /* "" until the host first asks for the sign-in code */
+    bool checkin_rotating;                      /* its code changes every oa.checkin.rotate-seconds */
     /* read with it, for answers */
     char room_name[STORE_ROOM_NAME_SIZE];
     char host_name[STORE_MEMBER_NAME_SIZE];
@@ -70,6 +73,7 @@ typedef struct store_meeting_input {
     const char *title, *content, *location;
     int64_t start_at, end_at;
     int remind_minutes;
+    bool checkin_rotating;
     const int64_t *participants;
     size_t nparticipants;
     const int64_t *observers;
@@ -129,6 +133,10 @@ typedef struct store_attendee {
     char name[STORE_MEMBER_NAME_SIZE];
     char department[STORE_DEPARTMENT_SIZE];
     char avatar[STORE_AVATAR_SIZE];
+    int64_t checkin_at; /* 0 = not signed in */
+    bool checkin_late;
+    int64_t checkin_by; /* a make-up sign-in: the host who made it (else 0) */
+    char checkin_reason[STORE_REASON_SIZE];
 } store_attendee_t;
 typedef store_rc (*store_attendee_fn)(const store_attendee_t *a, void *ctx);
 /* The people on meeting id, host first, then by role and name: one query. */
@@ -144,6 +152,22 @@ typedef struct store_meeting_log {
 typedef store_rc (*store_meeting_log_fn)(const store_meeting_log_t *l, void *ctx);
 /* Meeting id's history, oldest first. */
 store_rc store_meeting_history(store_t *store, int64_t id, store_meeting_log_fn fn, void *ctx);
+
+/* ---- sign-in ---- */
+
+/* Gives meeting id the sign-in code candidate unless it has one; out gets the meeting's code
+ * either way (a race of two hosts' first views ends with one code). */
+store_rc store_meeting_checkin_code(store_t *store, int64_t id, const char *candidate,
+                                    char out[STORE_CHECKIN_CODE_SIZE]);
+/* The meeting whose sign-in code is code. */
+store_rc store_meeting_by_checkin_code(store_t *store, const char *code, store_meeting_t *out);
+
+/* A sign-in of user_id on meeting id, once: by (0 = the user by scan, else the host of a
+ * make-up sign-in) with reason. STORE_NOT_FOUND when user_id is not on the meeting; STATE when
+ * the meeting is not approved. When the user had signed in already nothing changes and
+ * *already is true. *at and *late get the sign-in that counts. */
+store_rc store_meeting_checkin(store_t *store, int64_t id, int64_t user_id, int64_t now, bool late, int64_t by,
+                               const char *reason, int64_t *at, bool *late_out, bool *already, store_refusal_t *why);
 
 /* ---- lists ---- */
 

@@ -14,6 +14,7 @@
 #include "wechat/wx_client.h"
 #include "wechat/wx_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,6 +214,137 @@ void wx_check_session(wx_client_t *client, wx_checksession_req_t *req)
     req->_submission.start = wx_checksession_start;
     if (!wx_submit(client, &req->_submission))
         wx_checksession_end(req, WX_UNREACHABLE, 0, 0, false);
+}
+
+/* ---- getwxacodeunlimit ------------------------------------------------------------------- */
+
+static void wx_wxacode_end(wx_wxacode_req_t *req, wx_outcome_t outcome, long errcode, int http_status,
+                           bool token_failed)
+{
+    req->outcome = outcome;
+    req->errcode = errcode;
+    req->http_status = http_status;
+    req->token_failed = token_failed;
+    loop_msg_reply(&req->msg);
+}
+
+static void wx_wxacode_fail(wx_authed_t *call, wx_outcome_t outcome, long errcode, int http_status, bool token_failed)
+{
+    wx_wxacode_req_t *req = call->req;
+    free(call);
+    wx_wxacode_end(req, outcome, errcode, http_status, token_failed);
+}
+
+/* Whether body (after leading white space) is a JSON object: WeChat's error answer. */
+static bool wx_looks_like_json(const char *body, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    return i < len && body[i] == '{';
+}
+
+static void wx_wxacode_done(wx_client_t *client, void *ctx, const wx_answer_t *answer)
+{
+    wx_authed_t *call = ctx;
+    wx_wxacode_req_t *req = call->req;
+    wx_outcome_t outcome = answer->outcome;
+    long errcode = 0;
+    bool image = false;
+
+    if (answer->outcome == WX_OK) {
+        if (answer->http_status != 200 || answer->len == 0) {
+            outcome = WX_BAD_RESPONSE;
+        } else if (wx_looks_like_json(answer->body, answer->len)) {
+            wx_parse_status(answer->body, answer->len, &outcome, &errcode);
+            if (outcome == WX_OK) /* JSON without an errcode is no image either */
+                outcome = WX_BAD_RESPONSE;
+        } else {
+            image = true;
+        }
+    }
+    if (wx_authed_retry(client, call, outcome, errcode))
+        return;
+    if (image) {
+        req->image = malloc(answer->len);
+        if (req->image == NULL) {
+            wx_wxacode_fail(call, WX_UNREACHABLE, 0, answer->http_status, false);
+            return;
+        }
+        memcpy(req->image, answer->body, answer->len);
+        req->image_len = answer->len;
+    } else if (outcome == WX_ERRCODE) {
+        log_info("wx: getwxacodeunlimit answered errcode %ld", errcode);
+    }
+    wx_wxacode_fail(call, outcome, errcode, answer->http_status, false);
+}
+
+static void wx_wxacode_send(wx_client_t *client, wx_authed_t *call, const char *token)
+{
+    wx_wxacode_req_t *req = call->req;
+    char width[16];
+    snprintf(width, sizeof width, "%d", req->width);
+    wx_json_member_t members[5];
+    size_t n = 0;
+    members[n++] = (wx_json_member_t){"scene", req->scene, NULL};
+    members[n++] = (wx_json_member_t){"page", req->page, NULL};
+    members[n++] = (wx_json_member_t){"check_path", NULL, req->check_path ? "true" : "false"};
+    if (req->env_version[0] != '\0')
+        members[n++] = (wx_json_member_t){"env_version", req->env_version, NULL};
+    if (req->width > 0)
+        members[n++] = (wx_json_member_t){"width", NULL, width};
+    char *body = wx_json_build(members, n);
+    const wx_param_t params[] = {{"access_token", token}};
+    if (body == NULL) {
+        log_error("wx: POST /wxa/getwxacodeunlimit could not start: out of memory");
+        wx_wxacode_fail(call, WX_UNREACHABLE, 0, 0, false);
+        return;
+    }
+    wx_call_start(client, &(wx_call_spec_t){.method = "POST",
+                                            .path = "/wxa/getwxacodeunlimit",
+                                            .params = params,
+                                            .n_params = 1,
+                                            .json_body = body,
+                                            .max_response = WX_WXACODE_MAX_LEN,
+                                            .on_done = wx_wxacode_done,
+                                            .ctx = call});
+    wx_free_secret(body);
+}
+
+static const wx_authed_ops_t wx_wxacode_ops = {.send = wx_wxacode_send, .fail = wx_wxacode_fail};
+
+static void wx_wxacode_start(wx_client_t *client, wx_submission_t *submission)
+{
+    wx_wxacode_req_t *req = H2O_STRUCT_FROM_MEMBER(wx_wxacode_req_t, _submission, submission);
+    wx_authed_t *call = wx_authed_new(&wx_wxacode_ops, req, &req->_attempts);
+    if (call == NULL) {
+        log_error("wx: POST /wxa/getwxacodeunlimit could not start: out of memory");
+        wx_wxacode_end(req, WX_UNREACHABLE, 0, 0, false);
+        return;
+    }
+    wx_authed_run(client, call);
+}
+
+void wx_get_wxacode(wx_client_t *client, wx_wxacode_req_t *req)
+{
+    req->_attempts = 0;
+    req->image = NULL;
+    req->image_len = 0;
+    if (!wx_text_ok(req->scene, sizeof(req->scene), false)) {
+        wx_wxacode_end(req, WX_ERRCODE, 40169, 0, false);
+        return;
+    }
+    if (!wx_text_ok(req->page, sizeof(req->page), true) || req->page[0] == '/') {
+        wx_wxacode_end(req, WX_ERRCODE, 41030, 0, false);
+        return;
+    }
+    req->outcome = WX_UNREACHABLE;
+    req->errcode = 0;
+    req->http_status = 0;
+    req->token_failed = false;
+    req->_submission.start = wx_wxacode_start;
+    if (!wx_submit(client, &req->_submission))
+        wx_wxacode_end(req, WX_UNREACHABLE, 0, 0, false);
 }
 
 /* ---- access_token probe ------------------------------------------------------------------- */

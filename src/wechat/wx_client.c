@@ -54,6 +54,7 @@ struct wx_call {
     struct curl_slist *headers;
     char *data; /* the answer so far */
     size_t len, cap;
+    size_t max_len; /* the largest answer accepted */
     int64_t started_ms;
     bool at_most_once;
     wx_call_done_cb on_done;
@@ -75,7 +76,7 @@ static size_t wx_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     wx_call_t *call = userdata;
     size_t n = size * nmemb;
-    if (n > WX_RESPONSE_MAX - call->len)
+    if (n > call->max_len - call->len)
         return 0; /* CURLE_WRITE_ERROR: too big to be WeChat's */
     if (call->len + n > call->cap) {
         size_t cap = call->cap == 0 ? 1024 : call->cap;
@@ -157,7 +158,7 @@ static bool wx_call_setopts(wx_client_t *client, wx_call_t *call)
               curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, client->timeout_ms) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)WX_RESPONSE_MAX) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->max_len) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_USERAGENT, "MeetOA/" MEETOA_VERSION) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, wx_on_data) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_WRITEDATA, call) == CURLE_OK &&
@@ -212,6 +213,7 @@ void wx_call_start(wx_client_t *client, const wx_call_spec_t *spec)
     call->on_done = spec->on_done;
     call->ctx = spec->ctx;
     call->at_most_once = spec->at_most_once;
+    call->max_len = spec->max_response != 0 ? spec->max_response : WX_RESPONSE_MAX;
     if ((call->easy = wx_easy_take(client)) == NULL)
         goto fail;
     if ((call->url = wx_build_url(call->easy, client->api_base, spec->path, spec->params, spec->n_params)) == NULL)
@@ -241,7 +243,7 @@ static wx_outcome_t wx_outcome_of(CURLcode rc)
         return WX_OK;
     case CURLE_OPERATION_TIMEDOUT:
         return WX_TIMEOUT;
-    case CURLE_WRITE_ERROR:        /* answer bigger than WX_RESPONSE_MAX */
+    case CURLE_WRITE_ERROR:        /* answer bigger than the call's max_len */
     case CURLE_FILESIZE_EXCEEDED:  /* the same, announced by Content-Length */
     case CURLE_WEIRD_SERVER_REPLY: /* not HTTP */
     case CURLE_PARTIAL_FILE:

@@ -156,6 +156,38 @@ typedef struct wx_checksession_req {
 
 void wx_check_session(wx_client_t *client, wx_checksession_req_t *req);
 
+/*
+ * POST /wxa/getwxacodeunlimit: a mini program code (小程序码) that opens page with scene.
+ * WeChat answers the image's bytes, or JSON {errcode} on failure: an answer that is a JSON
+ * object ends as WX_ERRCODE (or WX_BAD_RESPONSE without an errcode); anything else is WX_OK
+ * with the bytes in image (malloc'd, the caller frees it; the caller checks that they are an
+ * image: wechat does not judge image formats). Refused without a call: a scene empty, longer
+ * than 32 characters or not NUL-terminated (40169, as WeChat), a page starting with '/' (41030).
+ */
+#define WX_SCENE_MAX       32
+#define WX_PAGE_MAX        127
+#define WX_WXACODE_MAX_LEN (4 * 1024 * 1024) /* larger answers are not WeChat's */
+
+typedef struct wx_wxacode_req {
+    loop_msg_t msg;
+    char scene[WX_SCENE_MAX + 1];
+    char page[WX_PAGE_MAX + 1]; /* "pages/checkin/index": no leading '/', no query */
+    char env_version[16];       /* "release", "trial", "develop"; "" = not sent (release) */
+    int width;                  /* 280..1280; 0 = not sent (430) */
+    bool check_path;            /* false: the page need not be in the published version */
+    /* the result */
+    wx_outcome_t outcome;
+    long errcode;
+    int http_status;
+    bool token_failed; /* as in wx_phone_result_t */
+    unsigned char *image;
+    size_t image_len;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_wxacode_req_t;
+
+void wx_get_wxacode(wx_client_t *client, wx_wxacode_req_t *req);
+
 /* Makes sure the manager holds an access_token (fetching one if needed) and reports how that
  * went: outcome WX_OK, or the token fetch's failure. For `meetoa wx-token`. */
 typedef struct wx_token_probe_req {
@@ -195,7 +227,7 @@ typedef struct wx_error {
 const wx_error_t *wx_error_lookup(wx_outcome_t outcome, long errcode);
 /* The same for the other APIs, whose codes mean other things to the user (for getuserphonenumber
  * 40029 is "not a phone code", 1400001 the quota; for checksession 87009 is "stale"). */
-typedef enum wx_api { WX_API_CODE2SESSION, WX_API_PHONE, WX_API_CHECKSESSION, WX_API_TOKEN } wx_api_t;
+typedef enum wx_api { WX_API_CODE2SESSION, WX_API_PHONE, WX_API_CHECKSESSION, WX_API_TOKEN, WX_API_WXACODE } wx_api_t;
 const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long errcode);
 
 #endif

@@ -89,6 +89,24 @@ static wx_error_t wx_checksession_table[] = {
     {40014, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
 };
 
+/* getwxacodeunlimit: our scene or page is wrong (a bug or the app not published), or quotas. */
+static wx_error_t wx_wxacode_table[] = {
+    {41030, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* the page is not in the published version */
+    {40169, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* scene refused: our bug */
+    {40129, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40097, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* env_version */
+    {47001, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {48001, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* the app may not use this API */
+    {45009, API_WX_RATE_LIMITED, "签到码生成过于频繁，请稍后再试", WX_FAULT_TRANSIENT},
+    {-1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT},
+    {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40125, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40164, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+    {42001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+    {40014, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+};
+
 /* Fetching the access_token itself: every errcode it documents is our configuration or quota. */
 static wx_error_t wx_token_table[] = {
     {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* invalid appid */
@@ -120,6 +138,7 @@ static void wx_api_tables_complete(void)
     wx_table_complete(wx_phone_table, WX_COUNT(wx_phone_table));
     wx_table_complete(wx_checksession_table, WX_COUNT(wx_checksession_table));
     wx_table_complete(wx_token_table, WX_COUNT(wx_token_table));
+    wx_table_complete(wx_wxacode_table, WX_COUNT(wx_wxacode_table));
 }
 
 static const wx_error_t *wx_table_find(const wx_error_t *table, size_t n, long errcode, const wx_error_t *otherwise)
@@ -148,6 +167,8 @@ const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long e
         return wx_table_find(wx_checksession_table, WX_COUNT(wx_checksession_table), errcode, otherwise);
     case WX_API_TOKEN:
         return wx_table_find(wx_token_table, WX_COUNT(wx_token_table), errcode, otherwise);
+    case WX_API_WXACODE:
+        return wx_table_find(wx_wxacode_table, WX_COUNT(wx_wxacode_table), errcode, otherwise);
     default:
         return otherwise;
     }

@@ -56,6 +56,7 @@ typedef struct wx_call_spec {
      * silently re-sends a request whose reused keep-alive connection died before any answer
      * and has no switch for that, so such calls always open a fresh connection. */
     bool at_most_once;
+    size_t max_response; /* the largest answer accepted; 0 = 64 KiB (JSON answers) */
     wx_call_done_cb on_done;
     void *ctx;
 } wx_call_spec_t;
