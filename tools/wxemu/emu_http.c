@@ -13,6 +13,9 @@
  * A delayed answer lives in the request's pool (h2o_mem_alloc_shared), so it disappears with the
  * request; its dispose callback unlinks it from the timer and the pending list.
  *
+ * A route's answer is JSON, or (a route with blob_fn: getwxacodeunlimit's image) binary bytes that are
+ * copied into the request's pool like the JSON text, with the route's content type.
+ *
  * "drop" faults shut the connection's socket down (shutdown(2)) and then finish the request; the
  * write fails and h2o closes the connection, so the client sees the connection end without a reply.
  */
