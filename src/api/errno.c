@@ -83,6 +83,10 @@ const char *api_errmsg(api_errno_t code)
         return "签到码已过期，请重新扫码";
     case API_CHECKIN_CLOSED:
         return "不在签到时间内";
+    case API_VOTE_ALREADY:
+        return "您已投过票";
+    case API_VOTE_STATE:
+        return "投票未开始或已结束";
     }
     return "系统内部错误";
 }

@@ -50,6 +50,8 @@ typedef enum api_errno {
     API_CHECKIN_CODE_INVALID = 810,  /* a sign-in scene that is no meeting's */
     API_CHECKIN_CODE_EXPIRED = 811,  /* a rotating sign-in code past its window and overlap */
     API_CHECKIN_CLOSED = 812,        /* sign-in outside its window (before it opens, after the end) */
+    API_VOTE_ALREADY = 813,          /* a second ballot of one person on one question */
+    API_VOTE_STATE = 814,            /* a vote not open (casting), or not in the state an action needs */
 } api_errno_t;
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */

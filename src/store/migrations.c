@@ -287,12 +287,100 @@ static const char *const step4_mysql[] = {
     NULL,
 };
 
+/*
+ * Step 5: votes on a meeting's questions. oa_vote_ballot records THAT someone voted (so nobody
+ * votes twice); what they chose is kept per person only for named votes (oa_vote_choice). An
+ * anonymous vote adds to its options' counts and leaves no row linking a choice to a voter,
+ * nor a time that could be matched against the counts.
+ */
+static const char *const step5_sqlite[] = {
+    "CREATE TABLE oa_vote ("
+    " id integer PRIMARY KEY,"
+    " meeting_id integer NOT NULL REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " title varchar(100) NOT NULL,"
+    " multiple tinyint NOT NULL DEFAULT 0,"
+    " max_choices int NOT NULL DEFAULT 1,"
+    " anonymous tinyint NOT NULL DEFAULT 0,"
+    " pass_rule tinyint NOT NULL DEFAULT 0,"
+    " state tinyint NOT NULL DEFAULT 0,"
+    " ballots int NOT NULL DEFAULT 0,"
+    " created_by integer NOT NULL REFERENCES wx_user (id),"
+    " created_at bigint NOT NULL,"
+    " opened_at bigint NOT NULL DEFAULT 0,"
+    " closed_at bigint NOT NULL DEFAULT 0)",
+    "CREATE INDEX oa_vote_meeting ON oa_vote (meeting_id, id)",
+    "CREATE TABLE oa_vote_option ("
+    " id integer PRIMARY KEY,"
+    " vote_id integer NOT NULL REFERENCES oa_vote (id) ON DELETE CASCADE,"
+    " position int NOT NULL,"
+    " text varchar(50) NOT NULL,"
+    " votes int NOT NULL DEFAULT 0)",
+    "CREATE INDEX oa_vote_option_vote ON oa_vote_option (vote_id, position)",
+    "CREATE TABLE oa_vote_ballot ("
+    " vote_id integer NOT NULL REFERENCES oa_vote (id) ON DELETE CASCADE,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " PRIMARY KEY (vote_id, user_id)) WITHOUT ROWID",
+    "CREATE TABLE oa_vote_choice ("
+    " vote_id integer NOT NULL REFERENCES oa_vote (id) ON DELETE CASCADE,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " option_id integer NOT NULL REFERENCES oa_vote_option (id) ON DELETE CASCADE,"
+    " PRIMARY KEY (vote_id, user_id, option_id)) WITHOUT ROWID",
+    NULL,
+};
+static const char *const step5_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_vote ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " meeting_id int NOT NULL,"
+    " title varchar(100) NOT NULL,"
+    " multiple tinyint NOT NULL DEFAULT 0,"
+    " max_choices int NOT NULL DEFAULT 1,"
+    " anonymous tinyint NOT NULL DEFAULT 0,"
+    " pass_rule tinyint NOT NULL DEFAULT 0,"
+    " state tinyint NOT NULL DEFAULT 0,"
+    " ballots int NOT NULL DEFAULT 0,"
+    " created_by int NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " opened_at bigint NOT NULL DEFAULT 0,"
+    " closed_at bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (id), KEY oa_vote_meeting (meeting_id, id),"
+    " CONSTRAINT oa_vote_meeting_fk FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_vote_creator FOREIGN KEY (created_by) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_vote_option ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " vote_id int NOT NULL,"
+    " position int NOT NULL,"
+    " text varchar(50) NOT NULL,"
+    " votes int NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (id), KEY oa_vote_option_vote (vote_id, position),"
+    " CONSTRAINT oa_vote_option_vote_fk FOREIGN KEY (vote_id) REFERENCES oa_vote (id) ON DELETE CASCADE"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_vote_ballot ("
+    " vote_id int NOT NULL,"
+    " user_id int NOT NULL,"
+    " PRIMARY KEY (vote_id, user_id),"
+    " CONSTRAINT oa_vote_ballot_vote FOREIGN KEY (vote_id) REFERENCES oa_vote (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_vote_ballot_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS oa_vote_choice ("
+    " vote_id int NOT NULL,"
+    " user_id int NOT NULL,"
+    " option_id int NOT NULL,"
+    " PRIMARY KEY (vote_id, user_id, option_id),"
+    " CONSTRAINT oa_vote_choice_vote FOREIGN KEY (vote_id) REFERENCES oa_vote (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_vote_choice_user FOREIGN KEY (user_id) REFERENCES wx_user (id),"
+    " CONSTRAINT oa_vote_choice_option FOREIGN KEY (option_id) REFERENCES oa_vote_option (id) ON DELETE CASCADE"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
     {3, "the organization and its meetings: oa_member, oa_invite, oa_room, oa_meeting, oa_attendee, oa_meeting_log",
      step3_sqlite, step3_mysql},
     {4, "sign-in: oa_meeting.checkin_code and checkin_rotating, oa_attendee.checkin_*", step4_sqlite, step4_mysql},
+    {5, "votes: oa_vote, oa_vote_option, oa_vote_ballot, oa_vote_choice", step5_sqlite, step5_mysql},
 };
 
 int store_schema_latest(void)

@@ -14,6 +14,7 @@
 
 #include "store/store_meeting.h"
 #include "store/store_org.h"
+#include "store/store_vote.h"
 
 /* A user who logged in (wx_user row), as an id. */
 static int64_t org_user(store_t *store, const char *openid)
@@ -591,6 +592,149 @@ static void test_meeting_booking_race(void **state)
     store_close(store);
 }
 
+/* ---- votes ---- */
+
+static int64_t org_vote(store_t *store, int64_t meeting_id, int64_t creator, bool anonymous, int64_t ids[3])
+{
+    store_vote_t v = {
+        .meeting_id = meeting_id, .max_choices = 1, .anonymous = anonymous, .created_by = creator, .created_at = NOW};
+    snprintf(v.title, sizeof v.title, "预算 🎉");
+    const char *options[] = {"同意", "反对", "弃权"};
+    assert_int_equal(store_vote_create(store, &v, options, 3, ids), STORE_OK);
+    assert_true(v.id > 0);
+    return v.id;
+}
+
+static void test_vote_ballots(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[] = {w.p1, w.p2};
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 2);
+    int64_t meeting = org_meeting(store, &in), ids[3], other[3];
+    int64_t named = org_vote(store, meeting, w.host, false, ids);
+    store_refusal_t why;
+    assert_int_equal(store_vote_cast(store, named, w.p1, ids, 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STATE); /* a draft */
+    assert_int_equal(store_vote_move(store, named, STORE_VOTE_DRAFT, STORE_VOTE_OPEN, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_vote_move(store, named, STORE_VOTE_DRAFT, STORE_VOTE_OPEN, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STATE); /* not twice */
+    assert_int_equal(store_vote_cast(store, named, w.p1, ids, 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_vote_cast(store, named, w.p1, ids + 1, 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_ALREADY);
+    /* an option of another vote: refused, nothing written */
+    int64_t anon = org_vote(store, meeting, w.host, true, other);
+    assert_int_equal(store_vote_cast(store, named, w.p2, other, 1, &why), STORE_NOT_FOUND);
+    store_vote_t v;
+    store_vote_option_t options[STORE_VOTE_MAX_OPTIONS];
+    size_t n = 0;
+    assert_int_equal(store_vote_get(store, named, &v, options, &n), STORE_OK);
+    assert_int_equal(v.ballots, 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(options[0].votes, 1);
+    assert_int_equal(options[1].votes, 0);
+    assert_string_equal(options[0].text, "同意");
+    bool voted = false;
+    int64_t chosen[STORE_VOTE_MAX_OPTIONS];
+    size_t nchosen = 0;
+    assert_int_equal(store_vote_ballot(store, named, w.p1, &voted, chosen, &nchosen), STORE_OK);
+    assert_true(voted);
+    assert_int_equal(nchosen, 1);
+    assert_int_equal(chosen[0], ids[0]);
+    assert_int_equal(store_vote_ballot(store, named, w.p2, &voted, chosen, &nchosen), STORE_OK);
+    assert_false(voted);
+
+    /* anonymous: counts and the fact, no choice row */
+    assert_int_equal(store_vote_move(store, anon, STORE_VOTE_DRAFT, STORE_VOTE_OPEN, NOW, &why), STORE_OK);
+    assert_int_equal(store_vote_cast(store, anon, w.p1, other + 2, 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_vote_choice WHERE vote_id = 2"), 0);
+    assert_int_equal(raw_int(db, "SELECT votes FROM oa_vote_option WHERE vote_id = 2 AND position = 2"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_vote_ballot WHERE vote_id = 2"), 1);
+    raw_close(db);
+    /* closed: no more ballots */
+    assert_int_equal(store_vote_move(store, anon, STORE_VOTE_OPEN, STORE_VOTE_CLOSED, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_int_equal(store_vote_cast(store, anon, w.p2, other, 1, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_STATE);
+    store_close(store);
+}
+
+typedef struct vote_worker {
+    const fixture_t *f;
+    int64_t vote_id, user_id, option_id;
+    pthread_barrier_t *barrier;
+    store_rc rc;
+    store_refusal_t why;
+} vote_worker_t;
+
+static void *vote_worker_run(void *arg)
+{
+    vote_worker_t *w = arg;
+    char err[256];
+    store_t *store = store_open(w->f->url, err, sizeof err);
+    pthread_barrier_wait(w->barrier);
+    if (store == NULL) {
+        w->rc = STORE_ERROR;
+        return NULL;
+    }
+    w->rc = store_vote_cast(store, w->vote_id, w->user_id, &w->option_id, 1, &w->why);
+    store_close(store);
+    return NULL;
+}
+
+/* N_THREADS connections: half the same user at once (one ballot), half distinct users (all count). */
+static void test_vote_race(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        char openid[32];
+        snprintf(openid, sizeof openid, "o-voter-%d", i);
+        parts[i] = org_member(store, openid, STORE_ROLE_MEMBER);
+    }
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, N_THREADS);
+    int64_t meeting = org_meeting(store, &in), ids[3];
+    int64_t vote = org_vote(store, meeting, w.host, false, ids);
+    store_refusal_t why;
+    assert_int_equal(store_vote_move(store, vote, STORE_VOTE_DRAFT, STORE_VOTE_OPEN, NOW, &why), STORE_OK);
+    vote_worker_t workers[N_THREADS];
+    pthread_t threads[N_THREADS];
+    pthread_barrier_t barrier;
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        workers[i] = (vote_worker_t){.f = f,
+                                     .vote_id = vote,
+                                     .user_id = i < N_THREADS / 2 ? parts[0] : parts[i],
+                                     .option_id = ids[i % 3],
+                                     .barrier = &barrier};
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, vote_worker_run, &workers[i]), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    int counted = 0, already = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(workers[i].rc, STORE_OK);
+        counted += workers[i].why == STORE_REFUSED_NOT;
+        already += workers[i].why == STORE_REFUSED_ALREADY;
+    }
+    assert_int_equal(counted, 1 + N_THREADS / 2);
+    assert_int_equal(already, N_THREADS / 2 - 1);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT ballots FROM oa_vote WHERE id = 1"), 1 + N_THREADS / 2);
+    assert_int_equal(raw_int(db, "SELECT sum(votes) FROM oa_vote_option WHERE vote_id = 1"), 1 + N_THREADS / 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_vote_choice WHERE vote_id = 1"), 1 + N_THREADS / 2);
+    raw_close(db);
+    store_close(store);
+}
+
 #define ORG_CASES(setup, teardown)                                                                                     \
     cmocka_unit_test_setup_teardown(test_org_join, setup, teardown),                                                   \
         cmocka_unit_test_setup_teardown(test_org_lists_and_admins, setup, teardown),                                   \
@@ -599,6 +743,8 @@ static void test_meeting_booking_race(void **state)
         cmocka_unit_test_setup_teardown(test_org_rooms, setup, teardown),                                              \
         cmocka_unit_test_setup_teardown(test_meeting_lifecycle, setup, teardown),                                      \
         cmocka_unit_test_setup_teardown(test_meeting_room_clash, setup, teardown),                                     \
-        cmocka_unit_test_setup_teardown(test_meeting_booking_race, setup, teardown)
+        cmocka_unit_test_setup_teardown(test_meeting_booking_race, setup, teardown),                                   \
+        cmocka_unit_test_setup_teardown(test_vote_ballots, setup, teardown),                                           \
+        cmocka_unit_test_setup_teardown(test_vote_race, setup, teardown)
 
 #endif
