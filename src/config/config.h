@@ -125,8 +125,8 @@ typedef struct config {
     uint8_t data_key[32];                 /* oa.security.data-key: base64 of exactly 32 bytes; required */
     config_key_list_t previous_data_keys; /* oa.security.previous-data-keys: default none */
     /* oa.wx.token-api, oa.phone, oa.storage */
-    char *wx_token_api;       /* "stable" or "token" */
-    char *time_zone;          /* oa.time-zone, default "Asia/Shanghai": the organization's local time */
+    char *wx_token_api; /* "stable" or "token" */
+    char *time_zone;    /* oa.time-zone, default "Asia/Shanghai": the organization's local time */
     /* oa.checkin: sign-in by the meeting's mini program code */
     int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
     int checkin_rotate_seconds;  /* a rotating code changes this often (30) */
@@ -134,10 +134,10 @@ typedef struct config {
     char *checkin_page;          /* the page the code opens ("pages/checkin/index") */
     char *checkin_env_version;   /* release | trial | develop */
     bool checkin_check_path;     /* WeChat checks that the page is in the published version */
-    bool phone_allow_shared;  /* oa.phone.allow-shared */
-    char *storage_dir;        /* oa.storage.dir */
-    size_t storage_max_bytes; /* oa.storage.max-bytes */
-    char *storage_base_url;   /* oa.storage.base-url, NULL = http://<Host header> */
+    bool phone_allow_shared;     /* oa.phone.allow-shared */
+    char *storage_dir;           /* oa.storage.dir */
+    size_t storage_max_bytes;    /* oa.storage.max-bytes */
+    char *storage_base_url;      /* oa.storage.base-url, NULL = http://<Host header> */
     /* oa.rate-limit: requests per minute, 0 = off */
     int rate_login_ip, rate_login_openid;
     int rate_phone_ip, rate_phone_openid;
