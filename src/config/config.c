@@ -102,6 +102,9 @@ static const key_def_t KEYS[] = {
     {"oa.security.previous-data-keys", NULL, NULL, KIND_KEY32_LIST, KEY_SECRET, 0, 0, NULL, F(previous_data_keys)},
     {"oa.wx.token-api", NULL, NULL, KIND_TOKEN_API, 0, 0, 0, "stable", F(wx_token_api)},
     {"oa.time-zone", NULL, NULL, KIND_TIME_ZONE, 0, 0, 0, "Asia/Shanghai", F(time_zone)},
+    {"oa.wx.push.token", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, NULL, F(push_token)},
+    {"oa.wx.push.aes-key", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, NULL, F(push_aes_key)},
+    {"oa.wx.push.previous-aes-key", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, NULL, F(push_previous_aes_key)},
     {"oa.checkin.open-minutes", NULL, NULL, KIND_INT, 0, 0, 1440, "30", F(checkin_open_minutes)},
     {"oa.checkin.rotate-seconds", NULL, NULL, KIND_INT, 0, 10, 3600, "30", F(checkin_rotate_seconds)},
     {"oa.checkin.overlap-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "10", F(checkin_overlap_seconds)},
@@ -804,9 +807,34 @@ static bool load_key(config_t *cfg, const key_def_t *k, const doc_t *doc, const 
 
 /* ---- public ----------------------------------------------------------------------------- */
 
+/* An EncodingAESKey: 43 characters of [A-Za-z0-9] (NULL: not set). */
+static bool aes_key_shape(const char *key)
+{
+    if (key == NULL)
+        return true;
+    size_t n = 0;
+    for (; key[n]; n++)
+        if (!((key[n] >= 'A' && key[n] <= 'Z') || (key[n] >= 'a' && key[n] <= 'z') || (key[n] >= '0' && key[n] <= '9')))
+            return false;
+    return n == 43;
+}
+
 /* Rules between keys, and of values whose kind is plain text. */
 static bool check_relations(const config_t *cfg, char *err, size_t err_size)
 {
+    if (!aes_key_shape(cfg->push_aes_key) || !aes_key_shape(cfg->push_previous_aes_key)) {
+        set_err(err, err_size, "oa.wx.push.%s: an EncodingAESKey is 43 letters and digits",
+                aes_key_shape(cfg->push_aes_key) ? "previous-aes-key" : "aes-key");
+        return false;
+    }
+    if ((cfg->push_aes_key != NULL || cfg->push_previous_aes_key != NULL) && cfg->push_token == NULL) {
+        set_err(err, err_size, "oa.wx.push.token: required with oa.wx.push.aes-key");
+        return false;
+    }
+    if (cfg->push_previous_aes_key != NULL && cfg->push_aes_key == NULL) {
+        set_err(err, err_size, "oa.wx.push.aes-key: required with oa.wx.push.previous-aes-key");
+        return false;
+    }
     const char *page = cfg->checkin_page;
     if (page[0] == '/' || strchr(page, '?') != NULL || strlen(page) > 127) {
         set_err(err, err_size,
@@ -865,6 +893,9 @@ void config_free(config_t *cfg)
     wipe_free(cfg->datasource_url);
     free(cfg->wx_token_api);
     free(cfg->time_zone);
+    wipe_free(cfg->push_token);
+    wipe_free(cfg->push_aes_key);
+    wipe_free(cfg->push_previous_aes_key);
     free(cfg->checkin_page);
     free(cfg->checkin_env_version);
     free(cfg->storage_dir);

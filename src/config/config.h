@@ -127,6 +127,10 @@ typedef struct config {
     /* oa.wx.token-api, oa.phone, oa.storage */
     char *wx_token_api; /* "stable" or "token" */
     char *time_zone;    /* oa.time-zone, default "Asia/Shanghai": the organization's local time */
+    /* oa.wx.push: WeChat's message push (消息推送) to /wx/wechat/push; NULL = not configured */
+    char *push_token;            /* the Token of the push configuration (secret) */
+    char *push_aes_key;          /* its EncodingAESKey (43 characters; secret): safe mode */
+    char *push_previous_aes_key; /* the one before, still accepted while WeChat switches (secret) */
     /* oa.checkin: sign-in by the meeting's mini program code */
     int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
     int checkin_rotate_seconds;  /* a rotating code changes this often (30) */

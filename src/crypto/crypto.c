@@ -340,18 +340,22 @@ done:
 
 /* Length of the PKCS#7 padding at the end of buf[0..len), or 0 when it is malformed.
  * Looks at all 16 last bytes whatever the pad length, without data-dependent branches. */
-static size_t pkcs7_pad_len(const uint8_t *buf, size_t len)
+/* The PKCS#7 pad length of buf (block: 16 for AES, 32 for WeChat's message push), 0 when the
+ * padding is bad. Constant time in the pad's value. */
+static size_t pkcs7_pad_len(const uint8_t *buf, size_t len, unsigned block)
 {
     unsigned pad = buf[len - 1];
-    unsigned bad = (unsigned)(pad == 0) | (unsigned)(pad > AES_BLOCK);
-    for (unsigned i = 1; i <= AES_BLOCK; i++) {
+    unsigned bad = (unsigned)(pad == 0) | (unsigned)(pad > block) | (unsigned)(pad > len);
+    for (unsigned i = 1; i <= block && i <= len; i++) {
         unsigned in_pad = (unsigned)(i <= pad);
         bad |= in_pad & (unsigned)(buf[len - i] != pad);
     }
     return bad ? 0 : pad;
 }
 
-long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out)
+/* CBC decryption of in[0..len) (a multiple of 16) with PKCS#7 padding to pad_block. */
+static long cbc_decrypt(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t iv[16], const uint8_t *in,
+                        size_t len, uint8_t *out, unsigned pad_block)
 {
     long result = -1;
     int n1 = 0, n2 = 0;
@@ -361,13 +365,13 @@ long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const
     if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
         goto done;
     /* Padding off: EVP then writes exactly len bytes, and we check PKCS#7 ourselves. */
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_128_cbc(), NULL, key, iv) != 1 || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
+    if (EVP_DecryptInit_ex(ctx, cipher, NULL, key, iv) != 1 || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
         goto done;
     if (EVP_DecryptUpdate(ctx, out, &n1, in, (int)len) != 1 || EVP_DecryptFinal_ex(ctx, out + n1, &n2) != 1)
         goto done;
     if ((size_t)n1 + (size_t)n2 != len)
         goto done;
-    size_t pad = pkcs7_pad_len(out, len);
+    size_t pad = pkcs7_pad_len(out, len, pad_block);
     if (pad == 0)
         goto done;
     result = (long)(len - pad);
@@ -378,25 +382,55 @@ done:
     return result;
 }
 
-long crypto_aes128cbc_encrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out)
+/* CBC encryption with PKCS#7 padding to pad_block (a multiple of 16); out holds len + pad_block. */
+static long cbc_encrypt(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t iv[16], const uint8_t *in,
+                        size_t len, uint8_t *out, unsigned pad_block)
 {
     long result = -1;
     int n1 = 0, n2 = 0;
     EVP_CIPHER_CTX *ctx = NULL;
     if (len > CRYPTO_MAX_CIPHER_LEN)
         return -1;
+    size_t pad = pad_block - len % pad_block, total = len + pad;
+    uint8_t *plain = malloc(total);
+    if (plain == NULL)
+        return -1;
+    memcpy(plain, in, len);
+    memset(plain + len, (int)pad, pad);
     if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
         goto done;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_128_cbc(), NULL, key, iv) != 1)
+    if (EVP_EncryptInit_ex(ctx, cipher, NULL, key, iv) != 1 || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
         goto done;
-    if (len > 0 && EVP_EncryptUpdate(ctx, out, &n1, in, (int)len) != 1)
-        goto done;
-    if (EVP_EncryptFinal_ex(ctx, out + n1, &n2) != 1)
+    if (EVP_EncryptUpdate(ctx, out, &n1, plain, (int)total) != 1 || EVP_EncryptFinal_ex(ctx, out + n1, &n2) != 1)
         goto done;
     result = (long)n1 + n2;
 done:
     EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(plain, total);
+    free(plain);
     return result;
+}
+
+long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out)
+{
+    return cbc_decrypt(EVP_aes_128_cbc(), key, iv, in, len, out, AES_BLOCK);
+}
+
+long crypto_aes128cbc_encrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out)
+{
+    return cbc_encrypt(EVP_aes_128_cbc(), key, iv, in, len, out, AES_BLOCK);
+}
+
+long crypto_aes256cbc32_decrypt(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t len,
+                                uint8_t *out)
+{
+    return cbc_decrypt(EVP_aes_256_cbc(), key, iv, in, len, out, 32);
+}
+
+long crypto_aes256cbc32_encrypt(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t len,
+                                uint8_t *out)
+{
+    return cbc_encrypt(EVP_aes_256_cbc(), key, iv, in, len, out, 32);
 }
 
 bool crypto_random_alnum(char *out, size_t n)

@@ -91,5 +91,11 @@ long crypto_aes128cbc_decrypt(const uint8_t key[16], const uint8_t iv[16], const
 /* AES-128-CBC encryption with PKCS#7 padding (used by wxemu). out must hold len + 16 bytes.
  * Returns the ciphertext length, or -1 on failure. */
 long crypto_aes128cbc_encrypt(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out);
+/* AES-256-CBC with PKCS#7 padding to 32 bytes (WeChat's message push safe mode): the same
+ * contracts; encryption's out holds len + 32 bytes. */
+long crypto_aes256cbc32_decrypt(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t len,
+                                uint8_t *out);
+long crypto_aes256cbc32_encrypt(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t len,
+                                uint8_t *out);
 
 #endif

@@ -1,9 +1,11 @@
 /* http/request — see request.h. */
 #include "http/request.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/text.h"
 #include "http/fields.h"
 
 json_t *http_read_json(h2o_req_t *req, api_errno_t *code)
@@ -49,4 +51,43 @@ bool http_client_addr(h2o_req_t *req, const ip_ranges_t *trusted, ip_addr_t *out
             xff[n++] = req->headers.entries[i].value;
     http_client_ip_pick(&peer, trusted, xff, n, out);
     return true;
+}
+
+json_t *http_read_query(h2o_req_t *req, api_errno_t *code)
+{
+    json_t *obj = json_object();
+    if (obj == NULL) {
+        *code = API_SERIOUS;
+        return NULL;
+    }
+    if (req->query_at == SIZE_MAX || req->query_at + 1 >= req->path.len)
+        return obj;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t len = req->path.len - req->query_at - 1;
+    size_t start = 0;
+    while (start <= len) {
+        size_t end = start;
+        while (end < len && q[end] != '&')
+            end++;
+        if (end > start) {
+            const char *eq = memchr(q + start, '=', end - start);
+            size_t name_len = eq != NULL ? (size_t)(eq - (q + start)) : end - start;
+            size_t nlen = 0, vlen = 0;
+            char *name = text_percent_decode(q + start, name_len, true, &nlen);
+            char *value =
+                eq != NULL ? text_percent_decode(eq + 1, (size_t)(q + end - eq - 1), true, &vlen) : strdup("");
+            bool ok = name != NULL && value != NULL && text_utf8_valid(name, nlen) && text_utf8_valid(value, vlen);
+            if (ok && json_object_get(obj, name) == NULL)
+                ok = json_object_set_new(obj, name, json_stringn(value, vlen)) == 0;
+            free(name);
+            free(value);
+            if (!ok) {
+                json_decref(obj);
+                *code = API_BAD_ARGUMENT_VALUE;
+                return NULL;
+            }
+        }
+        start = end + 1;
+    }
+    return obj;
 }

@@ -13,6 +13,9 @@
 
 /* The body as a JSON object: fields_parse_body (http/fields.h) of req->entity, same errnos. */
 json_t *http_read_json(h2o_req_t *req, api_errno_t *code);
+/* The query string as an object of name -> string (percent-decoded, '+' a space; the first of
+ * repeated names wins); NULL with *code 402 for bad escapes or text that is not UTF-8. */
+json_t *http_read_query(h2o_req_t *req, api_errno_t *code);
 /* The value of the first header named name (case-insensitive); {NULL,0} when absent. */
 h2o_iovec_t http_header(h2o_req_t *req, const char *name, size_t name_len);
 /*

@@ -14,49 +14,6 @@
 #include "http/reply.h"
 #include "http/request.h"
 
-/* ---- the query string ---- */
-
-/* The query string of req as an object of name -> string (the first of repeated names
- * wins); NULL with *code set for bad escapes or text that is not UTF-8. */
-static json_t *query_params(h2o_req_t *req, api_errno_t *code)
-{
-    json_t *obj = json_object();
-    if (obj == NULL) {
-        *code = API_SERIOUS;
-        return NULL;
-    }
-    if (req->query_at == SIZE_MAX || req->query_at + 1 >= req->path.len)
-        return obj;
-    const char *q = req->path.base + req->query_at + 1;
-    size_t len = req->path.len - req->query_at - 1;
-    size_t start = 0;
-    while (start <= len) {
-        size_t end = start;
-        while (end < len && q[end] != '&')
-            end++;
-        if (end > start) {
-            const char *eq = memchr(q + start, '=', end - start);
-            size_t name_len = eq != NULL ? (size_t)(eq - (q + start)) : end - start;
-            size_t nlen = 0, vlen = 0;
-            char *name = text_percent_decode(q + start, name_len, true, &nlen);
-            char *value =
-                eq != NULL ? text_percent_decode(eq + 1, (size_t)(q + end - eq - 1), true, &vlen) : strdup("");
-            bool ok = name != NULL && value != NULL && text_utf8_valid(name, nlen) && text_utf8_valid(value, vlen);
-            if (ok && json_object_get(obj, name) == NULL)
-                ok = json_object_set_new(obj, name, json_stringn(value, vlen)) == 0;
-            free(name);
-            free(value);
-            if (!ok) {
-                json_decref(obj);
-                *code = API_BAD_ARGUMENT_VALUE;
-                return NULL;
-            }
-        }
-        start = end + 1;
-    }
-    return obj;
-}
-
 /* ---- the job ---- */
 
 static void job_free(org_job_t *job)
@@ -126,7 +83,7 @@ static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, c
 {
     const org_endpoint_t *endpoint = ctx;
     api_errno_t code = API_BAD_ARGUMENT;
-    json_t *params = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ? query_params(req, &code)
+    json_t *params = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ? http_read_query(req, &code)
                                                                                      : http_read_json(req, &code);
     if (params == NULL) {
         http_reply_error(req, code);

@@ -1,0 +1,269 @@
+/* push/push_api — see push_api.h. */
+#include "push/push_api.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/app.h"
+#include "common/log.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "http/server.h"
+#include "push/push_crypto.h"
+#include "push/push_message.h"
+#include "runtime/db_pool.h"
+#include "store/store.h"
+
+#define PUSH_MAX_SKEW_SECONDS 300 /* a packet signed longer ago (or ahead) than this is refused */
+#define PUSH_SEEN_SLOTS       4096
+#define PUSH_KEY_SIZE         160
+
+/* ---- answers that are not the envelope ---- */
+
+static void reply_text(h2o_req_t *req, int status, const char *text)
+{
+    if (status == 200) {
+        http_reply_bytes(req, "text/plain; charset=utf-8", NULL, text, strlen(text));
+        return;
+    }
+    static h2o_generator_t generator = {NULL, NULL};
+    req->res.status = status;
+    req->res.reason = status == 403 ? "Forbidden" : (status == 400 ? "Bad Request" : "Service Unavailable");
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/plain; charset=utf-8"));
+    req->res.content_length = strlen(text);
+    h2o_start_response(req, &generator);
+    h2o_iovec_t body = h2o_iovec_init(text, strlen(text));
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+/* ---- packets already handled: WeChat re-sends a packet it got no answer for in time ---- */
+
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static char seen[PUSH_SEEN_SLOTS][PUSH_KEY_SIZE];
+static size_t seen_next;
+
+static bool seen_has(const char *key)
+{
+    bool found = false;
+    pthread_mutex_lock(&seen_lock);
+    for (size_t i = 0; i < PUSH_SEEN_SLOTS && !found; i++)
+        found = seen[i][0] != '\0' && strcmp(seen[i], key) == 0;
+    pthread_mutex_unlock(&seen_lock);
+    return found;
+}
+
+static void seen_add(const char *key)
+{
+    pthread_mutex_lock(&seen_lock);
+    snprintf(seen[seen_next], PUSH_KEY_SIZE, "%s", key);
+    seen_next = (seen_next + 1) % PUSH_SEEN_SLOTS;
+    pthread_mutex_unlock(&seen_lock);
+}
+
+/* ---- events ---- */
+
+typedef enum push_action { PUSH_NOTHING, PUSH_REVOKE, PUSH_CANCELLATION } push_action_t;
+
+typedef struct push_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    push_action_t action;
+    char openid[STORE_OPENID_SIZE];
+    bool profile, phone; /* what a revocation withdrew */
+    char key[PUSH_KEY_SIZE];
+    bool failed;
+} push_job_t;
+
+/* RevokeInfo: "6" nickname and avatar, "8" phone number (a number, or a list of them). */
+static void read_revoke_info(const char *info, push_job_t *job)
+{
+    const char *p = info;
+    while (p != NULL && *p != '\0') {
+        long v = strtol(p, (char **)&p, 10);
+        job->profile |= v == 6;
+        job->phone |= v == 8;
+        while (*p != '\0' && (*p < '0' || *p > '9'))
+            p++;
+    }
+}
+
+static void run_push(db_job_t *db, store_t *store)
+{
+    push_job_t *job = (push_job_t *)db;
+    int64_t now = (int64_t)time(NULL);
+    store_user_t user;
+    store_rc rc = store_user_get_by_openid(store, job->openid, &user);
+    if (rc == STORE_NOT_FOUND)
+        return; /* nobody we know: nothing to delete */
+    if (rc == STORE_OK && job->action == PUSH_REVOKE && job->profile)
+        rc = store_user_update_profile(store, user.id, "", "", -1, now);
+    if (rc == STORE_OK && job->action == PUSH_REVOKE && job->phone && user.mobile[0] != '\0')
+        rc = store_user_bind_mobile(store, user.id, "", true, now);
+    if (rc == STORE_OK && job->action == PUSH_CANCELLATION)
+        rc = store_user_set_status(store, job->openid, 2, now);
+    if (rc != STORE_OK) {
+        log_error("push: the event of a user could not be applied: %s", store_last_error(store));
+        job->failed = true;
+        return;
+    }
+    log_info("push: %s applied for user %lld", job->action == PUSH_REVOKE ? "authorization revoke" : "cancellation",
+             (long long)user.id);
+}
+
+static void on_push_done(loop_msg_t *msg)
+{
+    push_job_t *job = (push_job_t *)msg;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (!job->failed)
+        seen_add(job->key);
+    if (req != NULL)
+        reply_text(req, job->failed ? 503 : 200, job->failed ? "retry" : "success"); /* 503: WeChat re-sends */
+    free(job);
+}
+
+/* Acts on one verified, decrypted packet; answers req. */
+static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
+{
+    char buf[3][32];
+    const char *event = push_message_text(msg, "Event", buf[0], sizeof buf[0]);
+    const char *trace = push_message_text(msg, "trace_id", buf[1], sizeof buf[1]);
+    const char *from = push_message_text(msg, "FromUserName", buf[2], sizeof buf[2]);
+    char created[32];
+    const char *create_time = push_message_text(msg, "CreateTime", created, sizeof created);
+    char key[PUSH_KEY_SIZE];
+    if (trace != NULL)
+        snprintf(key, sizeof key, "t:%s", trace);
+    else
+        snprintf(key, sizeof key, "e:%s|%s|%s", event ? event : "", from ? from : "", create_time ? create_time : "");
+    if (seen_has(key)) {
+        reply_text(req, 200, "success"); /* a re-send of a packet already handled */
+        return;
+    }
+    push_action_t action = PUSH_NOTHING;
+    if (event != NULL && strcmp(event, "user_authorization_revoke") == 0)
+        action = PUSH_REVOKE;
+    else if (event != NULL && strcmp(event, "user_authorization_cancellation") == 0)
+        action = PUSH_CANCELLATION;
+    char obuf[32];
+    const char *openid = push_message_text(msg, "OpenID", obuf, sizeof obuf);
+    if (openid == NULL)
+        openid = from;
+    if (action == PUSH_NOTHING || openid == NULL || strlen(openid) >= STORE_OPENID_SIZE) {
+        log_info("push: event %s received, nothing to do", event != NULL ? event : "(none)");
+        seen_add(key);
+        reply_text(req, 200, "success");
+        return;
+    }
+    push_job_t *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        reply_text(req, 503, "retry");
+        return;
+    }
+    job->action = action;
+    snprintf(job->openid, sizeof job->openid, "%s", openid);
+    snprintf(job->key, sizeof job->key, "%s", key);
+    char rbuf[32];
+    const char *info = push_message_text(msg, "RevokeInfo", rbuf, sizeof rbuf);
+    read_revoke_info(info, job);
+    http_pending_attach(&job->pending, req);
+    db_pool_run(app->db, &job->db, run_push, http_receiver(req), on_push_done);
+}
+
+/* ---- the endpoint ---- */
+
+static const char *query_text(json_t *query, const char *name)
+{
+    return json_string_value(json_object_get(query, name));
+}
+
+/* The packet of a safe-mode POST: Encrypt checked against msg_signature and opened with the
+ * current key, then the previous one. NULL when refused. */
+static json_t *open_safe_mode(const config_t *config, json_t *query, json_t *outer)
+{
+    char ebuf[8];
+    const char *encrypt = push_message_text(outer, "Encrypt", ebuf, sizeof ebuf);
+    const char *parts[] = {config->push_token, query_text(query, "timestamp"), query_text(query, "nonce"), encrypt};
+    if (encrypt == NULL || !push_signature_ok(parts, 4, query_text(query, "msg_signature")))
+        return NULL;
+    const char *keys[] = {config->push_aes_key, config->push_previous_aes_key};
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t key[32];
+        char *plain = NULL;
+        size_t plain_len = 0;
+        if (keys[i] == NULL || !push_aes_key(keys[i], key))
+            continue;
+        bool ok = push_decrypt(key, config->wx_app_id, encrypt, strlen(encrypt), &plain, &plain_len);
+        explicit_bzero(key, sizeof key);
+        if (ok) {
+            json_t *msg = push_message_parse(plain, plain_len);
+            free(plain);
+            return msg;
+        }
+    }
+    return NULL;
+}
+
+static int push_handler(h2o_req_t *req, void *arg)
+{
+    app_t *app = arg;
+    const config_t *config = app->config;
+    if (config->push_token == NULL) {
+        reply_text(req, 403, "message push is not configured");
+        return 0;
+    }
+    api_errno_t code = API_BAD_ARGUMENT;
+    json_t *query = http_read_query(req, &code);
+    if (query == NULL) {
+        reply_text(req, 400, "bad query");
+        return 0;
+    }
+    const char *timestamp = query_text(query, "timestamp");
+    const char *parts[] = {config->push_token, timestamp, query_text(query, "nonce")};
+    if (timestamp == NULL || !push_signature_ok(parts, 3, query_text(query, "signature"))) {
+        log_warn("push: a request with a wrong signature was refused");
+        reply_text(req, 403, "forbidden");
+        json_decref(query);
+        return 0;
+    }
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
+        const char *echostr = query_text(query, "echostr"); /* URL verification: echostr as is */
+        reply_text(req, 200, echostr != NULL ? echostr : "");
+        json_decref(query);
+        return 0;
+    }
+    long long ts = strtoll(timestamp, NULL, 10), now = (long long)time(NULL);
+    if (ts < now - PUSH_MAX_SKEW_SECONDS || ts > now + PUSH_MAX_SKEW_SECONDS) {
+        log_warn("push: a packet signed %lld s away from now was refused", ts - now);
+        reply_text(req, 403, "stale");
+        json_decref(query);
+        return 0;
+    }
+    json_t *outer = push_message_parse(req->entity.base, req->entity.len);
+    const char *encrypt_type = query_text(query, "encrypt_type");
+    json_t *msg = NULL;
+    if (outer != NULL && encrypt_type != NULL && strcmp(encrypt_type, "aes") == 0 && config->push_aes_key != NULL)
+        msg = open_safe_mode(config, query, outer);
+    else if (outer != NULL && config->push_aes_key == NULL)
+        msg = json_incref(outer); /* plaintext mode: only when no key is configured */
+    json_decref(outer);
+    json_decref(query);
+    if (msg == NULL) {
+        log_warn("push: a packet that could not be verified or read was refused");
+        reply_text(req, 403, "forbidden");
+        return 0;
+    }
+    handle_message(req, app, msg);
+    json_decref(msg);
+    return 0;
+}
+
+static const http_route_t push_routes[] = {
+    {"GET", "/wx/wechat/push", push_handler},
+    {"POST", "/wx/wechat/push", push_handler},
+};
+
+const app_module_t push_module = {.name = "push", APP_MODULE_ROUTES_FIELDS(push_routes)};
