@@ -29,7 +29,8 @@ function viewOf(m, myUserId) {
   const mine = attendees.find((a) => a.me);
   const history = (m.history || []).map((h) =>
     Object.assign({}, h, {
-      fromName: h.from === null || h.from === undefined ? '' : meeting.STATE_NAMES[h.from],
+      // The creation is recorded as 1 -> 1: shown as the state alone (新建).
+      fromName: h.from === null || h.from === undefined || h.from === h.to ? '' : meeting.STATE_NAMES[h.from],
       toName: meeting.STATE_NAMES[h.to],
     }),
   );
