@@ -388,6 +388,60 @@ describe('a meeting from publishing to its answers', () => {
     assert.equal(carol.phone.callsOf('redirectTo')[0].args.url, `/pages/meeting/detail/detail?id=${draft}`);
   });
 
+  test('a named approver: chosen by search, cleared and chosen again; their 我的审批 and 通过', T, async () => {
+    let mp = as(bob);
+    const page = mp.open('pages/meeting/edit/edit');
+    await page.shown;
+    page.onTitleInput({ detail: { value: '预算讨论' } });
+    page.onPlaceModeTap({ currentTarget: { dataset: { mode: 'location' } } });
+    page.onLocationInput({ detail: { value: '线上会议' } });
+    await page.onStartDateChange({ detail: { value: D } });
+    await page.onStartTimeChange({ detail: { value: '14:00' } });
+    await page.onEndTimeChange({ detail: { value: '15:00' } });
+    page.onKeywordInput({ detail: { value: '赵六' } });
+    await page.onSearch();
+    page.onAddPerson({ currentTarget: { dataset: { id: id.dave } } });
+    page.onSetApprover({ currentTarget: { dataset: { id: id.dave } } });
+    assert.deepEqual(page.data.approver, { id: id.dave, name: '赵六' });
+    assert.deepEqual(page.data.people, [], 'the approver is not also an attendee');
+    await page.onSaveDraft();
+    const created = requestsTo(bob, mp.api.MeetingCreate)[0].data;
+    assert.equal(created.approverId, id.dave);
+    assert.equal(created.location, '线上会议');
+    assert.equal(created.roomId, undefined);
+    const M = page.data.id;
+    assert.equal((await serverDetail(bob, M)).approver.id, id.dave);
+
+    page.onClearApprover();
+    await page.onSaveDraft();
+    assert.equal(requestsTo(bob, mp.api.MeetingUpdate).at(-1).data.approverId, null, 'cleared: null is sent');
+    assert.equal((await serverDetail(bob, M)).approver, null);
+    page.onKeywordInput({ detail: { value: '赵六' } });
+    await page.onSearch();
+    page.onSetApprover({ currentTarget: { dataset: { id: id.dave } } });
+    await page.onPublish();
+    const m = await serverDetail(bob, M);
+    assert.equal(m.state, 2);
+    assert.equal(m.approver.id, id.dave);
+    assert.equal(m.location, '线上会议');
+
+    mp = as(dave);
+    const list = mp.open('pages/meeting/list/list');
+    await list.shown;
+    await list.onTabTap({ currentTarget: { dataset: { view: 'approval' } } });
+    assert.deepEqual(list.data.list.map((x) => x.id), (await serverList(dave, 'approval')).list.map((x) => x.id));
+    assert.ok(list.data.list.some((x) => x.id === M), 'the named approver sees it');
+    const detail = mp.open('pages/meeting/detail/detail', { id: String(M) });
+    await detail.shown;
+    assert.equal(detail.data.m.myRole, 'approver');
+    assert.equal(detail.data.m.approverName, '赵六');
+    assert.equal(detail.data.m.place, '线上会议');
+    await detail.onApprove();
+    assert.equal((await serverDetail(dave, M)).state, 4);
+    const carolApproval = await serverList(carol, 'approval');
+    assert.ok(!carolApproval.list.some((x) => x.id === M), 'another member never saw it to approve');
+  });
+
   test('the lists: each tab shows the server\'s page; paging appends; pull-down starts again', { timeout: 30000 }, async () => {
     // Enough drafts for two pages of 我的会议.
     for (let i = 0; i < 21; i++)
