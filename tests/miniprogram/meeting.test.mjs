@@ -228,6 +228,7 @@ describe('a meeting from publishing to its answers', () => {
 
     const page = mp.open('pages/meeting/edit/edit', { id: String(X) });
     await page.shown;
+    assert.equal(bob.phone.callsOf('setNavigationBarTitle').at(-1).args.title, '编辑会议');
     const before = await serverDetail(bob, X);
     assert.equal(page.data.title, before.title);
     assert.equal(page.data.content, before.content);

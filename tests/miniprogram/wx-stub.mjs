@@ -13,7 +13,8 @@
 //   wx.uploadFile       reads filePath from disk and posts it as multipart/form-data
 //   wx.*StorageSync     a Map (values copied through JSON, as WeChat stores them)
 //   wx.showToast, showLoading, hideLoading, showModal, navigateTo, navigateBack, switchTab,
-//   redirectTo, reLaunch, stopPullDownRefresh, setClipboardData, getUpdateManager
+//   redirectTo, reLaunch, stopPullDownRefresh, setClipboardData, setNavigationBarTitle,
+//   getUpdateManager
 //                       recorded in `calls`; showModal answers {confirm: modalAnswer}
 //
 // Hosts: the mini program only knows config/api.js's ApiRootUrl (http://127.0.0.1:8080/wx/).
@@ -196,6 +197,7 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
     reLaunch: ui('reLaunch'),
     stopPullDownRefresh: ui('stopPullDownRefresh'),
     setClipboardData: ui('setClipboardData'),
+    setNavigationBarTitle: ui('setNavigationBarTitle'),
     getUpdateManager: () => ({ onUpdateReady() {}, onCheckForUpdate() {}, onUpdateFailed() {}, applyUpdate() {} }),
   };
 

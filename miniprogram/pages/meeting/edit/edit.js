@@ -75,6 +75,7 @@ Page({
     const today = util.dateString(new Date());
     const tomorrow = util.addDays(today, 1);
     this.setData({ id: Number(options && options.id) || 0, today, startDate: tomorrow, endDate: tomorrow });
+    if (this.data.id) wx.setNavigationBarTitle({ title: '编辑会议' });
   },
 
   onShow() {
