@@ -30,6 +30,7 @@
 #include "crypto/crypto.h"
 #include "guard/rate_guard.h"
 #include "http/reply.h"
+#include "storage/files.h"
 #include "storage/image_type.h"
 #include "storage/multipart.h"
 
@@ -37,160 +38,10 @@
 #define KEY_HEX_LEN      (2 * KEY_RANDOM_BYTES)
 #define KEY_SIZE         STORAGE_KEY_SIZE
 #define HOST_MAX_LEN     255
-#define FETCH_MAX_BYTES  ((off_t)64 * 1024 * 1024) /* the ceiling of oa.storage.max-bytes */
-#define TMP_PREFIX       ".upload-"
 
 size_t storage_upload_body_limit(const config_t *config)
 {
     return config->storage_max_bytes + STORAGE_BODY_SLACK;
-}
-
-/* ---- files (worker threads) ---- */
-
-static const char *error_text(int err, char *buf, size_t size)
-{
-    return strerror_r(err, buf, size); /* GNU variant: returns the text */
-}
-
-/* dir/name into out; false when it does not fit. */
-static bool path_join(char out[PATH_MAX], const char *dir, const char *prefix, const char *name)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, prefix, name);
-    return n > 0 && n < PATH_MAX;
-}
-
-/* mkdir -p dir; directories it creates get mode 0755 whatever the umask. */
-static int ensure_dir(const char *dir)
-{
-    char path[PATH_MAX];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof(path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char saved = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) == 0)
-            chmod(path, 0755);
-        else if (errno != EEXIST)
-            return -1;
-        path[i] = saved;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Writes bytes as dir/key through a temporary file and rename(2). 0, or -1 with errno and *step. */
-static int store_file(const char *dir, const char *key, const uint8_t *bytes, size_t len, const char **step)
-{
-    char tmp[PATH_MAX], final[PATH_MAX];
-    *step = "create the directory";
-    if (ensure_dir(dir) != 0)
-        return -1;
-    *step = "name the file";
-    if (!path_join(tmp, dir, TMP_PREFIX, key) || !path_join(final, dir, "", key)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    *step = "create the file";
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return -1;
-    *step = "write the file";
-    int rc = fchmod(fd, 0644) == 0 && write_all(fd, bytes, len) == 0 && fsync(fd) == 0 ? 0 : -1;
-    int err = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        err = errno;
-    }
-    if (rc == 0) {
-        *step = "rename the file";
-        if ((rc = rename(tmp, final)) != 0)
-            err = errno;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-        errno = err;
-    }
-    return rc;
-}
-
-typedef enum fetch_outcome { FETCH_FOUND, FETCH_MISSING, FETCH_ERROR } fetch_outcome_t;
-
-static int read_all(int fd, uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = EIO; /* the file shrank while it was read */
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Reads dir/key whole into a malloc'd *bytes. */
-static fetch_outcome_t load_file(const char *dir, const char *key, uint8_t **bytes, size_t *len)
-{
-    char path[PATH_MAX], why[128];
-    if (!path_join(path, dir, "", key))
-        return FETCH_MISSING;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-            return FETCH_MISSING;
-        log_error("cannot open %s: %s", path, error_text(errno, why, sizeof(why)));
-        return FETCH_ERROR;
-    }
-    fetch_outcome_t outcome = FETCH_ERROR;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        log_error("cannot stat %s: %s", path, error_text(errno, why, sizeof(why)));
-    } else if (!S_ISREG(st.st_mode) || st.st_size > FETCH_MAX_BYTES) {
-        log_warn("%s is not a regular file of at most 64 MiB: not served", path);
-        outcome = FETCH_MISSING;
-    } else if ((*bytes = malloc(st.st_size > 0 ? (size_t)st.st_size : 1)) == NULL) {
-        log_error("out of memory reading %s", path);
-    } else if (read_all(fd, *bytes, (size_t)st.st_size) != 0) {
-        log_error("cannot read %s: %s", path, error_text(errno, why, sizeof(why)));
-        free(*bytes);
-        *bytes = NULL;
-    } else {
-        *len = (size_t)st.st_size;
-        outcome = FETCH_FOUND;
-    }
-    close(fd);
-    return outcome;
 }
 
 /* ---- keys ---- */
@@ -239,10 +90,10 @@ static void run_upload(db_job_t *db, store_t *store)
     upload_job_t *job = (upload_job_t *)db;
     const char *step;
     char why[128];
-    job->stored = store_file(job->app->config->storage_dir, job->key, job->bytes, job->len, &step) == 0;
+    job->stored = storage_file_write(job->app->config->storage_dir, job->key, job->bytes, job->len, &step) == 0;
     if (!job->stored)
         log_error("upload of user %lld not stored: cannot %s in %s: %s", (long long)job->user_id, step,
-                  job->app->config->storage_dir, error_text(errno, why, sizeof(why)));
+                  job->app->config->storage_dir, storage_error_text(errno, why, sizeof(why)));
     else
         log_info("upload of user %lld stored as %s (%zu bytes)", (long long)job->user_id, job->key, job->len);
 }
@@ -364,7 +215,7 @@ typedef struct fetch_job {
 static void run_fetch(db_job_t *db, store_t *store)
 {
     fetch_job_t *job = (fetch_job_t *)db;
-    job->outcome = load_file(job->dir, job->key, &job->bytes, &job->len);
+    job->outcome = storage_file_read(job->dir, job->key, &job->bytes, &job->len);
 }
 
 static void free_slot(void *slot)
@@ -436,11 +287,7 @@ int storage_fetch(h2o_req_t *req, void *app_)
 
 bool storage_exists(const config_t *config, const char *key)
 {
-    char path[PATH_MAX];
-    struct stat st;
-    if (!storage_key_valid(key, strlen(key)) || !path_join(path, config->storage_dir, "", key))
-        return false;
-    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return storage_key_valid(key, strlen(key)) && storage_file_exists(config->storage_dir, key);
 }
 
 /* ---- the module (app/module.h) ---- */
