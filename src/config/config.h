@@ -131,6 +131,9 @@ typedef struct config {
     char *push_token;            /* the Token of the push configuration (secret) */
     char *push_aes_key;          /* its EncodingAESKey (43 characters; secret): safe mode */
     char *push_previous_aes_key; /* the one before, still accepted while WeChat switches (secret) */
+    /* oa.minutes: a meeting's minutes and attachments */
+    size_t minutes_max_attachment_bytes; /* the largest attachment (10 MiB) */
+    int minutes_max_attachments;         /* attachments of one meeting (20) */
     /* oa.checkin: sign-in by the meeting's mini program code */
     int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
     int checkin_rotate_seconds;  /* a rotating code changes this often (30) */

@@ -9,6 +9,7 @@
 #include "meeting/meeting_rules.h"
 #include "org/org_job.h"
 #include "store/store_meeting.h"
+#include "store/store_minutes.h"
 
 /* A meeting's form at its limits: 5,000 characters of content sent as JSON escapes (up to 12
  * bytes each for an emoji), 500 ids, the other fields: above server.max-body-bytes' default. */
@@ -393,12 +394,30 @@ ORG_ENDPOINT(meeting_update, ORG_MEMBER, run_meeting_update)
 
 /* ---- changes of state ---- */
 
+/* Archiving needs the minutes (会议纪要): 803 without them. */
+static bool has_minutes(org_job_t *job, store_t *store, int64_t id)
+{
+    store_minutes_t minutes;
+    store_rc rc = store_minutes_get(store, id, &minutes);
+    bool written = rc == STORE_OK && minutes.text != NULL && minutes.text[0] != '\0';
+    free(minutes.text);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        org_fail_store(job, store, rc, "minutes");
+        return false;
+    }
+    if (!written)
+        org_fail(job, API_MEETING_STATE, "归档前请先填写会议纪要");
+    return written;
+}
+
 /* Reads meeting id, checks action for the caller and makes the change. */
 static void change_state(org_job_t *job, store_t *store, int64_t id, meeting_action_t action, const char *reason)
 {
     meeting_view_t v = {0};
     meeting_facts_t f;
     if (!load_meeting_as(job, store, id, &v, &f) || !action_allowed(job, &f, action, v.m->version))
+        return;
+    if (action == MEETING_ARCHIVE && !has_minutes(job, store, id))
         return;
     store_transition_t t = {.id = id,
                             .version = v.m->version,
@@ -564,6 +583,10 @@ static void run_meeting_detail(org_job_t *job, store_t *store)
     }
     double rate = v.expected > 0 ? (double)v.present / (double)v.expected : 0.0;
     json_object_set_new(job->data, "checkinRotating", json_boolean(m->checkin_rotating));
+    store_minutes_t minutes;
+    rc = store_minutes_get(store, id, &minutes);
+    json_object_set_new(job->data, "hasMinutes", json_boolean(rc == STORE_OK && minutes.text[0] != '\0'));
+    free(minutes.text);
     json_object_set_new(job->data, "attendance",
                         json_pack("{s:I, s:I, s:I, s:I, s:f}", "expected", (json_int_t)v.expected, "present",
                                   (json_int_t)v.present, "late", (json_int_t)v.late, "absent",

@@ -13,6 +13,7 @@
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "storage/multipart.h"
 
 /* ---- the job ---- */
 
@@ -22,6 +23,7 @@ static void job_free(org_job_t *job)
     json_decref(job->data);
     for (int i = 0; i < job->nowned; i++)
         free(job->owned[i]);
+    free(job->blob);
     free(job);
 }
 
@@ -79,20 +81,60 @@ static void on_job_done(loop_msg_t *msg)
     job_free(job);
 }
 
+/* The text fields and the file of a multipart upload into params and job; 0 or an errno. */
+static api_errno_t read_upload(h2o_req_t *req, const org_endpoint_t *endpoint, json_t *params, org_job_t *job)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    h2o_iovec_t type = i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+    const char *body = req->entity.base;
+    size_t len = body != NULL ? req->entity.len : 0;
+    multipart_part_t part;
+    for (const char *const *f = endpoint->text_fields; f != NULL && *f != NULL; f++) {
+        multipart_rc rc = multipart_find(type.base, type.len, body, len, *f, &part);
+        if (rc == MULTIPART_NO_PART)
+            continue;
+        if (rc != MULTIPART_OK)
+            return API_BAD_ARGUMENT;
+        if (!text_utf8_valid(part.data.base, part.data.len) || memchr(part.data.base, '\0', part.data.len) != NULL)
+            return API_BAD_ARGUMENT_VALUE;
+        json_object_set_new(params, *f, json_stringn(part.data.base, part.data.len));
+    }
+    if (multipart_find(type.base, type.len, body, len, endpoint->file_field, &part) != MULTIPART_OK)
+        return API_BAD_ARGUMENT;
+    if ((job->blob = malloc(part.data.len > 0 ? part.data.len : 1)) == NULL)
+        return API_SERIOUS;
+    memcpy(job->blob, part.data.base, part.data.len);
+    job->blob_len = part.data.len;
+    if (part.filename.base != NULL)
+        snprintf(job->blob_name, sizeof job->blob_name, "%.*s", (int)part.filename.len, part.filename.base);
+    return API_OK;
+}
+
 static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx)
 {
     const org_endpoint_t *endpoint = ctx;
     api_errno_t code = API_BAD_ARGUMENT;
-    json_t *params = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ? http_read_query(req, &code)
-                                                                                     : http_read_json(req, &code);
-    if (params == NULL) {
-        http_reply_error(req, code);
-        return;
-    }
     org_job_t *job = calloc(1, sizeof(*job));
+    json_t *params = NULL;
     if (job == NULL) {
-        json_decref(params);
-        http_reply_error(req, API_SERIOUS);
+        code = API_SERIOUS;
+    } else if (endpoint->file_field != NULL) {
+        params = json_object();
+        code = params == NULL ? API_SERIOUS : read_upload(req, endpoint, params, job);
+        if (code != API_OK) {
+            json_decref(params);
+            params = NULL;
+        }
+    } else {
+        params = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ? http_read_query(req, &code)
+                                                                                 : http_read_json(req, &code);
+    }
+    if (params == NULL) {
+        if (job != NULL) {
+            free(job->blob);
+            free(job);
+        }
+        http_reply_error(req, code);
         return;
     }
     job->app = app;

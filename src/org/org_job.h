@@ -55,6 +55,11 @@ typedef struct org_endpoint {
     org_access_t access;
     org_run_fn run;
     org_then_fn then; /* NULL = answer job->data */
+    /* A multipart/form-data POST (a file upload): the part named file_field becomes job->blob
+     * (its filename job->blob_name), and the parts named in text_fields (NULL-terminated)
+     * become params as strings. NULL = a JSON body (or the query of a GET). */
+    const char *file_field;
+    const char *const *text_fields;
 } org_endpoint_t;
 
 #define ORG_JOB_MAX_OWNED 8
@@ -74,7 +79,19 @@ struct org_job {
     json_t *data;     /* NULL = no data */
     void *owned[ORG_JOB_MAX_OWNED];
     int nowned;
+    /* bytes in or out: an upload's file (file_field), or a then()'s binary answer; freed with the job */
+    uint8_t *blob;
+    size_t blob_len;
+    char blob_name[256]; /* the upload's filename (raw, as the client sent it), else "" */
 };
+
+/* An upload endpoint (see org_endpoint_t's file_field). */
+#define ORG_UPLOAD_ENDPOINT(name, access_, run_, file_field_, text_fields_)                                            \
+    static const org_endpoint_t name##_endpoint = {access_, run_, NULL, file_field_, text_fields_};                    \
+    static int name(h2o_req_t *req, void *app)                                                                         \
+    {                                                                                                                  \
+        return org_handle(req, app, &name##_endpoint);                                                                 \
+    }
 
 /* Handles req for endpoint (see the top comment). Always returns 0. */
 int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint);

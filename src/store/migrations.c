@@ -374,6 +374,51 @@ static const char *const step5_mysql[] = {
     NULL,
 };
 
+/* Step 6: minutes (会议纪要) and attachments; the files themselves are under oa.storage.dir. */
+static const char *const step6_sqlite[] = {
+    "CREATE TABLE oa_minutes ("
+    " meeting_id integer NOT NULL PRIMARY KEY REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " text text NOT NULL,"
+    " author_id integer NOT NULL REFERENCES wx_user (id),"
+    " updated_at bigint NOT NULL)",
+    "CREATE TABLE oa_attachment ("
+    " id integer PRIMARY KEY,"
+    " meeting_id integer NOT NULL REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " name varchar(100) NOT NULL,"
+    " file_key varchar(64) NOT NULL UNIQUE,"
+    " content_type varchar(100) NOT NULL,"
+    " size bigint NOT NULL,"
+    " uploaded_by integer NOT NULL REFERENCES wx_user (id),"
+    " created_at bigint NOT NULL)",
+    "CREATE INDEX oa_attachment_meeting ON oa_attachment (meeting_id, id)",
+    NULL,
+};
+static const char *const step6_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_minutes ("
+    " meeting_id int NOT NULL,"
+    " text mediumtext NOT NULL,"
+    " author_id int NOT NULL,"
+    " updated_at bigint NOT NULL,"
+    " PRIMARY KEY (meeting_id),"
+    " CONSTRAINT oa_minutes_meeting FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_minutes_author FOREIGN KEY (author_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_attachment ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " meeting_id int NOT NULL,"
+    " name varchar(100) NOT NULL,"
+    " file_key varchar(64) COLLATE utf8mb4_bin NOT NULL,"
+    " content_type varchar(100) NOT NULL,"
+    " size bigint NOT NULL,"
+    " uploaded_by int NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (id), UNIQUE KEY oa_attachment_file_key (file_key), KEY oa_attachment_meeting (meeting_id, id),"
+    " CONSTRAINT oa_attachment_meeting_fk FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_attachment_user FOREIGN KEY (uploaded_by) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -381,6 +426,7 @@ static const store_migration_t migrations[] = {
      step3_sqlite, step3_mysql},
     {4, "sign-in: oa_meeting.checkin_code and checkin_rotating, oa_attendee.checkin_*", step4_sqlite, step4_mysql},
     {5, "votes: oa_vote, oa_vote_option, oa_vote_ballot, oa_vote_choice", step5_sqlite, step5_mysql},
+    {6, "minutes and attachments: oa_minutes, oa_attachment", step6_sqlite, step6_mysql},
 };
 
 int store_schema_latest(void)

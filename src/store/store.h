@@ -52,6 +52,7 @@ typedef enum store_refusal {
     STORE_REFUSED_STALE,      /* the row's version is not the one given */
     STORE_REFUSED_STATE,      /* the row's state does not allow the change */
     STORE_REFUSED_NOT_MEMBER, /* a person named is not a member */
+    STORE_REFUSED_FULL,       /* a limit of rows (attachments of a meeting) is reached */
 } store_refusal_t;
 
 /* User status values of the original system. */

@@ -100,6 +100,12 @@ test('in progress, ended, archived: states follow the clock; history', async () 
   assert.ok(!ids(await list(p1, 'upcoming')).includes(m.id));
   refused(await host.post('/wx/meeting/cancel', { id: m.id, reason: 'x' }), 803, 'after the end');
   refused(await p1.post('/wx/meeting/feedback', { id: m.id, attend: true }), 803, 'after the end');
+  const noMinutes = await host.post('/wx/meeting/archive', { id: m.id });
+  refused(noMinutes, 803, 'archiving needs the minutes');
+  assert.equal(noMinutes.errmsg, '归档前请先填写会议纪要');
+  assert.equal(d.hasMinutes, false);
+  ok(await host.post('/wx/meeting/minutes', { id: m.id, text: '纪要：决定了三件事。' }));
+  assert.equal((await detail(host, m.id)).hasMinutes, true);
   assert.equal(ok(await host.post('/wx/meeting/archive', { id: m.id })).state, 7);
   assert.ok(ids(await list(p1, 'history')).includes(m.id));
 });
@@ -163,6 +169,7 @@ async function inState(s) {
     return m;
   }
   await shiftMeeting(oa, m.id, -3 * 3600); // ended
+  ok(await host.post('/wx/meeting/minutes', { id: m.id, text: '纪要' }), 'minutes'); // archiving needs them
   if (s === 6) return m;
   await step(host.post('/wx/meeting/archive', { id: m.id }));
   return m;

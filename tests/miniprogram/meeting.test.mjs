@@ -558,6 +558,7 @@ describe('a meeting from publishing to its answers', () => {
     await okCall(world, bob, 'POST', '/wx/meeting/submit', { id: created.id });
     await okCall(world, alice, 'POST', '/wx/meeting/approve', { id: created.id, approve: true });
     await new Promise((r) => setTimeout(r, Math.max(0, end.getTime() + 1200 - Date.now())));
+    await okCall(world, bob, 'POST', '/wx/meeting/minutes', { id: created.id, text: '纪要：站会照常。' }); // archiving needs them
     const mp = as(bob);
     const detail = mp.open('pages/meeting/detail/detail', { id: String(created.id) });
     await detail.shown;
