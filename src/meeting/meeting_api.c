@@ -89,10 +89,11 @@ static store_rc on_attendee(const store_attendee_t *a, void *ctx)
     else
         v->none++;
     if (v->attendees != NULL) {
-        json_t *item =
-            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "userId", (json_int_t)a->user_id, "name", a->name,
-                      "department", a->department, "avatar", a->avatar, "role", attendee_role_name(a->role), "answer",
-                      answer_name(a->answer), "reason", a->reason, "answerTime", org_time_json(a->answered_at));
+        json_t *item = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "userId",
+                                 (json_int_t)a->user_id, "name", a->name, "department", a->department, "avatar",
+                                 a->avatar, "role", attendee_role_name(a->role), "answer", answer_name(a->answer),
+                                 "reason", a->reason, "answerTime", org_time_json(a->answered_at), "checkinTime",
+                                 org_time_json(a->checkin_at), "late", a->checkin_late, "makeup", a->checkin_by != 0);
         if (json_array_append_new(v->attendees, item) != 0)
             return STORE_ERROR;
     }
