@@ -76,6 +76,12 @@ static bool writable(org_job_t *job, const store_meeting_t *m)
     return true;
 }
 
+/* The directory of the attachments' files. */
+static void attachment_dir(const org_job_t *job, char *dir, size_t size)
+{
+    snprintf(dir, size, "%s/%s", job->app->config->storage_dir, ATTACHMENT_DIR);
+}
+
 static store_meeting_t *meeting_buffer(org_job_t *job)
 {
     store_meeting_t *m = malloc(sizeof *m);
@@ -225,7 +231,7 @@ static void run_attachment_add(org_job_t *job, store_t *store)
     }
     snprintf(a.file_key, sizeof a.file_key, "%s.%s", hex, type->ext);
     char dir[1024], why[128];
-    snprintf(dir, sizeof dir, "%s/%s", config->storage_dir, ATTACHMENT_DIR);
+    attachment_dir(job, dir, sizeof dir);
     const char *step = "";
     if (storage_file_write(dir, a.file_key, job->blob, job->blob_len, &step) != 0) {
         log_error("attachment of meeting %lld not stored: cannot %s: %s", (long long)id, step,
@@ -248,25 +254,34 @@ static void run_attachment_add(org_job_t *job, store_t *store)
 static const char *const attachment_fields[] = {"id", NULL};
 ORG_UPLOAD_ENDPOINT(attachment_add, ORG_MEMBER, run_attachment_add, ATTACHMENT_FIELD, attachment_fields)
 
+/* ---- one attachment and its meeting ---- */
+
+/* Reads the attachment the request's id names, and its meeting (*m, job-owned); false when
+ * the job failed (401/402, 804, 502). */
+static bool load_attachment(org_job_t *job, store_t *store, store_attachment_t *a, store_meeting_t **m, bool *writer)
+{
+    int64_t id = 0;
+    if (!org_param_id(job, "id", true, &id, NULL, "id 无效"))
+        return false;
+    store_rc rc = store_attachment_get(store, id, a);
+    if (rc != STORE_OK) {
+        org_fail_store(job, store, rc, "attachment get");
+        return false;
+    }
+    return (*m = meeting_buffer(job)) != NULL && load(job, store, a->meeting_id, *m, writer);
+}
+
 /* ---- GET /wx/meeting/attachment?id= ---- */
 
 static void run_attachment_get(org_job_t *job, store_t *store)
 {
-    int64_t id = 0;
     bool writer = false;
     store_meeting_t *m;
     store_attachment_t a;
-    if (!org_param_id(job, "id", true, &id, NULL, "id 无效"))
-        return;
-    store_rc rc = store_attachment_get(store, id, &a);
-    if (rc != STORE_OK) {
-        org_fail_store(job, store, rc, "attachment get");
-        return;
-    }
-    if ((m = meeting_buffer(job)) == NULL || !load(job, store, a.meeting_id, m, &writer) || !may_read(job, store, m))
+    if (!load_attachment(job, store, &a, &m, &writer) || !may_read(job, store, m))
         return;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/%s", job->app->config->storage_dir, ATTACHMENT_DIR);
+    attachment_dir(job, dir, sizeof dir);
     fetch_outcome_t got = storage_file_read(dir, a.file_key, &job->blob, &job->blob_len);
     if (got != FETCH_FOUND) {
         org_fail(job, got == FETCH_MISSING ? API_NO_SUCH_OBJECT : API_SERIOUS, NULL);
@@ -300,18 +315,10 @@ ORG_ENDPOINT_THEN(attachment_get, ORG_MEMBER, run_attachment_get, then_attachmen
 
 static void run_attachment_delete(org_job_t *job, store_t *store)
 {
-    int64_t id = 0;
     bool writer = false;
     store_meeting_t *m;
     store_attachment_t a;
-    if (!org_param_id(job, "id", true, &id, NULL, "id 无效"))
-        return;
-    store_rc rc = store_attachment_get(store, id, &a);
-    if (rc != STORE_OK) {
-        org_fail_store(job, store, rc, "attachment get");
-        return;
-    }
-    if ((m = meeting_buffer(job)) == NULL || !load(job, store, a.meeting_id, m, &writer))
+    if (!load_attachment(job, store, &a, &m, &writer))
         return;
     if (!writer) {
         org_fail(job, API_NO_PERMISSION, NULL);
@@ -319,15 +326,16 @@ static void run_attachment_delete(org_job_t *job, store_t *store)
     }
     if (!writable(job, m))
         return;
-    if ((rc = store_attachment_delete(store, id)) != STORE_OK) {
+    store_rc rc = store_attachment_delete(store, a.id);
+    if (rc != STORE_OK) {
         org_fail_store(job, store, rc, "attachment delete");
         return;
     }
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/%s", job->app->config->storage_dir, ATTACHMENT_DIR);
+    attachment_dir(job, dir, sizeof dir);
     if (storage_file_remove(dir, a.file_key) != 0)
         log_warn("attachment file %s of meeting %lld could not be removed", a.file_key, (long long)a.meeting_id);
-    job->data = json_pack("{s:I}", "id", (json_int_t)id);
+    job->data = json_pack("{s:I}", "id", (json_int_t)a.id);
 }
 ORG_ENDPOINT(attachment_delete, ORG_MEMBER, run_attachment_delete)
 
