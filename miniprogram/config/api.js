@@ -42,5 +42,6 @@ module.exports = {
   MeetingArchive: ApiRootUrl + 'meeting/archive', // {id, version?}
   MeetingFeedback: ApiRootUrl + 'meeting/feedback', // {id, attend, reason?}
   MeetingDetail: ApiRootUrl + 'meeting/detail', // ?id=
+  MeetingCheckin: ApiRootUrl + 'meeting/checkin', // POST {scene}: the page a sign-in code opens
   MeetingList: ApiRootUrl + 'meeting/list', // ?view=&page=&limit=
 };

@@ -35,6 +35,11 @@ function list(view = 'upcoming', page = 1, limit = 20) {
   return util.request(api.MeetingList, { view, page, limit });
 }
 
+/** POST /wx/meeting/checkin {scene}: {meetingId, title, userId, checkinTime, late, already, makeup}. */
+function checkin(scene) {
+  return util.request(api.MeetingCheckin, { scene }, 'POST');
+}
+
 /** GET /wx/meeting/detail?id= */
 function detail(id) {
   return util.request(api.MeetingDetail, { id });
@@ -108,6 +113,7 @@ module.exports = {
   ROLE_TEXT,
   ANSWER_TEXT,
   list,
+  checkin,
   detail,
   create,
   update,

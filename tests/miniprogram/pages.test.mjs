@@ -141,6 +141,7 @@ describe('app.json and the project files', () => {
   test('every page of app.json has its four files; every page folder is listed in app.json', () => {
     const pages = appPages();
     assert.deepEqual([...pages].sort(), [
+      'pages/checkin/index',
       'pages/index/index',
       'pages/login/login',
       'pages/meeting/detail/detail',

@@ -41,13 +41,15 @@ export function organization(world, oa = world.oa, { env = {} } = {}) {
   let invite = null;
   const header = oa.config.oa.token.header;
   async function person(name, nickName = name) {
-    const login = await world.wx.newLogin(APP_ID, `${name}-${Math.random().toString(36).slice(2, 8)}`);
+    const wxUser = `${name}-${Math.random().toString(36).slice(2, 8)}`;
+    const login = await world.wx.newLogin(APP_ID, wxUser);
     const r = await oa.loginWithCode(login.code, { nickName });
     ok(r, `login of ${name}`);
     const token = r.data.token;
     const me = ok(await oa.get('/wx/member/me', { [header]: token }), 'member/me');
     return {
       name,
+      wxUser, // the wxemu user: a phone that logs in as them (the mini program suites)
       token,
       id: me.userId,
       openid: login.openid,
