@@ -17,6 +17,11 @@
 //   node bench/prepare.mjs drive --server URL --tokens FILE --from A --to B [--concurrency C]
 //       GET /wx/auth/info once with each token of lines [A, B) of FILE; prints
 //       {"requests","errors","seconds"} and exits 1 when any answer was not errno 0
+//   node bench/prepare.mjs meetings --server URL --tokens FILE --sample N
+//       GET /wx/meeting/list?view=upcoming&page=1&limit=20 with N tokens of FILE (spread over it)
+//       and checks each answer: errno 0, min(20, total) items, soonest first (by startTime), state
+//       4 or 5 (approved, in progress); prints {"checked","errors","full","meanTotal"} and exits 1
+//       when any answer failed a check
 //
 // Every command prints one JSON line on stdout; progress and failures go to stderr.
 
@@ -190,13 +195,51 @@ async function cmdDrive(args) {
   return out;
 }
 
-const commands = { logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive };
+async function cmdMeetings(args) {
+  const server = need(args, 'server');
+  const all = readFileSync(need(args, 'tokens'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const sample = Math.min(needInt(args, 'sample'), all.length);
+  const agent = newAgent(16);
+  let errors = 0;
+  let full = 0;
+  let totals = 0;
+  const fail = (i, why) => {
+    if (errors++ < 5) console.error(`prepare.mjs meetings: token ${i}: ${why}`);
+  };
+  await pool(sample, 16, async (n) => {
+    const i = Math.floor((n * all.length) / sample);
+    const r = await request(agent, server, 'GET', '/wx/meeting/list?view=upcoming&page=1&limit=20',
+      { 'x-oa-token': all[i] });
+    const d = r.json?.data;
+    if (r.status !== 200 || r.json?.errno !== 0 || !Array.isArray(d?.list)) {
+      fail(i, `HTTP ${r.status} errno ${r.json?.errno}`);
+      return;
+    }
+    totals += d.total;
+    if (d.list.length !== Math.min(20, d.total)) return fail(i, `${d.list.length} items of ${d.total}`);
+    if (d.list.length === 20) full++;
+    for (let k = 0; k < d.list.length; k++) {
+      const it = d.list[k];
+      if (it.state !== 4 && it.state !== 5) return fail(i, `item ${k} in state ${it.state}`);
+      if (k > 0 && it.startTime < d.list[k - 1].startTime) return fail(i, `item ${k} starts before item ${k - 1}`);
+    }
+  });
+  agent.destroy();
+  const out = { checked: sample, errors, full, meanTotal: sample > 0 ? Math.round(totals / sample) : 0 };
+  if (errors > 0) {
+    console.log(JSON.stringify(out));
+    process.exit(1);
+  }
+  return out;
+}
+
+const commands = { logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive, meetings: cmdMeetings };
 
 async function main() {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = commands[name];
   if (cmd === undefined) {
-    console.error('usage: prepare.mjs logins|codes|mint|drive --option value ...');
+    console.error('usage: prepare.mjs logins|codes|mint|drive|meetings --option value ...');
     process.exit(2);
   }
   console.log(JSON.stringify(await cmd(parseArgs(rest))));

@@ -13,12 +13,17 @@
 #   4. memory    resident memory of meetoa with 1,000,000 sessions stored in SQLite, 100,000 of
 #                them (of 100,000 distinct users) used through /wx/auth/info; plus the growth per
 #                extra cached session
+#   4b. meeting-list GET /wx/meeting/list?view=upcoming (page 1 of 20) for random members of an
+#                organization of 10,000 members, 200,000 meetings, 2,000,000 attendee rows (bench/lib/
+#                meetings.sh, written with SQL in seconds), on SQLite then MariaDB (wrk -t1 -c64);
+#                answers checked before and after the run (prepare.mjs meetings); wrk's CPU shown
 #   5. callgrind instructions per request of the info and login paths (bench/callgrind.sh; skip
 #                with BENCH_CALLGRIND=0)
 # It prints a table and appends it, with the date, machine and commit, to bench/RESULTS.md.
 #
 # Knobs: BENCH_DURATION (seconds per measured wrk run, default 10), BENCH_BUILD (build dir,
-# default build-release), BENCH_MARIADB, BENCH_CALLGRIND (1/0), BENCH_RESULTS (file to append to).
+# default build-release), BENCH_MARIADB, BENCH_CALLGRIND (1/0), BENCH_RESULTS (file to append to),
+# BENCH_ONLY (meeting-list: that scenario alone, on SQLite and, unless BENCH_MARIADB=0, MariaDB).
 # Everything listens on 127.0.0.1 on free ports; everything it starts lives in a temporary
 # folder and is stopped at the end (also on failure or Ctrl-C). The system's nginx is never
 # touched: ours has its own configuration, pid file and logs in that folder.
@@ -30,6 +35,9 @@ DURATION=${BENCH_DURATION:-10}
 RESULTS=${BENCH_RESULTS:-bench/RESULTS.md}
 WITH_MARIADB=${BENCH_MARIADB:-1}
 WITH_CALLGRIND=${BENCH_CALLGRIND:-1}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in "" | meeting-list) ;; *) echo "bench: BENCH_ONLY is meeting-list or empty, not '$ONLY'" >&2 && exit 2 ;; esac
+[ "$ONLY" = meeting-list ] && WITH_CALLGRIND=0
 APPID=wxbench00000000001
 INFO_USERS=10000
 LOGIN_USERS=10000
@@ -37,6 +45,8 @@ LOGIN_CONNS=256
 LATENCY_MS=50
 MEM_SESSIONS=1000000
 MEM_USED=100000
+ML_USERS=10000
+ML_MEETINGS=200000
 export BENCH_LIB=$ROOT/bench/lib
 
 log() { echo "bench: $*" >&2; }
@@ -48,6 +58,7 @@ die() {
 # ---- processes: every one we start is recorded and stopped at the end ----
 
 . bench/lib/procs.sh
+. bench/lib/meetings.sh
 TMP=""
 MARIADB_DIR=""
 cleanup() {
@@ -83,11 +94,11 @@ build() {
 
 # ---- starting things ----
 
-# start_wxemu NAME: wxemu with 50 ms latency on core 1; sets EMU_PORT.
+# start_wxemu NAME [LATENCY_MS]: wxemu with 50 ms latency (or the one given) on core 1; sets EMU_PORT.
 start_wxemu() {
     local name=$1
     taskset -c 1 "$BUILD/wxemu" --host 127.0.0.1 --port 0 --port-file "$TMP/$name.port" \
-        --app "$APPID:$SECRET" --latency-ms "$LATENCY_MS" --log-level warn > "$TMP/$name.log" 2>&1 &
+        --app "$APPID:$SECRET" --latency-ms "${2:-$LATENCY_MS}" --log-level warn > "$TMP/$name.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 100); do
         [ -s "$TMP/$name.port" ] && break
@@ -321,6 +332,95 @@ scenario_mariadb() {
     MARIADB_DIR=""
 }
 
+# ---- meeting-list: the 会议 tab's upcoming page in a big organization ----
+
+# ml_wrk NAME SECONDS: wrk on core 1 against SRV_PORT with meeting_list.lua, timed by
+# /usr/bin/time; prints the BENCH line with wrk_cpu=<percent of one core> appended.
+ml_wrk() {
+    local name=$1 seconds=$2 line cpu bytes
+    BENCH_TOKENS=$TMP/ml.tokens taskset -c 1 /usr/bin/time -f 'WRKCPU %U %S %e' -o "$TMP/$name.time" wrk -t1 -c64 -d"${seconds}s" --latency \
+        -s bench/lib/meeting_list.lua "http://127.0.0.1:$SRV_PORT" > "$TMP/$name.wrk" 2>&1 ||
+        die "wrk failed: $(cat "$TMP/$name.wrk")"
+    line=$(grep -m1 '^BENCH ' "$TMP/$name.wrk") || die "no result from wrk: $(cat "$TMP/$name.wrk")"
+    cpu=$(awk '/^WRKCPU/ { printf "%.0f", ($2 + $3) * 100 / $4 }' "$TMP/$name.time")
+    # Bytes per answer from wrk's "Transfer/sec: 12.34MB" and the rate: the pages are whole.
+    bytes=$(awk -v rps="$(field "$line" rps)" '/^Transfer\/sec:/ { v = $2; m = 1
+        if (v ~ /KB$/) m = 1024; if (v ~ /MB$/) m = 1048576; if (v ~ /GB$/) m = 1073741824
+        sub(/[KMG]?B$/, "", v); printf "%.0f", v * m / rps }' "$TMP/$name.wrk")
+    cp "$TMP/$name.wrk" "$TMP/$name.time" "${BENCH_KEEP:-$TMP}/" 2> /dev/null || true
+    echo "$line wrk_cpu=$cpu bytes=$bytes"
+}
+
+# ml_check NAME: a sample of 500 members' first pages checked (errno 0, 20 items, soonest first).
+ml_check() {
+    taskset -c 1 node bench/prepare.mjs meetings --server "http://127.0.0.1:$SRV_PORT" \
+        --tokens "$TMP/ml.tokens" --sample 500 > "$TMP/$1.check" || die "$1: wrong answers: $(cat "$TMP/$1.check")"
+    log "$1: $(cat "$TMP/$1.check")"
+}
+
+# scenario_meeting_list sqlite|mariadb: sets R_ML_SQLITE or R_ML_MARIADB and ML_LOAD_<backend>
+# (seconds the SQL took) and ML_CHECK (the last check's JSON).
+scenario_meeting_list() {
+    local backend=$1 url cfg=$TMP/ml-$1.yml t0 envout root_sql=()
+    if [ "$backend" = sqlite ]; then
+        url="sqlite:$TMP/ml.db"
+    else
+        log "meeting-list on MariaDB: starting a private mariadbd"
+        envout=$(scripts/mariadb.sh start) || die "mariadbd did not start"
+        url=$(sed -n 's/^MEETOA_TEST_MYSQL_URL=//p' <<< "$envout")
+        MARIADB_DIR=$(sed -n 's/^MEETOA_TEST_MYSQL_DIR=//p' <<< "$envout")
+        taskset -a -c -p 0 "$(cat "$MARIADB_DIR/server.pid")" > /dev/null
+        root_sql=(mariadb --no-defaults -S "$MARIADB_DIR/sock" -u root meetoa)
+        # scripts/mariadb.sh starts with a 32 MiB buffer pool (tests); the organization is about
+        # 500 MiB in InnoDB: a pool that holds it, as a production server would have.
+        "${root_sql[@]}" -e 'SET GLOBAL innodb_buffer_pool_size = 1073741824' || die "buffer pool not resized"
+    fi
+    start_wxemu "wxemu-ml-$backend" 0
+    write_config "$cfg" "$url"
+    start_meetoa "meetoa-ml-$backend" "$cfg"
+    log "meeting-list ($backend): logging in $ML_USERS members"
+    taskset -c 1 node bench/prepare.mjs logins --emu "http://127.0.0.1:$EMU_PORT" \
+        --server "http://127.0.0.1:$SRV_PORT" --appid "$APPID" --users "$ML_USERS" --prefix ml- \
+        --out "$TMP/ml.tokens" > /dev/null
+    stop_pid "$SRV_PID"
+    log "meeting-list ($backend): $ML_MEETINGS meetings, about $((ML_MEETINGS * 10)) attendee rows"
+    t0=$(date +%s.%N)
+    if [ "$backend" = sqlite ]; then
+        # Indexes of the two big tables are dropped for the load and made again after it (a
+        # sort each: 3 times faster than 2,000,000 random index inserts), from their own DDL.
+        local q="FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('oa_meeting', 'oa_attendee') AND sql IS NOT NULL"
+        local drops creates
+        drops=$(sqlite3 "$TMP/ml.db" "SELECT 'DROP INDEX ' || name || ';' $q")
+        creates=$(sqlite3 "$TMP/ml.db" "SELECT sql || ';' $q")
+        {
+            echo 'PRAGMA journal_mode = OFF;'
+            meetings_sql sqlite "$ML_USERS" "$ML_MEETINGS" "$(date +%s)" |
+                awk -v d="$drops" -v c="$creates" '/^BEGIN;$/ { print; print d; next } /^COMMIT;$/ { print c } { print }'
+            echo 'PRAGMA journal_mode = WAL;'
+            echo 'ANALYZE;'
+        } | sqlite3 "$TMP/ml.db" > /dev/null || die "meeting-list: the SQLite load failed"
+    else
+        { meetings_sql mysql "$ML_USERS" "$ML_MEETINGS" "$(date +%s)"; echo 'ANALYZE TABLE oa_meeting, oa_attendee, oa_member;'; } |
+            "${root_sql[@]}" > /dev/null || die "meeting-list: the MariaDB load failed"
+    fi
+    printf -v "ML_LOAD_${backend^^}" '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)"
+    start_meetoa "meetoa-ml-$backend-2" "$cfg"
+    ml_check "ml-$backend-before"
+    ml_wrk "ml-$backend-warm" 2 > /dev/null
+    log "meeting-list ($backend): $DURATION s"
+    local r
+    r=$(ml_wrk "ml-$backend" "$DURATION")
+    ml_check "ml-$backend-after"
+    ML_CHECK=$(cat "$TMP/ml-$backend-after.check")
+    printf -v "R_ML_${backend^^}" '%s' "$r"
+    log "meeting-list ($backend): $r"
+    stop_pid "$SRV_PID"
+    if [ "$backend" = mariadb ]; then
+        scripts/mariadb.sh stop "$MARIADB_DIR" 2> /dev/null
+        MARIADB_DIR=""
+    fi
+}
+
 # ---- the report ----
 
 # verdict OK_EXPR: "met" or "MISSED" from an awk condition on the given variables.
@@ -331,7 +431,39 @@ row() { # NAME BENCH_LINE BOUND_TEXT RATIO TARGET VERDICT
         "$(field "$2" p99_ms)" "$(field "$2" errors)" "$3" "$4" "$5" "$6"
 }
 
+# The meeting-list table (one row per backend measured).
+report_meeting_list() {
+    local b r v name
+    echo "| scenario | pages/s | p50 ms | p99 ms | errors | wrk CPU | data load s | target | verdict |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
+    for b in sqlite mariadb; do
+        name="R_ML_${b^^}"
+        r=${!name:-}
+        [ -n "$r" ] || continue
+        name="ML_LOAD_${b^^}"
+        if [ "$b" = sqlite ]; then
+            v=$(verdict "$(field "$r" rps) >= 10000 && $(field "$r" p99_ms) < 10 && $(field "$r" errors) == 0")
+        else
+            v="stated"
+        fi
+        printf '| %s | %s | %s | %s | %s | %s %% | %s | %s | %s |\n' \
+            "meeting list upcoming, 10,000 members, 200,000 meetings, $b" "$(field "$r" rps)" \
+            "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" "$(field "$r" errors)" "$(field "$r" wrk_cpu)" "${!name}" \
+            "$([ "$b" = sqlite ] && echo "≥ 10,000/s, p99 < 10 ms, 0 errors" || echo "beside SQLite")" "$v"
+    done
+    echo
+    echo "Answers checked before and after each run (500 members, errno 0, min(20, total) items, soonest first, state 4/5); last check: $ML_CHECK."
+}
+
 report() {
+    if [ -n "${R_INFO:-}" ]; then report_main; fi
+    if [ -n "${R_ML_SQLITE:-}" ]; then
+        echo
+        report_meeting_list
+    fi
+}
+
+report_main() {
     local base info login ratio_i ratio_l v
     base=$(field "$R_BASE" rps)
     info=$(field "$R_INFO" rps)
@@ -381,14 +513,18 @@ main() {
     SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
     DATA_KEY=$(head -c 32 /dev/urandom | base64)
 
-    start_wxemu wxemu
-    write_config "$TMP/sqlite.yml" "sqlite:$TMP/meetoa.db"
-    start_meetoa meetoa "$TMP/sqlite.yml"
-    scenario_info_and_baseline
-    scenario_login login
-    stop_pid "$SRV_PID"
-    scenario_memory
-    if [ "$WITH_MARIADB" = 1 ]; then scenario_mariadb; fi
+    if [ -z "$ONLY" ]; then
+        start_wxemu wxemu
+        write_config "$TMP/sqlite.yml" "sqlite:$TMP/meetoa.db"
+        start_meetoa meetoa "$TMP/sqlite.yml"
+        scenario_info_and_baseline
+        scenario_login login
+        stop_pid "$SRV_PID"
+        scenario_memory
+        if [ "$WITH_MARIADB" = 1 ]; then scenario_mariadb; fi
+    fi
+    scenario_meeting_list sqlite
+    if [ "$WITH_MARIADB" = 1 ]; then scenario_meeting_list mariadb; fi
 
     local cg=""
     if [ "$WITH_CALLGRIND" = 1 ]; then
@@ -405,8 +541,8 @@ main() {
         echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — commit $commit$dirty"
         echo
         echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); load average before the run: $load (other processes on the machine add noise to core 0)."
-        echo "Command: \`make bench\` (\`bench/run.sh\`), $DURATION s per wrk run; server on core 0, wrk/node/wxemu on core 1;"
-        echo "meetoa \`threads: 1\`, pool-size 4, cache-seconds 5, Release build; wrk -t1 -c64 (baseline, info), -t1 -c$LOGIN_CONNS (login)."
+        echo "Command: \`${ONLY:+BENCH_ONLY=$ONLY }make bench\` (\`bench/run.sh\`), $DURATION s per wrk run; server on core 0, wrk/node/wxemu on core 1;"
+        echo "meetoa \`threads: 1\`, pool-size 4, cache-seconds 5, Release build; wrk -t1 -c64 (baseline, info, meeting list), -t1 -c$LOGIN_CONNS (login)."
         echo
         echo "$table"
         if [ -n "$cg" ]; then
