@@ -15,6 +15,8 @@
 #include "push/push_crypto.h"
 #include "push/push_message.h"
 #include "runtime/db_pool.h"
+#include "storage/files.h"
+#include "storage/storage_api.h"
 #include "store/store.h"
 
 #define PUSH_MAX_SKEW_SECONDS 300 /* a packet signed longer ago (or ahead) than this is refused */
@@ -70,6 +72,7 @@ typedef enum push_action { PUSH_NOTHING, PUSH_REVOKE, PUSH_CANCELLATION } push_a
 
 typedef struct push_job {
     db_job_t db; /* first */
+    const app_t *app;
     http_pending_t pending;
     push_action_t action;
     char openid[STORE_OPENID_SIZE];
@@ -91,6 +94,20 @@ static void read_revoke_info(const char *info, push_job_t *job)
     }
 }
 
+/* The uploaded file behind an avatar URL of ours (".../wx/storage/fetch/KEY"), deleted: the
+ * user withdrew it. Avatars elsewhere (WeChat's own URLs) have nothing of ours to delete. */
+static void remove_uploaded_avatar(const config_t *config, const char *avatar)
+{
+    const char *at = strstr(avatar, STORAGE_FETCH_PREFIX);
+    if (at == NULL)
+        return;
+    const char *key = at + strlen(STORAGE_FETCH_PREFIX);
+    if (!storage_key_valid(key, strlen(key)))
+        return;
+    if (storage_file_remove(config->storage_dir, key) != 0)
+        log_warn("push: the withdrawn avatar file %s could not be removed", key);
+}
+
 static void run_push(db_job_t *db, store_t *store)
 {
     push_job_t *job = (push_job_t *)db;
@@ -99,8 +116,11 @@ static void run_push(db_job_t *db, store_t *store)
     store_rc rc = store_user_get_by_openid(store, job->openid, &user);
     if (rc == STORE_NOT_FOUND)
         return; /* nobody we know: nothing to delete */
-    if (rc == STORE_OK && job->action == PUSH_REVOKE && job->profile)
+    if (rc == STORE_OK && job->action == PUSH_REVOKE && job->profile) {
         rc = store_user_update_profile(store, user.id, "", "", -1, now);
+        if (rc == STORE_OK)
+            remove_uploaded_avatar(job->app->config, user.avatar);
+    }
     if (rc == STORE_OK && job->action == PUSH_REVOKE && job->phone && user.mobile[0] != '\0')
         rc = store_user_bind_mobile(store, user.id, "", true, now);
     if (rc == STORE_OK && job->action == PUSH_CANCELLATION)
@@ -164,6 +184,7 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
         return;
     }
     job->action = action;
+    job->app = app;
     snprintf(job->openid, sizeof job->openid, "%s", openid);
     snprintf(job->key, sizeof job->key, "%s", key);
     char rbuf[32];

@@ -13,8 +13,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { APP_ID, assertOk, send, startMeetoa, startWorld } from './lib/meetoa.mjs';
+import { tinyPng } from './lib/png.mjs';
 
 const TOKEN = 'PushToken' + randomBytes(4).toString('hex');
 const aesKeyText = () => {
@@ -70,13 +74,15 @@ function revoke(openid, info) {
 
 let world;
 let oa;
+const storageDir = mkdtempSync(path.join(tmpdir(), 'meetoa-push-'));
 
 before(async () => {
-  world = await startWorld({ meetoa: { config: { oa: { wx: { push: { token: TOKEN, 'aes-key': KEY, 'previous-aes-key': PREVIOUS } } } } } });
+  world = await startWorld({ meetoa: { config: { oa: { storage: { dir: storageDir }, wx: { push: { token: TOKEN, 'aes-key': KEY, 'previous-aes-key': PREVIOUS } } } } } });
   oa = world.oa;
 });
 after(async () => {
   await world?.stop();
+  rmSync(storageDir, { recursive: true, force: true });
 });
 
 async function userWithPhone(name) {
@@ -112,6 +118,19 @@ test('safe mode: a revocation of the phone number clears it; of the profile, nic
   const r2 = await pushSafe(oa, revoke(openid, 6), { xml: true }); // an XML envelope
   assert.equal(r2.text, 'success');
   assert.deepEqual(await row(openid), ['', '', '', '0']);
+});
+
+test('revoking the profile also deletes the uploaded avatar file', async () => {
+  const login = await world.wx.newLogin(APP_ID, 'push-avatar');
+  const token = (await oa.loginWithCode(login.code)).data.token;
+  const up = await oa.upload(token, tinyPng());
+  assertOk(up, 'upload');
+  assertOk(await oa.profile(token, { avatar: up.data.url }), 'profile');
+  const file = path.join(storageDir, up.data.key);
+  assert.ok(existsSync(file));
+  assert.equal((await pushSafe(oa, revoke(login.openid, 6))).text, 'success');
+  assert.ok(!existsSync(file), 'the file is gone');
+  assert.deepEqual((await row(login.openid)).slice(0, 2), ['', '']);
 });
 
 test('the previous EncodingAESKey still opens packets', async () => {
