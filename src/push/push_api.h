@@ -11,9 +11,9 @@
  *         Answered "success" (text/plain) once handled; a packet seen already (its trace_id, or
  *         Event + FromUserName + CreateTime) is answered "success" again and not redone.
  *   Events: user_authorization_revoke (RevokeInfo 6: nickname and avatar cleared, an uploaded
- *         avatar file deleted; 8: the phone number cleared), user_authorization_cancellation (the user closed their WeChat
- *         account: the user is closed, status 2); others are logged and acknowledged.
- * Refusals answer 403 (signature, stale, undecryptable) and log a WARN line without the values.
+ *         avatar file deleted; 8: the phone number cleared), user_authorization_cancellation (the user closed their
+ * WeChat account: the user is closed, status 2); others are logged and acknowledged. Refusals answer 403 (signature,
+ * stale, undecryptable) and log a WARN line without the values.
  */
 #ifndef MEETOA_PUSH_PUSH_API_H
 #define MEETOA_PUSH_PUSH_API_H
