@@ -456,9 +456,11 @@ report_meeting_list() {
 }
 
 report() {
-    if [ -n "${R_INFO:-}" ]; then report_main; fi
-    if [ -n "${R_ML_SQLITE:-}" ]; then
+    if [ -n "${R_INFO:-}" ]; then
+        report_main
         echo
+    fi
+    if [ -n "${R_ML_SQLITE:-}" ]; then
         report_meeting_list
     fi
 }
