@@ -108,6 +108,7 @@ static const key_def_t KEYS[] = {
     {"oa.minutes.max-attachment-bytes", NULL, NULL, KIND_SIZE, 0, 1024, 67108864, "10485760",
      F(minutes_max_attachment_bytes)},
     {"oa.minutes.max-attachments", NULL, NULL, KIND_INT, 0, 1, 1000, "20", F(minutes_max_attachments)},
+    {"oa.meeting.list-cache-bytes", NULL, NULL, KIND_SIZE, 0, 0, 4294967296, "67108864", F(meeting_list_cache_bytes)},
     {"oa.checkin.open-minutes", NULL, NULL, KIND_INT, 0, 0, 1440, "30", F(checkin_open_minutes)},
     {"oa.checkin.rotate-seconds", NULL, NULL, KIND_INT, 0, 10, 3600, "30", F(checkin_rotate_seconds)},
     {"oa.checkin.overlap-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "10", F(checkin_overlap_seconds)},

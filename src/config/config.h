@@ -134,6 +134,8 @@ typedef struct config {
     /* oa.minutes: a meeting's minutes and attachments */
     size_t minutes_max_attachment_bytes; /* the largest attachment (10 MiB) */
     int minutes_max_attachments;         /* attachments of one meeting (20) */
+    /* oa.meeting.list-cache-bytes: answered upcoming/notice pages kept (64 MiB; 0 = none) */
+    size_t meeting_list_cache_bytes;
     /* oa.checkin: sign-in by the meeting's mini program code */
     int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
     int checkin_rotate_seconds;  /* a rotating code changes this often (30) */

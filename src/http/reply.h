@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "api/errno.h"
+#include "http/json_out.h"
 
 /* An answer rendered once, to be sent to one or several requests (a shared login). */
 typedef struct http_answer {
@@ -21,6 +22,12 @@ typedef struct http_answer {
 } http_answer_t;
 /* Renders the envelope (data reference stolen, may be NULL; errmsg NULL = the errno's own). */
 http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *data);
+/* An errno-0 answer whose data the caller writes as JSON text (no jansson tree: a big page):
+ * http_answer_open() writes the envelope up to "data": into o (empty), the caller writes one
+ * JSON value with http/json_out, http_answer_close() ends the envelope and takes o's buffer
+ * (o is left empty; a writer that failed gives an answer with text NULL, sent as a 502). */
+void http_answer_open(json_out_t *o);
+http_answer_t http_answer_close(json_out_t *o);
 /* Errno 429 (HTTP 429) with a Retry-After of retry_after_s seconds (at least 1). */
 http_answer_t http_answer_too_many(unsigned retry_after_s);
 /* Sends it (the text is copied into req->pool). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/text.h"
+#include "meeting/list_cache.h"
 #include "meeting/meeting_rules.h"
 #include "org/org_job.h"
 #include "store/store_meeting.h"
@@ -598,24 +599,68 @@ ORG_ENDPOINT(meeting_detail, ORG_MEMBER, run_meeting_detail)
 
 /* ---- the lists ---- */
 
+/* The answered upcoming and notice pages of this process (meeting/list_cache.h); NULL = none
+ * (oa.meeting.list-cache-bytes 0, or before start). Shared by the database workers. */
+static list_cache_t *list_pages;
+
 typedef struct list_walk {
     org_job_t *job;
-    json_t *list;
+    json_out_t out;
+    bool first;
 } list_walk_t;
 
+static void out_time(json_out_t *o, int64_t epoch)
+{
+    char text[TEXT_SQLTIME_SIZE] = "";
+    if (epoch != 0)
+        text_sqltime(epoch, text);
+    json_out_cstr(o, text);
+}
+
+/* One item, written as text straight into the page (a page is hot: no jansson tree). */
 static store_rc on_item(const store_meeting_item_t *it, void *ctx)
 {
     list_walk_t *w = ctx;
+    json_out_t *o = &w->out;
     meeting_facts_t f = facts_of(w->job, it->state, it->start_at, it->end_at, it->approver_id, it->my_role);
     int shown = meeting_state_at(it->state, it->start_at, it->end_at, w->job->now);
-    json_t *item = json_pack(
-        "{s:I, s:s, s:i, s:s, s:o, s:o, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)it->id, "title",
-        it->title, "state", shown, "stateName", meeting_state_name(shown), "startTime", org_time_json(it->start_at),
-        "endTime", org_time_json(it->end_at), "roomId", it->room_id != 0 ? json_integer(it->room_id) : json_null(),
-        "roomName", it->room_name, "location", it->location, "hostId", (json_int_t)it->host_id, "hostName",
-        it->host_name, "myRole", my_role_name(&f), "myAnswer", it->my_role >= 0 ? answer_name(it->my_answer) : "",
-        "attendeeCount", (json_int_t)it->attendee_count);
-    return json_array_append_new(w->list, item) == 0 ? STORE_OK : STORE_ERROR;
+    json_out_reserve(o, 512);
+    if (!w->first)
+        json_out_lit(o, ",");
+    w->first = false;
+    json_out_lit(o, "{\"id\":");
+    json_out_int(o, it->id);
+    json_out_lit(o, ",\"title\":");
+    json_out_cstr(o, it->title);
+    json_out_lit(o, ",\"state\":");
+    json_out_int(o, shown);
+    json_out_lit(o, ",\"stateName\":");
+    json_out_cstr(o, meeting_state_name(shown));
+    json_out_lit(o, ",\"startTime\":");
+    out_time(o, it->start_at);
+    json_out_lit(o, ",\"endTime\":");
+    out_time(o, it->end_at);
+    json_out_lit(o, ",\"roomId\":");
+    if (it->room_id != 0)
+        json_out_int(o, it->room_id);
+    else
+        json_out_lit(o, "null");
+    json_out_lit(o, ",\"roomName\":");
+    json_out_cstr(o, it->room_name);
+    json_out_lit(o, ",\"location\":");
+    json_out_cstr(o, it->location);
+    json_out_lit(o, ",\"hostId\":");
+    json_out_int(o, it->host_id);
+    json_out_lit(o, ",\"hostName\":");
+    json_out_cstr(o, it->host_name);
+    json_out_lit(o, ",\"myRole\":");
+    json_out_cstr(o, my_role_name(&f));
+    json_out_lit(o, ",\"myAnswer\":");
+    json_out_cstr(o, it->my_role >= 0 ? answer_name(it->my_answer) : "");
+    json_out_lit(o, ",\"attendeeCount\":");
+    json_out_int(o, it->attendee_count);
+    json_out_lit(o, "}");
+    return json_out_failed(o) ? STORE_ERROR : STORE_OK;
 }
 
 static bool view_of(const char *name, store_meeting_view_t *out)
@@ -653,10 +698,27 @@ static void run_meeting_list(org_job_t *job, store_t *store)
                                .now = job->now,
                                .offset = page.offset,
                                .limit = page.limit};
-    list_walk_t w = {job, json_array()};
-    int64_t total = 0;
-    store_rc rc = store_meeting_list(store, &q, on_item, &w, &total);
-    org_answer_page(job, store, rc, w.list, total, &page, "meeting list");
+    list_cache_key_t key = {job->user.id, (int)view, page.page, page.limit};
+    char *text;
+    size_t len;
+    if (list_pages != NULL && list_cache_get(list_pages, &key, job->member.list_gen, job->now, &text, &len)) {
+        org_answer_text(job, (http_answer_t){.status = 200, .text = text, .len = len});
+        return;
+    }
+    list_walk_t w = {job, JSON_OUT_INIT, true};
+    store_meeting_page_t got;
+    org_page_text_open(&w.out);
+    store_rc rc = store_meeting_list(store, &q, on_item, &w, &got);
+    if (rc != STORE_OK) {
+        json_out_free(&w.out);
+        org_fail_store(job, store, rc, "meeting list");
+        return;
+    }
+    http_answer_t answer = org_page_text_close(&w.out, got.total, &page);
+    /* upcoming and notice only: their clock bound is known (store_meeting_page_t) */
+    if (list_pages != NULL && answer.text != NULL && got.clock_bound > job->now)
+        list_cache_put(list_pages, &key, job->member.list_gen, got.clock_bound, answer.text, answer.len);
+    org_answer_text(job, answer);
 }
 ORG_ENDPOINT(meeting_list, ORG_MEMBER, run_meeting_list)
 
@@ -676,8 +738,27 @@ static size_t meeting_body_limit(const config_t *config, const http_route_t *rou
     return config->max_body_bytes > MEETING_FORM_MAX_BODY ? config->max_body_bytes : MEETING_FORM_MAX_BODY;
 }
 
+static int meeting_start(app_t *app, char *err, size_t err_size)
+{
+    size_t bytes = app->config->meeting_list_cache_bytes;
+    if (bytes > 0 && (list_pages = list_cache_new(bytes)) == NULL) {
+        snprintf(err, err_size, "out of memory for the meeting list cache");
+        return -1;
+    }
+    return 0;
+}
+
+static void meeting_stop(app_t *app)
+{
+    (void)app;
+    list_cache_free(list_pages);
+    list_pages = NULL;
+}
+
 const app_module_t meeting_module = {
     .name = "meeting",
     APP_MODULE_ROUTES_FIELDS(meeting_routes),
     .body_limit = meeting_body_limit,
+    .start = meeting_start,
+    .stop = meeting_stop,
 };

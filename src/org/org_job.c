@@ -21,6 +21,8 @@ static void job_free(org_job_t *job)
 {
     json_decref(job->params);
     json_decref(job->data);
+    if (job->has_answer)
+        http_answer_free(&job->answer);
     for (int i = 0; i < job->nowned; i++)
         free(job->owned[i]);
     free(job->blob);
@@ -73,6 +75,8 @@ static void on_job_done(loop_msg_t *msg)
                 http_reply_error_msg(req, job->err, job->errmsg);
             else
                 http_reply_error(req, job->err);
+        } else if (job->has_answer) {
+            http_send_answer(req, &job->answer);
         } else {
             http_reply_ok(req, job->data);
             job->data = NULL; /* stolen */
@@ -383,6 +387,34 @@ void org_answer_page(org_job_t *job, store_t *store, store_rc rc, json_t *list, 
         return;
     }
     job->data = org_page_json(list, total, page);
+}
+
+void org_page_text_open(json_out_t *o)
+{
+    http_answer_open(o);
+    json_out_lit(o, "{\"list\":[");
+}
+
+http_answer_t org_page_text_close(json_out_t *o, int64_t total, const org_page_t *page)
+{
+    json_out_lit(o, "],\"total\":");
+    json_out_int(o, total);
+    json_out_lit(o, ",\"page\":");
+    json_out_int(o, page->page);
+    json_out_lit(o, ",\"limit\":");
+    json_out_int(o, page->limit);
+    json_out_lit(o, ",\"pages\":");
+    json_out_int(o, page->limit > 0 ? (total + page->limit - 1) / page->limit : 0);
+    json_out_lit(o, "}");
+    return http_answer_close(o);
+}
+
+void org_answer_text(org_job_t *job, http_answer_t answer)
+{
+    if (job->has_answer)
+        http_answer_free(&job->answer);
+    job->answer = answer;
+    job->has_answer = true;
 }
 
 /* ---- answers ---- */

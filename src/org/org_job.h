@@ -35,6 +35,8 @@
 
 #include "api/errno.h"
 #include "app/app.h"
+#include "http/json_out.h"
+#include "http/reply.h"
 #include "runtime/db_pool.h"
 #include "store/store.h"
 #include "store/store_org.h"
@@ -77,6 +79,9 @@ struct org_job {
     api_errno_t err;
     char errmsg[256]; /* "" = the errno's own */
     json_t *data;     /* NULL = no data */
+    /* or the whole answer already rendered (org_answer_text: a page written as text) */
+    bool has_answer;
+    http_answer_t answer;
     void *owned[ORG_JOB_MAX_OWNED];
     int nowned;
     /* bytes in or out: an upload's file (file_field), or a then()'s binary answer; freed with the job */
@@ -154,6 +159,15 @@ json_t *org_page_json(json_t *list, int64_t total, const org_page_t *page);
  * fails the job as org_fail_store(what). list's reference is stolen either way. */
 void org_answer_page(org_job_t *job, store_t *store, store_rc rc, json_t *list, int64_t total, const org_page_t *page,
                      const char *what);
+
+/* A page written as JSON text instead (big, hot lists; see http/json_out.h):
+ * org_page_text_open(o) writes the envelope and {"list":[ into the empty o, the caller writes
+ * the items separated by commas, org_page_text_close(o, ...) writes ],"total":..,"pages":..}
+ * and the envelope's end and returns the answer (o's buffer taken), for org_answer_text. */
+void org_page_text_open(json_out_t *o);
+http_answer_t org_page_text_close(json_out_t *o, int64_t total, const org_page_t *page);
+/* Makes answer (taken) the job's answer, sent as it is. */
+void org_answer_text(org_job_t *job, http_answer_t answer);
 
 /* ---- answers ---- */
 

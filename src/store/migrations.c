@@ -433,6 +433,24 @@ static const char *const step7_mysql[] = {
     NULL,
 };
 
+/* Step 8: the lists' index covers what a page reads of the caller's rows, in the page's order
+ * (no sort, no lookup into oa_attendee: bench/RESULTS.md "Meeting list"), and oa_member.list_gen,
+ * the generation of a member's upcoming and notice pages: bumped by every write that can change
+ * them, so a page cached under an older generation is never answered (meeting/list_cache.h). */
+static const char *const step8_sqlite[] = {
+    "DROP INDEX oa_attendee_user_state",
+    "CREATE INDEX oa_attendee_user_state ON oa_attendee (user_id, m_state, m_start, m_end, meeting_id, role, answer)",
+    "ALTER TABLE oa_member ADD COLUMN list_gen bigint NOT NULL DEFAULT 0",
+    NULL,
+};
+/* The index first: re-running a step that stopped after it rebuilds it again, harmlessly. */
+static const char *const step8_mysql[] = {
+    "ALTER TABLE oa_attendee DROP INDEX oa_attendee_user_state,"
+    " ADD INDEX oa_attendee_user_state (user_id, m_state, m_start, m_end, meeting_id, role, answer)",
+    "ALTER TABLE oa_member ADD COLUMN list_gen bigint NOT NULL DEFAULT 0",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -442,6 +460,8 @@ static const store_migration_t migrations[] = {
     {5, "votes: oa_vote, oa_vote_option, oa_vote_ballot, oa_vote_choice", step5_sqlite, step5_mysql},
     {6, "minutes and attachments: oa_minutes, oa_attachment", step6_sqlite, step6_mysql},
     {7, "m_end in the index oa_attendee_user_state (index-only list counts)", step7_sqlite, step7_mysql},
+    {8, "oa_attendee_user_state covers a list page; oa_member.list_gen (cached pages' generation)", step8_sqlite,
+     step8_mysql},
 };
 
 int store_schema_latest(void)

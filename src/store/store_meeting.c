@@ -185,6 +185,18 @@ static const store_sql_t SQL_MEETING_LOG = {
               " VALUES (?, ?, ?, ?, ?, ?)",
 };
 
+/* The generations of the pages (store_member_t.list_gen) of a meeting's people, and of one
+ * user's: bumped in the transaction of every verb that writes what lists show. */
+static const store_sql_t SQL_LISTS_OF_MEETING = {
+    .op = "lists_of_meeting",
+    .sqlite = "UPDATE oa_member SET list_gen = list_gen + 1"
+              " WHERE user_id IN (SELECT user_id FROM oa_attendee WHERE meeting_id = ?)",
+};
+static const store_sql_t SQL_LISTS_OF_USER = {
+    .op = "lists_of_user",
+    .sqlite = "UPDATE oa_member SET list_gen = list_gen + 1 WHERE user_id = ?",
+};
+
 static int64_t people_of(const store_meeting_input_t *in)
 {
     return 1 + (int64_t)in->nparticipants + (int64_t)in->nobservers;
@@ -247,6 +259,8 @@ static store_rc create_fn(store_t *store, void *arg)
     if (rc == STORE_OK)
         rc = EXEC(&SQL_MEETING_LOG, store_arg_int(id), store_arg_int(in->host_id), store_arg_int(STORE_MEETING_DRAFT),
                   store_arg_int(STORE_MEETING_DRAFT), store_arg_text(""), store_arg_int(t->now));
+    if (rc == STORE_OK)
+        rc = EXEC(&SQL_LISTS_OF_MEETING, store_arg_int(id));
     if (rc == STORE_OK)
         *t->id = id;
     return rc;
@@ -332,6 +346,8 @@ static store_rc update_fn(store_t *store, void *arg)
     for (size_t i = 0; rc == STORE_OK && i < in->nobservers; i++)
         rc = keep_or_add(store, t->id, in->observers[i], STORE_ATTENDEE_OBSERVER, &m, in, t->now);
     rc = attendee_refused(rc, t->why);
+    if (rc == STORE_OK) /* before the drop: the people leaving are bumped too */
+        rc = EXEC(&SQL_LISTS_OF_MEETING, store_arg_int(t->id));
     if (rc == STORE_OK)
         rc = EXEC(&SQL_ATTENDEES_DROP, store_arg_int(t->id));
     if (rc == STORE_OK)
@@ -433,6 +449,8 @@ static store_rc transition_fn(store_t *store, void *arg)
         rc = EXEC(&SQL_ATTENDEES_STATE, store_arg_int(t->to_state),
                   store_arg_int(visible(STORE_ATTENDEE_PARTICIPANT, t->to_state, approved_at)), store_arg_int(t->id));
     if (rc == STORE_OK)
+        rc = EXEC(&SQL_LISTS_OF_MEETING, store_arg_int(t->id));
+    if (rc == STORE_OK)
         rc =
             EXEC(&SQL_MEETING_LOG, store_arg_int(t->id), store_arg_int(t->user_id), store_arg_int(m.state),
                  store_arg_int(t->to_state), store_arg_text(t->reason != NULL ? t->reason : ""), store_arg_int(t->now));
@@ -498,8 +516,9 @@ static store_rc answer_fn(store_t *store, void *arg)
         *t->why = STORE_REFUSED_STATE;
         return STORE_SQL_REFUSED;
     }
-    return EXEC(&SQL_ATTENDEE_ANSWER, store_arg_int(t->answer), store_arg_text(t->reason != NULL ? t->reason : ""),
-                store_arg_int(t->now), store_arg_int(t->id), store_arg_int(t->user_id));
+    rc = EXEC(&SQL_ATTENDEE_ANSWER, store_arg_int(t->answer), store_arg_text(t->reason != NULL ? t->reason : ""),
+              store_arg_int(t->now), store_arg_int(t->id), store_arg_int(t->user_id));
+    return rc == STORE_OK ? EXEC(&SQL_LISTS_OF_USER, store_arg_int(t->user_id)) : rc;
 }
 
 store_rc store_meeting_answer(store_t *store, int64_t id, int64_t user_id, int answer, const char *reason, int64_t now,
@@ -723,22 +742,25 @@ store_rc store_meeting_checkin(store_t *store, int64_t id, int64_t user_id, int6
 #define ALL_WHERE      " WHERE a.user_id = ? AND a.m_visible = 1"
 #define MINE_WHERE     " WHERE a.user_id = ? AND a.role = 0"
 #define PAGE           " LIMIT ? OFFSET ?"
+/* Soonest first, in the order of the index oa_attendee_user_state (no sort). */
+#define SOONEST " ORDER BY a.m_start, a.m_end, a.meeting_id"
 
 static const store_sql_t SQL_LIST_UPCOMING = {
     .op = "meeting_list_upcoming",
-    .sqlite = "SELECT " ITEM_COLS ITEM_FROM_ATTENDEE UPCOMING_WHERE " ORDER BY a.m_start, a.meeting_id" PAGE,
+    .sqlite = "SELECT " ITEM_COLS ITEM_FROM_ATTENDEE UPCOMING_WHERE SOONEST PAGE,
 };
+/* The count of upcoming and notice, with the first end among them (the page's clock bound). */
 static const store_sql_t SQL_COUNT_UPCOMING = {
     .op = "meeting_count_upcoming",
-    .sqlite = "SELECT count(*) FROM oa_attendee a" UPCOMING_WHERE,
+    .sqlite = "SELECT count(*), coalesce(min(a.m_end), 0) FROM oa_attendee a" UPCOMING_WHERE,
 };
 static const store_sql_t SQL_LIST_NOTICE = {
     .op = "meeting_list_notice",
-    .sqlite = "SELECT " ITEM_COLS ITEM_FROM_ATTENDEE NOTICE_WHERE " ORDER BY a.m_start, a.meeting_id" PAGE,
+    .sqlite = "SELECT " ITEM_COLS ITEM_FROM_ATTENDEE NOTICE_WHERE SOONEST PAGE,
 };
 static const store_sql_t SQL_COUNT_NOTICE = {
     .op = "meeting_count_notice",
-    .sqlite = "SELECT count(*) FROM oa_attendee a" NOTICE_WHERE,
+    .sqlite = "SELECT count(*), coalesce(min(a.m_end), 0) FROM oa_attendee a" NOTICE_WHERE,
 };
 static const store_sql_t SQL_LIST_HISTORY = {
     .op = "meeting_list_history",
@@ -789,6 +811,7 @@ static const store_sql_t SQL_COUNT_APPROVAL = {
 typedef struct item_walk {
     store_meeting_item_fn fn;
     void *ctx;
+    int64_t now, first_start; /* the first start after now among the items (0 = none) */
 } item_walk_t;
 
 static store_rc walk_item(const store_row_t *row, void *ctx)
@@ -811,21 +834,38 @@ static store_rc walk_item(const store_row_t *row, void *ctx)
         !store_row_copy(row, 10, it.location, sizeof it.location) ||
         !store_row_copy(row, 11, it.host_name, sizeof it.host_name))
         return STORE_ERROR;
+    if (it.start_at > w->now && (w->first_start == 0 || it.start_at < w->first_start))
+        w->first_start = it.start_at;
     return w->fn(&it, w->ctx);
 }
 
+typedef struct count_row {
+    int64_t total, first_end;
+} count_row_t;
+
+static store_rc read_count_row(const store_row_t *row, void *ctx)
+{
+    count_row_t *c = ctx;
+    c->total = store_row_int(row, 0);
+    c->first_end = store_row_int(row, 1);
+    return STORE_OK;
+}
+
 store_rc store_meeting_list(store_t *store, const store_meeting_query_t *q, store_meeting_item_fn fn, void *ctx,
-                            int64_t *total)
+                            store_meeting_page_t *out)
 {
     const store_sql_t *list = NULL, *count = NULL;
     store_arg_t args[6];
     size_t nargs = 0, ncount = 0;
+    bool soonest = false;                               /* upcoming or notice: the count gives the first end too */
     int64_t since = q->now - STORE_MEETING_MAX_SECONDS; /* a meeting lasts at most a day: bounds the range */
+    memset(out, 0, sizeof *out);
     switch (q->view) {
     case STORE_VIEW_UPCOMING:
     case STORE_VIEW_NOTICE:
         list = q->view == STORE_VIEW_UPCOMING ? &SQL_LIST_UPCOMING : &SQL_LIST_NOTICE;
         count = q->view == STORE_VIEW_UPCOMING ? &SQL_COUNT_UPCOMING : &SQL_COUNT_NOTICE;
+        soonest = true;
         args[nargs++] = store_arg_int(q->user_id);
         args[nargs++] = store_arg_int(since);
         args[nargs++] = store_arg_int(q->now);
@@ -859,11 +899,24 @@ store_rc store_meeting_list(store_t *store, const store_meeting_query_t *q, stor
         count_args = args + 1;
         ncount = nargs - 1;
     }
-    store_rc rc = store_sql_int(store, count, count_args, ncount, total);
+    count_row_t c = {0};
+    store_rc rc = soonest ? store_sql_row(store, count, count_args, ncount, read_count_row, &c)
+                          : store_sql_int(store, count, count_args, ncount, &c.total);
     if (rc != STORE_OK)
         return rc;
+    out->total = c.total;
     args[nargs++] = store_arg_int(q->limit);
     args[nargs++] = store_arg_int(q->offset);
-    item_walk_t w = {fn, ctx};
-    return store_sql_exec(store, list, args, nargs, walk_item, &w, NULL);
+    item_walk_t w = {fn, ctx, q->now, 0};
+    rc = store_sql_exec(store, list, args, nargs, walk_item, &w, NULL);
+    if (rc == STORE_OK && soonest) {
+        /* Nothing but a write (which bumps list_gen) changes these pages before a counted
+         * meeting ends (it leaves them, the later pages move up) or an item starts (its
+         * shown state becomes 5). */
+        int64_t at = c.first_end != 0 ? c.first_end : STORE_MEETING_PAGE_STEADY;
+        if (w.first_start != 0 && w.first_start < at)
+            at = w.first_start;
+        out->clock_bound = at;
+    }
+    return rc;
 }

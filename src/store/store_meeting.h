@@ -200,8 +200,20 @@ typedef struct store_meeting_query {
     int64_t now, offset, limit;
 } store_meeting_query_t;
 
-/* One page of a view (one query for the page, one for *total). */
+/* What a page tells besides its items. */
+typedef struct store_meeting_page {
+    int64_t total; /* rows of the view in all */
+    /* upcoming and notice: the first time after q->now from which the clock alone could make
+     * the page read differently (a counted meeting ends, an item starts); until then only a
+     * write changes it, and every such write bumps the caller's store_member_t.list_gen.
+     * STORE_MEETING_PAGE_STEADY: no such time (an empty view). 0 for the other views (the
+     * clock changes them in ways the page does not bound). */
+    int64_t clock_bound;
+} store_meeting_page_t;
+#define STORE_MEETING_PAGE_STEADY INT64_MAX
+
+/* One page of a view (one query for the page, one for the count). */
 store_rc store_meeting_list(store_t *store, const store_meeting_query_t *q, store_meeting_item_fn fn, void *ctx,
-                            int64_t *total);
+                            store_meeting_page_t *out);
 
 #endif

@@ -11,7 +11,8 @@
 
 /* ---- members ---- */
 
-#define MEMBER_COLS "user_id, status, role, name, department, reason, invite_id, requested_at, joined_at, updated_at"
+#define MEMBER_COLS                                                                                                    \
+    "user_id, status, role, name, department, reason, invite_id, requested_at, joined_at, updated_at, list_gen"
 
 static const store_sql_t SQL_MEMBER_GET = {
     .op = "member_get",
@@ -32,6 +33,7 @@ static store_rc read_member(const store_row_t *row, void *ctx)
     m->invite_id = store_row_int(row, 6);
     m->requested_at = store_row_int(row, 7);
     m->joined_at = store_row_int(row, 8);
+    m->list_gen = store_row_int(row, 10);
     m->updated_at = store_row_int(row, 9);
     return STORE_OK;
 }
@@ -95,7 +97,7 @@ static const store_sql_t SQL_MEMBER_INSERT = {
 static const store_sql_t SQL_MEMBER_REWRITE = {
     .op = "member_rewrite",
     .sqlite = "UPDATE oa_member SET status = ?, role = ?, name = ?, department = ?, reason = '', invite_id = ?,"
-              " requested_at = ?, joined_at = ?, updated_at = ? WHERE user_id = ?",
+              " requested_at = ?, joined_at = ?, updated_at = ?, list_gen = list_gen + 1 WHERE user_id = ?",
 };
 
 /* Locks and reads user_id's row into *m (zeroed, STORE_OK, when there is none). */
@@ -108,7 +110,21 @@ static store_rc member_lock(store_t *store, int64_t user_id, store_member_t *m)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
-/* Writes *m: a new row when exists is false, else a rewrite of the row. */
+/* The generations (store_member_t.list_gen) of the people of the live approved meetings that a
+ * member hosts (their pages show the host's name), or that are held in a room (its name). */
+static const store_sql_t SQL_LISTS_OF_HOST = {
+    .op = "lists_of_host",
+    .sqlite = "UPDATE oa_member SET list_gen = list_gen + 1 WHERE user_id IN (SELECT a.user_id FROM oa_meeting m"
+              " JOIN oa_attendee a ON a.meeting_id = m.id WHERE m.host_id = ? AND m.state = 4 AND m.end_at > ?)",
+};
+static const store_sql_t SQL_LISTS_OF_ROOM = {
+    .op = "lists_of_room",
+    .sqlite = "UPDATE oa_member SET list_gen = list_gen + 1 WHERE user_id IN (SELECT a.user_id FROM oa_meeting m"
+              " JOIN oa_attendee a ON a.meeting_id = m.id WHERE m.room_id = ? AND m.state = 4 AND m.end_at > ?)",
+};
+
+/* Writes *m: a new row when exists is false, else a rewrite of the row (its name may change:
+ * the pages that show it as a host's are bumped). */
 static store_rc member_write(store_t *store, const store_member_t *m, bool exists)
 {
     store_arg_t invite = m->invite_id != 0 ? store_arg_int(m->invite_id) : store_arg_null();
@@ -116,9 +132,10 @@ static store_rc member_write(store_t *store, const store_member_t *m, bool exist
         return EXEC(&SQL_MEMBER_INSERT, store_arg_int(m->user_id), store_arg_int(m->status), store_arg_int(m->role),
                     store_arg_text(m->name), store_arg_text(m->department), invite, store_arg_int(m->requested_at),
                     store_arg_int(m->joined_at), store_arg_int(m->updated_at));
-    return EXEC(&SQL_MEMBER_REWRITE, store_arg_int(m->status), store_arg_int(m->role), store_arg_text(m->name),
-                store_arg_text(m->department), invite, store_arg_int(m->requested_at), store_arg_int(m->joined_at),
-                store_arg_int(m->updated_at), store_arg_int(m->user_id));
+    store_rc rc = EXEC(&SQL_MEMBER_REWRITE, store_arg_int(m->status), store_arg_int(m->role), store_arg_text(m->name),
+                       store_arg_text(m->department), invite, store_arg_int(m->requested_at),
+                       store_arg_int(m->joined_at), store_arg_int(m->updated_at), store_arg_int(m->user_id));
+    return rc == STORE_OK ? EXEC(&SQL_LISTS_OF_HOST, store_arg_int(m->user_id), store_arg_int(m->updated_at)) : rc;
 }
 
 typedef struct join_txn {
@@ -183,7 +200,7 @@ store_rc store_member_join(store_t *store, int64_t user_id, const char *name, co
 
 static const store_sql_t SQL_MEMBER_DECIDE = {
     .op = "member_decide",
-    .sqlite = "UPDATE oa_member SET status = ?, reason = ?, joined_at = ?, updated_at = ?"
+    .sqlite = "UPDATE oa_member SET status = ?, reason = ?, joined_at = ?, updated_at = ?, list_gen = list_gen + 1"
               " WHERE user_id = ? AND status = 0",
 };
 
@@ -207,7 +224,7 @@ static const store_sql_t SQL_ADMIN_COUNT = {
 };
 static const store_sql_t SQL_MEMBER_SET = {
     .op = "member_set",
-    .sqlite = "UPDATE oa_member SET status = ?, role = ?, updated_at = ? WHERE user_id = ?",
+    .sqlite = "UPDATE oa_member SET status = ?, role = ?, updated_at = ?, list_gen = list_gen + 1 WHERE user_id = ?",
 };
 
 typedef struct change_txn {
@@ -289,7 +306,7 @@ store_rc store_member_grant(store_t *store, int64_t user_id, int role, const cha
 
 #define MEMBER_ROW_COLS                                                                                                \
     "m.user_id, m.status, m.role, m.name, m.department, m.reason, m.invite_id, m.requested_at, m.joined_at,"           \
-    " m.updated_at, u.nickname, u.avatar"
+    " m.updated_at, m.list_gen, u.nickname, u.avatar"
 
 typedef struct member_walk {
     store_member_fn fn;
@@ -304,7 +321,7 @@ static store_rc read_member_row(const store_row_t *row, void *ctx)
     store_rc rc = read_member(row, &r.member);
     if (rc != STORE_OK)
         return rc;
-    if (!store_row_copy(row, 10, r.nickname, sizeof r.nickname) || !store_row_copy(row, 11, r.avatar, sizeof r.avatar))
+    if (!store_row_copy(row, 11, r.nickname, sizeof r.nickname) || !store_row_copy(row, 12, r.avatar, sizeof r.avatar))
         return STORE_ERROR;
     return w->fn(&r, w->ctx);
 }
@@ -558,8 +575,11 @@ static store_rc room_save_fn(store_t *store, void *arg)
         return rc;
     }
     r->created_at = old.created_at;
-    return EXEC(&SQL_ROOM_UPDATE, store_arg_text(r->name), store_arg_text(r->location), store_arg_int(r->capacity),
-                store_arg_text(r->equipment), store_arg_int(r->enabled), store_arg_int(t->now), store_arg_int(r->id));
+    rc = EXEC(&SQL_ROOM_UPDATE, store_arg_text(r->name), store_arg_text(r->location), store_arg_int(r->capacity),
+              store_arg_text(r->equipment), store_arg_int(r->enabled), store_arg_int(t->now), store_arg_int(r->id));
+    if (rc == STORE_OK && strcmp(old.name, r->name) != 0)
+        rc = EXEC(&SQL_LISTS_OF_ROOM, store_arg_int(r->id), store_arg_int(t->now));
+    return rc;
 }
 
 store_rc store_room_save(store_t *store, store_room_t *room, int64_t now, store_refusal_t *why)

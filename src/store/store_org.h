@@ -37,6 +37,11 @@ typedef struct store_member {
     char reason[STORE_REASON_SIZE]; /* why a request was rejected, else "" */
     int64_t invite_id;              /* the invite it joined with, 0 = none */
     int64_t requested_at, joined_at, updated_at;
+    /* The generation of the member's upcoming and notice pages: every write that can change
+     * what they show bumps it in its own transaction (the meeting verbs for the meeting's
+     * people, a room's rename for the people of its live meetings, a member's rewrite for
+     * the people of the meetings they host, any change of the member's own row). */
+    int64_t list_gen;
 } store_member_t;
 
 /* Whether m (as read by store_member_get) is a member, and an admin. */

@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startMeetoa, sqlite, assertOk, assertErr, newSecret, newDataKey, sqlText, APP_ID, TOKEN_RE } from './lib/meetoa.mjs';
 import { startWxemu } from './lib/wxemu.mjs';
 import { startMariadb, meetoaDatasource } from './lib/mariadb.mjs';
+import { meetingBody, ok, organization } from './lib/org.mjs';
 
 const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 const POLL_MS = 50;
@@ -196,6 +197,47 @@ async function checkConcurrentFirstLogin(a, b, sql, user) {
   assert.equal(seen.size, 1, 'every token is the same user');
 }
 
+/** person's calls through process oa (tokens are valid on every process of the database). */
+function via(oa, person) {
+  const header = { [oa.config.oa.token.header]: person.token };
+  return { get: (p) => oa.get(p, header), post: (p, body) => oa.post(p, body, header) };
+}
+
+/**
+ * Meeting-list pages are kept by the process that answered them (oa.meeting.list-cache-bytes):
+ * a change made through the other process is in the very next page, with no wait — the
+ * answer, a room's new name, a cancellation.
+ */
+async function checkListPages(a, b, label, env = {}) {
+  const org = organization({ wx, oa: a }, a, { env });
+  const admin = await org.admin(`${label}-管理员`);
+  const host = await org.member(`${label}-主持`);
+  const guest = await org.member(`${label}-参会`);
+  const room = ok(await admin.post('/wx/room/create', { name: `${label} 会议室` }), 'room');
+  const body = meetingBody({ location: undefined, roomId: room.id, participantIds: [guest.id] });
+  const m = ok(await host.post('/wx/meeting/create', body), 'create');
+  ok(await host.post('/wx/meeting/submit', { id: m.id }), 'submit');
+  ok(await via(b, admin).post('/wx/meeting/approve', { id: m.id, approve: true }), 'approve through B');
+  const page = async (oa, view = 'upcoming') => ok(await via(oa, guest).get(`/wx/meeting/list?view=${view}&page=1&limit=20`), `${view} on ${oa.port}`);
+  for (let i = 0; i < 2; i++) { // the second read of each is the cached page
+    for (const oa of [a, b]) {
+      const up = await page(oa);
+      assert.equal(up.total, 1);
+      assert.equal(up.list[0].myAnswer, 'none');
+      assert.equal((await page(oa, 'notice')).total, 1);
+    }
+  }
+  ok(await via(b, guest).post('/wx/meeting/feedback', { id: m.id, attend: true }), 'feedback through B');
+  assert.equal((await page(a)).list[0].myAnswer, 'attend', "A's cached page shows the answer made through B");
+  assert.equal((await page(a, 'notice')).total, 0, "A's notice page no longer lists it");
+  ok(await via(b, admin).post('/wx/room/update', { id: room.id, name: `${label} 大会议室` }), 'rename through B');
+  assert.equal((await page(a)).list[0].roomName, `${label} 大会议室`, "A's page shows the room's new name");
+  ok(await via(b, host).post('/wx/meeting/cancel', { id: m.id, reason: '改期' }), 'cancel through B');
+  const gone = await page(a);
+  assert.equal(gone.total, 0, "A's page no longer lists the cancelled meeting");
+  assert.deepEqual(gone.list, []);
+}
+
 describe('two processes on one MariaDB database', () => {
   let a5, b5, a1, b1, db5, db1;
 
@@ -237,6 +279,10 @@ describe('two processes on one MariaDB database', () => {
 
   test('concurrent first logins of one openid through both processes make one wx_user row', async () => {
     await checkConcurrentFirstLogin(a5, b5, db5.sql, 'my5-crowd');
+  });
+
+  test('a meeting-list page cached by one process is never answered after a change made through the other', async () => {
+    await checkListPages(a5, b5, 'my', meetoaDatasource(db5.url).env);
   });
 
   test('the database password is in no log line', () => {
@@ -287,5 +333,9 @@ describe('two processes on one SQLite file', () => {
 
   test('concurrent first logins of one openid through both processes make one wx_user row', async () => {
     await checkConcurrentFirstLogin(a, b, sql, 'sq-crowd');
+  });
+
+  test('a meeting-list page cached by one process is never answered after a change made through the other', async () => {
+    await checkListPages(a, b, 'sq');
   });
 });

@@ -363,12 +363,25 @@ static store_rc collect_item(const store_meeting_item_t *it, void *ctx)
     return STORE_OK;
 }
 
+/* One page of 16 of view; *page (may be NULL) gets its total and clock bound. */
+static org_items_t org_view_page(store_t *store, store_meeting_view_t view, int64_t user, bool admin, int64_t now,
+                                 store_meeting_page_t *page)
+{
+    org_items_t got = {0};
+    store_meeting_page_t p;
+    store_meeting_query_t q = {.view = view, .user_id = user, .is_admin = admin, .now = now, .limit = 16};
+    assert_int_equal(store_meeting_list(store, &q, collect_item, &got, &p), STORE_OK);
+    if (page != NULL)
+        *page = p;
+    return got;
+}
+
 static org_items_t org_view(store_t *store, store_meeting_view_t view, int64_t user, bool admin, int64_t now,
                             int64_t *total)
 {
-    org_items_t got = {0};
-    store_meeting_query_t q = {.view = view, .user_id = user, .is_admin = admin, .now = now, .limit = 16};
-    assert_int_equal(store_meeting_list(store, &q, collect_item, &got, total), STORE_OK);
+    store_meeting_page_t p;
+    org_items_t got = org_view_page(store, view, user, admin, now, &p);
+    *total = p.total;
     return got;
 }
 
@@ -735,6 +748,126 @@ static void test_vote_race(void **state)
     store_close(store);
 }
 
+/* The list generation (store_member_t.list_gen) of user. */
+static int64_t org_gen(store_t *store, int64_t user)
+{
+    store_member_t m;
+    assert_int_equal(store_member_get(store, user, &m), STORE_OK);
+    return m.list_gen;
+}
+
+/* Snapshot of the generations of a world's people. */
+typedef struct org_gens {
+    int64_t admin, host, p1, p2;
+} org_gens_t;
+
+static org_gens_t org_gens(store_t *store, const org_world_t *w)
+{
+    return (org_gens_t){org_gen(store, w->admin), org_gen(store, w->host), org_gen(store, w->p1),
+                        org_gen(store, w->p2)};
+}
+
+/* Pages cached under a generation are safe only if every write that changes what upcoming and
+ * notice show bumps the generations of exactly the people concerned, and the clock bound of a
+ * page is the first time it could read differently without a write. */
+static void test_meeting_list_generations(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[] = {w.p1}, obs[] = {w.p2};
+    store_refusal_t why;
+    org_gens_t g0 = org_gens(store, &w);
+
+    /* a long meeting in the room, 1 h from now for 9 h; a short one elsewhere at 2 h for 1 h */
+    store_meeting_input_t in = org_input(&w, NOW + 1 * H, NOW + 10 * H, parts, 1);
+    in.observers = obs;
+    in.nobservers = 1;
+    int64_t a = org_meeting(store, &in);
+    org_gens_t g1 = org_gens(store, &w);
+    assert_true(g1.host > g0.host && g1.p1 > g0.p1 && g1.p2 > g0.p2);
+    assert_int_equal(g1.admin, g0.admin); /* not on it */
+    store_meeting_input_t in2 = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 1);
+    in2.room_id = 0;
+    in2.location = "园区 B 座";
+    int64_t b = org_meeting(store, &in2);
+    org_gens_t g2 = org_gens(store, &w);
+    assert_true(g2.host > g1.host && g2.p1 > g1.p1);
+    assert_int_equal(g2.p2, g1.p2);
+
+    /* an empty upcoming page is steady; submit and approve bump everyone on the meeting */
+    store_meeting_page_t page;
+    org_items_t got = org_view_page(store, STORE_VIEW_UPCOMING, w.p1, false, NOW, &page);
+    assert_int_equal(got.n, 0);
+    assert_int_equal(page.clock_bound, STORE_MEETING_PAGE_STEADY);
+    unsigned editable = BIT(STORE_MEETING_DRAFT) | BIT(STORE_MEETING_REJECTED);
+    int64_t ids[] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(org_move(store, ids[i], editable, STORE_MEETING_SUBMITTED, true, NOW), STORE_REFUSED_NOT);
+        assert_int_equal(org_move(store, ids[i], BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, true, NOW),
+                         STORE_REFUSED_NOT);
+    }
+    org_gens_t g3 = org_gens(store, &w);
+    assert_true(g3.host > g2.host && g3.p1 > g2.p1 && g3.p2 > g2.p2);
+    assert_int_equal(g3.admin, g0.admin);
+
+    /* clock bounds: before both, the first start; while a runs and b is ahead, b's start; while
+     * both run, the first end; after b, a's end; the other views have none */
+    got = org_view_page(store, STORE_VIEW_UPCOMING, w.p1, false, NOW, &page);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(page.clock_bound, NOW + 1 * H);
+    got = org_view_page(store, STORE_VIEW_UPCOMING, w.p1, false, NOW + 90 * 60, &page);
+    assert_int_equal(page.clock_bound, NOW + 2 * H);
+    got = org_view_page(store, STORE_VIEW_UPCOMING, w.p1, false, NOW + 150 * 60, &page);
+    assert_int_equal(page.clock_bound, NOW + 3 * H);
+    got = org_view_page(store, STORE_VIEW_NOTICE, w.p1, false, NOW + 4 * H, &page);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(page.clock_bound, NOW + 10 * H);
+    got = org_view_page(store, STORE_VIEW_UPCOMING, w.p2, false, NOW + 10 * H, &page);
+    assert_int_equal(got.n, 0);
+    assert_int_equal(page.clock_bound, STORE_MEETING_PAGE_STEADY);
+    got = org_view_page(store, STORE_VIEW_HISTORY, w.p1, false, NOW + 4 * H, &page);
+    assert_int_equal(page.clock_bound, 0);
+
+    /* an answer bumps only the one who answers */
+    assert_int_equal(store_meeting_answer(store, b, w.p1, STORE_ANSWER_ATTEND, "", NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    org_gens_t g4 = org_gens(store, &w);
+    assert_true(g4.p1 > g3.p1);
+    assert_true(g4.host == g3.host && g4.p2 == g3.p2);
+
+    /* a room renamed: the people of its live meetings (a, not b); the same name again: nobody */
+    store_room_t room = w.room;
+    snprintf(room.name, sizeof room.name, "301 大会议室");
+    assert_int_equal(store_room_save(store, &room, NOW, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    org_gens_t g5 = org_gens(store, &w);
+    assert_true(g5.host > g4.host && g5.p1 > g4.p1 && g5.p2 > g4.p2);
+    assert_int_equal(g5.admin, g0.admin);
+    room.capacity = 30;
+    assert_int_equal(store_room_save(store, &room, NOW, &why), STORE_OK);
+    org_gens_t g6 = org_gens(store, &w);
+    assert_true(g6.host == g5.host && g6.p1 == g5.p1 && g6.p2 == g5.p2);
+
+    /* the host's row rewritten (a new name): the people of the meetings they host; a role
+     * change: the member alone */
+    assert_int_equal(store_member_grant(store, w.host, STORE_ROLE_MEMBER, "o-host 改名", NOW), STORE_OK);
+    org_gens_t g7 = org_gens(store, &w);
+    assert_true(g7.host > g6.host && g7.p1 > g6.p1 && g7.p2 > g6.p2);
+    assert_int_equal(store_member_set_role(store, w.p2, STORE_ROLE_ADMIN, NOW, &why), STORE_OK);
+    org_gens_t g8 = org_gens(store, &w);
+    assert_true(g8.p2 > g7.p2);
+    assert_true(g8.host == g7.host && g8.p1 == g7.p1);
+
+    /* cancelling bumps everyone on it */
+    assert_int_equal(org_move(store, b, BIT(STORE_MEETING_APPROVED), STORE_MEETING_CANCELLED, false, NOW),
+                     STORE_REFUSED_NOT);
+    org_gens_t g9 = org_gens(store, &w);
+    assert_true(g9.host > g8.host && g9.p1 > g8.p1);
+    assert_int_equal(g9.p2, g8.p2);
+    store_close(store);
+}
+
 #define ORG_CASES(setup, teardown)                                                                                     \
     cmocka_unit_test_setup_teardown(test_org_join, setup, teardown),                                                   \
         cmocka_unit_test_setup_teardown(test_org_lists_and_admins, setup, teardown),                                   \
@@ -742,6 +875,7 @@ static void test_vote_race(void **state)
         cmocka_unit_test_setup_teardown(test_org_invite_race, setup, teardown),                                        \
         cmocka_unit_test_setup_teardown(test_org_rooms, setup, teardown),                                              \
         cmocka_unit_test_setup_teardown(test_meeting_lifecycle, setup, teardown),                                      \
+        cmocka_unit_test_setup_teardown(test_meeting_list_generations, setup, teardown),                               \
         cmocka_unit_test_setup_teardown(test_meeting_room_clash, setup, teardown),                                     \
         cmocka_unit_test_setup_teardown(test_meeting_booking_race, setup, teardown),                                   \
         cmocka_unit_test_setup_teardown(test_vote_ballots, setup, teardown),                                           \

@@ -96,8 +96,13 @@ export async function approvedMeeting(host, approver, over = {}, when = {}) {
   return { id: c.id, version: a.version };
 }
 
-/** Moves meeting id by `seconds` (start and end, and the attendees' copies): for "it has started/ended". */
+/**
+ * Moves meeting id by `seconds` (start and end, and the attendees' copies): for "it has
+ * started/ended". Like every edit by hand, it bumps the list generation of the people on it
+ * (docs/schema.md oa_member.list_gen), or their cached pages would still show the old times.
+ */
 export async function shiftMeeting(oa, id, seconds) {
   await oa.sql(`UPDATE oa_meeting SET start_at = start_at + (${seconds}), end_at = end_at + (${seconds}) WHERE id = ${id}`);
   await oa.sql(`UPDATE oa_attendee SET m_start = m_start + (${seconds}), m_end = m_end + (${seconds}) WHERE meeting_id = ${id}`);
+  await oa.sql(`UPDATE oa_member SET list_gen = list_gen + 1 WHERE user_id IN (SELECT user_id FROM oa_attendee WHERE meeting_id = ${id})`);
 }
