@@ -27,7 +27,10 @@ typedef struct json_out {
     bool failed;
 } json_out_t;
 
-#define JSON_OUT_INIT {NULL, 0, 0, false}
+#define JSON_OUT_INIT                                                                                                  \
+    {                                                                                                                  \
+        NULL, 0, 0, false                                                                                              \
+    }
 
 /* Makes room for more bytes (a hint: writes grow the buffer anyway). */
 void json_out_reserve(json_out_t *o, size_t more);

@@ -12,7 +12,7 @@ typedef struct entry {
     list_cache_key_t key;
     int64_t gen, bound;
     uint64_t hash;
-    struct entry *chain;      /* the bucket's next */
+    struct entry *chain;         /* the bucket's next */
     struct entry *newer, *older; /* the shard's use order */
     size_t len;
     char text[]; /* len bytes and a NUL */
