@@ -1,7 +1,10 @@
 // wxemu.test.mjs — the WeChat API emulator, from the outside: code2Session as WeChat answers it
 // (every error code MeetOA must handle), access_token (/cgi-bin/token and stable_token),
 // getuserphonenumber, checksession, getwxacodeunlimit (a real PNG holding a QR code that zbarimg
-// reads back), legacy encrypted data that node:crypto decrypts, the control
+// reads back), subscribeMessage.send (templates, one-time quotas, keyword rules, exact msgids above
+// 2^53, the record of sent messages), msgSecCheck v2 (verdicts of risky and review words, the
+// 2-hour visit rule), mediaCheckAsync v2 and its push to a receiver here (signatures, safe mode
+// opened with node:crypto), legacy encrypted data that node:crypto decrypts, the control
 // API, injected faults, latency that does not serialize requests, the command line, and a clean
 // exit on SIGTERM/SIGINT.
 //
@@ -14,6 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 
 import {
@@ -29,6 +34,9 @@ import {
   PHONE_NUMBER,
   CHECK_SESSION,
   WXACODE,
+  SUBSCRIBE_SEND,
+  MSG_SEC_CHECK,
+  MEDIA_CHECK,
 } from './lib/wxemu.mjs';
 
 const APP = newApp('a');
@@ -217,6 +225,9 @@ describe('control API', () => {
       [PHONE_NUMBER]: 0,
       [CHECK_SESSION]: 0,
       [WXACODE]: 0,
+      [SUBSCRIBE_SEND]: 0,
+      [MSG_SEC_CHECK]: 0,
+      [MEDIA_CHECK]: 0,
     });
     await wx.jscode2session({ appid: APP.appid });
     await wx.jscode2session({ appid: APP.appid, secret: APP.secret, js_code: await wx.newCode(APP.appid, 'kim'), grant_type: 'authorization_code' });
@@ -1244,5 +1255,945 @@ describe('getwxacodeunlimit', () => {
       assert.equal(assertImage(r, scenes[i]).width, 1280);
       assert.equal(zbar(r.bytes), scenes[i]);
     });
+  });
+});
+
+// ---- subscribeMessage.send ----------------------------------------------------------------------
+
+const MSGID_FIRST = '1988810812324364291';
+const T_MEETING = 'tplMeetingNotice-0123456789abcdefghijklmnopq';
+const T_OTHER = 'tplSomethingElse';
+const T_ALL = 'tplEveryKeywordType';
+const ALL_KEYWORDS = [
+  'thing1',
+  'number2',
+  'letter3',
+  'symbol4',
+  'character_string5',
+  'time6',
+  'date7',
+  'amount8',
+  'phone_number9',
+  'car_number10',
+  'name11',
+  'phrase12',
+  'enum13',
+];
+/** A valid value of every keyword of T_ALL. */
+const ALL_GOOD = {
+  thing1: '一二三四五六七八九十一二三四五六七八九十', // 20 characters (60 bytes)
+  number2: '3.14',
+  letter3: 'abcXYZ',
+  symbol4: '！？',
+  character_string5: 'AB-2025/06_01#7',
+  time6: '2025年06月01日 14:00~15:30',
+  date7: '2019-10-01',
+  amount8: '¥100.50',
+  phone_number9: '+86-0766-66888866',
+  car_number10: '粤B12345',
+  name11: '欧阳娜娜',
+  phrase12: '已取消',
+  enum13: '线上',
+};
+/** A value breaking each keyword's rule. */
+const ALL_BAD = {
+  thing1: '一二三四五六七八九十一二三四五六七八九十一', // 21 characters
+  number2: '3.1.4',
+  letter3: 'abc1',
+  symbol4: '!!!!!!',
+  character_string5: '会议1',
+  time6: '25:00',
+  date7: '15:01',
+  amount8: '1.234',
+  phone_number9: '138-0013-8000-1234',
+  car_number10: '粤A-12345',
+  name11: '张三 Zhang Sanfeng',
+  phrase12: 'ok',
+  enum13: 'tab\there',
+};
+
+const dataOf = (values) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
+const MEETING_DATA = dataOf({ thing1: '周例会', time2: '2025年06月01日 14:00~15:30', phrase3: '已变更' });
+
+describe('subscribeMessage.send', () => {
+  let wx, token, alice, bob, carol;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    alice = (await wx.newLogin(APP.appid, 'alice')).openid;
+    bob = (await wx.newLogin(APP.appid, 'bob')).openid;
+    carol = (await wx.newLogin(OTHER.appid, 'carol')).openid;
+    const t = await wx.subscribeTemplates(APP.appid, [
+      { id: T_MEETING, keywords: ['thing1', 'time2', 'phrase3'] },
+      { id: T_OTHER, keywords: ['thing1'] },
+      { id: T_ALL, keywords: ALL_KEYWORDS },
+    ]);
+    assert.deepEqual(t.templates[0], { id: T_MEETING, keywords: ['thing1', 'time2', 'phrase3'] });
+    assert.equal(t.templates.length, 3);
+    await wx.subscribeTemplates(OTHER.appid, [{ id: 'tplOfOtherApp', keywords: ['thing1'] }]);
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  /** subscribe/send with body and this suite's token, or the token given (undefined: none). */
+  const send = (body, ...t) => wx.subscribeSend(t.length > 0 ? t[0] : token, body);
+  const meeting = (extra = {}) => ({ touser: alice, template_id: T_MEETING, data: MEETING_DATA, ...extra });
+  const assertArg = (r, what, errmsg) => {
+    assertWxError(r, 47003, what);
+    assert.ok(r.json.errmsg.startsWith(errmsg), `${what}: errmsg ${r.json.errmsg}`);
+  };
+
+  test('each accept adds one send; each send spends one; msgids are exact integers above 2^53, counting up', async () => {
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), 0);
+    assert.deepEqual(await wx.subscribeAccept(APP.appid, 'alice', T_MEETING), {
+      openid: alice,
+      template_id: T_MEETING,
+      quota: 1,
+    });
+    assert.equal((await wx.subscribeAccept(APP.appid, { openid: alice }, T_MEETING, 2)).quota, 3, 'accepts add up');
+    assert.equal(await wx.subscribeQuota(APP.appid, { openid: alice }, T_MEETING), 3);
+
+    const first = await send(meeting({ page: 'pages/meeting/detail?id=7', miniprogram_state: 'trial', lang: 'zh_CN' }));
+    assert.equal(first.status, 200);
+    assert.equal(first.json?.errcode, 0, first.text);
+    assert.equal(first.json.errmsg, 'ok');
+    assert.equal(first.msgid, MSGID_FIRST, 'the first msgid, exactly');
+    assert.match(first.text, new RegExp(`"msgid":${MSGID_FIRST}[,}]`), 'an integer in the JSON text, not a string');
+    assert.ok(BigInt(first.msgid) > 2n ** 53n);
+    assert.notEqual(String(first.json.msgid), first.msgid, 'JSON.parse would have rounded it');
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), 2);
+
+    const second = await send(meeting());
+    const third = await send(meeting({ data: { ...MEETING_DATA, thing1: { value: '季度评审会' } } }));
+    assert.equal(BigInt(second.msgid), BigInt(first.msgid) + 1n, 'fresh and unique');
+    assert.equal(BigInt(third.msgid), BigInt(first.msgid) + 2n);
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), 0);
+
+    const refused = await send(meeting());
+    assertWxError(refused, 43101, 'quota spent');
+    assert.ok(refused.json.errmsg.startsWith('user refuse to accept the msg'), refused.json.errmsg);
+    assert.equal(refused.msgid, undefined);
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), 0, 'a refusal does not go below 0');
+    assert.equal((await wx.subscribeAccept(APP.appid, 'alice', T_MEETING)).quota, 1, 'accept again');
+    assert.equal((await send(meeting())).json?.errcode, 0);
+  });
+
+  test('every accepted message is recorded as sent, in send order, per app; DELETE clears', async () => {
+    const sent = await wx.subscribeSent(APP.appid);
+    assert.equal(sent.length, 4);
+    const now = Math.floor(Date.now() / 1000);
+    assert.deepEqual({ ...sent[0], time: undefined }, {
+      msgid: MSGID_FIRST,
+      appid: APP.appid,
+      touser: alice,
+      template_id: T_MEETING,
+      page: 'pages/meeting/detail?id=7',
+      data: MEETING_DATA,
+      miniprogram_state: 'trial',
+      lang: 'zh_CN',
+      time: undefined,
+    });
+    assert.ok(Math.abs(sent[0].time - now) <= 60, `time ${sent[0].time}`);
+    assert.equal(sent[1].page, null, 'absent fields are null');
+    assert.equal(sent[1].miniprogram_state, null);
+    assert.equal(sent[1].lang, null);
+    assert.equal(sent[2].data.thing1.value, '季度评审会');
+    assert.deepEqual(
+      sent.map((m) => BigInt(m.msgid) - BigInt(MSGID_FIRST)),
+      [0n, 1n, 2n, 3n],
+      'in send order, exact msgids',
+    );
+    assert.deepEqual(await wx.subscribeSent(OTHER.appid), [], 'per app');
+    assert.equal((await wx.subscribeSent()).length, 4, 'every app without appid');
+    assert.deepEqual(await wx.clearSubscribeSent(), { cleared: 4 });
+    assert.deepEqual(await wx.subscribeSent(APP.appid), []);
+  });
+
+  test('data is recorded as sent: numbers stay numbers, unknown members of an entry are kept', async () => {
+    await wx.subscribeAccept(APP.appid, 'bob', T_ALL);
+    const data = { ...dataOf(ALL_GOOD), number2: { value: 42 }, thing1: { value: '短', color: '#173177' } };
+    const r = await send({ touser: bob, template_id: T_ALL, data });
+    assert.equal(r.json?.errcode, 0, r.text);
+    const [m] = await wx.subscribeSent(APP.appid);
+    assert.equal(m.msgid, r.msgid);
+    assert.deepEqual(m.data, data);
+    await wx.clearSubscribeSent();
+  });
+
+  test('the access_token is checked first: 41001, 40001, 42001', async () => {
+    const { appid, secret } = OTHER;
+    const fresh = async () => (await wx.accessToken({ grant_type: 'client_credential', appid, secret })).json.access_token;
+    assertWxError(await send(meeting(), undefined), 41001, 'no token');
+    assertWxError(await send(meeting(), ''), 41001, 'empty token');
+    assertWxError(await send('not json', undefined), 41001, 'no token and a bad body');
+    assertWxError(await send(meeting(), 'A'.repeat(128)), 40001, 'unknown token');
+    let t = await fresh();
+    await wx.tokens(appid, 'expire');
+    assertWxError(await send({ touser: carol, template_id: 'tplOfOtherApp' }, t), 42001, 'expired token');
+    t = await fresh();
+    await wx.tokens(appid, 'invalidate');
+    assertWxError(await send({ touser: carol, template_id: 'tplOfOtherApp' }, t), 40001, 'invalidated token');
+  });
+
+  test('errcodes in the order they are checked; no refused call spends the quota or is recorded', async () => {
+    await wx.subscribeAccept(APP.appid, 'alice', T_MEETING, 5);
+    const quota = await wx.subscribeQuota(APP.appid, 'alice', T_MEETING);
+    const otherToken = (await wx.accessToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+      .json.access_token;
+
+    // 47001: the body is not a JSON object, or a member has the wrong type
+    for (const [body, what] of [
+      ['not json', 'not JSON'],
+      ['[1]', 'an array'],
+      [undefined, 'no body'],
+      [meeting({ touser: 7 }), 'touser a number'],
+      [meeting({ template_id: ['x'] }), 'template_id an array'],
+      [meeting({ page: true }), 'page a boolean'],
+      [meeting({ data: 'thing1' }), 'data a string'],
+      [meeting({ lang: 1 }), 'lang a number'],
+    ]) {
+      assertWxError(await send(body), 47001, what);
+    }
+    // 40003 before 40037: touser
+    for (const [body, what] of [
+      [{ template_id: 'nope', data: MEETING_DATA }, 'no touser'],
+      [meeting({ touser: '', template_id: 'nope' }), 'empty touser'],
+      [meeting({ touser: 'oNeverIssued000000000000000' }), 'an openid wxemu never issued'],
+      [meeting({ touser: carol }), 'an openid of another app'],
+    ]) {
+      const r = await send(body);
+      assertWxError(r, 40003, what);
+      assert.ok(r.json.errmsg.startsWith('invalid openid'), r.json.errmsg);
+    }
+    assertWxError(await send(meeting({ touser: carol, template_id: 'tplOfOtherApp' })), 40003, "another app's user");
+    assertWxError(await send(meeting(), otherToken), 40003, "this app's user with another app's token");
+    // 40037: template_id
+    for (const [body, what] of [
+      [meeting({ template_id: undefined }), 'no template_id'],
+      [meeting({ template_id: 'tplNope' }), 'unknown template'],
+      [meeting({ template_id: 'tplOfOtherApp' }), "another app's template"],
+      [meeting({ template_id: '', page: '/bad' }), 'empty template_id, before the page'],
+    ]) {
+      const r = await send(body);
+      assertWxError(r, 40037, what);
+      assert.ok(r.json.errmsg.startsWith('invalid template_id'), r.json.errmsg);
+    }
+    // 41030: a page with a leading '/' (before the argument checks)
+    const page = await send(meeting({ page: '/pages/index/index', lang: 'fr_FR' }));
+    assertWxError(page, 41030, 'leading /');
+    assert.ok(page.json.errmsg.startsWith('invalid page'));
+    // 47003: miniprogram_state, lang, data, then each keyword in the template's order, then unknown keys
+    assertArg(await send(meeting({ miniprogram_state: 'release' })), 'state', 'argument invalid! miniprogram_state invalid');
+    assertArg(await send(meeting({ miniprogram_state: '' })), 'empty state', 'argument invalid! miniprogram_state invalid');
+    assertArg(await send(meeting({ lang: 'fr_FR' })), 'lang', 'argument invalid! lang invalid');
+    assertArg(await send(meeting({ data: undefined })), 'no data', 'argument invalid! data is emtpy');
+    const d = (changes) => {
+      const data = { ...MEETING_DATA, ...changes };
+      for (const [k, v] of Object.entries(data)) if (v === undefined) delete data[k];
+      return meeting({ data });
+    };
+    for (const [changes, errmsg, what] of [
+      [{ thing1: { value: '' } }, 'argument invalid! data.thing1.value is emtpy', 'an empty value'],
+      [{ time2: undefined }, 'argument invalid! data.time2.value is emtpy', 'a keyword missing'],
+      [{ time2: {} }, 'argument invalid! data.time2.value is emtpy', 'an entry without value'],
+      [{ time2: { value: null } }, 'argument invalid! data.time2.value is emtpy', 'a null value'],
+      [{ time2: '15:00' }, 'argument invalid! data.time2.value is emtpy', 'an entry that is not an object'],
+      [{ phrase3: { value: true } }, 'argument invalid! data.phrase3.value invalid', 'a boolean value'],
+      [{ phrase3: { value: 'cancelled' } }, 'argument invalid! data.phrase3.value invalid', 'a phrase not Chinese'],
+      [{ thing1: { value: '' }, time2: { value: 'x' } }, 'argument invalid! data.thing1.value is emtpy', 'template order'],
+      [{ time2: { value: 'x' }, thing1: { value: 'y'.repeat(21) } }, 'argument invalid! data.thing1.value invalid', 'order'],
+      [{ thing9: { value: 'extra' } }, 'argument invalid! data.thing9', 'a key that is not a keyword'],
+    ]) {
+      assertArg(await send(d(changes)), what, errmsg);
+    }
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), quota, 'no refused call spent the quota');
+    assert.deepEqual(await wx.subscribeSent(APP.appid), [], 'nor was recorded');
+    // a page with a query and no leading '/', every state and lang, and "" as no page, are fine
+    for (const [miniprogram_state, lang] of [
+      ['developer', 'en_US'],
+      ['trial', 'zh_HK'],
+      ['formal', 'zh_TW'],
+    ]) {
+      const r = await send(meeting({ page: 'pages/index/index?foo=bar', miniprogram_state, lang }));
+      assert.equal(r.json?.errcode, 0, r.text);
+    }
+    assert.equal((await send(meeting({ page: '' }))).json?.errcode, 0);
+    assert.equal((await wx.subscribeSent(APP.appid)).at(-1).page, null, 'an empty page is recorded as none');
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), quota - 4);
+    await wx.clearSubscribeSent();
+  });
+
+  test('keyword value rules: a good value of every type passes, a bad one is data.<key>.value invalid', async () => {
+    await wx.subscribeAccept(APP.appid, 'alice', T_ALL, 2);
+    const ok = await send({ touser: alice, template_id: T_ALL, data: dataOf(ALL_GOOD) });
+    assert.equal(ok.json?.errcode, 0, ok.text);
+    for (const key of ALL_KEYWORDS) {
+      const r = await send({ touser: alice, template_id: T_ALL, data: dataOf({ ...ALL_GOOD, [key]: ALL_BAD[key] }) });
+      assertArg(r, `${key}: ${ALL_BAD[key]}`, `argument invalid! data.${key}.value invalid`);
+    }
+    for (const [key, value] of [
+      ['number2', 42],
+      ['number2', 0.5],
+      ['time6', '15:01'],
+      ['time6', '2019年10月1日 15:01'],
+      ['date7', '2019年10月1日~2019年10月3日'],
+      ['amount8', '100元'],
+      ['name11', 'Alexander Hamilton J'],
+    ]) {
+      const r = await send({ touser: alice, template_id: T_ALL, data: dataOf({ ...ALL_GOOD, [key]: value }) });
+      assert.notEqual(r.json?.errcode, 47003, `${key} = ${value}: ${r.text}`);
+    }
+    const numberBad = await send({ touser: alice, template_id: T_ALL, data: dataOf({ ...ALL_GOOD, number2: -1 }) });
+    assertArg(numberBad, 'a negative number', 'argument invalid! data.number2.value invalid');
+    await wx.clearSubscribeSent();
+  });
+
+  test('quotas are per (app, openid, template)', async () => {
+    await wx.subscribeAccept(APP.appid, 'alice', T_OTHER);
+    assertWxError(await send(meeting({ touser: bob })), 43101, "bob has no quota, whatever alice's");
+    const otherTpl = { touser: bob, template_id: T_OTHER, data: dataOf({ thing1: 'x' }) };
+    assertWxError(await send(otherTpl), 43101, "bob's other template");
+    await wx.subscribeAccept(APP.appid, 'bob', T_OTHER);
+    assert.equal((await send(otherTpl)).json?.errcode, 0);
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_OTHER), 1, "alice's is untouched");
+    assert.equal(await wx.subscribeQuota(APP.appid, 'bob', T_MEETING), 0);
+  });
+
+  test('templates can be replaced; a template taken away is 40037, its quota comes back with it', async () => {
+    const before = await wx.subscribeQuota(APP.appid, 'alice', T_OTHER);
+    assert.ok(before >= 1);
+    const all = [
+      { id: T_MEETING, keywords: ['thing1', 'time2', 'phrase3'] },
+      { id: T_OTHER, keywords: ['thing1'] },
+      { id: T_ALL, keywords: ALL_KEYWORDS },
+    ];
+    try {
+      const r = await wx.subscribeTemplates(APP.appid, [all[0]]);
+      assert.deepEqual(r, { appid: APP.appid, templates: [all[0]] });
+      assertWxError(await send({ touser: alice, template_id: T_OTHER, data: dataOf({ thing1: 'x' }) }), 40037, 'gone');
+      const q = await wx.request('GET', `/__emu/subscribe/quota?appid=${APP.appid}&user=alice&template_id=${T_OTHER}`);
+      assert.equal(q.status, 400, q.text);
+    } finally {
+      await wx.subscribeTemplates(APP.appid, all);
+    }
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_OTHER), before);
+  });
+
+  test('the control API refuses bad bodies with 400 (or a quota read of an unknown target)', async () => {
+    for (const body of [
+      { appid: 'wxnosuchapp0000000', templates: [] },
+      { appid: APP.appid },
+      { appid: APP.appid, templates: 'x' },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: ['color1'] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: ['thing'] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: ['thing1', 'thing1'] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: [] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: [1] }] },
+      { appid: APP.appid, templates: [{ id: '', keywords: ['thing1'] }] },
+      { appid: APP.appid, templates: [{ id: 'has space', keywords: ['thing1'] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: ['thing1'] }, { id: 'T', keywords: ['thing2'] }] },
+      { appid: APP.appid, templates: [{ id: 'T', keywords: ['thing1'], typo: 1 }] },
+      { appid: APP.appid, templates: Array.from({ length: 33 }, (_, i) => ({ id: `T${i}`, keywords: ['thing1'] })) },
+      { appid: APP.appid, templates: [], typo: 1 },
+    ]) {
+      const r = await wx.request('POST', '/__emu/subscribe/templates', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 100)}: ${r.text}`);
+      assert.equal(typeof r.json?.error, 'string');
+    }
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING) >= 0, true, 'the templates are unchanged');
+    for (const body of [
+      { appid: 'wxnosuchapp0000000', user: 'alice', template_id: T_MEETING },
+      { appid: APP.appid, user: 'alice', template_id: 'tplNope' },
+      { appid: APP.appid, user: 'neverLoggedIn', template_id: T_MEETING },
+      { appid: APP.appid, openid: carol, template_id: T_MEETING },
+      { appid: APP.appid, openid: 'short', template_id: T_MEETING },
+      { appid: APP.appid, user: 'alice', openid: alice, template_id: T_MEETING },
+      { appid: APP.appid, template_id: T_MEETING },
+      { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: 0 },
+      { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: 1000001 },
+      { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: '1' },
+      { appid: APP.appid, user: 'alice', template_id: T_MEETING, typo: 1 },
+      { appid: APP.appid, user: 'alice' },
+    ]) {
+      const r = await wx.request('POST', '/__emu/subscribe/accept', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    }
+    for (const q of [
+      `appid=wxnosuchapp0000000&user=alice&template_id=${T_MEETING}`,
+      `appid=${APP.appid}&user=alice&template_id=tplNope`,
+      `appid=${APP.appid}&user=neverLoggedIn&template_id=${T_MEETING}`,
+      `appid=${APP.appid}&template_id=${T_MEETING}`,
+      `appid=${APP.appid}&user=alice`,
+    ]) {
+      const r = await wx.request('GET', `/__emu/subscribe/quota?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+    }
+    assert.equal((await wx.request('GET', '/__emu/subscribe/sent?appid=wxnosuchapp0000000')).status, 400);
+    assert.equal((await wx.request('POST', '/__emu/subscribe/sent', {})).status, 405);
+  });
+
+  test('stats count every call; faults apply (errcode, http_status, malformed, drop, delay, one touser)', async () => {
+    await wx.resetStats();
+    await wx.subscribeAccept(APP.appid, 'alice', T_MEETING, 10);
+    const quota = await wx.subscribeQuota(APP.appid, 'alice', T_MEETING);
+    await send(meeting());
+    await send(meeting({ touser: 'x' }));
+    await send(meeting(), undefined);
+    await wx.faults({ path: SUBSCRIBE_SEND, errcode: -1 });
+    const f = await send(meeting());
+    assertWxError(f, -1, 'a queued -1');
+    assert.ok(f.json.errmsg.startsWith('system error'), f.json.errmsg);
+    assert.equal((await wx.stats())[SUBSCRIBE_SEND], 4, 'errors and faulted calls counted');
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), quota - 1, 'the faulted call spent nothing');
+    await wx.faults({ path: SUBSCRIBE_SEND, http_status: 503 });
+    assert.equal((await send(meeting())).status, 503);
+    await wx.faults({ path: SUBSCRIBE_SEND, malformed: true });
+    assert.equal((await send(meeting())).json, undefined);
+    await wx.faults({ path: SUBSCRIBE_SEND, drop: true });
+    await assert.rejects(send(meeting()), /fetch failed|socket|closed/i, 'drop');
+    await wx.faults({ path: SUBSCRIBE_SEND, delay_ms: 200 });
+    const t0 = Date.now();
+    const late = await send(meeting());
+    assert.equal(late.json?.errcode, 0, late.text);
+    assert.ok(Date.now() - t0 >= 190, 'a timeout-like delay, then the answer');
+    await wx.faults({ path: SUBSCRIBE_SEND, code: bob, errcode: 43101, count: 2 });
+    assert.equal((await send(meeting())).json?.errcode, 0, "alice passes bob's fault by");
+    assertWxError(await send(meeting({ touser: bob })), 43101, "bob's fault");
+    assert.equal((await wx.state()).faults, 1, "one of bob's two left");
+    await wx.clearFaults();
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING), quota - 3);
+    await wx.clearSubscribeSent();
+  });
+});
+
+// ---- msgSecCheck v2 -----------------------------------------------------------------------------
+
+describe('msgSecCheck', () => {
+  let wx, token, dora, eli, carol;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    dora = (await wx.newLogin(APP.appid, 'dora')).openid;
+    eli = (await wx.newLogin(APP.appid, 'eli')).openid;
+    carol = (await wx.newLogin(OTHER.appid, 'carol')).openid;
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  /** msg_sec_check of a valid body changed by extra, with this suite's token or the one given (undefined: none). */
+  const check = (extra = {}, ...t) =>
+    wx.msgSecCheck(t.length > 0 ? t[0] : token, { content: '周会改到下午三点', version: 2, scene: 2, openid: dora, ...extra });
+
+  function assertVerdict(r, suggest, label, what) {
+    assert.equal(r.status, 200, what);
+    assert.equal(r.json?.errcode, 0, `${what}: ${r.text}`);
+    assert.equal(r.json.errmsg, 'ok');
+    assert.match(r.json.trace_id, /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/, `${what}: trace_id`);
+    assert.deepEqual(r.json.result, { suggest, label }, what);
+    assert.equal(r.json.detail.length, 2, what);
+    assert.deepEqual(r.json.detail[0], { strategy: 'content_model', errcode: 0, suggest, label, prob: 90 }, what);
+    assert.equal(r.json.detail[1].strategy, 'keyword');
+    assert.equal(r.json.detail[1].errcode, 0);
+    return r.json.detail[1];
+  }
+
+  test('everything passes by default: result pass / 100, a keyword entry without a verdict', async () => {
+    const r = await check();
+    const keyword = assertVerdict(r, 'pass', 100, 'default');
+    assert.deepEqual(keyword, { strategy: 'keyword', errcode: 0 });
+    const again = await check();
+    assert.notEqual(again.json.trace_id, r.json.trace_id, 'a trace_id per call');
+    for (const scene of [1, 2, 3, 4]) assertVerdict(await check({ scene }), 'pass', 100, `scene ${scene}`);
+    assertVerdict(await check({ title: 't', nickname: 'n', signature: 's', scene: 1 }), 'pass', 100, 'optional members');
+  });
+
+  test('risky and review words (content, title or nickname); risky wins; the label is settable; per app', async () => {
+    try {
+      const s = await wx.seccheck(APP.appid, { risky: ['赌博', 'scam'], review: ['maybe', 'scam'] });
+      assert.deepEqual(s, {
+        appid: APP.appid,
+        risky: ['赌博', 'scam'],
+        review: ['maybe', 'scam'],
+        label: 20001,
+        visit_window_seconds: 7200,
+      });
+      let kw = assertVerdict(await check({ content: '周末一起去赌博吧' }), 'risky', 20001, 'a risky word');
+      assert.deepEqual(kw, { strategy: 'keyword', errcode: 0, suggest: 'risky', label: 20001, prob: 90, keyword: '赌博' });
+      kw = assertVerdict(await check({ content: 'maybe a scam' }), 'risky', 20001, 'risky wins over review');
+      assert.equal(kw.keyword, 'scam');
+      kw = assertVerdict(await check({ content: 'maybe tomorrow' }), 'review', 20001, 'a review word');
+      assert.equal(kw.suggest, 'review');
+      assertVerdict(await check({ title: '关于赌博' }), 'risky', 20001, 'in the title');
+      assertVerdict(await check({ nickname: 'maybe_bot' }), 'review', 20001, 'in the nickname');
+      assertVerdict(await check({ signature: 'scam' }), 'pass', 100, 'the signature is not checked');
+      assert.equal((await wx.seccheck(APP.appid, { label: 20006 })).label, 20006);
+      assertVerdict(await check({ content: 'scam' }), 'risky', 20006, 'the label set');
+      assert.deepEqual((await wx.seccheck(APP.appid)).risky, ['赌博', 'scam'], 'the words stay when not given');
+      const otherToken = (await wx.accessToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+        .json.access_token;
+      assertVerdict(await check({ content: 'scam', openid: carol }, otherToken), 'pass', 100, 'another app has no words');
+    } finally {
+      const s = await wx.seccheck(APP.appid, { risky: [], review: [], label: 20001 });
+      assert.deepEqual([s.risky, s.review], [[], []]);
+    }
+    assertVerdict(await check({ content: 'scam' }), 'pass', 100, 'words cleared');
+  });
+
+  test('errcodes in the order they are checked', async () => {
+    assertWxError(await check({}, undefined), 41001, 'no token');
+    assertWxError(await wx.msgSecCheck(undefined, 'not json'), 41001, 'no token and a bad body');
+    assertWxError(await check({}, 'B'.repeat(128)), 40001, 'unknown token');
+    for (const [body, what] of [
+      ['not json', 'not JSON'],
+      ['[1]', 'an array'],
+      [undefined, 'no body'],
+      [{ content: 'x', scene: 2, openid: dora }, 'no version'],
+      [{ content: 'x', version: 1, scene: 2, openid: dora }, 'version 1'],
+      [{ content: 'x', version: '2', scene: 2, openid: dora }, 'version a string'],
+      [{ content: 7, version: 2, scene: 2, openid: dora }, 'content a number'],
+      [{ content: 'x', version: 2, scene: '2', openid: dora }, 'scene a string'],
+      [{ content: 'x', version: 2, scene: 2, openid: dora, title: 1 }, 'title a number'],
+      [{ content: '字'.repeat(2501), version: 2, scene: 2, openid: dora }, '2501 characters'],
+      [{ content: '', version: 1, scene: 9, openid: dora }, 'format before emptiness'],
+    ]) {
+      assertWxError(await wx.msgSecCheck(token, body), 47001, what);
+    }
+    assertVerdict(await check({ content: '字'.repeat(2500) }), 'pass', 100, '2500 characters (7500 bytes) pass');
+    for (const [extra, what] of [
+      [{ content: '' }, 'empty content'],
+      [{ content: undefined }, 'no content'],
+      [{ openid: undefined }, 'no openid'],
+      [{ openid: '' }, 'empty openid'],
+      [{ content: '', scene: 9 }, 'emptiness before the scene'],
+    ]) {
+      assertWxError(await check(extra), 44002, what);
+    }
+    for (const [extra, what] of [
+      [{ scene: 0 }, 'scene 0'],
+      [{ scene: 5 }, 'scene 5'],
+      [{ scene: undefined }, 'no scene'],
+      [{ scene: 9, openid: carol }, 'the scene before the openid'],
+    ]) {
+      const r = await check(extra);
+      assertWxError(r, 40129, what);
+      assert.ok(r.json.errmsg.startsWith('invalid scene'), r.json.errmsg);
+    }
+    for (const [extra, what] of [
+      [{ openid: carol }, 'an openid of another app'],
+      [{ openid: 'oNeverIssued000000000000000' }, 'never issued'],
+      [{ openid: 'garbage' }, 'not an openid'],
+    ]) {
+      const r = await check(extra);
+      assertWxError(r, 40003, what);
+      assert.ok(r.json.errmsg.startsWith('invalid openid'), r.json.errmsg);
+    }
+  });
+
+  test('61010 code is expired: no visit within 2 hours (a stale mark, or a shorter window); a login is a visit', async () => {
+    assert.deepEqual(await wx.visit(APP.appid, 'eli', { stale: true }), { openid: eli, visited: false });
+    const r = await check({ openid: eli });
+    assertWxError(r, 61010, 'stale');
+    assert.ok(r.json.errmsg.startsWith('code is expired'), r.json.errmsg);
+    assertVerdict(await check(), 'pass', 100, 'another user is not stale');
+    assert.equal((await wx.newLogin(APP.appid, 'eli')).openid, eli);
+    assertVerdict(await check({ openid: eli }), 'pass', 100, 'a wx.login() code is a visit');
+    await wx.visit(APP.appid, { openid: eli }, { stale: true });
+    assertWxError(await check({ openid: eli }), 61010, 'stale again');
+    assert.deepEqual(await wx.visit(APP.appid, { openid: eli }), { openid: eli, visited: true });
+    assertVerdict(await check({ openid: eli }), 'pass', 100, 'a visit through the control API');
+    try {
+      assert.equal((await wx.seccheck(APP.appid, { visitWindowSeconds: 1 })).visit_window_seconds, 1);
+      await wx.visit(APP.appid, 'eli');
+      assertVerdict(await check({ openid: eli }), 'pass', 100, 'within the window');
+      await new Promise((res) => setTimeout(res, 1100));
+      assertWxError(await check({ openid: eli }), 61010, 'the window passed');
+    } finally {
+      await wx.seccheck(APP.appid, { visitWindowSeconds: 7200 });
+    }
+    assertVerdict(await check({ openid: eli }), 'pass', 100, 'back to 2 hours');
+  });
+
+  test('the control API refuses bad bodies with 400', async () => {
+    for (const body of [
+      { appid: 'wxnosuchapp0000000' },
+      { risky: ['x'] },
+      { appid: APP.appid, risky: 'x' },
+      { appid: APP.appid, risky: [''] },
+      { appid: APP.appid, risky: [1] },
+      { appid: APP.appid, review: ['w'.repeat(65)] },
+      { appid: APP.appid, risky: Array.from({ length: 33 }, (_, i) => `w${i}`) },
+      { appid: APP.appid, label: 0 },
+      { appid: APP.appid, label: '20001' },
+      { appid: APP.appid, visit_window_seconds: 0 },
+      { appid: APP.appid, typo: 1 },
+    ]) {
+      const r = await wx.request('POST', '/__emu/seccheck', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 100)}: ${r.text}`);
+    }
+    const s = await wx.seccheck(APP.appid);
+    assert.deepEqual([s.risky, s.review, s.label], [[], [], 20001], 'nothing changed');
+    for (const body of [
+      { appid: 'wxnosuchapp0000000', user: 'dora' },
+      { appid: APP.appid, user: 'neverLoggedIn' },
+      { appid: APP.appid, openid: carol },
+      { appid: APP.appid },
+      { appid: APP.appid, user: 'dora', stale: 'yes' },
+    ]) {
+      const r = await wx.request('POST', '/__emu/visit', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    }
+  });
+
+  test('stats count every call; faults apply, also to one openid', async () => {
+    await wx.resetStats();
+    await check();
+    await check({ scene: 0 });
+    await check({}, undefined);
+    await wx.faults({ path: MSG_SEC_CHECK, errcode: -1 });
+    assertWxError(await check(), -1, 'a queued -1');
+    await wx.faults({ path: MSG_SEC_CHECK, code: eli, errcode: 61010 });
+    assertVerdict(await check(), 'pass', 100, "dora passes eli's fault by");
+    assertWxError(await check({ openid: eli }), 61010, "eli's fault");
+    await wx.faults({ path: MSG_SEC_CHECK, delay_ms: 200 });
+    const t0 = Date.now();
+    assertVerdict(await check(), 'pass', 100, 'late');
+    assert.ok(Date.now() - t0 >= 190);
+    await wx.faults({ path: MSG_SEC_CHECK, drop: true });
+    await assert.rejects(check(), /fetch failed|socket|closed/i, 'drop');
+    assert.equal((await wx.stats())[MSG_SEC_CHECK], 8);
+    assert.equal((await wx.state()).faults, 0);
+  });
+});
+
+// ---- mediaCheckAsync v2 and the message push ------------------------------------------------------
+
+const PUSH_TOKEN = 'wxemuPushToken42';
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'; // 43 characters, last bits not 0
+
+/** An HTTP server that records every request {method, url, query, body} and answers `answer()`. */
+async function startReceiver() {
+  const got = [];
+  const r = { got, status: 200, text: 'success' };
+  r.server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const u = new URL(req.url, 'http://x');
+      got.push({ method: req.method, path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body });
+      res.writeHead(r.status, { 'content-type': 'text/plain' });
+      res.end(r.text);
+    });
+  });
+  await new Promise((res) => r.server.listen(0, '127.0.0.1', res));
+  r.url = `http://127.0.0.1:${r.server.address().port}`;
+  r.close = () => new Promise((res) => r.server.close(res));
+  return r;
+}
+
+const sha1 = (s) => createHash('sha1').update(s).digest('hex');
+
+/** Resolves once pred() is true (polled every 20 ms); rejects after ms. */
+async function eventuallyTrue(pred, ms) {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const sortedSig = (...parts) => sha1([...parts].sort().join(''));
+
+/** Opens a safe-mode Encrypt as WeChat's receivers do: -> {msg, appid}. */
+function openEncrypt(aesKey, encrypt) {
+  const key = Buffer.from(`${aesKey}=`, 'base64');
+  assert.equal(key.length, 32);
+  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+  d.setAutoPadding(false);
+  const padded = Buffer.concat([d.update(Buffer.from(encrypt, 'base64')), d.final()]);
+  const pad = padded[padded.length - 1];
+  assert.ok(pad >= 1 && pad <= 32, `PKCS#7 to 32 bytes: ${pad}`);
+  assert.ok(padded.subarray(padded.length - pad).every((b) => b === pad), 'padding bytes');
+  const plain = padded.subarray(0, padded.length - pad);
+  const len = plain.readUInt32BE(16);
+  return { msg: plain.subarray(20, 20 + len).toString('utf8'), appid: plain.subarray(20 + len).toString('utf8') };
+}
+
+describe('mediaCheckAsync and the message push', () => {
+  let wx, token, otherToken, fay, carol, rx;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    rx = await startReceiver();
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    otherToken = (await wx.stableToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+      .json.access_token;
+    fay = (await wx.newLogin(APP.appid, 'fay')).openid;
+    carol = (await wx.newLogin(OTHER.appid, 'carol')).openid;
+  });
+  after(async () => {
+    await rx.close();
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  const media = (extra = {}, ...t) =>
+    wx.mediaCheck(t.length > 0 ? t[0] : token, {
+      media_url: 'https://oa.example.com/uploads/a.png',
+      media_type: 2,
+      version: 2,
+      scene: 1,
+      openid: fay,
+      ...extra,
+    });
+  const accepted = (r, what) => {
+    assert.equal(r.status, 200, what);
+    assert.equal(r.json?.errcode, 0, `${what}: ${r.text}`);
+    assert.equal(r.json.errmsg, 'ok');
+    assert.match(r.json.trace_id, /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+    return r.json.trace_id;
+  };
+
+  test('plaintext mode: the verdict is POSTed to the push URL, signed sha1(sorted token, timestamp, nonce)', async () => {
+    const s = await wx.pushSettings(APP.appid, { url: `${rx.url}/wx/wechat/push?from=wxemu`, token: PUSH_TOKEN, delayMs: 50 });
+    assert.deepEqual(s, { appid: APP.appid, url: `${rx.url}/wx/wechat/push?from=wxemu`, mode: 'plaintext', delay_ms: 50 });
+    assert.ok(!JSON.stringify(s).includes(PUSH_TOKEN), 'the token is not echoed');
+    const before = Math.floor(Date.now() / 1000);
+    const trace = accepted(await media(), 'accepted');
+    const [entry] = await wx.waitPushes(APP.appid, 1);
+    assert.equal(rx.got.length, 1);
+    const req = rx.got[0];
+    assert.equal(req.method, 'POST');
+    assert.equal(req.path, '/wx/wechat/push');
+    assert.equal(req.query.from, 'wxemu', "the URL's own query is kept");
+    assert.equal(req.headers['content-type'], 'application/json');
+    assert.ok(Math.abs(Number(req.query.timestamp) - before) <= 5, `timestamp ${req.query.timestamp}`);
+    assert.match(req.query.nonce, /^\d+$/);
+    assert.equal(req.query.signature, sortedSig(PUSH_TOKEN, req.query.timestamp, req.query.nonce));
+    assert.equal(req.query.encrypt_type, undefined);
+    const event = JSON.parse(req.body);
+    assert.match(event.ToUserName, /^gh_[0-9a-f]{12}$/);
+    assert.ok(Math.abs(event.CreateTime - before) <= 5);
+    assert.deepEqual({ ...event, ToUserName: undefined, CreateTime: undefined }, {
+      ToUserName: undefined,
+      FromUserName: fay,
+      CreateTime: undefined,
+      MsgType: 'event',
+      Event: 'wxa_media_check',
+      appid: APP.appid,
+      trace_id: trace,
+      version: 2,
+      result: { suggest: 'pass', label: '100' },
+      detail: [{ strategy: 'content_model', errcode: 0, suggest: 'pass', label: '100', prob: 90 }],
+    });
+    assert.equal(entry.trace_id, trace);
+    assert.equal(entry.status, 200);
+    assert.equal(entry.answer, 'success');
+    assert.equal(entry.error, null);
+    assert.equal(entry.mode, 'plaintext');
+    assert.deepEqual(entry.event, event, 'the log has the event as pushed');
+    await wx.clearPushLog();
+    rx.got.length = 0;
+  });
+
+  test('safe mode: encrypt_type=aes, msg_signature over the four strings, Encrypt opens to the event and appid', async () => {
+    try {
+      await wx.seccheck(APP.appid, { risky: ['nsfw'], review: ['blurry'] });
+      const s = await wx.pushSettings(APP.appid, { encodingAesKey: AES_KEY });
+      assert.equal(s.mode, 'safe');
+      assert.equal(s.delay_ms, 50, 'settings not given are kept');
+      const risky = accepted(await media({ media_url: 'https://x/nsfw.png' }), 'risky');
+      const review = accepted(await media({ media_url: 'https://x/blurry.mp3', media_type: 1, scene: 4 }), 'review');
+      await wx.waitPushes(APP.appid, 2);
+      assert.equal(rx.got.length, 2);
+      const events = rx.got.map((req) => {
+        const q = req.query;
+        assert.equal(q.encrypt_type, 'aes');
+        assert.equal(q.signature, sortedSig(PUSH_TOKEN, q.timestamp, q.nonce));
+        const outer = JSON.parse(req.body);
+        assert.deepEqual(Object.keys(outer).sort(), ['Encrypt', 'ToUserName'], 'ciphertext only');
+        assert.match(outer.ToUserName, /^gh_[0-9a-f]{12}$/);
+        assert.equal(q.msg_signature, sortedSig(PUSH_TOKEN, q.timestamp, q.nonce, outer.Encrypt));
+        const { msg, appid } = openEncrypt(AES_KEY, outer.Encrypt);
+        assert.equal(appid, APP.appid, 'the appid trails the message');
+        return JSON.parse(msg);
+      });
+      const byTrace = Object.fromEntries(events.map((e) => [e.trace_id, e]));
+      assert.deepEqual(byTrace[risky].result, { suggest: 'risky', label: '20001' });
+      assert.deepEqual(byTrace[review].result, { suggest: 'review', label: '20001' });
+      assert.equal(byTrace[review].detail[0].suggest, 'review');
+      const log = (await wx.pushLog(APP.appid)).list;
+      assert.deepEqual(log.map((e) => e.mode), ['safe', 'safe']);
+      assert.ok(!JSON.stringify(log).includes(PUSH_TOKEN) && !JSON.stringify(log).includes(AES_KEY), 'no secrets');
+    } finally {
+      await wx.pushSettings(APP.appid, { encodingAesKey: null });
+      await wx.seccheck(APP.appid, { risky: [], review: [] });
+      await wx.clearPushLog();
+      rx.got.length = 0;
+    }
+  });
+
+  test('the default delay is 1 s; refused calls push nothing', async () => {
+    await wx.pushSettings(OTHER.appid, { url: rx.url, token: PUSH_TOKEN });
+    assert.equal((await wx.pushSettings(OTHER.appid)).delay_ms, 1000);
+    const t0 = Date.now();
+    accepted(await media({ openid: carol }, otherToken), 'other app');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(rx.got.length, 0, 'not before the delay');
+    assert.equal((await wx.pushLog(OTHER.appid)).pending, 1);
+    await wx.waitPushes(OTHER.appid, 1);
+    assert.ok(Date.now() - t0 >= 950, `pushed after ${Date.now() - t0} ms`);
+    assert.equal(rx.got[0].path, '/', 'a URL without a path: /');
+    assert.equal(JSON.parse(rx.got[0].body).appid, OTHER.appid);
+    await wx.clearPushLog();
+    rx.got.length = 0;
+  });
+
+  test('errcodes in the order they are checked', async () => {
+    assertWxError(await media({}, undefined), 41001, 'no token');
+    assertWxError(await media({}, 'C'.repeat(128)), 40001, 'unknown token');
+    for (const [body, what] of [
+      ['not json', 'not JSON'],
+      [undefined, 'no body'],
+      [{ media_url: 'https://x/a.png', media_type: 2, scene: 1, openid: fay }, 'no version'],
+      [{ media_url: 'https://x/a.png', media_type: 2, version: 1, scene: 1, openid: fay }, 'version 1'],
+      [{ media_url: 'https://x/a.png', media_type: 3, version: 2, scene: 1, openid: fay }, 'media_type 3'],
+      [{ media_url: 'https://x/a.png', version: 2, scene: 1, openid: fay }, 'no media_type'],
+      [{ media_url: 7, media_type: 2, version: 2, scene: 1, openid: fay }, 'media_url a number'],
+      [{ media_url: '', media_type: 2, version: 2, scene: '1', openid: fay }, 'scene a string'],
+    ]) {
+      assertWxError(await wx.mediaCheck(token, body), 47001, what);
+    }
+    assertWxError(await media({ media_url: '' }), 44002, 'empty media_url');
+    assertWxError(await media({ openid: undefined }), 44002, 'no openid');
+    assertWxError(await media({ scene: 0 }), 40129, 'scene 0');
+    assertWxError(await media({ scene: 5, openid: carol }), 40129, 'the scene before the openid');
+    assertWxError(await media({ openid: carol }), 40003, "another app's openid");
+    await wx.visit(APP.appid, 'fay', { stale: true });
+    assertWxError(await media(), 61010, 'not visited within 2 hours');
+    await wx.visit(APP.appid, 'fay');
+    assert.deepEqual((await wx.pushLog()).list, [], 'no refused call was pushed');
+  });
+
+  test('deliveries that fail are logged: an error status, no push URL, nobody listening', async () => {
+    rx.status = 500;
+    rx.text = 'retry later';
+    try {
+      accepted(await media(), 'to a failing receiver');
+      let [e] = await wx.waitPushes(APP.appid, 1);
+      assert.equal(e.status, 500);
+      assert.equal(e.answer, 'retry later');
+      await wx.clearPushLog();
+      await wx.pushSettings(APP.appid, { url: null });
+      assert.equal((await wx.pushSettings(APP.appid)).mode, 'none');
+      accepted(await media(), 'no push URL: still accepted');
+      [e] = await wx.waitPushes(APP.appid, 1);
+      assert.equal(e.status, 0);
+      assert.equal(e.url, null);
+      assert.match(e.error, /no push URL/);
+      await wx.clearPushLog();
+      const closed = await startReceiver();
+      await closed.close(); // a port nobody listens on any more
+      await wx.pushSettings(APP.appid, { url: closed.url, token: PUSH_TOKEN });
+      accepted(await media(), 'nobody listening');
+      [e] = await wx.waitPushes(APP.appid, 1);
+      assert.equal(e.status, 0);
+      assert.equal(typeof e.error, 'string');
+      assert.ok(e.error.length > 0);
+    } finally {
+      rx.status = 200;
+      rx.text = 'success';
+      await wx.pushSettings(APP.appid, { url: rx.url, token: PUSH_TOKEN });
+      await wx.clearPushLog();
+      rx.got.length = 0;
+    }
+  });
+
+  test('POST /__emu/push refuses bad settings with 400', async () => {
+    for (const body of [
+      { appid: 'wxnosuchapp0000000', url: rx.url, token: PUSH_TOKEN },
+      { appid: APP.appid, url: 'https://127.0.0.1/push', token: PUSH_TOKEN },
+      { appid: APP.appid, url: 'http://example.com/push', token: PUSH_TOKEN },
+      { appid: APP.appid, url: 'http://', token: PUSH_TOKEN },
+      { appid: APP.appid, url: 'http://127.0.0.1:99999/', token: PUSH_TOKEN },
+      { appid: APP.appid, url: 'http://127.0.0.1/a b', token: PUSH_TOKEN },
+      { appid: APP.appid, url: rx.url },
+      { appid: APP.appid, url: rx.url, token: 'ab' },
+      { appid: APP.appid, url: rx.url, token: 'has-dash' },
+      { appid: APP.appid, url: rx.url, token: PUSH_TOKEN, encoding_aes_key: 'short' },
+      { appid: APP.appid, url: rx.url, token: PUSH_TOKEN, encoding_aes_key: `${AES_KEY.slice(1)}+` },
+      { appid: APP.appid, delay_ms: 60001 },
+      { appid: APP.appid, url: 7, token: PUSH_TOKEN },
+      { appid: APP.appid, typo: 1 },
+    ]) {
+      const r = await wx.request('POST', '/__emu/push', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    }
+    assert.deepEqual(await wx.pushSettings(APP.appid), { appid: APP.appid, url: rx.url, mode: 'plaintext', delay_ms: 50 });
+    assert.equal((await wx.request('GET', '/__emu/push/log?appid=wxnosuchapp0000000')).status, 400);
+  });
+
+  test('stats count every call; faults apply, also to one openid (a faulted call pushes nothing)', async () => {
+    await wx.resetStats();
+    await media({ scene: 0 });
+    await wx.faults({ path: MEDIA_CHECK, errcode: -1 });
+    assertWxError(await media(), -1, 'a queued -1');
+    await wx.faults({ path: MEDIA_CHECK, code: fay, http_status: 502 });
+    assert.equal((await media()).status, 502);
+    accepted(await media(), 'after the faults');
+    assert.equal((await wx.stats())[MEDIA_CHECK], 4);
+    assert.equal((await wx.waitPushes(APP.appid, 1)).length, 1, 'only the accepted call was pushed');
+    await wx.clearPushLog();
+  });
+
+  test('a receiver that never answers: the push gives up after 5 s; one in flight at a stop is dropped', async () => {
+    const held = [];
+    const mute = createNetServer((socket) => held.push(socket)); // accepts, reads, never answers
+    await new Promise((res) => mute.listen(0, '127.0.0.1', res));
+    const w = await startWxemu({ apps: [APP] });
+    try {
+      const t = (await w.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+        .access_token;
+      const openid = (await w.newLogin(APP.appid, 'hal')).openid;
+      await w.pushSettings(APP.appid, { url: `http://127.0.0.1:${mute.address().port}/p`, token: PUSH_TOKEN, delayMs: 0 });
+      const body = { media_url: 'https://x/a.png', media_type: 2, version: 2, scene: 1, openid };
+      const t0 = Date.now();
+      assert.equal((await w.mediaCheck(t, body)).json?.errcode, 0);
+      const [e] = await w.waitPushes(APP.appid, 1, 9000);
+      assert.ok(Date.now() - t0 >= 4900, `gave up after ${Date.now() - t0} ms`);
+      assert.equal(e.status, 0);
+      assert.match(e.error, /no answer within 5000 ms/);
+      assert.ok(held.length >= 1, 'the receiver was reached');
+      assert.equal((await w.mediaCheck(t, body)).json?.errcode, 0);
+      await eventuallyTrue(() => held.length >= 2, 3000); // the second exchange is under way
+      assert.equal((await w.pushLog()).pending, 1);
+    } finally {
+      const t0 = Date.now();
+      assert.deepEqual(await w.stop(), { code: 0, signal: null }, w.logs());
+      assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
+      for (const socket of held) socket.destroy();
+      await new Promise((res) => mute.close(res));
+    }
+  });
+
+  test('a push still waiting when wxemu stops is dropped; the exit is clean and quick', async () => {
+    const w = await startWxemu({ apps: [APP] });
+    const received = rx.got.length;
+    try {
+      const t = (await w.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+        .access_token;
+      const openid = (await w.newLogin(APP.appid, 'gus')).openid;
+      await w.pushSettings(APP.appid, { url: rx.url, token: PUSH_TOKEN, delayMs: 30000 });
+      const r = await w.mediaCheck(t, { media_url: 'https://x/a.png', media_type: 2, version: 2, scene: 1, openid });
+      assert.equal(r.json?.errcode, 0, r.text);
+      assert.equal((await w.pushLog()).pending, 1);
+    } finally {
+      const t0 = Date.now();
+      assert.deepEqual(await w.stop(), { code: 0, signal: null }, w.logs());
+      assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
+    }
+    assert.equal(rx.got.length, received, 'nothing was pushed');
   });
 });

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../tools/wxemu/emu_png.c"
+#include "../../tools/wxemu/emu_keyword.c"
 #include "../../tools/wxemu/emu_state.c"
 
 #define APP_A    "wx00000000000000aa"

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../tools/wxemu/emu_keyword.c"
 #include "../../tools/wxemu/emu_state.c"
 
 #define APP_A    "wx00000000000000aa"

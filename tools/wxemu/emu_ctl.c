@@ -7,11 +7,22 @@
  *   POST   /__emu/expire     {"code"}                 -> {"expired":true}              skip the 5 minutes
  *   POST   /__emu/tokens     {"appid","action"}       -> {"invalidated"|"expired":N}  kill access_tokens
  *   POST   /__emu/wxacode    {"appid",["limit_per_minute"],["pages"]} -> the app's getwxacodeunlimit settings
+ *   POST   /__emu/subscribe/templates {"appid","templates"}      -> the app's subscription templates, replaced
+ *   POST   /__emu/subscribe/accept {"appid","user"|"openid","template_id",["count"]}
+ *                                                 -> {"openid","template_id","quota"}   the user taps 允许
+ *   GET    /__emu/subscribe/quota?appid=&openid=|user=&template_id=    -> {"quota"}
+ *   GET    /__emu/subscribe/sent[?appid=]         -> {"list":[...]}   messages sent, oldest first
+ *   DELETE /__emu/subscribe/sent                  -> {"cleared":N}
+ *   POST   /__emu/seccheck {"appid",["risky"],["review"],["label"],["visit_window_seconds"]} -> the settings
+ *   POST   /__emu/visit    {"appid","user"|"openid",["stale"]}     -> {"openid","visited"}
+ *   POST   /__emu/push     {"appid",["url"],["token"],["encoding_aes_key"],["delay_ms"]} -> the push settings
+ *   GET    /__emu/push/log[?appid=]               -> {"pending":N,"list":[...]}   pushes attempted
+ *   DELETE /__emu/push/log                        -> {"cleared":N}
  *   POST   /__emu/faults     {"path",...[,"code"]}    -> {"queued":N}   next calls (with that code) fail
  *   DELETE /__emu/faults                              -> {"cleared":N}
  *   GET    /__emu/stats                               -> {path:N,...}                  calls per endpoint
  *   DELETE /__emu/stats                               -> {"reset":true}
- *   GET    /__emu/state                               -> {"codes","sessions","faults","tokens"}
+ *   GET    /__emu/state                  -> {"codes","sessions","faults","tokens","quotas","sent"}
  *
  * Each endpoint is a row in emu_ctl_routes[] and a function from the JSON body to (status, answer).
  * Bodies are checked strictly (json_unpack with '!'), so a misspelt field is a 400, not a silent default.
@@ -28,6 +39,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "emu_push.h"
 
 #define CTL_NICKNAME_MAX   256
 #define CTL_AVATAR_MAX     1024
@@ -379,6 +391,379 @@ static int ctl_wxacode(emu_server_t *srv, const json_t *body, json_t **answer)
     return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
 }
 
+/* The openid of a control body's "user" or "openid" (exactly one of them): into openid; NULL or the
+ * reason it is refused. */
+static const char *user_openid(const char *appid, const char *user, const char *openid_in,
+                               char openid[EMU_OPENID_LEN + 1])
+{
+    if ((user == NULL) == (openid_in == NULL))
+        return "give exactly one of user and openid";
+    if (user != NULL) {
+        if (user[0] == '\0' || strlen(user) > EMU_USER_MAX)
+            return "user must be 1 to 64 bytes";
+        emu_openid(slice_of(appid), slice_of(user), openid);
+        return NULL;
+    }
+    if (strlen(openid_in) != EMU_OPENID_LEN)
+        return "openid is not one wxemu issued in this app (POST /__emu/code issues one)";
+    memcpy(openid, openid_in, EMU_OPENID_LEN + 1);
+    return NULL;
+}
+
+/* The 400 message of a state status about an (app, user, template) target. */
+static int target_error(json_t **answer, emu_status_t status)
+{
+    switch (status) {
+    case EMU_ENOENT:
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    case EMU_ENOUSER:
+        return ctl_error(
+            answer, 400, "%s",
+            "the user has no openid in this app yet: issue them a wx.login() code first (POST /__emu/code)");
+    case EMU_ENOTPL:
+        return ctl_error(answer, 400, "%s",
+                         "template_id is not a template of this app (POST /__emu/subscribe/templates)");
+    case EMU_EINVAL:
+        return ctl_error(answer, 400, "%s", "count must be 1..1000000");
+    case EMU_EFULL:
+        return ctl_error(answer, 503, "%s", "too many quotas");
+    default:
+        return ctl_error(answer, 500, "%s", "unexpected state error");
+    }
+}
+
+/* The app's templates: [{"id","keywords":[...]}]. */
+static json_t *templates_json(emu_server_t *srv, const char *appid)
+{
+    emu_sub_template_info_t info[EMU_SUB_TEMPLATES_MAX];
+    size_t n = 0;
+    json_t *list = json_array();
+    if (emu_state_sub_templates(srv->state, slice_of(appid), info, &n) != EMU_OK)
+        n = 0;
+    for (size_t i = 0; i < n; ++i) {
+        json_t *keywords = json_array();
+        for (size_t k = 0; k < info[i].nkeywords; ++k)
+            json_array_append_new(keywords, json_string(info[i].keywords[k]));
+        json_array_append_new(list, json_pack("{s:s,s:o}", "id", info[i].id, "keywords", keywords));
+    }
+    return list;
+}
+
+/* POST /__emu/subscribe/templates {"appid","templates":[{"id","keywords":["thing1","time2",...]}]} ->
+ * {"appid","templates"}: replaces the app's subscription templates. */
+static int ctl_sub_templates(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid;
+    json_t *list, *item;
+    json_error_t err;
+    size_t i, n = 0;
+    emu_slice_t keywords[EMU_SUB_TEMPLATES_MAX][EMU_SUB_KEYWORDS_MAX];
+    emu_sub_template_t templates[EMU_SUB_TEMPLATES_MAX];
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s:o!}", "appid", &appid, "templates", &list) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    if (!json_is_array(list) || json_array_size(list) > EMU_SUB_TEMPLATES_MAX)
+        return ctl_error(answer, 400, "%s", "templates must be an array of at most 32 templates");
+    json_array_foreach(list, i, item)
+    {
+        const char *id;
+        json_t *kws, *kw;
+        size_t k;
+        if (json_unpack_ex(item, &err, 0, "{s:s,s:o!}", "id", &id, "keywords", &kws) != 0)
+            return ctl_error(answer, 400, "bad template: %s", err.text);
+        if (!json_is_array(kws) || json_array_size(kws) == 0 || json_array_size(kws) > EMU_SUB_KEYWORDS_MAX)
+            return ctl_error(answer, 400, "%s", "keywords must be an array of 1 to 20 keywords");
+        json_array_foreach(kws, k, kw)
+        {
+            if (!json_is_string(kw))
+                return ctl_error(answer, 400, "%s", "keywords must hold strings");
+            keywords[n][k] = (emu_slice_t){json_string_value(kw), json_string_length(kw)};
+        }
+        templates[n] = (emu_sub_template_t){slice_of(id), keywords[n], json_array_size(kws)};
+        ++n;
+    }
+    if (emu_state_sub_set_templates(srv->state, slice_of(appid), templates, n) != EMU_OK)
+        return ctl_error(answer, 400, "%s",
+                         "a template id is 1..64 printable ASCII bytes, ids are distinct, and each keyword is a "
+                         "type (thing, number, letter, symbol, character_string, time, date, amount, phone_number, "
+                         "car_number, name, phrase, enum) and 1..3 digits, distinct within its template");
+    *answer = json_pack("{s:s,s:o}", "appid", appid, "templates", templates_json(srv, appid));
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* POST /__emu/subscribe/accept {"appid","user"|"openid","template_id","count"?} -> {"openid",
+ * "template_id","quota"}: the user taps 允许 count times (default 1). */
+static int ctl_sub_accept(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid, *user = NULL, *openid_in = NULL, *template_id, *why;
+    json_int_t count = 1;
+    json_error_t err;
+    char openid[EMU_OPENID_LEN + 1];
+    uint64_t quota = 0;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?s,s?s,s:s,s?I!}", "appid", &appid, "user", &user, "openid",
+                       &openid_in, "template_id", &template_id, "count", &count) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return target_error(answer, EMU_ENOENT);
+    if ((why = user_openid(appid, user, openid_in, openid)) != NULL)
+        return ctl_error(answer, 400, "%s", why);
+    if (count < 1 || count > 1000000)
+        return target_error(answer, EMU_EINVAL);
+    emu_status_t status = emu_state_sub_accept(srv->state, slice_of(appid), slice_of(openid), slice_of(template_id),
+                                               (uint32_t)count, &quota);
+    if (status != EMU_OK)
+        return target_error(answer, status);
+    *answer = json_pack("{s:s,s:s,s:I}", "openid", openid, "template_id", template_id, "quota", (json_int_t)quota);
+    return 200;
+}
+
+/* A query parameter as a NUL-terminated string, NULL when absent. */
+static const char *query_text(const emu_query_t *query, const char *name)
+{
+    emu_slice_t v = emu_query_get(query, name);
+    return v.base != NULL && strlen(v.base) == v.len ? v.base : NULL;
+}
+
+/* GET /__emu/subscribe/quota?appid=&openid=|user=&template_id= -> {"quota"} */
+static int ctl_sub_quota(emu_server_t *srv, const emu_query_t *query, json_t **answer)
+{
+    const char *appid = query_text(query, "appid"), *template_id = query_text(query, "template_id"), *why;
+    char openid[EMU_OPENID_LEN + 1];
+    uint64_t quota = 0;
+
+    if (appid == NULL || template_id == NULL)
+        return ctl_error(answer, 400, "%s", "query: appid, template_id and one of openid and user");
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return target_error(answer, EMU_ENOENT);
+    if ((why = user_openid(appid, query_text(query, "user"), query_text(query, "openid"), openid)) != NULL)
+        return ctl_error(answer, 400, "%s", why);
+    emu_status_t status =
+        emu_state_sub_quota(srv->state, slice_of(appid), slice_of(openid), slice_of(template_id), &quota);
+    if (status != EMU_OK)
+        return target_error(answer, status);
+    *answer = json_pack("{s:I}", "quota", (json_int_t)quota);
+    return 200;
+}
+
+/* A string, or null for NULL. */
+static json_t *string_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+/* GET /__emu/subscribe/sent[?appid=] -> {"list":[{"msgid","appid","touser","template_id","page","data",
+ * "miniprogram_state","lang","time"}]}: the messages sent (of that app), oldest first. */
+static int ctl_sub_sent(emu_server_t *srv, const emu_query_t *query, json_t **answer)
+{
+    const char *appid = query_text(query, "appid");
+    emu_sub_sent_t m;
+    json_t *list;
+
+    if (appid != NULL && !emu_state_has_app(srv->state, slice_of(appid)))
+        return target_error(answer, EMU_ENOENT);
+    list = json_array();
+    for (size_t i = 0; emu_state_sub_sent_at(srv->state, i, &m); ++i) {
+        if (appid != NULL && strcmp(appid, m.appid) != 0)
+            continue;
+        json_t *data = json_loads(m.data_json, 0, NULL);
+        json_array_append_new(list, json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I}", "msgid", (json_int_t)m.msgid,
+                                              "appid", m.appid, "touser", m.touser, "template_id", m.template_id,
+                                              "page", string_or_null(m.page), "data", data != NULL ? data : json_null(),
+                                              "miniprogram_state", string_or_null(m.miniprogram_state), "lang",
+                                              string_or_null(m.lang), "time", (json_int_t)m.time_s));
+    }
+    *answer = json_pack("{s:o}", "list", list);
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* DELETE /__emu/subscribe/sent -> {"cleared":N} */
+static int ctl_sub_sent_clear(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    *answer = json_pack("{s:I}", "cleared", (json_int_t)emu_state_sub_clear_sent(srv->state));
+    return 200;
+}
+
+/* Reads an array of at most EMU_SEC_WORDS_MAX strings into words; false when it is not one. */
+static bool word_list(const json_t *list, emu_slice_t words[EMU_SEC_WORDS_MAX], size_t *n)
+{
+    size_t i;
+    json_t *w;
+    *n = 0;
+    if (!json_is_array(list) || json_array_size(list) > EMU_SEC_WORDS_MAX)
+        return false;
+    json_array_foreach((json_t *)list, i, w)
+    {
+        if (!json_is_string(w))
+            return false;
+        words[(*n)++] = (emu_slice_t){json_string_value(w), json_string_length(w)};
+    }
+    return true;
+}
+
+static json_t *strings_json(const char *const *s, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; ++i)
+        json_array_append_new(list, json_string(s[i]));
+    return list;
+}
+
+/* POST /__emu/seccheck {"appid","risky"?:[...],"review"?:[...],"label"?,"visit_window_seconds"?} ->
+ * {"appid","risky","review","label","visit_window_seconds"}: sets what is given, answers the settings. */
+static int ctl_seccheck(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid;
+    json_t *risky = NULL, *review = NULL;
+    json_int_t label = 0, window_s = 0;
+    json_error_t err;
+    emu_slice_t risky_words[EMU_SEC_WORDS_MAX], review_words[EMU_SEC_WORDS_MAX];
+    size_t nrisky = 0, nreview = 0;
+    emu_sec_info_t info;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?o,s?o,s?I,s?I!}", "appid", &appid, "risky", &risky, "review",
+                       &review, "label", &label, "visit_window_seconds", &window_s) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    if ((risky != NULL && !word_list(risky, risky_words, &nrisky)) ||
+        (review != NULL && !word_list(review, review_words, &nreview)))
+        return ctl_error(answer, 400, "%s", "risky and review must be arrays of at most 32 strings");
+    if (json_object_get(body, "label") != NULL && (label < 1 || label > 999999))
+        return ctl_error(answer, 400, "%s", "label must be 1..999999");
+    if (json_object_get(body, "visit_window_seconds") != NULL && (window_s < 1 || window_s > EMU_VISIT_WINDOW_MAX))
+        return ctl_error(answer, 400, "%s", "visit_window_seconds must be 1..2592000");
+    if (emu_state_sec_set(srv->state, slice_of(appid), risky != NULL ? risky_words : NULL, nrisky,
+                          review != NULL ? review_words : NULL, nreview, (int)label,
+                          (int64_t)window_s * 1000) != EMU_OK)
+        return ctl_error(answer, 400, "%s", "a word is 1..64 bytes");
+    emu_state_sec_info(srv->state, slice_of(appid), &info);
+    *answer = json_pack("{s:s,s:o,s:o,s:i,s:I}", "appid", appid, "risky", strings_json(info.risky, info.nrisky),
+                        "review", strings_json(info.review, info.nreview), "label", info.label, "visit_window_seconds",
+                        (json_int_t)(info.visit_window_ms / 1000));
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* POST /__emu/visit {"appid","user"|"openid","stale"?} -> {"openid","visited"}: the user opens the mini
+ * program now (what a wx.login() code also does), or (stale true) has not for longer than any window. */
+static int ctl_visit(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid, *user = NULL, *openid_in = NULL, *why;
+    int stale = 0;
+    json_error_t err;
+    char openid[EMU_OPENID_LEN + 1];
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?s,s?s,s?b!}", "appid", &appid, "user", &user, "openid",
+                       &openid_in, "stale", &stale) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return target_error(answer, EMU_ENOENT);
+    if ((why = user_openid(appid, user, openid_in, openid)) != NULL)
+        return ctl_error(answer, 400, "%s", why);
+    emu_status_t status =
+        emu_state_visit(srv->state, slice_of(appid), slice_of(openid), stale != 0, clock_monotonic_ms());
+    if (status != EMU_OK)
+        return target_error(answer, status);
+    *answer = json_pack("{s:s,s:b}", "openid", openid, "visited", stale == 0);
+    return 200;
+}
+
+/* The answer of /__emu/push: the app's push settings, without the Token and the key. */
+static json_t *push_json(emu_server_t *srv, const char *appid)
+{
+    emu_push_config_t config;
+    if (emu_state_push_config(srv->state, slice_of(appid), &config) != EMU_OK)
+        return NULL;
+    json_t *answer = json_pack("{s:s,s:o,s:s,s:I}", "appid", appid, "url",
+                               config.configured ? json_string(config.url) : json_null(), "mode",
+                               !config.configured          ? "none"
+                               : config.aes_key[0] != '\0' ? "safe"
+                                                           : "plaintext",
+                               "delay_ms", (json_int_t)config.delay_ms);
+    explicit_bzero(&config, sizeof(config));
+    return answer;
+}
+
+/* POST /__emu/push {"appid","url"?:"http://..."|null,"token"?,"encoding_aes_key"?:"..."|null,"delay_ms"?}
+ * -> {"appid","url","mode":"none"|"plaintext"|"safe","delay_ms"}: the app's message push settings; what
+ * is not given is kept (a new url needs its token). */
+static int ctl_push(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid;
+    json_t *url = NULL, *aes = NULL;
+    const char *token = NULL;
+    json_int_t delay_ms = -1;
+    json_error_t err;
+    emu_push_config_t config;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?o,s?s,s?o,s?I!}", "appid", &appid, "url", &url, "token", &token,
+                       "encoding_aes_key", &aes, "delay_ms", &delay_ms) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if (emu_state_push_config(srv->state, slice_of(appid), &config) != EMU_OK)
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    if ((url != NULL && !json_is_string(url) && !json_is_null(url)) ||
+        (aes != NULL && !json_is_string(aes) && !json_is_null(aes)))
+        return ctl_error(answer, 400, "%s", "url and encoding_aes_key are strings or null");
+    if (json_object_get(body, "delay_ms") != NULL && (delay_ms < 0 || delay_ms > EMU_MAX_DELAY_MS))
+        return ctl_error(answer, 400, "%s", "delay_ms must be 0..60000");
+    if (json_is_string(url) && token == NULL)
+        return ctl_error(answer, 400, "%s", "a url needs its token");
+    if (json_is_string(url) && !emu_push_url_ok(json_string_value(url)))
+        return ctl_error(answer, 400, "%s", "url must be http://HOST[:PORT][/path], HOST an IPv4 address or localhost");
+    uint32_t delay = json_object_get(body, "delay_ms") != NULL ? (uint32_t)delay_ms : config.delay_ms;
+    if (delay > 0 && emu_http_timeout(srv, delay) == NULL)
+        return ctl_error(answer, 400, "%s", "too many distinct delays");
+    emu_slice_t new_url = url == NULL           ? (config.configured ? slice_of(config.url) : (emu_slice_t){NULL, 0})
+                          : json_is_string(url) ? slice_of(json_string_value(url))
+                                                : (emu_slice_t){NULL, 0};
+    emu_slice_t new_token = token != NULL ? slice_of(token) : slice_of(config.token);
+    emu_slice_t new_aes = aes == NULL           ? slice_of(config.aes_key)
+                          : json_is_string(aes) ? slice_of(json_string_value(aes))
+                                                : (emu_slice_t){NULL, 0};
+    emu_status_t status = emu_state_push_set(srv->state, slice_of(appid), new_url, new_token, new_aes, delay);
+    explicit_bzero(&config, sizeof(config));
+    if (status != EMU_OK)
+        return ctl_error(answer, 400, "%s",
+                         "url is http://HOST[:PORT][/path] (HOST an IPv4 address or localhost, at most 512 bytes), "
+                         "token 3..32 letters and digits, encoding_aes_key 43 letters and digits");
+    *answer = push_json(srv, appid);
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* GET /__emu/push/log[?appid=] -> {"pending":N,"list":[{"appid","trace_id","url","mode","status","answer",
+ * "error","event","time"}]}: the pushes attempted (of that app), oldest first. */
+static int ctl_push_log(emu_server_t *srv, const emu_query_t *query, json_t **answer)
+{
+    const char *appid = query_text(query, "appid");
+    emu_push_entry_t e;
+    json_t *list;
+
+    if (appid != NULL && !emu_state_has_app(srv->state, slice_of(appid)))
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    list = json_array();
+    for (size_t i = 0; emu_push_log_at(srv->push, i, &e); ++i) {
+        if (appid != NULL && strcmp(appid, e.appid) != 0)
+            continue;
+        json_t *event = json_loads(e.event, 0, NULL);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:s,s:i,s:s,s:o,s:o,s:I}", "appid", e.appid, "trace_id",
+                                              e.trace_id, "url", e.url[0] != '\0' ? json_string(e.url) : json_null(),
+                                              "mode", e.safe ? "safe" : "plaintext", "status", e.status, "answer",
+                                              e.answer, "error", string_or_null(e.error), "event",
+                                              event != NULL ? event : json_null(), "time", (json_int_t)e.time_s));
+    }
+    *answer = json_pack("{s:I,s:o}", "pending", (json_int_t)emu_push_pending(srv->push), "list", list);
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* DELETE /__emu/push/log -> {"cleared":N} */
+static int ctl_push_log_clear(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    *answer = json_pack("{s:I}", "cleared", (json_int_t)emu_push_log_clear(srv->push));
+    return 200;
+}
+
 /* Reads the fault body into f; returns NULL or the reason it is refused. */
 static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_t *f, char *why, size_t why_size)
 {
@@ -397,8 +782,9 @@ static const char *parse_fault(emu_server_t *srv, const json_t *body, emu_fault_
     if (route == NULL)
         return "path is not a WeChat API endpoint of wxemu";
     if (code != NULL && route->code_of == NULL)
-        return "code: only /sns/jscode2session, /wxa/business/getuserphonenumber and /wxa/getwxacodeunlimit (its "
-               "scene) calls carry a code";
+        return "code: only /sns/jscode2session, /wxa/business/getuserphonenumber, /wxa/getwxacodeunlimit (its "
+               "scene), /cgi-bin/message/subscribe/send (its touser), /wxa/msg_sec_check and /wxa/media_check_async "
+               "(their openid) calls carry a code";
     if (code != NULL && (code[0] == '\0' || strlen(code) > EMU_FAULT_CODE_MAX))
         return "code must be 1..128 bytes";
     if (errcode < INT32_MIN || errcode > INT32_MAX)
@@ -466,15 +852,16 @@ static int ctl_stats(emu_server_t *srv, const json_t *body, json_t **answer)
     return 200;
 }
 
-/* GET /__emu/state -> {"codes":N,"sessions":N,"faults":N,"tokens":N}: what the emulator holds (memory
- * bounds). codes counts login and phone codes. */
+/* GET /__emu/state -> {"codes":N,"sessions":N,"faults":N,"tokens":N,"quotas":N,"sent":N}: what the
+ * emulator holds (memory bounds). codes counts login and phone codes. */
 static int ctl_state(emu_server_t *srv, const json_t *body, json_t **answer)
 {
     emu_state_purge(srv->state, clock_monotonic_ms());
-    *answer = json_pack("{s:I,s:I,s:I,s:I}", "codes", (json_int_t)emu_state_code_count(srv->state), "sessions",
-                        (json_int_t)emu_state_session_count(srv->state), "faults",
-                        (json_int_t)emu_state_fault_count(srv->state), "tokens",
-                        (json_int_t)emu_state_token_count(srv->state));
+    *answer = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I}", "codes", (json_int_t)emu_state_code_count(srv->state), "sessions",
+        (json_int_t)emu_state_session_count(srv->state), "faults", (json_int_t)emu_state_fault_count(srv->state),
+        "tokens", (json_int_t)emu_state_token_count(srv->state), "quotas",
+        (json_int_t)emu_state_sub_quota_count(srv->state), "sent", (json_int_t)emu_state_sub_sent_count(srv->state));
     return 200;
 }
 
@@ -487,11 +874,26 @@ static int ctl_stats_reset(emu_server_t *srv, const json_t *body, json_t **answe
 }
 
 const emu_ctl_route_t emu_ctl_routes[] = {
-    {"POST", "/__emu/code", ctl_code},           {"POST", "/__emu/phone_code", ctl_phone_code},
-    {"POST", "/__emu/encrypted", ctl_encrypted}, {"POST", "/__emu/tokens", ctl_tokens},
-    {"POST", "/__emu/expire", ctl_expire},       {"POST", "/__emu/wxacode", ctl_wxacode},
-    {"POST", "/__emu/faults", ctl_faults_add},   {"DELETE", "/__emu/faults", ctl_faults_clear},
-    {"GET", "/__emu/stats", ctl_stats},          {"DELETE", "/__emu/stats", ctl_stats_reset},
+    {"POST", "/__emu/code", ctl_code},
+    {"POST", "/__emu/phone_code", ctl_phone_code},
+    {"POST", "/__emu/encrypted", ctl_encrypted},
+    {"POST", "/__emu/tokens", ctl_tokens},
+    {"POST", "/__emu/expire", ctl_expire},
+    {"POST", "/__emu/wxacode", ctl_wxacode},
+    {"POST", "/__emu/faults", ctl_faults_add},
+    {"DELETE", "/__emu/faults", ctl_faults_clear},
+    {"GET", "/__emu/stats", ctl_stats},
+    {"DELETE", "/__emu/stats", ctl_stats_reset},
     {"GET", "/__emu/state", ctl_state},
+    {"POST", "/__emu/subscribe/templates", ctl_sub_templates},
+    {"POST", "/__emu/subscribe/accept", ctl_sub_accept},
+    {"GET", "/__emu/subscribe/quota", NULL, ctl_sub_quota},
+    {"GET", "/__emu/subscribe/sent", NULL, ctl_sub_sent},
+    {"DELETE", "/__emu/subscribe/sent", ctl_sub_sent_clear},
+    {"POST", "/__emu/seccheck", ctl_seccheck},
+    {"POST", "/__emu/visit", ctl_visit},
+    {"POST", "/__emu/push", ctl_push},
+    {"GET", "/__emu/push/log", NULL, ctl_push_log},
+    {"DELETE", "/__emu/push/log", ctl_push_log_clear},
 };
 const size_t emu_ctl_route_count = sizeof(emu_ctl_routes) / sizeof(emu_ctl_routes[0]);

@@ -344,7 +344,14 @@ static void handle_ctl(emu_server_t *srv, const emu_ctl_route_t *route, h2o_req_
             return;
         }
     }
-    status = route->fn(srv, body, &answer);
+    if (route->fn != NULL) {
+        status = route->fn(srv, body, &answer);
+    } else {
+        emu_query_t query = {&req->pool, h2o_iovec_init(NULL, 0)};
+        if (req->query_at != SIZE_MAX)
+            query.text = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+        status = route->query_fn(srv, &query, &answer);
+    }
     json_decref(body);
     answer_json(req, &a, status, answer);
     send_answer(req, &a);

@@ -47,6 +47,7 @@ typedef struct emu_server {
     size_t ntimeouts;
     h2o_linklist_t pending;    /* delayed answers not sent yet (emu_http.c) */
     h2o_linklist_t handshakes; /* TLS handshakes in progress (emu_tls.c); empty without TLS */
+    struct emu_push *push;     /* message pushes in flight and their log (emu_push.c) */
     bool stopping;
 } emu_server_t;
 
@@ -96,11 +97,13 @@ typedef struct emu_wx_route {
 } emu_wx_route_t;
 
 /* A control endpoint: sets *answer (a JSON object, owned by the caller) and returns the HTTP status.
- * body is the parsed JSON object of a POST, NULL for other methods. */
+ * body is the parsed JSON object of a POST, NULL for other methods. A GET endpoint that reads its query
+ * string has fn NULL and query_fn instead. */
 typedef struct emu_ctl_route {
     const char *method;
     const char *path;
     int (*fn)(emu_server_t *srv, const json_t *body, json_t **answer);
+    int (*query_fn)(emu_server_t *srv, const emu_query_t *query, json_t **answer);
 } emu_ctl_route_t;
 
 extern const emu_wx_route_t emu_wx_routes[];

@@ -37,6 +37,16 @@
  * getwxacodeunlimit: each app has a call ration per window (a counter and the window's start: a
  * window begins with the first call after the previous one ended) and an optional list of published
  * pages (a small fixed array; no list means "every well-formed page is published").
+ *
+ * Subscription messages: each app has a small fixed array of templates (id, keywords and their
+ * types). Quotas are a chained hash table keyed by (app, openid, template id text), bounded by
+ * EMU_SUB_QUOTAS_MAX; a quota that reaches 0 stays (it is small and may be accepted again). Sent
+ * messages are a ring of EMU_SUB_SENT_MAX records (one allocation each, strings inline), oldest
+ * overwritten first; msgids count up from EMU_SUB_MSGID_FIRST and never repeat within a run.
+ *
+ * Visits and content security: a session record carries when its user last visited (set when a
+ * wx.login() code is issued, or by the control API); each app has its risky and review words (small
+ * fixed arrays, matched as byte substrings), the label of their verdicts and its visit window.
  */
 #include "emu_state.h"
 
@@ -45,9 +55,11 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "emu_keyword.h"
 
 #define EMU_CODE_BUCKETS    (1u << 16)
 #define EMU_SESSION_BUCKETS (1u << 16)
+#define EMU_QUOTA_BUCKETS   (1u << 12)
 
 typedef struct emu_token {
     char text[EMU_TOKEN_LEN + 1];
@@ -64,6 +76,30 @@ typedef struct emu_token_line {
 
 enum { EMU_LINE_TOKEN = 0, EMU_LINE_STABLE = 1, EMU_LINES = 2 };
 
+typedef struct emu_tpl {
+    char id[EMU_SUB_TEMPLATE_ID + 1];
+    size_t nkeywords;
+    char keywords[EMU_SUB_KEYWORDS_MAX][EMU_SUB_KEYWORD_MAX + 1];
+    emu_kw_type_t types[EMU_SUB_KEYWORDS_MAX];
+} emu_tpl_t;
+
+typedef struct emu_quota {
+    struct emu_quota *next;
+    size_t app;
+    char openid[EMU_OPENID_LEN + 1];
+    char template_id[EMU_SUB_TEMPLATE_ID + 1];
+    uint64_t count;
+} emu_quota_t;
+
+/* A sent message: the strings point into text[] (NULL for absent fields). */
+typedef struct emu_sub_record {
+    uint64_t msgid;
+    size_t app;
+    int64_t time_s;
+    const char *touser, *template_id, *page, *data_json, *miniprogram_state, *lang;
+    char text[];
+} emu_sub_record_t;
+
 typedef struct emu_app {
     char appid[EMU_APPID_MAX + 1];
     size_t appid_len;
@@ -78,6 +114,14 @@ typedef struct emu_app {
     bool wxacode_published;          /* has a published page list */
     size_t wxacode_npages;
     char wxacode_pages[EMU_WXACODE_PAGES_MAX][EMU_WXACODE_PAGE_MAX + 1];
+    emu_tpl_t templates[EMU_SUB_TEMPLATES_MAX];
+    size_t ntemplates;
+    char sec_risky[EMU_SEC_WORDS_MAX][EMU_SEC_WORD_MAX + 1];
+    char sec_review[EMU_SEC_WORDS_MAX][EMU_SEC_WORD_MAX + 1];
+    size_t nrisky, nreview;
+    int sec_label;
+    int64_t visit_window_ms;
+    emu_push_config_t push;
 } emu_app_t;
 
 typedef struct emu_code {
@@ -102,6 +146,8 @@ typedef struct emu_session {
     size_t user_len;
     char openid[EMU_OPENID_LEN + 1];
     char session_key[EMU_SESSION_KEY_LEN + 1];
+    bool visited;       /* false: stale (no visit within any window) */
+    int64_t visited_ms; /* the last visit */
 } emu_session_t;
 
 typedef struct emu_stat {
@@ -129,6 +175,12 @@ struct emu_state {
 
     emu_stat_t stats[EMU_MAX_STAT_PATHS];
     size_t nstats;
+
+    emu_quota_t **quota_buckets;
+    size_t nquotas;
+    emu_sub_record_t **sent; /* ring of EMU_SUB_SENT_MAX */
+    size_t sent_head, nsent; /* the oldest record's slot, and how many */
+    uint64_t next_msgid;
 };
 
 /* Helpers ---------------------------------------------------------------------------------------- */
@@ -201,11 +253,15 @@ emu_state_t *emu_state_new(void)
     st->code_buckets = calloc(EMU_CODE_BUCKETS, sizeof(*st->code_buckets));
     st->session_buckets = calloc(EMU_SESSION_BUCKETS, sizeof(*st->session_buckets));
     st->openid_buckets = calloc(EMU_SESSION_BUCKETS, sizeof(*st->openid_buckets));
-    if (st->code_buckets == NULL || st->session_buckets == NULL || st->openid_buckets == NULL) {
+    st->quota_buckets = calloc(EMU_QUOTA_BUCKETS, sizeof(*st->quota_buckets));
+    st->sent = calloc(EMU_SUB_SENT_MAX, sizeof(*st->sent));
+    if (st->code_buckets == NULL || st->session_buckets == NULL || st->openid_buckets == NULL ||
+        st->quota_buckets == NULL || st->sent == NULL) {
         emu_state_free(st);
         return NULL;
     }
     st->token_ttl_ms = EMU_TOKEN_TTL_MS;
+    st->next_msgid = EMU_SUB_MSGID_FIRST;
     return st;
 }
 
@@ -222,6 +278,16 @@ void emu_state_free(emu_state_t *st)
         explicit_bzero(s->session_key, sizeof(s->session_key));
         free(s);
     }
+    for (size_t b = 0; st->quota_buckets != NULL && b < EMU_QUOTA_BUCKETS; ++b) {
+        for (emu_quota_t *q = st->quota_buckets[b], *next; q != NULL; q = next) {
+            next = q->next;
+            free(q);
+        }
+    }
+    if (st->sent != NULL)
+        emu_state_sub_clear_sent(st);
+    free(st->quota_buckets);
+    free(st->sent);
     explicit_bzero(st->apps, sizeof(st->apps));
     free(st->code_buckets);
     free(st->session_buckets);
@@ -247,6 +313,9 @@ emu_status_t emu_state_add_app(emu_state_t *st, emu_slice_t appid, emu_slice_t s
     app->secret[secret.len] = '\0';
     app->secret_len = secret.len;
     app->wxacode_limit = EMU_WXACODE_PER_MINUTE;
+    app->sec_label = EMU_SEC_LABEL_DEFAULT;
+    app->visit_window_ms = EMU_VISIT_WINDOW_MS;
+    app->push.delay_ms = EMU_PUSH_DELAY_MS;
     return EMU_OK;
 }
 
@@ -394,6 +463,7 @@ static emu_status_t add_code(emu_state_t *st, size_t app, emu_slice_t user, emu_
 }
 
 static emu_session_t *upsert_session(emu_state_t *st, size_t app, emu_slice_t user);
+static emu_session_t *find_session(const emu_state_t *st, size_t app, emu_slice_t user);
 
 /* What the phone's wx.login() does at WeChat: a new session_key for the code's user, current at once. */
 static emu_status_t rotate_session_key(emu_state_t *st, emu_code_t *c)
@@ -408,6 +478,16 @@ static emu_status_t rotate_session_key(emu_state_t *st, emu_code_t *c)
     explicit_bzero(raw, sizeof(raw));
     memcpy(s->session_key, c->session_key, sizeof(s->session_key));
     return EMU_OK;
+}
+
+/* The user's visit: a wx.login() code is issued when the mini program opens. */
+static void record_visit(emu_state_t *st, emu_code_t *c, int64_t now_ms)
+{
+    emu_session_t *s = find_session(st, c->app, (emu_slice_t){c->user, c->user_len});
+    if (s != NULL) {
+        s->visited = true;
+        s->visited_ms = now_ms;
+    }
 }
 
 emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_t user, int64_t now_ms,
@@ -427,6 +507,7 @@ emu_status_t emu_state_issue_code(emu_state_t *st, emu_slice_t appid, emu_slice_
         c->expires_at_ms = now_ms; /* never usable; purged with the others */
         return status;
     }
+    record_visit(st, c, now_ms);
     memcpy(out->code, c->code, sizeof(out->code));
     emu_openid(appid, user, out->openid);
     emu_unionid(user, out->unionid);
@@ -1156,4 +1237,574 @@ emu_status_t emu_state_wxacode_info(const emu_state_t *st, emu_slice_t appid, in
     for (size_t i = 0; i < a->wxacode_npages; ++i)
         out->pages[i] = a->wxacode_pages[i];
     return EMU_OK;
+}
+
+/* Visits --------------------------------------------------------------------------------------------- */
+
+static emu_session_t *session_of_openid(const emu_state_t *st, size_t app, emu_slice_t openid)
+{
+    return (emu_session_t *)find_session_by_openid(st, app, openid);
+}
+
+bool emu_state_openid_known(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid)
+{
+    int app = find_app(st, appid);
+    return app >= 0 && session_of_openid(st, (size_t)app, openid) != NULL;
+}
+
+emu_status_t emu_state_visit(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, bool stale, int64_t now_ms)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    emu_session_t *s = session_of_openid(st, (size_t)app, openid);
+    if (s == NULL)
+        return EMU_ENOUSER;
+    s->visited = !stale;
+    s->visited_ms = now_ms;
+    return EMU_OK;
+}
+
+/* Subscription messages ---------------------------------------------------------------------------- */
+
+static const emu_tpl_t *find_tpl(const emu_app_t *a, emu_slice_t id)
+{
+    for (size_t i = 0; i < a->ntemplates; ++i)
+        if (slice_eq(id, a->templates[i].id, strlen(a->templates[i].id)))
+            return &a->templates[i];
+    return NULL;
+}
+
+static bool template_id_ok(emu_slice_t id)
+{
+    if (id.base == NULL || id.len == 0 || id.len > EMU_SUB_TEMPLATE_ID)
+        return false;
+    for (size_t i = 0; i < id.len; ++i)
+        if (id.base[i] < 0x21 || id.base[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* Checks t and fills out; EMU_OK, EMU_EINVAL or EMU_EFULL. */
+static emu_status_t make_tpl(const emu_sub_template_t *t, emu_tpl_t *out)
+{
+    if (!template_id_ok(t->id) || t->nkeywords == 0)
+        return EMU_EINVAL;
+    if (t->nkeywords > EMU_SUB_KEYWORDS_MAX)
+        return EMU_EFULL;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->id, t->id.base, t->id.len);
+    for (size_t k = 0; k < t->nkeywords; ++k) {
+        emu_slice_t kw = t->keywords[k];
+        if (!slice_ok(kw, EMU_SUB_KEYWORD_MAX) || (out->types[k] = emu_keyword_type(kw.base, kw.len)) == EMU_KW_NONE)
+            return EMU_EINVAL;
+        for (size_t j = 0; j < k; ++j)
+            if (slice_eq(kw, out->keywords[j], strlen(out->keywords[j])))
+                return EMU_EINVAL;
+        memcpy(out->keywords[k], kw.base, kw.len);
+    }
+    out->nkeywords = t->nkeywords;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_sub_set_templates(emu_state_t *st, emu_slice_t appid, const emu_sub_template_t *t, size_t n)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (n > EMU_SUB_TEMPLATES_MAX)
+        return EMU_EFULL;
+    emu_tpl_t *made = calloc(n > 0 ? n : 1, sizeof(*made));
+    if (made == NULL)
+        return EMU_EFULL;
+    for (size_t i = 0; i < n; ++i) {
+        emu_status_t status = make_tpl(&t[i], &made[i]);
+        for (size_t j = 0; status == EMU_OK && j < i; ++j)
+            if (strcmp(made[j].id, made[i].id) == 0)
+                status = EMU_EINVAL;
+        if (status != EMU_OK) {
+            free(made);
+            return status;
+        }
+    }
+    emu_app_t *a = &st->apps[app];
+    memset(a->templates, 0, sizeof(a->templates));
+    if (n > 0)
+        memcpy(a->templates, made, n * sizeof(*made));
+    a->ntemplates = n;
+    free(made);
+    return EMU_OK;
+}
+
+emu_status_t emu_state_sub_templates(const emu_state_t *st, emu_slice_t appid,
+                                     emu_sub_template_info_t out[EMU_SUB_TEMPLATES_MAX], size_t *n)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    const emu_app_t *a = &st->apps[app];
+    for (size_t i = 0; i < a->ntemplates; ++i) {
+        out[i].id = a->templates[i].id;
+        out[i].nkeywords = a->templates[i].nkeywords;
+        for (size_t k = 0; k < a->templates[i].nkeywords; ++k)
+            out[i].keywords[k] = a->templates[i].keywords[k];
+    }
+    *n = a->ntemplates;
+    return EMU_OK;
+}
+
+bool emu_state_sub_has_template(const emu_state_t *st, emu_slice_t appid, emu_slice_t template_id)
+{
+    int app = find_app(st, appid);
+    return app >= 0 && find_tpl(&st->apps[app], template_id) != NULL;
+}
+
+static size_t quota_bucket(size_t app, emu_slice_t openid, emu_slice_t template_id)
+{
+    uint64_t h = fnv1a(FNV_SEED, &app, sizeof(app));
+    h = fnv1a(h, openid.base, openid.len);
+    h = fnv1a(h, "", 1);
+    return (size_t)(fnv1a(h, template_id.base, template_id.len) & (EMU_QUOTA_BUCKETS - 1));
+}
+
+static emu_quota_t *find_quota(const emu_state_t *st, size_t app, emu_slice_t openid, emu_slice_t template_id)
+{
+    for (emu_quota_t *q = st->quota_buckets[quota_bucket(app, openid, template_id)]; q != NULL; q = q->next)
+        if (q->app == app && slice_eq(openid, q->openid, strlen(q->openid)) &&
+            slice_eq(template_id, q->template_id, strlen(q->template_id)))
+            return q;
+    return NULL;
+}
+
+/* The checks shared by accept and quota: the app index in *app. */
+static emu_status_t quota_target(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
+                                 size_t *app)
+{
+    int found = find_app(st, appid);
+    if (found < 0)
+        return EMU_ENOENT;
+    if (session_of_openid(st, (size_t)found, openid) == NULL)
+        return EMU_ENOUSER;
+    if (find_tpl(&st->apps[found], template_id) == NULL)
+        return EMU_ENOTPL;
+    *app = (size_t)found;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_sub_accept(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
+                                  uint32_t count, uint64_t *quota)
+{
+    size_t app;
+    emu_status_t status = quota_target(st, appid, openid, template_id, &app);
+    if (status != EMU_OK)
+        return status;
+    if (count == 0)
+        return EMU_EINVAL;
+    emu_quota_t *q = find_quota(st, app, openid, template_id);
+    if (q == NULL) {
+        if (st->nquotas >= EMU_SUB_QUOTAS_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+            return EMU_EFULL;
+        q->app = app;
+        memcpy(q->openid, openid.base, openid.len); /* EMU_OPENID_LEN: a known openid */
+        memcpy(q->template_id, template_id.base, template_id.len);
+        size_t b = quota_bucket(app, openid, template_id);
+        q->next = st->quota_buckets[b];
+        st->quota_buckets[b] = q;
+        ++st->nquotas;
+    }
+    q->count += count;
+    if (q->count > EMU_SUB_QUOTA_MAX)
+        q->count = EMU_SUB_QUOTA_MAX;
+    *quota = q->count;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_sub_quota(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
+                                 uint64_t *quota)
+{
+    size_t app;
+    emu_status_t status = quota_target(st, appid, openid, template_id, &app);
+    if (status != EMU_OK)
+        return status;
+    const emu_quota_t *q = find_quota(st, app, openid, template_id);
+    *quota = q != NULL ? q->count : 0;
+    return EMU_OK;
+}
+
+size_t emu_state_sub_quota_count(const emu_state_t *st)
+{
+    return st->nquotas;
+}
+
+static bool one_of(emu_slice_t s, const char *const *values)
+{
+    for (size_t i = 0; values[i] != NULL; ++i)
+        if (slice_eq(s, values[i], strlen(values[i])))
+            return true;
+    return false;
+}
+
+static int sub_arg_error(emu_sub_send_result_t *out, const char *what, emu_slice_t key, const char *how)
+{
+    snprintf(out->errmsg, sizeof(out->errmsg), "argument invalid! %s%.*s%s", what, (int)key.len,
+             key.base != NULL ? key.base : "", how);
+    return 47003;
+}
+
+static const emu_sub_value_t *find_value(const emu_sub_send_request_t *rq, const char *key)
+{
+    for (size_t i = 0; i < rq->nvalues; ++i)
+        if (slice_eq(rq->values[i].key, key, strlen(key)))
+            return &rq->values[i];
+    return NULL;
+}
+
+/* The argument checks after the template was found (47003 with out->errmsg, or 0). */
+static int check_sub_arguments(const emu_tpl_t *t, const emu_sub_send_request_t *rq, emu_sub_send_result_t *out)
+{
+    static const char *const STATES[] = {"developer", "trial", "formal", NULL};
+    static const char *const LANGS[] = {"zh_CN", "en_US", "zh_HK", "zh_TW", NULL};
+    const emu_slice_t none = {"", 0};
+
+    if (rq->miniprogram_state.base != NULL && !one_of(rq->miniprogram_state, STATES))
+        return sub_arg_error(out, "miniprogram_state", none, " invalid");
+    if (rq->lang.base != NULL && !one_of(rq->lang, LANGS))
+        return sub_arg_error(out, "lang", none, " invalid");
+    if (!rq->has_data)
+        return sub_arg_error(out, "data", none, " is emtpy");
+    for (size_t k = 0; k < t->nkeywords; ++k) {
+        const emu_sub_value_t *v = find_value(rq, t->keywords[k]);
+        emu_slice_t key = emu_slice_cstr(t->keywords[k]);
+        if (v == NULL || v->kind == EMU_SUB_EMPTY || (v->kind == EMU_SUB_TEXT && v->text.len == 0))
+            return sub_arg_error(out, "data.", key, ".value is emtpy");
+        if (v->kind != EMU_SUB_TEXT || !emu_keyword_value_ok(t->types[k], v->text.base, v->text.len))
+            return sub_arg_error(out, "data.", key, ".value invalid");
+    }
+    for (size_t i = 0; i < rq->nvalues; ++i) {
+        bool known = false;
+        for (size_t k = 0; !known && k < t->nkeywords; ++k)
+            known = slice_eq(rq->values[i].key, t->keywords[k], strlen(t->keywords[k]));
+        if (!known)
+            return sub_arg_error(out, "data.", rq->values[i].key, " is not a keyword of the template");
+    }
+    return 0;
+}
+
+/* page: absent or "" (no jump), else no leading '/', at most EMU_SUB_PAGE_MAX bytes, no NUL. */
+static bool sub_page_ok(emu_slice_t page)
+{
+    return page.base == NULL || page.len == 0 ||
+           (page.len <= EMU_SUB_PAGE_MAX && page.base[0] != '/' && memchr(page.base, '\0', page.len) == NULL);
+}
+
+/* Appends slice s to the record's text at *at (NULL for an absent slice). */
+static const char *record_text(emu_sub_record_t *r, size_t *at, emu_slice_t s)
+{
+    if (s.base == NULL)
+        return NULL;
+    char *p = r->text + *at;
+    memcpy(p, s.base, s.len);
+    p[s.len] = '\0';
+    *at += s.len + 1;
+    return p;
+}
+
+static emu_sub_record_t *make_record(const emu_sub_send_request_t *rq, size_t app, uint64_t msgid)
+{
+    emu_slice_t page = rq->page.base != NULL && rq->page.len == 0 ? (emu_slice_t){NULL, 0} : rq->page;
+    const emu_slice_t parts[] = {rq->touser, rq->template_id, page, rq->data_json, rq->miniprogram_state, rq->lang};
+    size_t size = 0, at = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); ++i)
+        size += parts[i].base != NULL ? parts[i].len + 1 : 0;
+    emu_sub_record_t *r = malloc(sizeof(*r) + size);
+    if (r == NULL)
+        return NULL;
+    r->msgid = msgid;
+    r->app = app;
+    r->time_s = rq->wall_s;
+    r->touser = record_text(r, &at, parts[0]);
+    r->template_id = record_text(r, &at, parts[1]);
+    r->page = record_text(r, &at, parts[2]);
+    r->data_json = record_text(r, &at, parts[3]);
+    r->miniprogram_state = record_text(r, &at, parts[4]);
+    r->lang = record_text(r, &at, parts[5]);
+    return r;
+}
+
+static void add_record(emu_state_t *st, emu_sub_record_t *r)
+{
+    if (st->nsent == EMU_SUB_SENT_MAX) {
+        free(st->sent[st->sent_head]);
+        st->sent[st->sent_head] = r;
+        st->sent_head = (st->sent_head + 1) % EMU_SUB_SENT_MAX;
+        return;
+    }
+    st->sent[(st->sent_head + st->nsent) % EMU_SUB_SENT_MAX] = r;
+    ++st->nsent;
+}
+
+int emu_state_sub_send(emu_state_t *st, const emu_sub_send_request_t *rq, int64_t now_ms, emu_sub_send_result_t *out)
+{
+    size_t app;
+    out->msgid = 0;
+    out->errmsg[0] = '\0';
+    int err = find_token(st, rq->access_token, now_ms, &app);
+    if (err != 0)
+        return err;
+    emu_app_t *a = &st->apps[app];
+    if (rq->touser.base == NULL || session_of_openid(st, app, rq->touser) == NULL)
+        return 40003;
+    const emu_tpl_t *t = rq->template_id.base != NULL ? find_tpl(a, rq->template_id) : NULL;
+    if (t == NULL)
+        return 40037;
+    if (!sub_page_ok(rq->page))
+        return 41030;
+    if ((err = check_sub_arguments(t, rq, out)) != 0)
+        return err;
+    emu_quota_t *q = find_quota(st, app, rq->touser, rq->template_id);
+    if (q == NULL || q->count == 0)
+        return 43101;
+    emu_sub_record_t *r = make_record(rq, app, st->next_msgid);
+    if (r == NULL)
+        return -1;
+    add_record(st, r);
+    --q->count;
+    out->msgid = st->next_msgid++;
+    return 0;
+}
+
+size_t emu_state_sub_sent_count(const emu_state_t *st)
+{
+    return st->nsent;
+}
+
+bool emu_state_sub_sent_at(const emu_state_t *st, size_t i, emu_sub_sent_t *out)
+{
+    if (i >= st->nsent)
+        return false;
+    const emu_sub_record_t *r = st->sent[(st->sent_head + i) % EMU_SUB_SENT_MAX];
+    *out = (emu_sub_sent_t){r->msgid,     st->apps[r->app].appid, r->touser, r->template_id, r->page,
+                            r->data_json, r->miniprogram_state,   r->lang,   r->time_s};
+    return true;
+}
+
+size_t emu_state_sub_clear_sent(emu_state_t *st)
+{
+    size_t n = st->nsent;
+    for (size_t i = 0; i < n; ++i) {
+        size_t slot = (st->sent_head + i) % EMU_SUB_SENT_MAX;
+        free(st->sent[slot]);
+        st->sent[slot] = NULL;
+    }
+    st->nsent = 0;
+    st->sent_head = 0;
+    return n;
+}
+
+/* Content security ---------------------------------------------------------------------------------- */
+
+static bool contains(emu_slice_t haystack, const char *word)
+{
+    size_t n = strlen(word);
+    if (haystack.base == NULL || n == 0 || haystack.len < n)
+        return false;
+    for (size_t i = 0; i + n <= haystack.len; ++i)
+        if (memcmp(haystack.base + i, word, n) == 0)
+            return true;
+    return false;
+}
+
+/* The first of words[0..n) that one of the texts contains, or NULL. */
+static const char *first_hit(const char (*words)[EMU_SEC_WORD_MAX + 1], size_t n, const emu_sec_request_t *rq)
+{
+    for (size_t i = 0; i < n; ++i)
+        if (contains(rq->content, words[i]) || contains(rq->title, words[i]) || contains(rq->nickname, words[i]))
+            return words[i];
+    return NULL;
+}
+
+int emu_state_msg_sec_check(const emu_state_t *st, const emu_sec_request_t *rq, int64_t now_ms, emu_sec_result_t *out)
+{
+    size_t app;
+    memset(out, 0, sizeof(*out));
+    int err = find_token(st, rq->access_token, now_ms, &app);
+    if (err != 0)
+        return err;
+    if (rq->bad_format || !rq->has_version || rq->version != 2 ||
+        (rq->content.base != NULL && utf8_length(rq->content) > EMU_SEC_CONTENT_MAX))
+        return 47001;
+    if (rq->content.base == NULL || rq->content.len == 0 || rq->openid.base == NULL || rq->openid.len == 0)
+        return 44002;
+    if (!rq->has_scene || rq->scene < 1 || rq->scene > 4)
+        return 40129;
+    const emu_session_t *s = find_session_by_openid(st, app, rq->openid);
+    if (s == NULL)
+        return 40003;
+    const emu_app_t *a = &st->apps[app];
+    if (!s->visited || now_ms - s->visited_ms >= a->visit_window_ms)
+        return 61010;
+    const char *word = first_hit(a->sec_risky, a->nrisky, rq);
+    out->suggest = EMU_SEC_RISKY;
+    if (word == NULL && (word = first_hit(a->sec_review, a->nreview, rq)) != NULL)
+        out->suggest = EMU_SEC_REVIEW;
+    if (word == NULL) {
+        out->suggest = EMU_SEC_PASS;
+        out->label = EMU_SEC_LABEL_PASS;
+        return 0;
+    }
+    out->label = a->sec_label;
+    snprintf(out->keyword, sizeof(out->keyword), "%s", word);
+    return 0;
+}
+
+static bool words_ok(const emu_slice_t *words, size_t n)
+{
+    for (size_t i = 0; words != NULL && i < n; ++i)
+        if (!slice_ok(words[i], EMU_SEC_WORD_MAX))
+            return false;
+    return true;
+}
+
+static size_t set_words(char (*dst)[EMU_SEC_WORD_MAX + 1], const emu_slice_t *words, size_t n)
+{
+    memset(dst, 0, EMU_SEC_WORDS_MAX * sizeof(*dst));
+    for (size_t i = 0; i < n; ++i)
+        memcpy(dst[i], words[i].base, words[i].len);
+    return n;
+}
+
+emu_status_t emu_state_sec_set(emu_state_t *st, emu_slice_t appid, const emu_slice_t *risky, size_t nrisky,
+                               const emu_slice_t *review, size_t nreview, int label, int64_t visit_window_ms)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if ((risky != NULL && nrisky > EMU_SEC_WORDS_MAX) || (review != NULL && nreview > EMU_SEC_WORDS_MAX))
+        return EMU_EFULL;
+    if (!words_ok(risky, nrisky) || !words_ok(review, nreview) || label < 0 || visit_window_ms < 0)
+        return EMU_EINVAL;
+    emu_app_t *a = &st->apps[app];
+    if (risky != NULL)
+        a->nrisky = set_words(a->sec_risky, risky, nrisky);
+    if (review != NULL)
+        a->nreview = set_words(a->sec_review, review, nreview);
+    if (label > 0)
+        a->sec_label = label;
+    if (visit_window_ms > 0)
+        a->visit_window_ms = visit_window_ms;
+    return EMU_OK;
+}
+
+emu_status_t emu_state_sec_info(const emu_state_t *st, emu_slice_t appid, emu_sec_info_t *out)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    const emu_app_t *a = &st->apps[app];
+    memset(out, 0, sizeof(*out));
+    out->nrisky = a->nrisky;
+    out->nreview = a->nreview;
+    for (size_t i = 0; i < a->nrisky; ++i)
+        out->risky[i] = a->sec_risky[i];
+    for (size_t i = 0; i < a->nreview; ++i)
+        out->review[i] = a->sec_review[i];
+    out->label = a->sec_label;
+    out->visit_window_ms = a->visit_window_ms;
+    return EMU_OK;
+}
+
+/* Media checks and the message push ---------------------------------------------------------------- */
+
+static bool alnum_ok(emu_slice_t s, size_t min, size_t max)
+{
+    if (s.base == NULL || s.len < min || s.len > max)
+        return false;
+    for (size_t i = 0; i < s.len; ++i) {
+        char c = s.base[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return false;
+    }
+    return true;
+}
+
+static bool push_url_ok(emu_slice_t url)
+{
+    static const char SCHEME[] = "http://";
+    if (url.len <= sizeof(SCHEME) - 1 || url.len > EMU_PUSH_URL_MAX ||
+        memcmp(url.base, SCHEME, sizeof(SCHEME) - 1) != 0)
+        return false;
+    for (size_t i = 0; i < url.len; ++i)
+        if ((unsigned char)url.base[i] <= 0x20 || (unsigned char)url.base[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+emu_status_t emu_state_push_set(emu_state_t *st, emu_slice_t appid, emu_slice_t url, emu_slice_t token,
+                                emu_slice_t aes_key, uint32_t delay_ms)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    bool safe = aes_key.base != NULL && aes_key.len > 0;
+    if (delay_ms > 60000 ||
+        (url.base != NULL && (!push_url_ok(url) || !alnum_ok(token, EMU_PUSH_TOKEN_MIN, EMU_PUSH_TOKEN_MAX))) ||
+        (safe && !alnum_ok(aes_key, EMU_PUSH_AES_KEY_LEN, EMU_PUSH_AES_KEY_LEN)))
+        return EMU_EINVAL;
+    emu_push_config_t *p = &st->apps[app].push;
+    explicit_bzero(p, sizeof(*p));
+    p->delay_ms = delay_ms;
+    if (url.base == NULL)
+        return EMU_OK;
+    p->configured = true;
+    memcpy(p->url, url.base, url.len);
+    memcpy(p->token, token.base, token.len);
+    if (safe)
+        memcpy(p->aes_key, aes_key.base, aes_key.len);
+    return EMU_OK;
+}
+
+emu_status_t emu_state_push_config(const emu_state_t *st, emu_slice_t appid, emu_push_config_t *out)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    *out = st->apps[app].push;
+    return EMU_OK;
+}
+
+int emu_state_media_check(const emu_state_t *st, const emu_media_request_t *rq, int64_t now_ms, char *appid,
+                          emu_sec_result_t *out)
+{
+    size_t app;
+    memset(out, 0, sizeof(*out));
+    int err = find_token(st, rq->access_token, now_ms, &app);
+    if (err != 0)
+        return err;
+    if (rq->bad_format || !rq->has_version || rq->version != 2 || !rq->has_media_type ||
+        (rq->media_type != 1 && rq->media_type != 2) ||
+        (rq->media_url.base != NULL && rq->media_url.len > EMU_MEDIA_URL_MAX))
+        return 47001;
+    if (rq->media_url.base == NULL || rq->media_url.len == 0 || rq->openid.base == NULL || rq->openid.len == 0)
+        return 44002;
+    if (!rq->has_scene || rq->scene < 1 || rq->scene > 4)
+        return 40129;
+    const emu_session_t *s = find_session_by_openid(st, app, rq->openid);
+    if (s == NULL)
+        return 40003;
+    const emu_app_t *a = &st->apps[app];
+    if (!s->visited || now_ms - s->visited_ms >= a->visit_window_ms)
+        return 61010;
+    emu_sec_request_t text = {.content = rq->media_url};
+    const char *word = first_hit(a->sec_risky, a->nrisky, &text);
+    out->suggest = EMU_SEC_RISKY;
+    if (word == NULL && (word = first_hit(a->sec_review, a->nreview, &text)) != NULL)
+        out->suggest = EMU_SEC_REVIEW;
+    out->label = word != NULL ? a->sec_label : EMU_SEC_LABEL_PASS;
+    if (word == NULL)
+        out->suggest = EMU_SEC_PASS;
+    else
+        snprintf(out->keyword, sizeof(out->keyword), "%s", word);
+    if (appid != NULL)
+        memcpy(appid, a->appid, a->appid_len + 1);
+    return 0;
 }

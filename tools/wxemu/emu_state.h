@@ -1,7 +1,8 @@
 /*
  * emu_state — what wxemu remembers: configured apps, wx.login() codes and phone codes, the users'
- * current session_keys (by (app, user) and by openid), the apps' access_tokens, injected faults and
- * call counters. Pure logic: no I/O, no clock, no h2o.
+ * current session_keys (by (app, user) and by openid) and when they last visited, the apps'
+ * access_tokens, subscription templates, quotas and sent messages, content-security words, injected
+ * faults and call counters. Pure logic: no I/O, no clock, no h2o.
  *
  * Contract:
  * - Time is passed in by the caller (now_ms, any monotonic millisecond clock), so tests can move it.
@@ -9,8 +10,9 @@
  *   "the parameter was absent", which WeChat answers differently from an empty value.
  * - Memory is bounded: at most EMU_MAX_CODES live codes (login and phone codes together; expired ones
  *   are purged on every issue and exchange), EMU_MAX_SESSIONS remembered session_keys (the oldest
- *   user is forgotten first) and, per app and token API, one current access_token plus at most
- *   EMU_TOKEN_OLD_MAX superseded ones still in their grace period.
+ *   user is forgotten first), per app and token API, one current access_token plus at most
+ *   EMU_TOKEN_OLD_MAX superseded ones still in their grace period, EMU_SUB_QUOTAS_MAX subscription
+ *   quotas and the last EMU_SUB_SENT_MAX sent messages (the oldest is forgotten first).
  * - Ownership: emu_state_new() returns an object owned by the caller, freed by emu_state_free().
  *   Every output is copied into caller-provided buffers; nothing returned points into the state.
  * - Not thread-safe: one emu_state_t is used by one thread (wxemu runs a single event loop).
@@ -59,11 +61,13 @@ emu_slice_t emu_slice_cstr(const char *s);
 
 typedef enum emu_status {
     EMU_OK = 0,
-    EMU_EINVAL, /* missing, empty or too long input */
-    EMU_EEXIST, /* the app is already configured */
-    EMU_ENOENT, /* no such app / code */
-    EMU_EFULL,  /* a bound was reached */
-    EMU_ERANDOM /* the OS random source failed */
+    EMU_EINVAL,  /* missing, empty or too long input */
+    EMU_EEXIST,  /* the app is already configured */
+    EMU_ENOENT,  /* no such app / code */
+    EMU_EFULL,   /* a bound was reached */
+    EMU_ERANDOM, /* the OS random source failed */
+    EMU_ENOUSER, /* the openid is not one wxemu issued in that app (no wx.login() code for the user) */
+    EMU_ENOTPL   /* no such subscription template in that app */
 } emu_status_t;
 
 typedef struct emu_state emu_state_t;
@@ -347,5 +351,219 @@ typedef struct emu_wxacode_info {
 
 /* Control: the app's settings. EMU_ENOENT for an unknown app. */
 emu_status_t emu_state_wxacode_info(const emu_state_t *st, emu_slice_t appid, int64_t now_ms, emu_wxacode_info_t *out);
+
+/* Visits (the 2-hour rule of the content-security APIs) ---------------------------------------- */
+
+#define EMU_VISIT_WINDOW_MS  (2 * 3600 * 1000) /* msgSecCheck wants a visit within the last 2 hours */
+#define EMU_VISIT_WINDOW_MAX (30 * 86400)      /* seconds, the most the control API may set */
+
+/* Is openid one wxemu issued in app appid, i.e. does it have a session record (a wx.login() code was
+ * issued for its user and the record was not forgotten since)? */
+bool emu_state_openid_known(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid);
+
+/* Control: the user of openid visits the mini program now (stale false; a wx.login() code issued to
+ * them does the same), or has not visited within any window (stale true). EMU_ENOENT for an unknown
+ * app, EMU_ENOUSER for an openid not issued in it. */
+emu_status_t emu_state_visit(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, bool stale, int64_t now_ms);
+
+/* Subscription messages (subscribeMessage.send) ----------------------------------------------- */
+
+#define EMU_SUB_TEMPLATES_MAX 32 /* templates per app */
+#define EMU_SUB_TEMPLATE_ID   64 /* bytes of a template id (WeChat's are 43) */
+#define EMU_SUB_KEYWORDS_MAX  20 /* keywords per template */
+#define EMU_SUB_KEYWORD_MAX   24 /* bytes of a keyword name ("character_string123") */
+#define EMU_SUB_QUOTAS_MAX    (1u << 16)
+#define EMU_SUB_QUOTA_MAX     1000000000u /* one (app, openid, template) quota never exceeds this */
+#define EMU_SUB_SENT_MAX      10000u
+#define EMU_SUB_MSGID_FIRST   1988810812324364291ull /* above 2^53, like WeChat's msgids */
+#define EMU_SUB_ERRMSG_MAX    160
+#define EMU_SUB_PAGE_MAX      1024 /* bytes */
+
+typedef struct emu_sub_template {
+    emu_slice_t id;
+    const emu_slice_t *keywords;
+    size_t nkeywords;
+} emu_sub_template_t;
+
+/* Control: replaces the app's templates with t[0..n). EMU_EINVAL for an id that is not 1..
+ * EMU_SUB_TEMPLATE_ID printable ASCII bytes, a repeated id, no keywords, a keyword that is not a known
+ * type and 1..3 digits (emu_keyword.h) or a repeated keyword; EMU_EFULL past EMU_SUB_TEMPLATES_MAX
+ * templates or EMU_SUB_KEYWORDS_MAX keywords; EMU_ENOENT for an unknown app. On error nothing changes.
+ * Quotas are kept by template id, so re-registering a template keeps its quotas. */
+emu_status_t emu_state_sub_set_templates(emu_state_t *st, emu_slice_t appid, const emu_sub_template_t *t, size_t n);
+
+typedef struct emu_sub_template_info {
+    const char *id;
+    size_t nkeywords;
+    const char *keywords[EMU_SUB_KEYWORDS_MAX];
+} emu_sub_template_info_t;
+
+/* Control: the app's templates (pointers valid until they change) into out, their number in *n.
+ * EMU_ENOENT for an unknown app. */
+emu_status_t emu_state_sub_templates(const emu_state_t *st, emu_slice_t appid,
+                                     emu_sub_template_info_t out[EMU_SUB_TEMPLATES_MAX], size_t *n);
+bool emu_state_sub_has_template(const emu_state_t *st, emu_slice_t appid, emu_slice_t template_id);
+
+/* Control: the user of openid taps 允许 count times for template_id (wx.requestSubscribeMessage's
+ * "accept"): the (app, openid, template) quota grows by count (capped at EMU_SUB_QUOTA_MAX); the new
+ * quota in *quota. EMU_ENOENT unknown app, EMU_ENOUSER openid not issued there, EMU_ENOTPL template
+ * not registered, EMU_EINVAL count 0, EMU_EFULL past EMU_SUB_QUOTAS_MAX quotas. */
+emu_status_t emu_state_sub_accept(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
+                                  uint32_t count, uint64_t *quota);
+/* The quota now (0 when none). The same errors as emu_state_sub_accept, but never EMU_EFULL. */
+emu_status_t emu_state_sub_quota(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
+                                 uint64_t *quota);
+
+/* What a data.<key> entry of the request holds. */
+typedef enum emu_sub_value_kind {
+    EMU_SUB_EMPTY = 0, /* the entry is not an object, has no "value", or it is null or "" */
+    EMU_SUB_TEXT,      /* a string, or a number (text: its JSON text) */
+    EMU_SUB_OTHER      /* a boolean, an array or an object */
+} emu_sub_value_kind_t;
+
+typedef struct emu_sub_value {
+    emu_slice_t key;
+    emu_sub_value_kind_t kind;
+    emu_slice_t text;
+} emu_sub_value_t;
+
+typedef struct emu_sub_send_request {
+    emu_slice_t access_token;
+    emu_slice_t touser, template_id, page, miniprogram_state, lang; /* absent: base NULL */
+    bool has_data;                                                  /* data is present (an object) */
+    const emu_sub_value_t *values;                                  /* data's entries, in its order */
+    size_t nvalues;
+    emu_slice_t data_json; /* data as sent (compact JSON), recorded with the message */
+    int64_t wall_s;        /* wall-clock seconds, recorded with the message */
+} emu_sub_send_request_t;
+
+typedef struct emu_sub_send_result {
+    uint64_t msgid;
+    char errmsg[EMU_SUB_ERRMSG_MAX]; /* for 47003: WeChat's text naming the argument */
+} emu_sub_send_result_t;
+
+/*
+ * POST /cgi-bin/message/subscribe/send. Returns WeChat's errcode, in this order: the access_token
+ * (41001, 40001, 42001); 40003 touser missing, empty, or not an openid issued in the token's app;
+ * 40037 template_id missing or not one of the app's templates; 41030 a page that starts with '/', is
+ * over EMU_SUB_PAGE_MAX bytes or holds a NUL (an empty page is no page: the card does not jump);
+ * 47003 miniprogram_state not developer, trial or formal, lang not zh_CN, en_US, zh_HK or zh_TW, no
+ * data, then each keyword of the template in its order (EMU_SUB_EMPTY: "is emtpy", EMU_SUB_OTHER or a
+ * value that breaks its type's rule: "invalid"), then a data key that is not a keyword of the
+ * template; 43101 no quota left; -1 out of memory. On 0 the quota is decremented, a new msgid
+ * (EMU_SUB_MSGID_FIRST, then counting up) is answered and the message recorded. On error nothing
+ * changes; out->errmsg holds the 47003 text (else "").
+ */
+int emu_state_sub_send(emu_state_t *st, const emu_sub_send_request_t *rq, int64_t now_ms, emu_sub_send_result_t *out);
+
+/* A recorded message; the pointers are valid until the next send or clear. Absent fields are NULL. */
+typedef struct emu_sub_sent {
+    uint64_t msgid;
+    const char *appid, *touser, *template_id, *page, *data_json, *miniprogram_state, *lang;
+    int64_t time_s;
+} emu_sub_sent_t;
+
+/* The recorded messages, oldest first: how many, and the i-th. */
+size_t emu_state_sub_sent_count(const emu_state_t *st);
+bool emu_state_sub_sent_at(const emu_state_t *st, size_t i, emu_sub_sent_t *out);
+/* Forgets every recorded message (msgids keep counting up); returns how many there were. */
+size_t emu_state_sub_clear_sent(emu_state_t *st);
+size_t emu_state_sub_quota_count(const emu_state_t *st);
+
+/* Content security (msgSecCheck v2) -------------------------------------------------------------- */
+
+#define EMU_SEC_CONTENT_MAX   2500 /* characters (UTF-8 code points) */
+#define EMU_SEC_WORDS_MAX     32   /* risky words and review words, each, per app */
+#define EMU_SEC_WORD_MAX      64   /* bytes of a word */
+#define EMU_SEC_LABEL_DEFAULT 20001
+#define EMU_SEC_LABEL_PASS    100
+
+typedef struct emu_sec_request {
+    emu_slice_t access_token;
+    bool bad_format; /* the route's finding: no JSON object, or a member of the wrong type */
+    bool has_version, has_scene;
+    int64_t version, scene;
+    emu_slice_t content, openid, title, nickname; /* absent: base NULL */
+} emu_sec_request_t;
+
+typedef enum emu_sec_suggest { EMU_SEC_PASS = 0, EMU_SEC_REVIEW, EMU_SEC_RISKY } emu_sec_suggest_t;
+
+typedef struct emu_sec_result {
+    emu_sec_suggest_t suggest;
+    int label;                          /* EMU_SEC_LABEL_PASS for a pass */
+    char keyword[EMU_SEC_WORD_MAX + 1]; /* the word that matched ("" for a pass) */
+} emu_sec_result_t;
+
+/*
+ * POST /wxa/msg_sec_check (version 2). Returns WeChat's errcode, in this order: the access_token
+ * (41001, 40001, 42001); 47001 bad_format, version absent or not 2, content over EMU_SEC_CONTENT_MAX
+ * characters; 44002 content or openid absent or empty; 40129 scene absent or not 1..4; 40003 openid not
+ * issued in the token's app; 61010 its user has not visited within the app's window (2 hours unless
+ * set). On 0, out holds the verdict: risky when content, title or nickname contains one of the app's
+ * risky words, else review for a review word, else pass (the first word in list order is named).
+ */
+int emu_state_msg_sec_check(const emu_state_t *st, const emu_sec_request_t *rq, int64_t now_ms, emu_sec_result_t *out);
+
+/* Control: the app's words (a list replaces the old one; NULL leaves it as it is), the label of a
+ * risky or review verdict (> 0, 0 leaves it) and the visit window in ms (> 0, 0 leaves it). EMU_EINVAL
+ * for a word that is not 1..EMU_SEC_WORD_MAX bytes without NUL, EMU_EFULL past EMU_SEC_WORDS_MAX
+ * words, EMU_ENOENT for an unknown app; on error nothing changes. */
+emu_status_t emu_state_sec_set(emu_state_t *st, emu_slice_t appid, const emu_slice_t *risky, size_t nrisky,
+                               const emu_slice_t *review, size_t nreview, int label, int64_t visit_window_ms);
+
+typedef struct emu_sec_info {
+    size_t nrisky, nreview;
+    const char *risky[EMU_SEC_WORDS_MAX], *review[EMU_SEC_WORDS_MAX];
+    int label;
+    int64_t visit_window_ms;
+} emu_sec_info_t;
+
+emu_status_t emu_state_sec_info(const emu_state_t *st, emu_slice_t appid, emu_sec_info_t *out);
+
+/* Media checks (mediaCheckAsync v2) and the message push ---------------------------------------- */
+
+#define EMU_PUSH_URL_MAX     512 /* bytes of a push URL */
+#define EMU_PUSH_TOKEN_MAX   32  /* the Token: 3..32 ASCII letters and digits, as WeChat's form takes */
+#define EMU_PUSH_TOKEN_MIN   3
+#define EMU_PUSH_AES_KEY_LEN 43 /* an EncodingAESKey: 43 ASCII letters and digits */
+#define EMU_PUSH_DELAY_MS    1000
+#define EMU_MEDIA_URL_MAX    2048
+
+typedef struct emu_push_config {
+    bool configured;                        /* a push URL is set */
+    char url[EMU_PUSH_URL_MAX + 1];         /* "http://HOST[:PORT]/path[?query]" */
+    char token[EMU_PUSH_TOKEN_MAX + 1];     /* secret */
+    char aes_key[EMU_PUSH_AES_KEY_LEN + 1]; /* secret; "" for plaintext mode */
+    uint32_t delay_ms;                      /* from an accepted media check to its push */
+} emu_push_config_t;
+
+/* Control: the app's message push. url absent: no push URL (events are not delivered); else it must
+ * be http:// (wxemu has no TLS client), at most EMU_PUSH_URL_MAX bytes, without spaces or control
+ * characters, and token 3..32 ASCII letters and digits; aes_key absent or empty: plaintext mode, else
+ * 43 ASCII letters and digits (safe mode). delay_ms 0..60000. EMU_EINVAL for a bad value, EMU_ENOENT
+ * for an unknown app; on error nothing changes. */
+emu_status_t emu_state_push_set(emu_state_t *st, emu_slice_t appid, emu_slice_t url, emu_slice_t token,
+                                emu_slice_t aes_key, uint32_t delay_ms);
+/* The app's push settings, secrets included (the caller never puts those into an answer). */
+emu_status_t emu_state_push_config(const emu_state_t *st, emu_slice_t appid, emu_push_config_t *out);
+
+typedef struct emu_media_request {
+    emu_slice_t access_token;
+    bool bad_format; /* the route's finding: no JSON object, or a member of the wrong type */
+    bool has_version, has_scene, has_media_type;
+    int64_t version, scene, media_type;
+    emu_slice_t media_url, openid;
+} emu_media_request_t;
+
+/*
+ * POST /wxa/media_check_async (version 2). Returns WeChat's errcode, in this order: the access_token
+ * (41001, 40001, 42001; on 0 the app's id is copied to appid, EMU_APPID_MAX + 1 bytes); 47001
+ * bad_format, version absent or not 2, media_type absent or not 1 (audio) or 2 (image), media_url over
+ * EMU_MEDIA_URL_MAX bytes; 44002 media_url or openid absent or empty; 40129 scene absent or not 1..4;
+ * 40003 openid not issued in the app; 61010 its user has not visited within the window. On 0, out holds
+ * the verdict the push will carry: the app's risky words, then review words, matched in media_url.
+ */
+int emu_state_media_check(const emu_state_t *st, const emu_media_request_t *rq, int64_t now_ms, char *appid,
+                          emu_sec_result_t *out);
 
 #endif

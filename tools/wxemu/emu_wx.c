@@ -8,9 +8,15 @@
  *   POST /wxa/business/getuserphonenumber  phone number of a getPhoneNumber code
  *   GET  /wxa/checksession                 is this session_key signature the user's current one?
  *   POST /wxa/getwxacodeunlimit            a mini program code: a PNG of a QR code of the scene
+ *   POST /cgi-bin/message/subscribe/send   a subscription message, against the user's one-time quota
+ *   POST /wxa/msg_sec_check                content security of a text (version 2)
+ *   POST /wxa/media_check_async            content security of an image or audio (version 2): its
+ *                                          verdict is pushed to the app's push URL (emu_push.c)
  *
  * getwxacodeunlimit answers its image with Content-Type image/png and its errors (JSON, HTTP 200)
- * with "application/json; encoding=utf-8", as WeChat does; its scene is the "code" a fault may target.
+ * with "application/json; encoding=utf-8", as WeChat does; its scene is the "code" a fault may target
+ * (on subscribe/send the touser, on msg_sec_check and media_check_async the openid, so that one user's
+ * calls can be made to fail).
  * Each endpoint is a row in emu_wx_routes[] and a function that turns the request's query and body
  * into the answer; the state logic (and every errcode decision) lives in emu_state.c. The JSON bodies
  * are read leniently, as WeChat does (unknown members ignored), but a member of the wrong type or a
@@ -26,6 +32,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "emu_push.h"
 #include "emu_qr.h"
 
 #define WXACODE_JSON_TYPE     "application/json; encoding=utf-8" /* getwxacodeunlimit's errors */
@@ -45,6 +52,7 @@ static const struct {
     {40013, "invalid appid"},
     {40014, "invalid access_token"},
     {40029, "invalid code"},
+    {40037, "invalid template_id"},
     {40097, "invalid args"},
     {40125, "invalid appsecret"},
     {40129, "invalid scene"},
@@ -59,9 +67,13 @@ static const struct {
     {41009, "missing openid"},
     {41030, "invalid page"},
     {42001, "access_token expired"},
+    {43101, "user refuse to accept the msg"},
+    {44002, "empty post data"},
     {45009, "reach max api daily quota limit"},
     {45011, "api minute-quota reach limit  mustslower  retry next minute"},
     {47001, "data format error"},
+    {47003, "argument invalid!"},
+    {61010, "code is expired"},
     {87008, "invalid sig_method"},
     {87009, "invalid signature"},
     {1400001, "the phone number quota of this mini program is used up"},
@@ -345,6 +357,226 @@ static emu_slice_t wxacode_scene(const emu_wx_call_t *call)
     return (emu_slice_t){json_string_value(scene), json_string_length(scene)};
 }
 
+/* The text of a data.<key>.value that is a number (its JSON text, to free); NULL when out of memory. */
+static char *number_text(const json_t *v)
+{
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+}
+
+/* Reads data's entries into values (json_object_size(data) of them), in data's order; the number texts
+ * made are put in texts[] (to free). *n: the entries read. False when out of memory. */
+static bool sub_values(const json_t *data, emu_sub_value_t *values, char **texts, size_t *n)
+{
+    const char *key;
+    json_t *entry;
+    *n = 0;
+    json_object_foreach((json_t *)data, key, entry)
+    {
+        emu_sub_value_t *v = &values[*n];
+        const json_t *value = json_is_object(entry) ? json_object_get(entry, "value") : NULL;
+        texts[*n] = NULL;
+        *v = (emu_sub_value_t){emu_slice_cstr(key), EMU_SUB_EMPTY, {NULL, 0}};
+        ++*n;
+        if (json_is_string(value) && json_string_length(value) > 0) {
+            v->kind = EMU_SUB_TEXT;
+            v->text = (emu_slice_t){json_string_value(value), json_string_length(value)};
+        } else if (json_is_number(value)) {
+            if ((texts[*n - 1] = number_text(value)) == NULL)
+                return false;
+            v->kind = EMU_SUB_TEXT;
+            v->text = emu_slice_cstr(texts[*n - 1]);
+        } else if (value != NULL && !json_is_null(value) && !json_is_string(value)) {
+            v->kind = EMU_SUB_OTHER;
+        }
+    }
+    return true;
+}
+
+/* POST /cgi-bin/message/subscribe/send?access_token= {"touser","template_id","page"?,"data",
+ * "miniprogram_state"?,"lang"?}: the token first, then 47001 for a body that is not a JSON object or a
+ * member of the wrong type (a string member that is not a string, data not an object), then the checks
+ * of emu_state_sub_send. */
+static json_t *wx_subscribe_send(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_sub_send_request_t rq = {.access_token = emu_query_get(&call->query, "access_token"), .wall_s = time(NULL)};
+    emu_sub_send_result_t out;
+    int64_t now = clock_monotonic_ms();
+    int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
+    const json_t *data;
+
+    if (errcode != 0)
+        return emu_wx_error(errcode);
+    if (call->body == NULL || !body_string(call->body, "touser", &rq.touser) ||
+        !body_string(call->body, "template_id", &rq.template_id) || !body_string(call->body, "page", &rq.page) ||
+        !body_string(call->body, "miniprogram_state", &rq.miniprogram_state) ||
+        !body_string(call->body, "lang", &rq.lang))
+        return emu_wx_error(47001);
+    data = json_object_get(call->body, "data");
+    if (data != NULL && !json_is_null(data) && !json_is_object(data))
+        return emu_wx_error(47001);
+
+    bool has_data = json_is_object(data);
+    size_t size = has_data ? json_object_size(data) : 0, n = 0;
+    emu_sub_value_t *values = calloc(size > 0 ? size : 1, sizeof(*values));
+    char **texts = calloc(size > 0 ? size : 1, sizeof(*texts));
+    char *data_json = has_data ? json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_t *answer;
+    if (values == NULL || texts == NULL || (has_data && (data_json == NULL || !sub_values(data, values, texts, &n)))) {
+        answer = emu_wx_error(-1);
+        goto done;
+    }
+    rq.has_data = has_data;
+    rq.values = values;
+    rq.nvalues = n;
+    rq.data_json = emu_slice_cstr(data_json);
+    errcode = emu_state_sub_send(srv->state, &rq, now, &out);
+    if (errcode == 47003)
+        answer = wx_error_text(errcode, out.errmsg);
+    else if (errcode != 0)
+        answer = emu_wx_error(errcode);
+    else
+        answer = json_pack("{s:i,s:s,s:I}", "errcode", 0, "errmsg", "ok", "msgid", (json_int_t)out.msgid);
+done:
+    for (size_t i = 0; texts != NULL && i < n; ++i)
+        free(texts[i]);
+    free(texts);
+    free(values);
+    free(data_json);
+    return answer;
+}
+
+/* An integer member into *out and *has (absent or null: has false). False when it is another type. */
+static bool body_int(const json_t *body, const char *name, bool *has, int64_t *out)
+{
+    const json_t *v = json_object_get(body, name);
+    *has = false;
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (!json_is_integer(v))
+        return false;
+    *has = true;
+    *out = json_integer_value(v);
+    return true;
+}
+
+static const char *sec_suggest_text(emu_sec_suggest_t s)
+{
+    return s == EMU_SEC_RISKY ? "risky" : s == EMU_SEC_REVIEW ? "review" : "pass";
+}
+
+/* The answer of a checked text: result, detail (content_model, then keyword) and a trace_id. The
+ * keyword entry has no suggest or label when no word matched, as WeChat's sample shows. */
+static json_t *sec_answer(const emu_sec_result_t *r)
+{
+    uint32_t rid[3] = {0, 0, 0};
+    char trace_id[32];
+    const char *suggest = sec_suggest_text(r->suggest);
+    json_t *keyword;
+
+    crypto_random(rid, sizeof(rid)); /* an id only: zeros are fine if it fails */
+    snprintf(trace_id, sizeof(trace_id), "%08x-%08x-%08x", rid[0], rid[1], rid[2]);
+    if (r->suggest == EMU_SEC_PASS)
+        keyword = json_pack("{s:s,s:i}", "strategy", "keyword", "errcode", 0);
+    else
+        keyword = json_pack("{s:s,s:i,s:s,s:i,s:i,s:s}", "strategy", "keyword", "errcode", 0, "suggest", suggest,
+                            "label", r->label, "prob", 90, "keyword", r->keyword);
+    return json_pack("{s:i,s:s,s:s,s:{s:s,s:i},s:[{s:s,s:i,s:s,s:i,s:i},o]}", "errcode", 0, "errmsg", "ok", "trace_id",
+                     trace_id, "result", "suggest", suggest, "label", r->label, "detail", "strategy", "content_model",
+                     "errcode", 0, "suggest", suggest, "label", r->label, "prob", 90, keyword);
+}
+
+/* POST /wxa/msg_sec_check?access_token= {"content","version":2,"scene","openid","title"?,"nickname"?,
+ * "signature"?}: the token first, then emu_state_msg_sec_check (a body that is not a JSON object, or a
+ * member of the wrong type, is its bad_format). */
+static json_t *wx_msg_sec_check(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_sec_request_t rq = {.access_token = emu_query_get(&call->query, "access_token")};
+    emu_sec_result_t out;
+    emu_slice_t signature;
+    int64_t now = clock_monotonic_ms();
+    int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
+
+    if (errcode != 0)
+        return emu_wx_error(errcode);
+    rq.bad_format = call->body == NULL || !body_string(call->body, "content", &rq.content) ||
+                    !body_string(call->body, "openid", &rq.openid) || !body_string(call->body, "title", &rq.title) ||
+                    !body_string(call->body, "nickname", &rq.nickname) ||
+                    !body_string(call->body, "signature", &signature) ||
+                    !body_int(call->body, "version", &rq.has_version, &rq.version) ||
+                    !body_int(call->body, "scene", &rq.has_scene, &rq.scene);
+    if ((errcode = emu_state_msg_sec_check(srv->state, &rq, now, &out)) != 0)
+        return emu_wx_error(errcode);
+    return sec_answer(&out);
+}
+
+/* The push event of an accepted media check, as WeChat's v2 push has it (labels as strings there). */
+static json_t *media_event(const char *appid, emu_slice_t openid, const char *trace_id, const emu_sec_result_t *r)
+{
+    char original_id[EMU_PUSH_ORIGINAL_ID], label[16];
+    const char *suggest = sec_suggest_text(r->suggest);
+
+    emu_push_original_id(appid, original_id);
+    snprintf(label, sizeof(label), "%d", r->label);
+    return json_pack("{s:s,s:s%,s:I,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s},s:[{s:s,s:i,s:s,s:s,s:i}]}", "ToUserName",
+                     original_id, "FromUserName", openid.base, openid.len, "CreateTime", (json_int_t)time(NULL),
+                     "MsgType", "event", "Event", "wxa_media_check", "appid", appid, "trace_id", trace_id, "version", 2,
+                     "result", "suggest", suggest, "label", label, "detail", "strategy", "content_model", "errcode", 0,
+                     "suggest", suggest, "label", label, "prob", 90);
+}
+
+/* POST /wxa/media_check_async?access_token= {"media_url","media_type","version":2,"scene","openid"}: the
+ * token first, then emu_state_media_check; on 0 the verdict is pushed to the app's push URL later. */
+static json_t *wx_media_check(emu_server_t *srv, const emu_wx_call_t *call)
+{
+    emu_media_request_t rq = {.access_token = emu_query_get(&call->query, "access_token")};
+    emu_sec_result_t out;
+    char appid[EMU_APPID_MAX + 1], trace_id[32];
+    uint32_t rid[3] = {0, 0, 0};
+    int64_t now = clock_monotonic_ms();
+    int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
+
+    if (errcode != 0)
+        return emu_wx_error(errcode);
+    rq.bad_format = call->body == NULL || !body_string(call->body, "media_url", &rq.media_url) ||
+                    !body_string(call->body, "openid", &rq.openid) ||
+                    !body_int(call->body, "version", &rq.has_version, &rq.version) ||
+                    !body_int(call->body, "scene", &rq.has_scene, &rq.scene) ||
+                    !body_int(call->body, "media_type", &rq.has_media_type, &rq.media_type);
+    if ((errcode = emu_state_media_check(srv->state, &rq, now, appid, &out)) != 0)
+        return emu_wx_error(errcode);
+    crypto_random(rid, sizeof(rid)); /* an id only: zeros are fine if it fails */
+    snprintf(trace_id, sizeof(trace_id), "%08x-%08x-%08x", rid[0], rid[1], rid[2]);
+    json_t *event = media_event(appid, rq.openid, trace_id, &out);
+    char *text = event != NULL ? json_dumps(event, JSON_COMPACT) : NULL;
+    json_decref(event);
+    bool queued = text != NULL && emu_push_schedule(srv, appid, trace_id, text);
+    free(text);
+    if (!queued)
+        return emu_wx_error(-1);
+    return json_pack("{s:i,s:s,s:s}", "errcode", 0, "errmsg", "ok", "trace_id", trace_id);
+}
+
+/* The string member name of the body (absent when it is not a string): the "code" of faults on
+ * subscribe/send (touser) and msg_sec_check (openid), so one user's calls can be made to fail. */
+static emu_slice_t body_member_code(const emu_wx_call_t *call, const char *name)
+{
+    const json_t *v = call->body != NULL ? json_object_get(call->body, name) : NULL;
+    if (!json_is_string(v))
+        return (emu_slice_t){NULL, 0};
+    return (emu_slice_t){json_string_value(v), json_string_length(v)};
+}
+
+static emu_slice_t subscribe_touser(const emu_wx_call_t *call)
+{
+    return body_member_code(call, "touser");
+}
+
+static emu_slice_t sec_check_openid(const emu_wx_call_t *call)
+{
+    return body_member_code(call, "openid");
+}
+
 /* The code a call carries, for faults that target one code: js_code of code2Session... */
 static emu_slice_t jscode2session_code(const emu_wx_call_t *call)
 {
@@ -367,6 +599,9 @@ const emu_wx_route_t emu_wx_routes[] = {
     {"POST", "/wxa/business/getuserphonenumber", wx_phone_number, NULL, NULL, phone_number_code},
     {"GET", "/wxa/checksession", wx_checksession, NULL, NULL, NULL},
     {"POST", "/wxa/getwxacodeunlimit", NULL, NULL, NULL, wxacode_scene, wx_wxacode, WXACODE_JSON_TYPE},
+    {"POST", "/cgi-bin/message/subscribe/send", wx_subscribe_send, NULL, NULL, subscribe_touser},
+    {"POST", "/wxa/msg_sec_check", wx_msg_sec_check, NULL, NULL, sec_check_openid},
+    {"POST", "/wxa/media_check_async", wx_media_check, NULL, NULL, sec_check_openid},
 };
 const size_t emu_wx_route_count = sizeof(emu_wx_routes) / sizeof(emu_wx_routes[0]);
 

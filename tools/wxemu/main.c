@@ -2,7 +2,8 @@
  * wxemu — a stand-in for api.weixin.qq.com, so MeetOA's server, tests, demo and benchmarks run
  * without the internet. This file is the program: command line, listening socket, signals, the
  * event loop and an orderly shutdown. The HTTP side is in emu_http.c, the endpoints in emu_wx.c
- * (WeChat API) and emu_ctl.c (control API), the state in emu_state.c, HTTPS in emu_tls.c.
+ * (WeChat API) and emu_ctl.c (control API), the state in emu_state.c, HTTPS in emu_tls.c, the message
+ * pushes wxemu sends in emu_push.c, the subscription keyword rules in emu_keyword.c.
  * See docs/wxemu.md.
  *
  * One thread, one h2o event loop. SIGTERM/SIGINT write a byte to a self-pipe watched by the loop, so
@@ -25,6 +26,7 @@
 #include <h2o.h>
 
 #include "common/log.h"
+#include "emu_push.h"
 #include "emu_server.h"
 
 typedef struct emu_options {
@@ -47,7 +49,7 @@ static void usage(FILE *out)
           "             [--tls-cert FILE --tls-key FILE] [--token-ttl-seconds N]\n"
           "\n"
           "Emulates api.weixin.qq.com (code2Session, access_token, getuserphonenumber, checksession,\n"
-          "getwxacodeunlimit)\n"
+          "getwxacodeunlimit, subscribeMessage.send, msgSecCheck, mediaCheckAsync and its push)\n"
           "plus a control API under /__emu/ (see docs/wxemu.md).\n"
           "  --port N          port to listen on; 0 (the default) picks a free one\n"
           "  --host ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
@@ -294,6 +296,8 @@ static void init_server(emu_server_t *srv, unsigned latency_ms)
     srv->latency_ms = latency_ms;
     if (latency_ms > 0)
         emu_http_timeout(srv, latency_ms);
+    emu_http_timeout(srv, EMU_PUSH_DELAY_MS); /* the default push delay always has its timer */
+    emu_http_timeout(srv, EMU_PUSH_DEADLINE_MS);
 }
 
 /* Stops accepting, finishes what is in flight, waits (bounded) for connections to close.
@@ -305,6 +309,7 @@ static bool drain(emu_server_t *srv)
     srv->listener = NULL;
     emu_tls_abort_handshakes(srv);
     emu_http_flush(srv);
+    emu_push_abort(srv);
     int64_t deadline = clock_monotonic_ms() + EMU_SHUTDOWN_DEADLINE_MS;
     while (emu_http_connection_count(srv) > 0 && clock_monotonic_ms() < deadline)
         h2o_evloop_run(srv->ctx.loop, 50);
@@ -325,6 +330,7 @@ static void dispose_server(emu_server_t *srv)
         signal_pipe_wr = -1;
     }
     emu_tls_abort_handshakes(srv);
+    emu_push_abort(srv);
     emu_http_dispose_timeouts(srv);
     h2o_context_dispose(&srv->ctx);
     /* h2o 2.2.5's evloop h2o_multithread_destroy_queue() closes the queue but never frees it */
@@ -390,8 +396,14 @@ int main(int argc, char **argv)
         emu_state_free(srv.state);
         return 1;
     }
+    if ((srv.push = emu_push_new()) == NULL) {
+        fprintf(stderr, "wxemu: out of memory\n");
+        emu_state_free(srv.state);
+        return 1;
+    }
     init_server(&srv, opt.latency_ms);
     rc = serve(&srv, &opt);
+    emu_push_free(srv.push);
     emu_state_free(srv.state);
     return rc;
 }

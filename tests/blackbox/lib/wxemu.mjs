@@ -27,6 +27,37 @@
 //   await wx.wxacodeSettings(appid, {limitPerMinute, pages}?)
 //                                    POST /__emu/wxacode: the app's ration per minute and published
 //                                    pages (null: none, every page passes); -> the settings
+//   wx.subscribeSend(token, body)    POST /cgi-bin/message/subscribe/send -> {status, headers, text,
+//                                    json, msgid}; msgid: the exact msgid as a string (it is above
+//                                    2^53, so json.msgid is rounded), undefined when there is none
+//   await wx.subscribeTemplates(appid, templates)
+//                                    POST /__emu/subscribe/templates: replaces the app's templates,
+//                                    [{id, keywords: ['thing1', 'time2', ...]}]; -> {appid, templates}
+//   await wx.subscribeAccept(appid, who, templateId, count = 1)
+//                                    the user taps 允许 count times: who is a user name, or {user} or
+//                                    {openid}; -> {openid, template_id, quota}
+//   await wx.subscribeQuota(appid, who, templateId)   the quota now (a number)
+//   await wx.subscribeSent(appid?)   the messages sent (of that app), oldest first: [{msgid (exact,
+//                                    a string), appid, touser, template_id, page, data,
+//                                    miniprogram_state, lang, time}] (absent fields null)
+//   await wx.clearSubscribeSent()    forgets them; -> {cleared: N}
+//   wx.msgSecCheck(token, body)      POST /wxa/msg_sec_check -> {status, headers, text, json}
+//   await wx.seccheck(appid, {risky, review, label, visitWindowSeconds}?)
+//                                    POST /__emu/seccheck: the app's words, label and visit window
+//                                    (what is given); -> the settings
+//   await wx.visit(appid, who, {stale}?)
+//                                    POST /__emu/visit: the user opens the mini program now (or, with
+//                                    stale: true, has not for longer than the window); -> {openid, visited}
+//   wx.mediaCheck(token, body)       POST /wxa/media_check_async -> {status, headers, text, json}
+//   await wx.pushSettings(appid, {url, token, encodingAesKey, delayMs}?)
+//                                    POST /__emu/push: where (and how: plaintext, or safe mode with an
+//                                    EncodingAESKey) the app's events are pushed, and after what delay
+//                                    (default 1000 ms); url null removes it; -> {appid, url, mode, delay_ms}
+//   await wx.pushLog(appid?)         {pending, list: [{appid, trace_id, url, mode, status, answer, error,
+//                                    event, time}]}: the pushes attempted, oldest first
+//   await wx.waitPushes(appid, n, ms = 5000)
+//                                    polls pushLog until the app has n entries and none pending; -> the list
+//   await wx.clearPushLog()          -> {cleared: N}
 //   await wx.stop()                  SIGTERM, wait for exit; returns {code, signal}
 //   wx.logs()                        everything the process wrote to stdout and stderr
 //
@@ -47,6 +78,9 @@ export const STABLE_TOKEN = '/cgi-bin/stable_token';
 export const PHONE_NUMBER = '/wxa/business/getuserphonenumber';
 export const CHECK_SESSION = '/wxa/checksession';
 export const WXACODE = '/wxa/getwxacodeunlimit';
+export const SUBSCRIBE_SEND = '/cgi-bin/message/subscribe/send';
+export const MSG_SEC_CHECK = '/wxa/msg_sec_check';
+export const MEDIA_CHECK = '/wxa/media_check_async';
 
 const START_DEADLINE_MS = 15000; // ASan builds start slowly on a busy machine
 const STOP_DEADLINE_MS = 10000;
@@ -199,6 +233,28 @@ export async function requestBytes(base, method, p, body, { contentType } = {}, 
   return { status, headers, bytes, text, json };
 }
 
+/**
+ * JSON.parse of an answer whose "msgid" members are integers above 2^53: they become strings of
+ * their exact digits (JSON.parse would round them). undefined when text is not JSON.
+ */
+export function parseExactMsgids(text) {
+  return parseJson(text.replace(/"msgid":(-?\d+)/g, '"msgid":"$1"'));
+}
+
+/** The exact digits of the first "msgid" member of a JSON text, undefined when there is none. */
+export function exactMsgid(text) {
+  return /"msgid":(-?\d+)/.exec(text)?.[1];
+}
+
+/** The control API's {user} or {openid} of who: a user name, or an object with one of them. */
+function whoOf(who) {
+  if (typeof who === 'string') return { user: who };
+  const out = {};
+  if (who?.user !== undefined) out.user = who.user;
+  if (who?.openid !== undefined) out.openid = who.openid;
+  return out;
+}
+
 /** A fresh app {appid, secret} with a WeChat-like appid and a 32-hex-character secret. */
 export function newApp(prefix = 'wxemu') {
   return { appid: `wx${prefix}${randomBytes(8).toString('hex')}`.slice(0, 18), secret: randomBytes(16).toString('hex') };
@@ -290,6 +346,74 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, tokenTtlSec
       if (pages !== undefined) body.pages = pages;
       return control('POST', '/__emu/wxacode', body);
     },
+    /** POST /cgi-bin/message/subscribe/send?access_token=token (undefined: left out); msgid exact. */
+    async subscribeSend(token, body) {
+      const r = await request(base, 'POST', `${SUBSCRIBE_SEND}?${queryOf({ access_token: token })}`, body, clientTls);
+      return { ...r, msgid: exactMsgid(r.text) };
+    },
+    /** POST /__emu/subscribe/templates: replaces the app's templates [{id, keywords}]. */
+    subscribeTemplates: (appid, templates) => control('POST', '/__emu/subscribe/templates', { appid, templates }),
+    /** POST /__emu/subscribe/accept: who (a user name, {user} or {openid}) accepts templateId count times. */
+    subscribeAccept: (appid, who, templateId, count) =>
+      control('POST', '/__emu/subscribe/accept', {
+        appid,
+        ...whoOf(who),
+        template_id: templateId,
+        ...(count !== undefined ? { count } : {}),
+      }),
+    /** GET /__emu/subscribe/quota: the (app, user, template) quota, a number. */
+    async subscribeQuota(appid, who, templateId) {
+      const q = queryOf({ appid, ...whoOf(who), template_id: templateId });
+      return (await control('GET', `/__emu/subscribe/quota?${q}`)).quota;
+    },
+    /** GET /__emu/subscribe/sent: the list of sent messages (of appid, when given), msgids exact strings. */
+    async subscribeSent(appid) {
+      const p = `/__emu/subscribe/sent${appid !== undefined ? `?${queryOf({ appid })}` : ''}`;
+      const r = await request(base, 'GET', p, undefined, clientTls);
+      if (r.status !== 200) throw new Error(`wxemu GET ${p}: HTTP ${r.status} ${r.text}`);
+      return parseExactMsgids(r.text).list;
+    },
+    clearSubscribeSent: () => control('DELETE', '/__emu/subscribe/sent'),
+    /** POST /wxa/msg_sec_check?access_token=token (undefined: left out) with body (object or raw string). */
+    msgSecCheck: (token, body) =>
+      request(base, 'POST', `${MSG_SEC_CHECK}?${queryOf({ access_token: token })}`, body, clientTls),
+    /** POST /__emu/seccheck: sets the app's risky/review words, label, visit window; answers the settings. */
+    seccheck(appid, { risky, review, label, visitWindowSeconds } = {}) {
+      const body = { appid };
+      if (risky !== undefined) body.risky = risky;
+      if (review !== undefined) body.review = review;
+      if (label !== undefined) body.label = label;
+      if (visitWindowSeconds !== undefined) body.visit_window_seconds = visitWindowSeconds;
+      return control('POST', '/__emu/seccheck', body);
+    },
+    /** POST /__emu/visit: who visits now, or (stale: true) has not visited within any window. */
+    visit: (appid, who, { stale } = {}) =>
+      control('POST', '/__emu/visit', { appid, ...whoOf(who), ...(stale !== undefined ? { stale } : {}) }),
+    /** POST /wxa/media_check_async?access_token=token (undefined: left out) with body (object or raw string). */
+    mediaCheck: (token, body) =>
+      request(base, 'POST', `${MEDIA_CHECK}?${queryOf({ access_token: token })}`, body, clientTls),
+    /** POST /__emu/push: the app's push URL, token, EncodingAESKey (safe mode) and delay; answers the settings. */
+    pushSettings(appid, { url, token, encodingAesKey, delayMs } = {}) {
+      const body = { appid };
+      if (url !== undefined) body.url = url;
+      if (token !== undefined) body.token = token;
+      if (encodingAesKey !== undefined) body.encoding_aes_key = encodingAesKey;
+      if (delayMs !== undefined) body.delay_ms = delayMs;
+      return control('POST', '/__emu/push', body);
+    },
+    /** GET /__emu/push/log: {pending, list} of the pushes attempted (of appid, when given). */
+    pushLog: (appid) => control('GET', `/__emu/push/log${appid !== undefined ? `?${queryOf({ appid })}` : ''}`),
+    /** Polls the push log until appid has n entries and nothing is pending; resolves the list. */
+    async waitPushes(appid, n, ms = 5000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const log = await wx.pushLog(appid);
+        if (log.list.length >= n && log.pending === 0) return log.list;
+        if (Date.now() > deadline) throw new Error(`wxemu: ${log.list.length} of ${n} pushes after ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    clearPushLog: () => control('DELETE', '/__emu/push/log'),
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return waitExit(proc);
