@@ -109,6 +109,18 @@ static const key_def_t KEYS[] = {
      F(minutes_max_attachment_bytes)},
     {"oa.minutes.max-attachments", NULL, NULL, KIND_INT, 0, 1, 1000, "20", F(minutes_max_attachments)},
     {"oa.meeting.list-cache-bytes", NULL, NULL, KIND_SIZE, 0, 0, 4294967296, "67108864", F(meeting_list_cache_bytes)},
+    {"oa.subscribe.invitation.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[1])},
+    {"oa.subscribe.invitation.data", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_data[1])},
+    {"oa.subscribe.approval.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[2])},
+    {"oa.subscribe.approval.data", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_data[2])},
+    {"oa.subscribe.starting.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[3])},
+    {"oa.subscribe.starting.data", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_data[3])},
+    {"oa.subscribe.changed.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[4])},
+    {"oa.subscribe.changed.data", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_data[4])},
+    {"oa.subscribe.page", NULL, NULL, KIND_STRING, 0, 0, 0, "pages/meeting/detail/detail", F(subscribe_page)},
+    {"oa.subscribe.miniprogram-state", NULL, NULL, KIND_STRING, 0, 0, 0, "formal", F(subscribe_state)},
+    {"oa.subscribe.lang", NULL, NULL, KIND_STRING, 0, 0, 0, "zh_CN", F(subscribe_lang)},
+    {"oa.subscribe.poll-ms", NULL, NULL, KIND_INT, 0, 100, 600000, "1000", F(subscribe_poll_ms)},
     {"oa.checkin.open-minutes", NULL, NULL, KIND_INT, 0, 0, 1440, "30", F(checkin_open_minutes)},
     {"oa.checkin.rotate-seconds", NULL, NULL, KIND_INT, 0, 10, 3600, "30", F(checkin_rotate_seconds)},
     {"oa.checkin.overlap-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "10", F(checkin_overlap_seconds)},
@@ -850,6 +862,38 @@ static bool check_relations(const config_t *cfg, char *err, size_t err_size)
         set_err(err, err_size, "oa.checkin.env-version: release, trial or develop");
         return false;
     }
+    static const char *const kinds[] = {"", "invitation", "approval", "starting", "changed"};
+    for (int k = 1; k <= 4; k++) {
+        const char *id = cfg->subscribe_template[k];
+        if (id != NULL &&
+            (strlen(id) > 128 ||
+             strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(id))) {
+            set_err(err, err_size,
+                    "oa.subscribe.%s.template-id: a template id is up to 128 letters, digits, '-' and '_'", kinds[k]);
+            return false;
+        }
+        if ((id == NULL) != (cfg->subscribe_data[k] == NULL)) {
+            set_err(err, err_size, "oa.subscribe.%s.%s: required with oa.subscribe.%s.%s", kinds[k],
+                    id == NULL ? "template-id" : "data", kinds[k], id == NULL ? "data" : "template-id");
+            return false;
+        }
+    }
+    const char *sp = cfg->subscribe_page;
+    if (sp[0] == '/' || strchr(sp, '?') != NULL || strlen(sp) > 100) {
+        set_err(err, err_size, "oa.subscribe.page: a mini program page path without a leading '/' or a query");
+        return false;
+    }
+    const char *st = cfg->subscribe_state;
+    if (strcmp(st, "formal") != 0 && strcmp(st, "trial") != 0 && strcmp(st, "developer") != 0) {
+        set_err(err, err_size, "oa.subscribe.miniprogram-state: formal, trial or developer");
+        return false;
+    }
+    const char *lang = cfg->subscribe_lang;
+    if (strcmp(lang, "zh_CN") != 0 && strcmp(lang, "en_US") != 0 && strcmp(lang, "zh_HK") != 0 &&
+        strcmp(lang, "zh_TW") != 0) {
+        set_err(err, err_size, "oa.subscribe.lang: zh_CN, en_US, zh_HK or zh_TW");
+        return false;
+    }
     if (cfg->checkin_overlap_seconds >= cfg->checkin_rotate_seconds) {
         set_err(err, err_size, "oa.checkin.overlap-seconds: must be shorter than oa.checkin.rotate-seconds (%d)",
                 cfg->checkin_rotate_seconds);
@@ -900,6 +944,13 @@ void config_free(config_t *cfg)
     wipe_free(cfg->push_token);
     wipe_free(cfg->push_aes_key);
     wipe_free(cfg->push_previous_aes_key);
+    for (int k = 0; k < 5; k++) {
+        free(cfg->subscribe_template[k]);
+        free(cfg->subscribe_data[k]);
+    }
+    free(cfg->subscribe_page);
+    free(cfg->subscribe_state);
+    free(cfg->subscribe_lang);
     free(cfg->checkin_page);
     free(cfg->checkin_env_version);
     free(cfg->storage_dir);

@@ -49,6 +49,12 @@
  *   oa.rate-limit.phone-openid  10                       429 (HTTP 429, Retry-After)
  *   oa.rate-limit.upload-ip     120
  *   oa.rate-limit.upload-openid 20
+ *   oa.subscribe.KIND.template-id  none (KIND off)        KIND: invitation, approval, starting, changed;
+ *   oa.subscribe.KIND.data      required with the id     "keyword=field, ..." (notify/notify_values.h)
+ *   oa.subscribe.page           pages/meeting/detail/detail  the page a message opens (?id= added)
+ *   oa.subscribe.miniprogram-state formal                formal|trial|developer
+ *   oa.subscribe.lang           zh_CN                    zh_CN|en_US|zh_HK|zh_TW
+ *   oa.subscribe.poll-ms        1000                     100..600000: due reminders claimed this often
  *
  * Numbers are whole decimal numbers (a YAML int or a quoted string: "80x", "", "1e3",
  * "+80" are refused). Keys in the file are compared as Spring compares them: per
@@ -136,6 +142,14 @@ typedef struct config {
     int minutes_max_attachments;         /* attachments of one meeting (20) */
     /* oa.meeting.list-cache-bytes: answered upcoming/notice pages kept (64 MiB; 0 = none) */
     size_t meeting_list_cache_bytes;
+    /* oa.subscribe: reminders by subscription messages (notify/notify_api.h); [kind] is
+     * store_remind_kind_t's 1 invitation, 2 approval, 3 starting, 4 changed ([0] unused) */
+    char *subscribe_template[5]; /* oa.subscribe.<kind>.template-id; NULL = that kind is off */
+    char *subscribe_data[5];     /* oa.subscribe.<kind>.data: "thing1=title, time2=time, ..." */
+    char *subscribe_page;        /* the page a message opens, with ?id=<meeting> ("pages/meeting/detail/detail") */
+    char *subscribe_state;       /* miniprogram_state: formal | trial | developer */
+    char *subscribe_lang;        /* zh_CN | en_US | zh_HK | zh_TW */
+    int subscribe_poll_ms;       /* how often due reminders are claimed (1000) */
     /* oa.checkin: sign-in by the meeting's mini program code */
     int checkin_open_minutes;    /* sign-in opens this long before the start (30) and closes at the end */
     int checkin_rotate_seconds;  /* a rotating code changes this often (30) */

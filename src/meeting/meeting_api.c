@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "meeting/list_cache.h"
 #include "meeting/meeting_rules.h"
+#include "notify/notify_api.h"
 #include "org/org_job.h"
 #include "store/store_meeting.h"
 #include "store/store_minutes.h"
@@ -428,7 +429,8 @@ static void change_state(org_job_t *job, store_t *store, int64_t id, meeting_act
                             .user_id = job->user.id,
                             .reason = reason,
                             .book_room = action == MEETING_SUBMIT || action == MEETING_APPROVE,
-                            .now = job->now};
+                            .now = job->now,
+                            .remind = notify_plan()};
     int64_t new_version = 0;
     store_clash_t clash;
     store_refusal_t why;
@@ -441,6 +443,8 @@ static void change_state(org_job_t *job, store_t *store, int64_t id, meeting_act
         fail_refusal(job, why, &clash);
         return;
     }
+    if (t.remind != NULL)
+        notify_wake(); /* what the change queued due now goes out at once */
     job->data = change_json(id, new_version, t.to_state, v.m->start_at, v.m->end_at, job->now);
 }
 

@@ -451,6 +451,69 @@ static const char *const step8_mysql[] = {
     NULL,
 };
 
+/* Step 9: subscription reminders (订阅消息). oa_reminder: one row per message to send (who, what
+ * kind, of which meeting, when), claimed in the database before it is sent so that it is sent
+ * once however many instances poll; oa_subscribe_quota: the one-time subscriptions a user granted
+ * per template, as WeChat counts them (store/store_notify.h). */
+static const char *const step9_sqlite[] = {
+    "CREATE TABLE oa_reminder ("
+    " id integer PRIMARY KEY,"
+    " meeting_id integer NOT NULL REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " kind tinyint NOT NULL,"
+    " due_at bigint NOT NULL,"
+    " state tinyint NOT NULL DEFAULT 0,"
+    " result varchar(20) NOT NULL DEFAULT '',"
+    " reason varchar(200) NOT NULL DEFAULT '',"
+    " template_id varchar(128) NOT NULL DEFAULT '',"
+    " claimed_by varchar(64) NOT NULL DEFAULT '',"
+    " claimed_at bigint NOT NULL DEFAULT 0,"
+    " done_at bigint NOT NULL DEFAULT 0,"
+    " msgid bigint NOT NULL DEFAULT 0,"
+    " errcode int NOT NULL DEFAULT 0,"
+    " created_at bigint NOT NULL)",
+    "CREATE INDEX oa_reminder_due ON oa_reminder (state, due_at)",
+    "CREATE INDEX oa_reminder_meeting ON oa_reminder (meeting_id, state)",
+    "CREATE TABLE oa_subscribe_quota ("
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " template_id varchar(128) NOT NULL,"
+    " quota int NOT NULL DEFAULT 0,"
+    " updated_at bigint NOT NULL,"
+    " PRIMARY KEY (user_id, template_id)) WITHOUT ROWID",
+    NULL,
+};
+static const char *const step9_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_reminder ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " meeting_id int NOT NULL,"
+    " user_id int NOT NULL,"
+    " kind tinyint NOT NULL,"
+    " due_at bigint NOT NULL,"
+    " state tinyint NOT NULL DEFAULT 0,"
+    " result varchar(20) NOT NULL DEFAULT '',"
+    " reason varchar(200) NOT NULL DEFAULT '',"
+    " template_id varchar(128) COLLATE utf8mb4_bin NOT NULL DEFAULT '',"
+    " claimed_by varchar(64) NOT NULL DEFAULT '',"
+    " claimed_at bigint NOT NULL DEFAULT 0,"
+    " done_at bigint NOT NULL DEFAULT 0,"
+    " msgid bigint NOT NULL DEFAULT 0,"
+    " errcode int NOT NULL DEFAULT 0,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (id), KEY oa_reminder_due (state, due_at), KEY oa_reminder_meeting (meeting_id, state),"
+    " CONSTRAINT oa_reminder_meeting_fk FOREIGN KEY (meeting_id) REFERENCES oa_meeting (id) ON DELETE CASCADE,"
+    " CONSTRAINT oa_reminder_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "CREATE TABLE IF NOT EXISTS oa_subscribe_quota ("
+    " user_id int NOT NULL,"
+    " template_id varchar(128) COLLATE utf8mb4_bin NOT NULL,"
+    " quota int NOT NULL DEFAULT 0,"
+    " updated_at bigint NOT NULL,"
+    " PRIMARY KEY (user_id, template_id),"
+    " CONSTRAINT oa_subscribe_quota_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -462,6 +525,7 @@ static const store_migration_t migrations[] = {
     {7, "m_end in the index oa_attendee_user_state (index-only list counts)", step7_sqlite, step7_mysql},
     {8, "oa_attendee_user_state covers a list page; oa_member.list_gen (cached pages' generation)", step8_sqlite,
      step8_mysql},
+    {9, "subscription reminders: oa_reminder, oa_subscribe_quota", step9_sqlite, step9_mysql},
 };
 
 int store_schema_latest(void)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/store_notify.h"
 #include "store/store_sql.h"
 
 #define ARGS           STORE_ARGS
@@ -454,6 +455,8 @@ static store_rc transition_fn(store_t *store, void *arg)
         rc =
             EXEC(&SQL_MEETING_LOG, store_arg_int(t->id), store_arg_int(t->user_id), store_arg_int(m.state),
                  store_arg_int(t->to_state), store_arg_text(t->reason != NULL ? t->reason : ""), store_arg_int(t->now));
+    if (rc == STORE_OK && t->remind != NULL)
+        rc = store_notify_queue_txn(store, t->remind, t->id, m.state, t->to_state, t->reason, t->now);
     if (rc == STORE_OK)
         *x->new_version = m.version + 1;
     return rc;

@@ -105,6 +105,8 @@ typedef struct store_transition {
     const char *reason; /* kept in the meeting's reason when not NULL; logged */
     bool book_room;     /* check that no other meeting in state 2 or 4 holds the room then */
     int64_t now;
+    /* the subscription reminders the change queues (store_notify.h); NULL = none */
+    const struct store_remind_plan *remind;
 } store_transition_t;
 
 /* The meeting that holds the room, when a booking is refused ROOM_BUSY. */
@@ -112,7 +114,8 @@ typedef struct store_clash {
     int64_t meeting_id, start_at, end_at;
 } store_clash_t;
 
-/* Changes the state (version + 1, history row, attendees' copies). Refused: STALE, STATE,
+/* Changes the state (version + 1, history row, attendees' copies, the reminders of t->remind:
+ * store_notify_queue_txn). Refused: STALE, STATE,
  * ROOM_BUSY (*clash says by what). *new_version gets the new version. */
 store_rc store_meeting_transition(store_t *store, const store_transition_t *t, int64_t *new_version,
                                   store_clash_t *clash, store_refusal_t *why);

@@ -188,6 +188,141 @@ typedef struct wx_wxacode_req {
 
 void wx_get_wxacode(wx_client_t *client, wx_wxacode_req_t *req);
 
+/*
+ * POST /cgi-bin/message/subscribe/send: one subscription message (订阅消息) to touser.
+ * data_json is the text of the "data" object ({"thing1":{"value":"..."},...}), built by the
+ * caller; it is borrowed until on_done. A message is never retried (but once with a fresh token
+ * on 40001/42001/40014, which WeChat refused before sending anything), nor sent on a reused
+ * connection that might repeat it. msgid is WeChat's id of the message, read as a 64-bit integer
+ * (its values pass 2^53). Refused without a call: touser empty or unterminated (40003), a
+ * template_id empty (40037), a page starting with '/' (41030).
+ */
+#define WX_TEMPLATE_ID_MAX 128
+
+typedef struct wx_subscribe_req {
+    loop_msg_t msg;
+    char touser[WX_ID_SIZE];
+    char template_id[WX_TEMPLATE_ID_MAX + 1];
+    char page[WX_PAGE_MAX + 1 + 64]; /* "pages/meeting/detail/detail?id=7"; "" = none */
+    char miniprogram_state[16];      /* developer | trial | formal; "" = not sent */
+    char lang[8];                    /* zh_CN, ...; "" = not sent */
+    const char *data_json;
+    /* the result */
+    wx_outcome_t outcome;
+    long errcode;
+    int http_status;
+    bool token_failed; /* as in wx_phone_result_t */
+    int64_t msgid;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_subscribe_req_t;
+
+void wx_send_subscribe(wx_client_t *client, wx_subscribe_req_t *req);
+
+/* Reads an answer of subscribe/send: WX_OK with *msgid (an integer, or a string of digits),
+ * WX_ERRCODE, or WX_BAD_RESPONSE (not JSON, errcode 0 without a msgid). */
+void wx_parse_subscribe(const char *body, size_t len, wx_outcome_t *outcome, long *errcode, int64_t *msgid);
+
+/*
+ * Content security (内容安全), version 2 (/work/shared/wechat-more-apis.md §1.3). Both need the
+ * openid of a user who opened the mini program within the last 2 hours (else errcode 61010) and a
+ * scene: 1 资料 (profile), 2 评论 (comment), 3 论坛 (forum), 4 社交日志 (social log). They are retried
+ * only once with a fresh token on 40001/42001/40014. Neither the content, the media URL nor the
+ * openid is ever logged.
+ */
+#define WX_SEC_SCENE_MIN    1
+#define WX_SEC_SCENE_MAX    4
+#define WX_SEC_CONTENT_MAX  2500 /* code points of msg_sec_check's content */
+#define WX_TRACE_ID_SIZE    64   /* WeChat's trace_id: 1..63 visible ASCII characters */
+#define WX_MEDIA_URL_MAX    2048 /* bytes */
+#define WX_MEDIA_TYPE_AUDIO 1
+#define WX_MEDIA_TYPE_IMAGE 2
+
+/* WeChat's verdict (result.suggest). WX_SUGGEST_NONE: no verdict (outcome is not WX_OK). */
+typedef enum wx_suggest {
+    WX_SUGGEST_NONE = 0,
+    WX_SUGGEST_PASS = 1,   /* "pass" */
+    WX_SUGGEST_REVIEW = 2, /* "review": a human should look (or block it: the caller's policy) */
+    WX_SUGGEST_RISKY = 3,  /* "risky": block it */
+} wx_suggest_t;
+
+typedef struct wx_msg_sec_check_result {
+    wx_outcome_t outcome; /* WX_OK: suggest is PASS, REVIEW or RISKY */
+    long errcode;
+    int http_status;
+    bool token_failed; /* as in wx_phone_result_t */
+    wx_suggest_t suggest;
+    long label;                      /* result.label (100 normal, 20001 politics, ...); 0 when absent */
+    char trace_id[WX_TRACE_ID_SIZE]; /* "" when WeChat sent none (or one that is no sane id) */
+} wx_msg_sec_check_result_t;
+
+/*
+ * POST /wxa/msg_sec_check: is a user's text acceptable? Sends {content, version: 2, scene, openid}
+ * and title, nickname, signature when not NULL or "". The strings are borrowed until on_done.
+ * Refused without a call (outcome WX_ERRCODE): content NULL or "" (44002), scene outside 1..4
+ * (40129), openid empty or unterminated (40003), content over WX_SEC_CONTENT_MAX code points or
+ * content, title, nickname or signature not valid UTF-8 (47001). The error table counts these as
+ * our faults: callers check the user's text first (402 for a text too long).
+ */
+typedef struct wx_msg_sec_check_req {
+    loop_msg_t msg;
+    const char *content; /* UTF-8, borrowed */
+    int scene;           /* 1..4 */
+    char openid[WX_ID_SIZE];
+    const char *title;     /* NULL or "" = not sent; borrowed */
+    const char *nickname;  /* NULL or "" = not sent; borrowed */
+    const char *signature; /* NULL or "" = not sent (only meaningful with scene 1); borrowed */
+    wx_msg_sec_check_result_t result;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_msg_sec_check_req_t;
+
+void wx_msg_sec_check(wx_client_t *client, wx_msg_sec_check_req_t *req);
+
+/* Reads an HTTP 200 answer of msg_sec_check into out (outcome, errcode, suggest, label, trace_id;
+ * http_status and token_failed are left alone):
+ * - WX_OK: errcode 0 or absent, and result.suggest "pass", "review" or "risky"; result.label an
+ *   integer 0..2^31-1 or a string of 1..9 digits (WeChat sends both), or absent/null (0); trace_id when it
+ *   is a string of 1..63 visible ASCII characters, else "";
+ * - WX_ERRCODE: an integer errcode != 0;
+ * - WX_BAD_RESPONSE: not a JSON object, no result or suggest, an unknown suggest, a label of
+ *   another kind. Unless WX_OK, suggest is WX_SUGGEST_NONE, label 0 and trace_id "". */
+void wx_parse_msg_sec_check(const char *body, size_t len, wx_msg_sec_check_result_t *out);
+
+typedef struct wx_media_check_result {
+    wx_outcome_t outcome; /* WX_OK: accepted; the verdict is pushed later (消息推送) with trace_id */
+    long errcode;
+    int http_status;
+    bool token_failed; /* as in wx_phone_result_t */
+    char trace_id[WX_TRACE_ID_SIZE];
+} wx_media_check_result_t;
+
+/*
+ * POST /wxa/media_check_async: asks WeChat to download and check an image or audio file; the
+ * verdict arrives within 30 minutes as a wxa_media_check event of the message push, matched by
+ * trace_id (store it). Sends {media_url, media_type, version: 2, scene, openid}. Refused without
+ * a call (outcome WX_ERRCODE): media_url empty, unterminated, not starting with http:// or
+ * https:// or holding a space or control character (47001), media_type not 1 or 2 (47001), scene outside 1..4 (40129),
+ * openid empty or unterminated (40003).
+ */
+typedef struct wx_media_check_req {
+    loop_msg_t msg;
+    char media_url[WX_MEDIA_URL_MAX + 1]; /* publicly downloadable; its real type must be media_type */
+    int media_type;                       /* WX_MEDIA_TYPE_AUDIO or WX_MEDIA_TYPE_IMAGE */
+    int scene;                            /* 1..4 */
+    char openid[WX_ID_SIZE];
+    wx_media_check_result_t result;
+    wx_submission_t _submission; /* internal */
+    int _attempts;               /* internal */
+} wx_media_check_req_t;
+
+void wx_media_check_async(wx_client_t *client, wx_media_check_req_t *req);
+
+/* Reads an HTTP 200 answer of media_check_async (outcome, errcode, trace_id; the rest is left
+ * alone): WX_OK needs errcode 0 or absent and a trace_id of 1..63 visible ASCII characters;
+ * WX_ERRCODE for an integer errcode != 0; else WX_BAD_RESPONSE. trace_id is "" unless WX_OK. */
+void wx_parse_media_check(const char *body, size_t len, wx_media_check_result_t *out);
+
 /* Makes sure the manager holds an access_token (fetching one if needed) and reports how that
  * went: outcome WX_OK, or the token fetch's failure. For `meetoa wx-token`. */
 typedef struct wx_token_probe_req {
@@ -226,8 +361,17 @@ typedef struct wx_error {
 } wx_error_t;
 const wx_error_t *wx_error_lookup(wx_outcome_t outcome, long errcode);
 /* The same for the other APIs, whose codes mean other things to the user (for getuserphonenumber
- * 40029 is "not a phone code", 1400001 the quota; for checksession 87009 is "stale"). */
-typedef enum wx_api { WX_API_CODE2SESSION, WX_API_PHONE, WX_API_CHECKSESSION, WX_API_TOKEN, WX_API_WXACODE } wx_api_t;
+ * 40029 is "not a phone code", 1400001 the quota; for checksession 87009 is "stale"; for the
+ * content checks 61010 is "the user has not opened the mini program lately"). */
+typedef enum wx_api {
+    WX_API_CODE2SESSION,
+    WX_API_PHONE,
+    WX_API_CHECKSESSION,
+    WX_API_TOKEN,
+    WX_API_WXACODE,
+    WX_API_MSG_SEC_CHECK, /* 61010 (no visit within 2 h): the user logs in again */
+    WX_API_MEDIA_CHECK,
+} wx_api_t;
 const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long errcode);
 
 #endif

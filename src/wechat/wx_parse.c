@@ -295,6 +295,143 @@ void wx_parse_status(const char *body, size_t len, wx_outcome_t *outcome, long *
     json_decref(root);
 }
 
+void wx_parse_subscribe(const char *body, size_t len, wx_outcome_t *outcome, long *errcode, int64_t *msgid)
+{
+    json_error_t error;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+    *errcode = 0;
+    *msgid = 0;
+    if (!json_is_object(root) || !wx_parse_errcode(root, errcode)) {
+        *outcome = WX_BAD_RESPONSE;
+    } else if (*errcode != 0) {
+        *outcome = WX_ERRCODE;
+    } else {
+        json_t *id = json_object_get(root, "msgid");
+        const char *text = json_string_value(id);
+        char *end = NULL;
+        *outcome = WX_BAD_RESPONSE;
+        if (json_is_integer(id) && json_integer_value(id) > 0) {
+            *msgid = (int64_t)json_integer_value(id);
+            *outcome = WX_OK;
+        } else if (text != NULL && text[0] >= '0' && text[0] <= '9') {
+            long long v = strtoll(text, &end, 10);
+            if (*end == '\0' && v > 0) {
+                *msgid = v;
+                *outcome = WX_OK;
+            }
+        }
+    }
+    json_decref(root);
+}
+
+/* ---- msg_sec_check and media_check_async ----------------------------------------------------- */
+
+/* A trace_id: 1..WX_TRACE_ID_SIZE-1 visible ASCII characters ("81e82bd9-f1f85f0a-d9cc4d46"). */
+static bool wx_trace_id_valid(const char *s, size_t len)
+{
+    if (len == 0 || len >= WX_TRACE_ID_SIZE)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] <= ' ' || s[i] > '~')
+            return false;
+    }
+    return true;
+}
+
+/* result.label: an integer 0..2^31-1, or a string of 1..9 digits (WeChat sends both: 20001, "100");
+ * absent or null: 0. False for anything else. */
+static bool wx_take_label(const json_t *result, long *label)
+{
+    const json_t *value = json_object_get(result, "label");
+    *label = 0;
+    if (value == NULL || json_is_null(value))
+        return true;
+    if (json_is_integer(value)) {
+        json_int_t n = json_integer_value(value);
+        if (n < 0 || n > INT32_MAX)
+            return false;
+        *label = (long)n;
+        return true;
+    }
+    const char *s = json_string_value(value);
+    size_t len = json_string_length(value);
+    if (s == NULL || !wx_digits_valid(s, len, 9))
+        return false;
+    *label = strtol(s, NULL, 10);
+    return true;
+}
+
+static wx_suggest_t wx_suggest_of(const json_t *value)
+{
+    const char *s = json_string_value(value);
+    if (s == NULL || strlen(s) != json_string_length(value))
+        return WX_SUGGEST_NONE;
+    if (strcmp(s, "pass") == 0)
+        return WX_SUGGEST_PASS;
+    if (strcmp(s, "review") == 0)
+        return WX_SUGGEST_REVIEW;
+    if (strcmp(s, "risky") == 0)
+        return WX_SUGGEST_RISKY;
+    return WX_SUGGEST_NONE;
+}
+
+void wx_parse_msg_sec_check(const char *body, size_t len, wx_msg_sec_check_result_t *out)
+{
+    json_error_t error;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+    const json_t *result;
+
+    out->errcode = 0;
+    out->suggest = WX_SUGGEST_NONE;
+    out->label = 0;
+    out->trace_id[0] = '\0';
+    out->outcome = WX_BAD_RESPONSE;
+    if (!json_is_object(root) || !wx_parse_errcode(root, &out->errcode))
+        goto done;
+    if (out->errcode != 0) {
+        out->outcome = WX_ERRCODE;
+        goto done;
+    }
+    result = json_object_get(root, "result");
+    if (!json_is_object(result) ||
+        (out->suggest = wx_suggest_of(json_object_get(result, "suggest"))) == WX_SUGGEST_NONE ||
+        !wx_take_label(result, &out->label)) {
+        out->suggest = WX_SUGGEST_NONE;
+        out->label = 0;
+        goto done;
+    }
+    /* the trace_id only helps to find the call in WeChat's records: a strange one does not void the verdict */
+    if (!wx_take_string(root, "trace_id", wx_trace_id_valid, out->trace_id, sizeof(out->trace_id)))
+        out->trace_id[0] = '\0';
+    out->outcome = WX_OK;
+done:
+    json_decref(root);
+}
+
+void wx_parse_media_check(const char *body, size_t len, wx_media_check_result_t *out)
+{
+    json_error_t error;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+
+    out->errcode = 0;
+    out->trace_id[0] = '\0';
+    out->outcome = WX_BAD_RESPONSE;
+    if (!json_is_object(root) || !wx_parse_errcode(root, &out->errcode))
+        goto done;
+    if (out->errcode != 0) {
+        out->outcome = WX_ERRCODE;
+        goto done;
+    }
+    /* the verdict is pushed later with this id: without it the answer is useless */
+    if (!wx_take_string(root, "trace_id", wx_trace_id_valid, out->trace_id, sizeof(out->trace_id))) {
+        out->trace_id[0] = '\0';
+        goto done;
+    }
+    out->outcome = WX_OK;
+done:
+    json_decref(root);
+}
+
 /* ---- request bodies -------------------------------------------------------------------------- */
 
 /* Writes s as a JSON string (quotes included) at dst, or only counts when dst is NULL. */

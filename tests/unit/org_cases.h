@@ -13,6 +13,7 @@
 #define MEETOA_TESTS_ORG_CASES_H
 
 #include "store/store_meeting.h"
+#include "store/store_notify.h"
 #include "store/store_org.h"
 #include "store/store_vote.h"
 
@@ -868,6 +869,287 @@ static void test_meeting_list_generations(void **state)
     store_close(store);
 }
 
+/* ---- subscription reminders (store_notify.h) ---- */
+
+static const store_remind_plan_t REMIND_ALL = {{NULL, "T-INV", "T-APR", "T-START", "T-CHG"}};
+
+typedef struct remind_got {
+    store_reminder_t r[64];
+    int n;
+} remind_got_t;
+
+static store_rc collect_reminder(const store_reminder_t *r, void *ctx)
+{
+    remind_got_t *g = ctx;
+    if (g->n < 64)
+        g->r[g->n++] = *r;
+    return STORE_OK;
+}
+
+static int64_t remind_grant(store_t *store, int64_t user, const char *tpl, int n)
+{
+    int64_t quota = -1;
+    assert_int_equal(store_notify_grant(store, user, tpl, n, NOW, &quota), STORE_OK);
+    return quota;
+}
+
+static remind_got_t *remind_claim(store_t *store, int64_t now, remind_got_t *g)
+{
+    memset(g, 0, sizeof *g);
+    int claimed = -1;
+    assert_int_equal(store_notify_claim(store, "test", now, 50, collect_reminder, g, &claimed), STORE_OK);
+    assert_int_equal(claimed, g->n);
+    return g;
+}
+
+/* A transition with the plan of every kind. */
+static store_refusal_t remind_move(store_t *store, int64_t id, unsigned from, int to, const char *reason, int64_t now)
+{
+    store_meeting_t m;
+    assert_int_equal(store_meeting_get(store, id, &m), STORE_OK);
+    store_transition_t t = {.id = id,
+                            .version = m.version,
+                            .from_states = from,
+                            .to_state = to,
+                            .user_id = m.host_id,
+                            .reason = reason,
+                            .now = now,
+                            .remind = &REMIND_ALL};
+    int64_t v = 0;
+    store_clash_t clash;
+    store_refusal_t why;
+    assert_int_equal(store_meeting_transition(store, &t, &v, &clash, &why), STORE_OK);
+    return why;
+}
+
+static int64_t remind_raw(raw_t *db, const char *fmt, int64_t arg)
+{
+    char q[300];
+    snprintf(q, sizeof q, fmt, (long long)arg);
+    return raw_int(db, q);
+}
+
+static void test_reminders(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[] = {w.p1, w.p2};
+    /* starts in 2 h, reminded 15 min before */
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 2);
+    int64_t id = org_meeting(store, &in);
+    static remind_got_t g;
+
+    /* quotas: granted, capped, read back with n = 0 */
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 1), 1);
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 0), 1);
+    assert_int_equal(remind_grant(store, w.p1, "T-START", 2), 2);
+    assert_int_equal(remind_grant(store, w.host, "T-APR", 1), 1);
+    assert_int_equal(remind_grant(store, w.host, "T-START", 1), 1);
+    assert_int_equal(remind_grant(store, w.p2, "T-CHG", 5000), 1000);
+
+    /* submit queues nothing; a rejection tells the host */
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_DRAFT), STORE_MEETING_SUBMITTED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_claim(store, NOW, &g)->n, 0);
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_REJECTED, "换个时间", NOW),
+                     STORE_REFUSED_NOT);
+    remind_claim(store, NOW, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.r[0].kind, STORE_REMIND_APPROVAL);
+    assert_int_equal(g.r[0].user_id, w.host);
+    assert_int_equal(g.r[0].meeting_id, id);
+    assert_string_equal(g.r[0].template_id, "T-APR");
+    assert_string_equal(g.r[0].openid, "o-host");
+    assert_string_equal(g.r[0].result, "已驳回");
+    assert_string_equal(g.r[0].reason, "换个时间");
+    assert_string_equal(g.r[0].title, "周会");
+    assert_string_equal(g.r[0].place, "301");
+    assert_int_equal(g.r[0].start_at, NOW + 2 * H);
+    int64_t rejected_id = g.r[0].id;
+    /* claimed once: a second claim finds nothing, and the quota was taken */
+    assert_int_equal(remind_claim(store, NOW, &g)->n, 0);
+    assert_int_equal(remind_grant(store, w.host, "T-APR", 0), 0);
+    assert_int_equal(
+        store_notify_record(store, rejected_id, w.host, "T-APR", true, INT64_C(1988810812324364291), 0, false, NOW),
+        STORE_OK);
+
+    /* approval: invitation to the participants, approval to the host (no quota left: skipped),
+     * starting-soon for everyone at start - 15 min */
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_REJECTED), STORE_MEETING_SUBMITTED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    remind_claim(store, NOW, &g);
+    assert_int_equal(g.n, 1); /* p1's invitation; p2 has no T-INV quota, the host no T-APR */
+    assert_int_equal(g.r[0].kind, STORE_REMIND_INVITATION);
+    assert_int_equal(g.r[0].user_id, w.p1);
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 0), 0);
+    /* WeChat said 43101: the quota is 0 whatever the server thought */
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 1), 1);
+    assert_int_equal(store_notify_record(store, g.r[0].id, w.p1, "T-INV", false, 0, 43101, false, NOW), STORE_OK);
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 0), 0);
+
+    /* starting-soon: not before its time; then the host and p1 (p2 has no quota) */
+    assert_int_equal(remind_claim(store, NOW + 2 * H - 15 * 60 - 1, &g)->n, 0);
+    remind_claim(store, NOW + 2 * H - 15 * 60, &g);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.r[0].kind, STORE_REMIND_STARTING);
+    assert_int_equal(g.r[1].kind, STORE_REMIND_STARTING);
+    assert_true((g.r[0].user_id == w.host && g.r[1].user_id == w.p1) ||
+                (g.r[0].user_id == w.p1 && g.r[1].user_id == w.host));
+    /* another errcode than 43101 gives the subscription back */
+    int64_t before = remind_grant(store, g.r[0].user_id, "T-START", 0);
+    assert_int_equal(store_notify_record(store, g.r[0].id, g.r[0].user_id, "T-START", false, 0, -1, true, NOW),
+                     STORE_OK);
+    assert_int_equal(remind_grant(store, g.r[0].user_id, "T-START", 0), before + 1);
+    /* g.r[1] never recorded (its sender died): after the stale bound it fails, never sent again */
+    int64_t lost = g.r[1].id;
+    int64_t ended = -1;
+    assert_int_equal(store_notify_interrupted(store, NOW + 2 * H - 15 * 60, NOW + 3 * H, &ended), STORE_OK);
+    assert_int_equal(ended, 0); /* not before the bound */
+    assert_int_equal(store_notify_interrupted(store, NOW + 2 * H - 15 * 60 + 1, NOW + 3 * H, &ended), STORE_OK);
+    assert_int_equal(ended, 1);
+    assert_int_equal(remind_claim(store, NOW + 3 * H, &g)->n, 0);
+
+    raw_t *db = raw_open(f);
+    assert_int_equal(remind_raw(db, "SELECT errcode FROM oa_reminder WHERE id = %lld", lost),
+                     STORE_REMIND_ERR_INTERRUPTED);
+    assert_int_equal(remind_raw(db, "SELECT state FROM oa_reminder WHERE id = %lld", lost), STORE_REMIND_FAILED);
+    /* msgid kept whole (above 2^53) */
+    assert_int_equal(remind_raw(db, "SELECT msgid FROM oa_reminder WHERE id = %lld", rejected_id),
+                     INT64_C(1988810812324364291));
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_reminder WHERE state = 4 AND errcode = 43101"), 3);
+
+    /* a cancelled approved meeting: pending ones dropped, participants told (p2 has quota) */
+    int64_t id2 = org_meeting(store, &in);
+    assert_int_equal(remind_move(store, id2, BIT(STORE_MEETING_DRAFT), STORE_MEETING_SUBMITTED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_move(store, id2, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, NULL, NOW - 1),
+                     STORE_REFUSED_NOT);
+    /* its invitations and approval were due: claim them first (no quota: skipped) */
+    remind_claim(store, NOW - 1, &g);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(remind_move(store, id2, BIT(STORE_MEETING_APPROVED), STORE_MEETING_CANCELLED, "取消了", NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_raw(db, "SELECT count(*) FROM oa_reminder WHERE meeting_id = %lld AND state = 5", id2),
+                     3); /* the 3 starting-soon */
+    remind_claim(store, NOW + 2 * H, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.r[0].kind, STORE_REMIND_CHANGED);
+    assert_int_equal(g.r[0].user_id, w.p2);
+    assert_string_equal(g.r[0].result, "已取消");
+    assert_string_equal(g.r[0].reason, "取消了");
+
+    /* without a plan nothing is queued */
+    int64_t id3 = org_meeting(store, &in);
+    assert_int_equal(org_move(store, id3, BIT(STORE_MEETING_DRAFT), STORE_MEETING_SUBMITTED, false, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(org_move(store, id3, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, false, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_raw(db, "SELECT count(*) FROM oa_reminder WHERE meeting_id = %lld", id3), 0);
+    raw_close(db);
+    store_close(store);
+}
+
+/* N_THREADS connections claim at once: each due reminder is handed to exactly one of them. */
+typedef struct claim_worker {
+    const fixture_t *f;
+    pthread_barrier_t *barrier;
+    remind_got_t got;
+    store_rc rc;
+} claim_worker_t;
+
+static void *claim_worker_run(void *arg)
+{
+    claim_worker_t *w = arg;
+    char err[256];
+    store_t *store = store_open(w->f->url, err, sizeof err);
+    pthread_barrier_wait(w->barrier);
+    if (store == NULL) {
+        w->rc = STORE_ERROR;
+        return NULL;
+    }
+    int claimed = 0;
+    w->rc = STORE_OK;
+    for (int round = 0; round < 4 && w->rc == STORE_OK; round++) /* batches of 5 */
+        w->rc = store_notify_claim(store, "race", NOW, 5, collect_reminder, &w->got, &claimed);
+    if (w->rc != STORE_OK)
+        fprintf(stderr, "claim: %s\n", store_last_error(store));
+    store_close(store);
+    return NULL;
+}
+
+static void test_reminder_claim_race(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    int64_t parts[] = {w.p1, w.p2};
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 2);
+    /* 10 meetings approved: 20 invitations due now; p1 has quota for all of its 10, p2 for 3 */
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 15), 15);
+    assert_int_equal(remind_grant(store, w.p2, "T-INV", 3), 3);
+    static const store_remind_plan_t only_inv = {{NULL, "T-INV", NULL, NULL, NULL}};
+    for (int i = 0; i < 10; i++) {
+        in.start_at = NOW + (2 + 2 * i) * H;
+        in.end_at = in.start_at + H;
+        int64_t id = org_meeting(store, &in);
+        assert_int_equal(org_move(store, id, BIT(STORE_MEETING_DRAFT), STORE_MEETING_SUBMITTED, false, NOW),
+                         STORE_REFUSED_NOT);
+        store_meeting_t m;
+        assert_int_equal(store_meeting_get(store, id, &m), STORE_OK);
+        store_transition_t t = {.id = id,
+                                .version = m.version,
+                                .from_states = BIT(STORE_MEETING_SUBMITTED),
+                                .to_state = STORE_MEETING_APPROVED,
+                                .user_id = w.admin,
+                                .now = NOW,
+                                .remind = &only_inv};
+        int64_t v = 0;
+        store_clash_t clash;
+        store_refusal_t why;
+        assert_int_equal(store_meeting_transition(store, &t, &v, &clash, &why), STORE_OK);
+        assert_int_equal(why, STORE_REFUSED_NOT);
+    }
+    static claim_worker_t workers[N_THREADS];
+    pthread_t threads[N_THREADS];
+    pthread_barrier_t barrier;
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        memset(&workers[i], 0, sizeof workers[i]);
+        workers[i].f = f;
+        workers[i].barrier = &barrier;
+        assert_int_equal(pthread_create(&threads[i], NULL, claim_worker_run, &workers[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    int total = 0, p1 = 0, p2 = 0;
+    int64_t seen[64];
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(workers[i].rc, STORE_OK);
+        for (int j = 0; j < workers[i].got.n; j++) {
+            for (int k = 0; k < total; k++)
+                assert_true(seen[k] != workers[i].got.r[j].id); /* never handed twice */
+            assert_true(total < 64);
+            seen[total++] = workers[i].got.r[j].id;
+            p1 += workers[i].got.r[j].user_id == w.p1;
+            p2 += workers[i].got.r[j].user_id == w.p2;
+        }
+    }
+    assert_int_equal(p1, 10);
+    assert_int_equal(p2, 3);
+    assert_int_equal(total, 13);
+    assert_int_equal(remind_grant(store, w.p1, "T-INV", 0), 5);
+    assert_int_equal(remind_grant(store, w.p2, "T-INV", 0), 0);
+    raw_t *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_reminder WHERE state = 1"), 13);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_reminder WHERE state = 4"), 7);
+    raw_close(db);
+    store_close(store);
+}
+
 #define ORG_CASES(setup, teardown)                                                                                     \
     cmocka_unit_test_setup_teardown(test_org_join, setup, teardown),                                                   \
         cmocka_unit_test_setup_teardown(test_org_lists_and_admins, setup, teardown),                                   \
@@ -879,6 +1161,8 @@ static void test_meeting_list_generations(void **state)
         cmocka_unit_test_setup_teardown(test_meeting_room_clash, setup, teardown),                                     \
         cmocka_unit_test_setup_teardown(test_meeting_booking_race, setup, teardown),                                   \
         cmocka_unit_test_setup_teardown(test_vote_ballots, setup, teardown),                                           \
-        cmocka_unit_test_setup_teardown(test_vote_race, setup, teardown)
+        cmocka_unit_test_setup_teardown(test_vote_race, setup, teardown),                                              \
+        cmocka_unit_test_setup_teardown(test_reminders, setup, teardown),                                              \
+        cmocka_unit_test_setup_teardown(test_reminder_claim_race, setup, teardown)
 
 #endif

@@ -532,6 +532,59 @@ static void test_issue3_keys(void **state)
     config_free(&c);
 }
 
+/* oa.subscribe: off by default; a kind needs both its template id and its data; values checked. */
+static void test_subscribe_keys(void **state)
+{
+    (void)state;
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    for (int k = 1; k <= 4; k++) {
+        assert_null(c.subscribe_template[k]);
+        assert_null(c.subscribe_data[k]);
+    }
+    assert_string_equal(c.subscribe_page, "pages/meeting/detail/detail");
+    assert_string_equal(c.subscribe_state, "formal");
+    assert_string_equal(c.subscribe_lang, "zh_CN");
+    assert_int_equal(c.subscribe_poll_ms, 1000);
+    config_free(&c);
+    assert_int_equal(load_text(&c,
+                               REQUIRED_YAML
+                               "oa:\n  subscribe:\n    starting: {template-id: Tpl_1-x, data: \"thing1=title\"}\n"
+                               "    miniprogram-state: trial\n    lang: en_US\n    poll-ms: 100\n"
+                               "    page: pages/x/y\n",
+                               err, sizeof(err)),
+                     0);
+    assert_string_equal(c.subscribe_template[3], "Tpl_1-x");
+    assert_string_equal(c.subscribe_data[3], "thing1=title");
+    assert_null(c.subscribe_template[1]);
+    assert_string_equal(c.subscribe_state, "trial");
+    assert_string_equal(c.subscribe_lang, "en_US");
+    assert_int_equal(c.subscribe_poll_ms, 100);
+    assert_string_equal(c.subscribe_page, "pages/x/y");
+    config_free(&c);
+    static const struct {
+        const char *yaml, *key;
+    } bad[] = {
+        {"oa.subscribe.invitation.template-id: abc\n", "oa.subscribe.invitation.data"},
+        {"oa.subscribe.changed.data: \"thing1=title\"\n", "oa.subscribe.changed.template-id"},
+        {"oa.subscribe.approval.template-id: \"a b\"\noa.subscribe.approval.data: x\n",
+         "oa.subscribe.approval.template-id"},
+        {"oa.subscribe.miniprogram-state: release\n", "oa.subscribe.miniprogram-state"},
+        {"oa.subscribe.lang: fr_FR\n", "oa.subscribe.lang"},
+        {"oa.subscribe.page: /pages/x\n", "oa.subscribe.page"},
+        {"oa.subscribe.poll-ms: 99\n", "oa.subscribe.poll-ms"},
+        {"oa.subscribe.other.template-id: x\n", "oa.subscribe.other.template-id"},
+    };
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, "%s%s", REQUIRED_YAML, bad[i].yaml);
+        if (load_text(&c, yaml, err, sizeof(err)) != -1)
+            fail_msg("case %zu accepted: %s", i, bad[i].yaml);
+        assert_err_names(err, bad[i].key);
+    }
+}
+
 static void test_string_rules_accepted(void **state)
 {
     config_t c;
@@ -971,6 +1024,7 @@ int main(void)
         T(test_bounds_accepted),
         T(test_string_rules_accepted),
         T(test_issue3_keys),
+        T(test_subscribe_keys),
         T(test_unknown_keys_refused),
         T(test_other_sections_ignored),
         T(test_repeated_key_refused),
