@@ -11,6 +11,12 @@ App({
     // Whether the stored login looked valid at the last launch or return to the foreground.
     // Pages read the stored login itself (utils/util.js), which is always current.
     hasLogin: false,
+    // Subscription reminders (utils/subscribe.js): the template ids of GET /wx/subscribe/templates,
+    // fetched once per launch by the first page that may ask for them (发布会议, 会议详情), the
+    // fetch in flight, and the quotas of the last report.
+    subscribeTemplates: null,
+    subscribePending: null,
+    subscribeQuotas: null,
   },
 
   onLaunch() {

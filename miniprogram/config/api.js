@@ -44,4 +44,21 @@ module.exports = {
   MeetingDetail: ApiRootUrl + 'meeting/detail', // ?id=
   MeetingCheckin: ApiRootUrl + 'meeting/checkin', // POST {scene}: the page a sign-in code opens
   MeetingList: ApiRootUrl + 'meeting/list', // ?view=&page=&limit=
+
+  // Minutes and attachments (会议纪要): written by the host or an admin once the meeting has ended.
+  MeetingMinutes: ApiRootUrl + 'meeting/minutes', // GET ?id= -> {text, authorName, updateTime, attachments}; POST {id, text}
+  MeetingAttachment: ApiRootUrl + 'meeting/attachment', // POST multipart (formData id, file `file`); GET ?id= -> the file itself
+  MeetingAttachmentDelete: ApiRootUrl + 'meeting/attachment/delete', // {id}
+
+  // Votes (投票) of a meeting.
+  VoteCreate: ApiRootUrl + 'vote/create', // {meetingId, title, options, multiple?, maxChoices?, anonymous?, passRule?}
+  VoteOpen: ApiRootUrl + 'vote/open', // {id}: draft -> open
+  VoteClose: ApiRootUrl + 'vote/close', // {id}: open -> closed
+  VoteCast: ApiRootUrl + 'vote/cast', // {id, optionIds}; 813 a second ballot, 814 not open
+  VoteResult: ApiRootUrl + 'vote/result', // ?id= -> {..., options: [{id, text, count, voters?, passed?}], myChoices, voted, passed?}
+  VoteList: ApiRootUrl + 'vote/list', // ?meetingId= -> {meetingId, list}
+
+  // Subscription reminders (订阅消息).
+  SubscribeTemplates: ApiRootUrl + 'subscribe/templates', // -> {invitation, approval, starting, changed}: template ids or null
+  SubscribeReport: ApiRootUrl + 'subscribe/report', // {results: the success object of wx.requestSubscribeMessage} -> {quotas}
 };

@@ -1,5 +1,6 @@
 // utils/meeting.js — meetings: publish (create, update, submit), approve or reject, cancel,
-// archive, answer an invitation, read one, and the six lists (docs/api.md, "Meetings").
+// archive, answer an invitation, read one, the six lists (docs/api.md, "Meetings"), and the
+// minutes and their attachments ("Minutes and attachments").
 //
 // Every function resolves the answer's `data` or rejects the Error of utils/util.js. A state
 // change answers {id, version, state, stateName}; a `version` that is stale is refused with
@@ -13,6 +14,8 @@ const NO_PERMISSION_ERRNO = 506;
 const ROOM_BUSY_ERRNO = 801;
 const BAD_STATE_ERRNO = 803;
 const START_PASSED_ERRNO = 809;
+
+const MINUTES_MAX = 20000; // characters of the minutes (the server's limit)
 
 /** state -> its name (the server sends stateName too; this is for pages that have only the code). */
 const STATE_NAMES = { 0: '已取消', 1: '新建', 2: '待审核', 3: '驳回', 4: '待开', 5: '进行中', 6: '已结束', 7: '归档' };
@@ -93,6 +96,54 @@ function feedback(id, attend, reason) {
   return util.request(api.MeetingFeedback, body, 'POST');
 }
 
+/** GET /wx/meeting/minutes?id=: {meetingId, text, authorName, updateTime, attachments: [{id, name, contentType, size, addTime}]}. */
+function minutes(id) {
+  return util.request(api.MeetingMinutes, { id });
+}
+
+/** POST /wx/meeting/minutes {id, text}: rewrites the minutes (0–20,000 characters); {meetingId, updateTime}. */
+function saveMinutes(id, text) {
+  return util.request(api.MeetingMinutes, { id, text }, 'POST');
+}
+
+/** POST /wx/meeting/attachment: the local file (chooseMessageFile's path) as `file`, the meeting as formData `id`. */
+function uploadAttachment(id, filePath) {
+  return util.uploadFile(api.MeetingAttachment, filePath, 'file', { formData: { id: String(id) } });
+}
+
+/** POST /wx/meeting/attachment/delete {id}. */
+function deleteAttachment(id) {
+  return util.request(api.MeetingAttachmentDelete, { id }, 'POST');
+}
+
+/** GET /wx/meeting/attachment?id= with the token: resolves {tempFilePath, contentType}. */
+function downloadAttachment(id) {
+  return util.downloadFile(api.MeetingAttachment, { id });
+}
+
+/** A size in bytes as the pages show it: "820 B", "12.5 KB", "3.2 MB". */
+function sizeText(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1024) return n + ' B';
+  if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB';
+  return (n / 1024 / 1024).toFixed(1) + ' MB';
+}
+
+/** The fileType of wx.openDocument for an attachment's contentType (or its name), '' for images. */
+function documentType(contentType, name) {
+  const byType = {
+    'application/pdf': 'pdf',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+    'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+  };
+  const type = String(contentType || '').split(';')[0].trim().toLowerCase();
+  if (byType[type]) return byType[type];
+  if (type.indexOf('image/') === 0) return '';
+  const m = /\.([A-Za-z0-9]+)$/.exec(name || '');
+  return m ? m[1].toLowerCase() : '';
+}
+
 /** A list row as the pages show it: adds `timeText` ("12-07 09:00–10:00") and `place`. */
 function listItem(m) {
   return Object.assign({}, m, {
@@ -108,6 +159,7 @@ module.exports = {
   ROOM_BUSY_ERRNO,
   BAD_STATE_ERRNO,
   START_PASSED_ERRNO,
+  MINUTES_MAX,
   STATE_NAMES,
   VIEWS,
   ROLE_TEXT,
@@ -122,5 +174,12 @@ module.exports = {
   cancel,
   archive,
   feedback,
+  minutes,
+  saveMinutes,
+  uploadAttachment,
+  deleteAttachment,
+  downloadAttachment,
+  sizeText,
+  documentType,
   listItem,
 };

@@ -1,6 +1,6 @@
 // utils/util.js — the one way the mini program talks to MeetOA.
 //
-// request(url, data, method) and uploadFile(url, filePath) send the stored token in the
+// request(url, data, method), uploadFile(url, filePath) and downloadFile(url, data) send the stored token in the
 // X-OA-Token header, unwrap MeetOA's {errno, errmsg, data} envelope (resolving `data` when
 // errno is 0, rejecting an ApiError otherwise) and handle an expired session without bothering
 // the user: on errno 501 (no, expired or logged-out token) they clear the stored login, log in
@@ -26,6 +26,7 @@ const BAD_ANSWER_ERRNO = -2;
 const WX_LOGIN_ERRNO = -3;
 const NOT_LOGGED_IN_ERRNO = 501;
 const REQUEST_TIMEOUT_MS = 10000;
+const UPLOAD_TIMEOUT_MS = 60000; // files of up to 10 MiB (attachments) on a phone's network
 
 const KEY_TOKEN = 'token';
 const KEY_TOKEN_EXPIRE = 'tokenExpire';
@@ -119,18 +120,70 @@ function sendRequest(url, data, method, withToken = true) {
   });
 }
 
-/** wx.uploadFile once, with the token of this moment; resolves the envelope. */
-function sendUpload(url, filePath, name) {
+/** wx.uploadFile once, with the token of this moment (and formData when given); resolves the envelope. */
+function sendUpload(url, filePath, name, formData) {
   return new Promise((resolve, reject) => {
-    wx.uploadFile({
+    const opts = {
       url,
       filePath,
       name,
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: UPLOAD_TIMEOUT_MS,
       header: authHeader(),
       success: (res) => envelopeOf(res).then(resolve, reject),
       fail: (res) => reject(networkError(res)),
+    };
+    if (formData) opts.formData = formData;
+    wx.uploadFile(opts);
+  });
+}
+
+/** `url` with `data` as its query string. */
+function withQuery(url, data) {
+  const query = Object.keys(data || {})
+    .map((k) => encodeURIComponent(k) + '=' + encodeURIComponent(String(data[k])))
+    .join('&');
+  return query ? url + (url.indexOf('?') >= 0 ? '&' : '?') + query : url;
+}
+
+/** A header's value whatever the case of its name ('' when absent). */
+function headerValue(header, name) {
+  const want = name.toLowerCase();
+  for (const k of Object.keys(header || {})) if (k.toLowerCase() === want) return String(header[k]);
+  return '';
+}
+
+/**
+ * wx.downloadFile once, with the token of this moment; resolves an envelope: the server's own
+ * when it answered one (an error: MeetOA answers errors with the envelope and HTTP 200, known by
+ * the answer's Content-Type application/json), else {errno: 0, data: {tempFilePath, contentType}}.
+ */
+function sendDownload(url) {
+  return new Promise((resolve, reject) => {
+    let contentType = '';
+    const task = wx.downloadFile({
+      url,
+      timeout: UPLOAD_TIMEOUT_MS,
+      header: authHeader(),
+      success: (res) => {
+        if (res.header) contentType = headerValue(res.header, 'Content-Type') || contentType;
+        if (/^application\/json/i.test(contentType) || res.statusCode !== 200) {
+          let text = '';
+          try {
+            text = wx.getFileSystemManager().readFileSync(res.tempFilePath, 'utf8');
+          } catch (e) {
+            text = '';
+          }
+          envelopeOf({ data: text, statusCode: res.statusCode }).then(resolve, reject);
+          return;
+        }
+        resolve({ errno: 0, data: { tempFilePath: res.tempFilePath, contentType } });
+      },
+      fail: (res) => reject(networkError(res)),
     });
+    if (task && typeof task.onHeadersReceived === 'function')
+      task.onHeadersReceived((res) => {
+        contentType = headerValue(res && res.header, 'Content-Type');
+      });
   });
 }
 
@@ -231,9 +284,22 @@ function request(url, data = {}, method = 'GET', options) {
   return withRelogin(() => sendRequest(url, data, method), options);
 }
 
-/** Uploads a local file (a chooseAvatar temporary path) as multipart field `name`. */
+/**
+ * Uploads a local file (a chooseAvatar or chooseMessageFile temporary path) as multipart field
+ * `name`; options.formData adds text fields (the attachment's meeting `id`). Resolves `data`.
+ */
 function uploadFile(url, filePath, name = 'file', options) {
-  return withRelogin(() => sendUpload(url, filePath, name), options);
+  const formData = options && options.formData;
+  return withRelogin(() => sendUpload(url, filePath, name, formData), options);
+}
+
+/**
+ * Downloads what `url` (with `data` as its query) answers, with the token header (an attachment:
+ * never a public URL). Resolves {tempFilePath, contentType}; an envelope answered instead (an
+ * error) rejects like request() does, with the same silent re-login on 501.
+ */
+function downloadFile(url, data = {}, options) {
+  return withRelogin(() => sendDownload(withQuery(url, data)), options);
 }
 
 /** A toast with an error text (no icon, so two lines of text fit). */
@@ -308,6 +374,7 @@ module.exports = {
   NOT_LOGGED_IN_ERRNO,
   request,
   uploadFile,
+  downloadFile,
   wxLogin,
   loginWithWeixin,
   getToken,

@@ -6,7 +6,8 @@
 // anew), and answers {app, api, util, user, pageOptions, open(route, query), stack}.
 // open() makes a page instance the way WeChat does (a deep copy of `data`, the options' methods
 // with `this` = the instance, setData with "a.b[0]" paths), pushes it on the page stack, runs
-// onLoad(query) and onShow(), and keeps onShow's promise in `page.shown`.
+// onLoad(query) and onShow(), and keeps onShow's promise in `page.shown`. tap(page, method, event)
+// runs a handler as a user's tap (what wx.requestSubscribeMessage requires: wx-stub.mjs).
 //
 // newPhone(world, user) is a stand-in for `user`'s phone in a world of startWorld() (the black-box
 // harness in tests/blackbox/lib): wx.login asks that wxemu, and the host of config/api.js's
@@ -141,6 +142,15 @@ export function loadMiniprogram(phone) {
       globalThis.getApp = () => app;
       globalThis.getCurrentPages = () => stack.slice();
       return mp;
+    },
+    /**
+     * Taps: runs page[method](event) as WeChat runs a bindtap handler (APIs allowed only from a
+     * tap, such as wx.requestSubscribeMessage, work while it runs synchronously); answers its
+     * return value (the handler's promise).
+     */
+    tap(page, method, event = {}) {
+      if (typeof page[method] !== 'function') throw new Error(`${page.route} has no method ${method}`);
+      return phone.tap(() => page[method](event));
     },
     /** Shows `page` again (a return to it): runs onShow and returns its promise. */
     show(page) {

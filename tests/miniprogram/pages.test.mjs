@@ -147,6 +147,7 @@ describe('app.json and the project files', () => {
       'pages/meeting/detail/detail',
       'pages/meeting/edit/edit',
       'pages/meeting/list/list',
+      'pages/meeting/vote/vote',
       'pages/member/join/join',
       'pages/member/requests/requests',
       'pages/ucenter/ucenter',
@@ -482,6 +483,141 @@ describe('the organization\'s pages rendered by miniprogram-simulate', () => {
     assert.equal(comp.querySelector('#reason-input'), undefined, 'no reason box without an action that needs one');
     comp.setData({ denied: 'permission' });
     assert.equal(text(comp, '#denied'), '你不在该会议中，无权查看');
+  });
+
+  test('meeting/detail: 投票 entry; minutes: the host\'s editor and uploads, a reader\'s text and attachments', async () => {
+    const { comp } = render('pages/meeting/detail/detail');
+    comp.setData({ loaded: true, m: { title: '周例会', state: 4, stateName: '待开' }, can: {} });
+    await assertFires(comp, '#votes-link', 'tap', 'onVotes');
+    assert.equal(comp.querySelector('#attachments'), undefined, 'no minutes before the end');
+
+    comp.setData({
+      'm.state': 6,
+      'm.hasMinutes': false,
+      can: { archive: true },
+      hasMinutesPart: true,
+      canWriteMinutes: true,
+      minutesDraft: '一、议定事项',
+      minutesDirty: true,
+      minutes: { text: '', authorName: '', updateTime: '', attachments: [{ id: 3, name: '预算.pdf', contentType: 'application/pdf', sizeText: '12.5 KB', addTime: '2026-12-07 11:00:00' }] },
+    });
+    assert.ok(comp.querySelector('#minutes-input'), 'the host\'s editor');
+    assert.equal(text(comp, '#minutes-count'), '未保存 · 最多 20000 字');
+    assert.equal(text(comp, '#minutes-needed'), '归档前请先填写并保存会议纪要');
+    assert.deepEqual((await fire(comp, '#minutes-input', 'input', { value: 'x' })).map((c) => c.method), ['onMinutesInput']);
+    await assertFires(comp, '#save-minutes-button', 'tap', 'onSaveMinutes');
+    await assertFires(comp, '#upload-button', 'tap', 'onUpload');
+    assert.match(text(comp, '#attachment-3'), /预算\.pdf\s*12\.5 KB · 2026-12-07 11:00:00\s*删除/);
+    assert.equal((await assertFires(comp, '#attachment-3', 'tap', 'onOpenAttachment')).currentTarget.dataset.id, 3);
+    const del = await fire(comp, '#delete-attachment-3', 'tap');
+    assert.deepEqual(del.map((c) => c.method), ['onDeleteAttachment'], 'catchtap: deleting does not also open it');
+    assert.equal(text(comp, '#no-minutes'), null);
+
+    comp.setData({
+      canWriteMinutes: false,
+      can: {},
+      'm.hasMinutes': true,
+      minutes: { text: '纪要正文\n第二行', authorName: '张三', updateTime: '2026-12-07 11:05:00', attachments: [] },
+    });
+    assert.equal(comp.querySelector('#minutes-input'), undefined, 'a reader has no editor');
+    assert.equal(comp.querySelector('#upload-button'), undefined);
+    assert.equal(comp.querySelector('#minutes-needed'), undefined);
+    assert.match(text(comp, '#minutes-text'), /纪要正文\s*第二行/);
+    assert.equal(text(comp, '#minutes-meta'), '张三 · 2026-12-07 11:05:00');
+    assert.equal(text(comp, '#no-attachments'), '暂无附件');
+    comp.setData({ 'minutes.text': '' });
+    assert.equal(text(comp, '#no-minutes'), '暂无会议纪要');
+  });
+
+  test('meeting/vote: choosing and 投票, results with voters, the outcome, the host\'s buttons and form', async () => {
+    const { comp } = render('pages/meeting/vote/vote');
+    assert.equal(comp.querySelector('#no-votes'), undefined, 'nothing before the page has loaded');
+    const options = [
+      { id: 11, text: '同意', count: 2, percent: 67, voterNames: '李四、赵六', passed: true, mine: true, chosen: false },
+      { id: 12, text: '反对', count: 1, percent: 33, voterNames: '王五', passed: false, mine: false, chosen: true },
+    ];
+    comp.setData({
+      loaded: true,
+      meetingTitle: '周例会',
+      stateName: '进行中',
+      canVote: true,
+      votes: [
+        { id: 1, title: '预算方案', state: 'open', stateText: '投票中', rulesText: '单选 · 实名 · 过半数通过', votes: 0, present: 3, choosing: true, multiple: false, anonymous: false, voted: false, outcome: '', options },
+        { id: 2, title: '年会地点', state: 'closed', stateText: '已结束', rulesText: '单选 · 实名 · 过半数通过', votes: 3, present: 3, choosing: false, multiple: false, anonymous: false, voted: true, outcome: 'passed', options },
+        { id: 3, title: '匿名评议', state: 'closed', stateText: '已结束', rulesText: '单选 · 匿名 · 三分之二通过', votes: 3, present: 3, choosing: false, multiple: false, anonymous: true, voted: true, outcome: 'failed', options },
+      ],
+    });
+    assert.equal(text(comp, '#meeting-title'), '周例会');
+    assert.equal(text(comp, '#vote-rules-1'), '单选 · 实名 · 过半数通过 · 已投 0 票 · 签到 3 人');
+    assert.equal(text(comp, '#option-1-11'), '同意');
+    assert.equal(text(comp, '#option-1-12'), '✓反对', 'the chosen option is marked');
+    const opt = await assertFires(comp, '#option-1-12', 'tap', 'onOptionTap');
+    assert.deepEqual([opt.currentTarget.dataset.vote, opt.currentTarget.dataset.option], [1, 12]);
+    assert.equal(text(comp, '#cast-1'), '投票');
+    assert.equal((await assertFires(comp, '#cast-1', 'tap', 'onCast')).currentTarget.dataset.vote, 1);
+    assert.equal(comp.querySelector('#result-1-11'), undefined, 'no results while choosing');
+    assert.match(text(comp, '#result-2-11'), /同意（我的选择）\s*2 票 · 67%\s*通过\s*李四、赵六/);
+    assert.equal(text(comp, '#outcome-2'), '表决结果：通过');
+    assert.equal(text(comp, '#voted-2'), '你已投票');
+    assert.doesNotMatch(text(comp, '#result-3-11'), /李四/, 'an anonymous vote names nobody');
+    assert.equal(text(comp, '#outcome-3'), '表决结果：未通过');
+    assert.match(text(comp, '#voted-3'), /匿名/);
+    assert.equal(comp.querySelector('#open-1'), undefined, 'a participant has no host buttons');
+    assert.equal(comp.querySelector('#new-vote-button'), undefined);
+
+    // miniprogram-simulate drops built-in components' attributes: the button's disabled binding
+    // is checked in the source (while a ballot is in flight every 投票 button is disabled).
+    const cast = tagsOf(read('pages/meeting/vote/vote.wxml')).find((t) => t.attrs.bindtap === 'onCast');
+    assert.equal(cast.tag, 'button');
+    assert.equal(cast.attrs.disabled, '{{casting !== 0}}');
+    const textarea = tagsOf(read('pages/meeting/detail/detail.wxml')).find((t) => t.attrs.id === 'minutes-input');
+    assert.equal(textarea.attrs.maxlength, '{{minutesMax}}', 'a textarea holds 140 characters unless told');
+
+    comp.setData({
+      casting: 0,
+      canManage: true,
+      canOpen: true,
+      canCreate: true,
+      votes: [
+        { id: 4, title: '草稿', state: 'draft', stateText: '未开始', rulesText: '单选 · 实名', votes: 0, present: 0, choosing: false, options: [] },
+        { id: 5, title: '进行中', state: 'open', stateText: '投票中', rulesText: '单选 · 实名', votes: 0, present: 0, choosing: false, options: [] },
+      ],
+    });
+    assert.equal((await assertFires(comp, '#open-4', 'tap', 'onOpenVote')).currentTarget.dataset.vote, 4);
+    assert.equal((await assertFires(comp, '#close-5', 'tap', 'onCloseVote')).currentTarget.dataset.vote, 5);
+    assert.equal(comp.querySelector('#close-4'), undefined);
+    assert.equal(comp.querySelector('#open-5'), undefined);
+    comp.setData({ canOpen: false });
+    assert.equal(comp.querySelector('#open-4'), undefined, 'not before the meeting is approved');
+    assert.match(text(comp, '#vote-4'), /会议通过审批后才能开始投票/);
+
+    await assertFires(comp, '#new-vote-button', 'tap', 'onToggleForm');
+    comp.setData({ showForm: true, formOptions: ['同意', '反对', '弃权'], maxOptions: ['最多2项', '最多3项'], maxIndex: 1 });
+    assert.equal(comp.querySelector('#new-vote-button'), undefined);
+    assert.deepEqual((await fire(comp, '#vote-title-input', 'input', { value: 'x' })).map((c) => c.method), ['onFormTitleInput']);
+    const input = await fire(comp, '#option-input-2', 'input', { value: 'x' });
+    assert.deepEqual([input.map((c) => c.method), input[0].event.currentTarget.dataset.index], [['onOptionInput'], 2]);
+    assert.equal((await assertFires(comp, '#remove-option-1', 'tap', 'onRemoveOption')).currentTarget.dataset.index, 1);
+    await assertFires(comp, '#add-option', 'tap', 'onAddOption');
+    assert.equal(text(comp, '#type-picker'), '单选');
+    assert.equal(comp.querySelector('#max-picker'), undefined, 'no maximum for a single choice');
+    assert.deepEqual((await fire(comp, '#type-picker', 'change', { value: '1' })).map((c) => c.method), ['onTypeChange']);
+    comp.setData({ typeIndex: 1 });
+    assert.equal(text(comp, '#max-picker'), '最多3项');
+    assert.deepEqual((await fire(comp, '#max-picker', 'change', { value: '0' })).map((c) => c.method), ['onMaxChange']);
+    assert.equal(text(comp, '#rule-picker'), '不设通过规则');
+    assert.deepEqual((await fire(comp, '#rule-picker', 'change', { value: '1' })).map((c) => c.method), ['onRuleChange']);
+    assert.equal((await assertFires(comp, '#anonymous-chip', 'tap', 'onAnonymousTap')).currentTarget.dataset.value, 'anonymous');
+    assert.match(comp.querySelector('#named-chip').dom.className, /chip--on/);
+    await assertFires(comp, '#create-vote-button', 'tap', 'onCreate');
+    await assertFires(comp, '#cancel-form-button', 'tap', 'onToggleForm');
+    comp.setData({ formOptions: ['a', 'b'] });
+    assert.equal(comp.querySelector('#remove-option-0'), undefined, 'two options cannot lose one');
+
+    comp.setData({ votes: [], showForm: false });
+    assert.equal(text(comp, '#no-votes'), '暂无投票');
+    comp.setData({ denied: 'permission' });
+    assert.equal(text(comp, '#denied'), '你不在该会议中，无权查看投票');
   });
 
   test('member/join: the form; pending and refused notices; a member is told so', async () => {

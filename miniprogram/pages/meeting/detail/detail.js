@@ -9,14 +9,47 @@
 //   archive   归档 (host or admin, an ended meeting)         -> POST /wx/meeting/archive
 //   feedback  参加 / 不参加 (participants and observers; a reason to decline) -> POST /wx/meeting/feedback
 // Every change sends the version the page shows; errno 504 (someone changed the meeting since)
-// and 803 (its state no longer allows it) reload the meeting and say so. After each change the
-// page reloads. Every handler returns its promise (the tests await it).
+// and 803 (its state no longer allows it) reload the meeting and say so (归档 without minutes is
+// such an 803: its errmsg 归档前请先填写会议纪要 is shown). After each change the page reloads.
+//
+// 投票 opens pages/meeting/vote?id=. Once the meeting has ended (6) or is archived (7), the page
+// reads its minutes (GET /wx/meeting/minutes?id=): the host (or an admin) of an ended meeting
+// writes them (保存纪要, POST /wx/meeting/minutes {id, text}, up to 20,000 characters) and adds
+// attachments (上传附件: wx.chooseMessageFile, then wx.uploadFile to /wx/meeting/attachment with
+// formData {id} and the token header, as the avatar upload does) or deletes them; everyone on the
+// meeting reads them and opens an attachment (wx.downloadFile with the token, then
+// wx.openDocument, or wx.previewImage for an image). Minutes being typed are kept across a
+// reload (the page is shown again after chooseMessageFile).
+//
+// Subscription reminders (utils/subscribe.js): 提交审核 asks for the approval and starting-soon
+// templates, 参加 / 不参加 for invitation, starting-soon and changed, from the tap itself; the
+// action follows whatever the user answered. The template ids are fetched by onShow.
+// Every handler returns its promise (the tests await it).
 
 const util = require('../../../utils/util.js');
 const org = require('../../../utils/org.js');
 const meeting = require('../../../utils/meeting.js');
+const subscribe = require('../../../utils/subscribe.js');
 
 const REASON_MAX = 200;
+const ENDED = 6;
+const ARCHIVED = 7;
+
+/** The minutes of GET /wx/meeting/minutes as shown. */
+function minutesView(r) {
+  return {
+    text: r.text || '',
+    authorName: r.authorName || '',
+    updateTime: r.text ? r.updateTime || '' : '',
+    attachments: (r.attachments || []).map((a) => ({
+      id: a.id,
+      name: a.name,
+      contentType: a.contentType,
+      sizeText: meeting.sizeText(a.size),
+      addTime: a.addTime || '',
+    })),
+  };
+}
 
 function viewOf(m, myUserId) {
   const attendees = (m.attendees || []).map((a) =>
@@ -70,6 +103,15 @@ Page({
     needsReason: false,
     reason: '',
     acting: '',
+    hasMinutesPart: false,
+    minutes: null,
+    canWriteMinutes: false,
+    minutesDraft: '',
+    minutesDirty: false,
+    minutesMax: meeting.MINUTES_MAX,
+    savingMinutes: false,
+    uploading: false,
+    opening: 0,
   },
 
   onLoad(options) {
@@ -77,6 +119,7 @@ Page({
   },
 
   onShow() {
+    subscribe.prepare();
     return this.load();
   },
 
@@ -97,7 +140,10 @@ Page({
         if (stored && stored.userId) return [m, stored.userId];
         return org.me().then((me) => [m, me.userId]);
       })
-      .then(([m, myUserId]) => this.setData(Object.assign({ loaded: true, denied: '' }, viewOf(m, myUserId))))
+      .then(([m, myUserId]) => {
+        this.setData(Object.assign({ loaded: true, denied: '' }, viewOf(m, myUserId)));
+        return this.loadMinutes(m);
+      })
       .catch((err) => {
         this.setData({ loaded: true });
         if (err.errno === meeting.NO_PERMISSION_ERRNO) this.setData({ denied: 'permission' });
@@ -105,6 +151,143 @@ Page({
         else if (err.errno === org.NOT_MEMBER_ERRNO) this.setData({ denied: 'member' });
         else util.showError(err);
       });
+  },
+
+  /** The minutes of an ended or archived meeting; the editor for its host or an admin while it is ended. */
+  loadMinutes(m) {
+    if (m.state !== ENDED && m.state !== ARCHIVED) {
+      this.setData({ hasMinutesPart: false, minutes: null, canWriteMinutes: false });
+      return undefined;
+    }
+    const stored = org.storedMe();
+    const admin = !!stored && stored.membership === 'admin';
+    const canWriteMinutes = m.state === ENDED && (m.myRole === 'host' || admin);
+    return meeting.minutes(this.data.id).then((r) => {
+      const changes = { hasMinutesPart: true, minutes: minutesView(r), canWriteMinutes };
+      if (!this.data.minutesDirty) changes.minutesDraft = r.text || '';
+      this.setData(changes);
+    });
+  },
+
+  onVotes() {
+    wx.navigateTo({ url: '/pages/meeting/vote/vote?id=' + this.data.id });
+  },
+
+  onMinutesInput(e) {
+    this.setData({ minutesDraft: e.detail.value, minutesDirty: true });
+  },
+
+  /** 保存纪要: POST /wx/meeting/minutes {id, text}; then the page (and hasMinutes) is read again. */
+  onSaveMinutes() {
+    if (this.data.savingMinutes) return Promise.resolve();
+    const text = String(this.data.minutesDraft || '');
+    if (Array.from(text).length > meeting.MINUTES_MAX) {
+      util.showErrorToast('会议纪要最多20000个字');
+      return Promise.resolve();
+    }
+    this.setData({ savingMinutes: true });
+    return meeting
+      .saveMinutes(this.data.id, text)
+      .then(() => {
+        this.setData({ savingMinutes: false, minutesDirty: false });
+        wx.showToast({ title: '纪要已保存', icon: 'success' });
+        return this.load();
+      })
+      .catch((err) => {
+        this.setData({ savingMinutes: false });
+        util.showError(err);
+        if (err.errno === meeting.BAD_STATE_ERRNO || err.errno === meeting.NO_PERMISSION_ERRNO) return this.load();
+        return undefined;
+      });
+  },
+
+  /** 上传附件: a file of a chat (wx.chooseMessageFile), then wx.uploadFile with the meeting's id. */
+  onUpload() {
+    if (this.data.uploading) return Promise.resolve();
+    return new Promise((resolve) => {
+      wx.chooseMessageFile({
+        count: 1,
+        type: 'file',
+        extension: ['pdf', 'png', 'jpg', 'jpeg', 'docx', 'xlsx', 'pptx'],
+        success: (res) => resolve((res.tempFiles && res.tempFiles[0]) || null),
+        fail: () => resolve(null), // cancelled
+      });
+    }).then((file) => {
+      if (!file) return undefined;
+      this.setData({ uploading: true });
+      return meeting
+        .uploadAttachment(this.data.id, file.path)
+        .then(() => {
+          this.setData({ uploading: false });
+          wx.showToast({ title: '已上传', icon: 'success' });
+          return meeting.minutes(this.data.id).then((r) => this.setData({ minutes: minutesView(r) }));
+        })
+        .catch((err) => {
+          this.setData({ uploading: false });
+          util.showError(err);
+        });
+    });
+  },
+
+  /** Opens an attachment: downloaded with the token, then wx.openDocument (wx.previewImage for an image). */
+  onOpenAttachment(e) {
+    const id = Number(e.currentTarget.dataset.id);
+    const a = ((this.data.minutes && this.data.minutes.attachments) || []).find((x) => x.id === id);
+    if (!a || this.data.opening) return Promise.resolve();
+    this.setData({ opening: id });
+    wx.showLoading({ title: '正在打开' });
+    return meeting
+      .downloadAttachment(id)
+      .then((file) => {
+        wx.hideLoading();
+        const fileType = meeting.documentType(file.contentType || a.contentType, a.name);
+        if (fileType === '') {
+          wx.previewImage({ urls: [file.tempFilePath], current: file.tempFilePath });
+          return undefined;
+        }
+        return new Promise((resolve) => {
+          wx.openDocument({
+            filePath: file.tempFilePath,
+            fileType,
+            showMenu: true,
+            success: () => resolve(),
+            fail: () => {
+              util.showErrorToast('无法打开该文件');
+              resolve();
+            },
+          });
+        });
+      })
+      .catch((err) => {
+        wx.hideLoading();
+        util.showError(err);
+      })
+      .then(() => this.setData({ opening: 0 }));
+  },
+
+  /** 删除 an attachment (confirmed): POST /wx/meeting/attachment/delete. */
+  onDeleteAttachment(e) {
+    const id = Number(e.currentTarget.dataset.id);
+    const a = ((this.data.minutes && this.data.minutes.attachments) || []).find((x) => x.id === id);
+    if (!a) return Promise.resolve();
+    return new Promise((resolve) => {
+      wx.showModal({
+        title: '删除附件',
+        content: '确定删除「' + a.name + '」吗？',
+        confirmColor: '#fa5151',
+        success: (res) => resolve(res.confirm === true),
+        fail: () => resolve(false),
+      });
+    }).then((confirmed) => {
+      if (!confirmed) return undefined;
+      return meeting
+        .deleteAttachment(id)
+        .then(() => {
+          wx.showToast({ title: '已删除', icon: 'success' });
+          return meeting.minutes(this.data.id).then((r) => this.setData({ minutes: minutesView(r) }));
+        })
+        .catch((err) => util.showError(err));
+    });
   },
 
   onReasonInput(e) {
@@ -121,10 +304,19 @@ Page({
     return reason;
   },
 
-  /** Runs one change (`send` answers a promise), then reloads; 504 and 803 reload and say so. */
-  act(name, done, send) {
+  /**
+   * Runs one change (`send` answers a promise), then reloads; 504 and 803 reload and say so. With
+   * `kinds`, the subscription templates of those kinds are asked for first (from the tap: act is
+   * called synchronously by the handlers), and the change follows whatever the user answered.
+   */
+  act(name, done, send, kinds) {
     if (this.data.acting) return Promise.resolve();
     this.setData({ acting: name });
+    const run = () => this.change(done, send);
+    return kinds ? subscribe.around(kinds, run) : run();
+  },
+
+  change(done, send) {
     return send()
       .then(() => {
         this.setData({ acting: '', reason: '' });
@@ -148,7 +340,7 @@ Page({
   },
 
   onSubmit() {
-    return this.act('submit', '已提交审核', () => meeting.submit(this.data.id, this.data.m.version));
+    return this.act('submit', '已提交审核', () => meeting.submit(this.data.id, this.data.m.version), subscribe.PUBLISH_KINDS);
   },
 
   onApprove() {
@@ -183,12 +375,12 @@ Page({
   },
 
   onAttend() {
-    return this.act('attend', '已答复参加', () => meeting.feedback(this.data.id, true));
+    return this.act('attend', '已答复参加', () => meeting.feedback(this.data.id, true), subscribe.FEEDBACK_KINDS);
   },
 
   onDecline() {
     const reason = this.reasonOrNull('不参加的原因');
     if (reason === null) return Promise.resolve();
-    return this.act('decline', '已答复不参加', () => meeting.feedback(this.data.id, false, reason));
+    return this.act('decline', '已答复不参加', () => meeting.feedback(this.data.id, false, reason), subscribe.FEEDBACK_KINDS);
   },
 });

@@ -10,11 +10,13 @@
 // An update with a stale version is refused with 504: the page says the meeting was changed
 // meanwhile and loads it again (the user's unsaved edits are dropped: what is shown is what the
 // server has). 801 (the room is taken: the errmsg names the clashing time) reloads the room
-// schedule. Every handler returns its promise (the tests await it).
+// schedule. 提交审核 first asks for the subscription reminders of publishing (utils/subscribe.js).
+// Every handler returns its promise (the tests await it).
 
 const util = require('../../../utils/util.js');
 const org = require('../../../utils/org.js');
 const meeting = require('../../../utils/meeting.js');
+const subscribe = require('../../../utils/subscribe.js');
 
 const REMIND_OPTIONS = [0, 5, 15, 30, 60, 120, 1440];
 const REMIND_DEFAULT = 2; // 15 minutes, the server's default
@@ -79,6 +81,7 @@ Page({
   },
 
   onShow() {
+    subscribe.prepare();
     if (this.data.loaded) return Promise.resolve();
     return this.load();
   },
@@ -338,18 +341,25 @@ Page({
       .catch((err) => this.failed(err));
   },
 
+  /**
+   * 提交审核: asks for the approval and starting-soon reminders (from the tap, before anything
+   * asynchronous: utils/subscribe.js), then, whatever the answer, saves and submits.
+   */
   onPublish() {
+    if (this.data.saving) return Promise.resolve();
     const body = this.fields();
-    if (body === null || this.data.saving) return Promise.resolve();
+    if (body === null) return Promise.resolve();
     this.setData({ saving: 'submit' });
-    return this.save(body)
-      .then((r) => meeting.submit(r.id, r.version))
-      .then((r) => {
-        this.setData({ saving: '', stale: false });
-        wx.showToast({ title: '已提交审核', icon: 'success' });
-        wx.redirectTo({ url: '/pages/meeting/detail/detail?id=' + r.id });
-      })
-      .catch((err) => this.failed(err));
+    return subscribe.around(subscribe.PUBLISH_KINDS, () =>
+      this.save(body)
+        .then((r) => meeting.submit(r.id, r.version))
+        .then((r) => {
+          this.setData({ saving: '', stale: false });
+          wx.showToast({ title: '已提交审核', icon: 'success' });
+          wx.redirectTo({ url: '/pages/meeting/detail/detail?id=' + r.id });
+        })
+        .catch((err) => this.failed(err)),
+    );
   },
 
   failed(err) {
