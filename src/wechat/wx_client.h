@@ -228,7 +228,9 @@ void wx_parse_subscribe(const char *body, size_t len, wx_outcome_t *outcome, lon
  * openid of a user who opened the mini program within the last 2 hours (else errcode 61010) and a
  * scene: 1 资料 (profile), 2 评论 (comment), 3 论坛 (forum), 4 社交日志 (social log). They are retried
  * only once with a fresh token on 40001/42001/40014. Neither the content, the media URL nor the
- * openid is ever logged.
+ * openid is ever logged. Their errors: wx_error_lookup_api(WX_API_MSG_SEC_CHECK or
+ * WX_API_MEDIA_CHECK, or WX_API_TOKEN when token_failed); 61010 is API_SESSION_KEY_STALE (log in
+ * again: wx.login records the visit WeChat lost).
  */
 #define WX_SEC_SCENE_MIN    1
 #define WX_SEC_SCENE_MAX    4
@@ -281,9 +283,9 @@ void wx_msg_sec_check(wx_client_t *client, wx_msg_sec_check_req_t *req);
 
 /* Reads an HTTP 200 answer of msg_sec_check into out (outcome, errcode, suggest, label, trace_id;
  * http_status and token_failed are left alone):
- * - WX_OK: errcode 0 or absent, and result.suggest "pass", "review" or "risky"; result.label an
- *   integer 0..2^31-1 or a string of 1..9 digits (WeChat sends both), or absent/null (0); trace_id when it
- *   is a string of 1..63 visible ASCII characters, else "";
+ * - WX_OK: errcode 0 or absent, and result.suggest "pass", "review" or "risky"; result.label
+ *   an integer 0..2^31-1 or a string of 1..9 digits (WeChat sends both), or absent/null (0);
+ *   trace_id when it is a string of 1..63 visible ASCII characters, else "";
  * - WX_ERRCODE: an integer errcode != 0;
  * - WX_BAD_RESPONSE: not a JSON object, no result or suggest, an unknown suggest, a label of
  *   another kind. Unless WX_OK, suggest is WX_SUGGEST_NONE, label 0 and trace_id "". */
@@ -302,8 +304,8 @@ typedef struct wx_media_check_result {
  * verdict arrives within 30 minutes as a wxa_media_check event of the message push, matched by
  * trace_id (store it). Sends {media_url, media_type, version: 2, scene, openid}. Refused without
  * a call (outcome WX_ERRCODE): media_url empty, unterminated, not starting with http:// or
- * https:// or holding a space or control character (47001), media_type not 1 or 2 (47001), scene outside 1..4 (40129),
- * openid empty or unterminated (40003).
+ * https:// or holding a space or control character (47001), media_type not 1 or 2 (47001),
+ * scene outside 1..4 (40129), openid empty or unterminated (40003).
  */
 typedef struct wx_media_check_req {
     loop_msg_t msg;

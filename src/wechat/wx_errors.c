@@ -107,6 +107,35 @@ static wx_error_t wx_wxacode_table[] = {
     {40014, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
 };
 
+/*
+ * msg_sec_check and media_check_async. Their requests are built by us from checked values, so a
+ * format, scene or empty-value refusal is our bug; the openid is one WeChat gave us, so 40003 and
+ * 43104 mean the app changed under us. 61010 ("code is expired": the user has not opened the mini
+ * program within 2 hours, WeChat's record of the visit is gone) is the user's: logging in again
+ * (wx.login) records a visit, and then the same submit goes through.
+ */
+static wx_error_t wx_sec_check_table[] = {
+    {61010, API_SESSION_KEY_STALE, NULL, WX_FAULT_CLIENT}, /* 登录状态已失效，请重新登录后再试 */
+    {-1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT},
+    {45009, API_WX_RATE_LIMITED, "内容检查过于频繁，请稍后再试", WX_FAULT_TRANSIENT}, /* per-minute/day limits */
+    {45011, API_WX_RATE_LIMITED, "内容检查过于频繁，请稍后再试", WX_FAULT_TRANSIENT},
+    {44002, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* empty content, media_url or openid: our bug */
+    {47001, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* data format: too long, bad version/type/URL */
+    {40129, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* scene not 1..4 */
+    {40003, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* an openid WeChat does not know for this app */
+    {43104, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* appid and openid do not match */
+    {43302, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* not a POST */
+    {48001, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* the app may not use the API (permission set 18) */
+    {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40125, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40164, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {41002, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {41004, API_SERIOUS, NULL, WX_FAULT_CONFIG},
+    {40001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT}, /* refused even after a refresh */
+    {42001, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+    {40014, API_WX_UNAVAILABLE, WX_MSG_TRY_LATER, WX_FAULT_TRANSIENT},
+};
+
 /* Fetching the access_token itself: every errcode it documents is our configuration or quota. */
 static wx_error_t wx_token_table[] = {
     {40013, API_SERIOUS, NULL, WX_FAULT_CONFIG}, /* invalid appid */
@@ -139,6 +168,7 @@ static void wx_api_tables_complete(void)
     wx_table_complete(wx_checksession_table, WX_COUNT(wx_checksession_table));
     wx_table_complete(wx_token_table, WX_COUNT(wx_token_table));
     wx_table_complete(wx_wxacode_table, WX_COUNT(wx_wxacode_table));
+    wx_table_complete(wx_sec_check_table, WX_COUNT(wx_sec_check_table));
 }
 
 static const wx_error_t *wx_table_find(const wx_error_t *table, size_t n, long errcode, const wx_error_t *otherwise)
@@ -169,6 +199,9 @@ const wx_error_t *wx_error_lookup_api(wx_api_t api, wx_outcome_t outcome, long e
         return wx_table_find(wx_token_table, WX_COUNT(wx_token_table), errcode, otherwise);
     case WX_API_WXACODE:
         return wx_table_find(wx_wxacode_table, WX_COUNT(wx_wxacode_table), errcode, otherwise);
+    case WX_API_MSG_SEC_CHECK:
+    case WX_API_MEDIA_CHECK:
+        return wx_table_find(wx_sec_check_table, WX_COUNT(wx_sec_check_table), errcode, otherwise);
     default:
         return otherwise;
     }

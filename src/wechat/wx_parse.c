@@ -8,8 +8,9 @@
  * the rest of MeetOA never sees a malformed openid or session_key.
  *
  * Also here: the answers of the access_token endpoints, getuserphonenumber and checksession
- * (declared in wx_internal.h), and the writer of the small JSON request bodies (which escapes
- * values itself so that no library keeps an unwiped copy of the app secret).
+ * (declared in wx_internal.h), of subscribe/send, msg_sec_check and media_check_async (declared
+ * in wx_client.h), and the writer of the small JSON request bodies (which escapes values itself
+ * so that no library keeps an unwiped copy of the app secret).
  */
 #include "wechat/wx_client.h"
 #include "wechat/wx_internal.h"

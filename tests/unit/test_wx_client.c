@@ -19,6 +19,8 @@
  *   answer by the phone code (ok<N>: +86 number from N; slow<N>: the same after slow_ms, the token
  *   judged then; num<N>: countryCode as a number; e<N>: errcode N; junk: not JSON) or the
  *   signature (stale: 87009; anything else: ok).
+ *   POST /wxa/msg_sec_check and /wxa/media_check_async refuse tokens the same way, then answer by
+ *   the content or the media_url (fake_msg_sec_check, fake_media_check).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -309,6 +311,76 @@ static void fake_checksession(fake_t *fake, int fd, const char *target)
         fake_sendf(fd, 200, "{\"errcode\":0,\"errmsg\":\"ok\"}");
 }
 
+/* msg_sec_check: the token first, then by content: "slow..." passes after slow_ms (the token judged
+ * before the wait), "e<N>" errcode N, "junk" not JSON, "nosuggest" errcode 0 without a verdict,
+ * anything holding "risky" risky (label 20002, a number), "review" review (label "20001", a string),
+ * else pass (label "100"). */
+static void fake_msg_sec_check(fake_t *fake, int fd, const char *target, const char *body)
+{
+    json_error_t error;
+    json_t *root = json_loads(body, 0, &error);
+    const char *content = json_string_value(json_object_get(root, "content"));
+    if (fake_refuses(fake, fd, target))
+        goto done;
+    if (content == NULL) {
+        fake_sendf(fd, 200, "{\"errcode\":44002,\"errmsg\":\"empty post data\"}");
+    } else if (strncmp(content, "slow", 4) == 0) {
+        if (fake_wait(fake, fd, atomic_load(&fake->slow_ms)) == 0)
+            fake_sendf(fd, 200, "{\"errcode\":0,\"trace_id\":\"t-slow\",\"result\":{\"suggest\":\"pass\"}}");
+    } else if (content[0] == 'e') {
+        fake_sendf(fd, 200, "{\"errcode\":%ld,\"errmsg\":\"fake\"}", strtol(content + 1, NULL, 10));
+    } else if (strcmp(content, "junk") == 0) {
+        fake_sendf(fd, 200, "<html>busy</html>");
+    } else if (strcmp(content, "nosuggest") == 0) {
+        fake_sendf(fd, 200, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"t-none\"}");
+    } else if (strstr(content, "risky") != NULL) {
+        fake_sendf(fd, 200,
+                   "{\"errcode\":0,\"errmsg\":\"ok\",\"detail\":[{\"strategy\":\"keyword\",\"errcode\":0,"
+                   "\"suggest\":\"risky\",\"label\":20002,\"prob\":90,\"keyword\":\"risky\"}],\"trace_id\":"
+                   "\"t-risky\",\"result\":{\"suggest\":\"risky\",\"label\":20002}}");
+    } else if (strstr(content, "review") != NULL) {
+        fake_sendf(fd, 200,
+                   "{\"errcode\":0,\"trace_id\":\"t-review\",\"result\":{\"suggest\":\"review\",\"label\":"
+                   "\"20001\"}}");
+    } else {
+        fake_sendf(fd, 200,
+                   "{\"errcode\":0,\"errmsg\":\"ok\",\"detail\":[{\"strategy\":\"content_model\",\"errcode\":0,"
+                   "\"suggest\":\"pass\",\"label\":100,\"prob\":90},{\"strategy\":\"keyword\",\"errcode\":0}],"
+                   "\"trace_id\":\"81e82bd9-f1f85f0a-d9cc4d46\",\"result\":{\"suggest\":\"pass\",\"label\":"
+                   "\"100\"}}");
+    }
+done:
+    json_decref(root);
+}
+
+/* media_check_async: the token first, then by media_url: holding "slow" accepted after slow_ms,
+ * "/e<N>." errcode N, "notrace" errcode 0 without a trace_id, else accepted with a new trace_id. */
+static void fake_media_check(fake_t *fake, int fd, const char *target, const char *body)
+{
+    static atomic_int traces;
+    json_error_t error;
+    json_t *root = json_loads(body, 0, &error);
+    const char *url = json_string_value(json_object_get(root, "media_url"));
+    const char *e = url != NULL ? strstr(url, "/e") : NULL;
+    if (fake_refuses(fake, fd, target))
+        goto done;
+    if (url == NULL) {
+        fake_sendf(fd, 200, "{\"errcode\":44002,\"errmsg\":\"empty post data\"}");
+    } else if (strstr(url, "slow") != NULL) {
+        if (fake_wait(fake, fd, atomic_load(&fake->slow_ms)) == 0)
+            fake_sendf(fd, 200, "{\"errcode\":0,\"trace_id\":\"m-slow\"}");
+    } else if (e != NULL && e[2] >= '0' && e[2] <= '9') {
+        fake_sendf(fd, 200, "{\"errcode\":%ld,\"errmsg\":\"fake\"}", strtol(e + 2, NULL, 10));
+    } else if (strstr(url, "notrace") != NULL) {
+        fake_sendf(fd, 200, "{\"errcode\":0,\"errmsg\":\"ok\"}");
+    } else {
+        fake_sendf(fd, 200, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"690b03d2-1a2b3c4d-%08d\"}",
+                   atomic_fetch_add(&traces, 1) + 1);
+    }
+done:
+    json_decref(root);
+}
+
 /* Answers one request by its path. Returns false when the connection must close. */
 static bool fake_route(fake_t *fake, int fd, const char *target, const char *body)
 {
@@ -321,6 +393,10 @@ static bool fake_route(fake_t *fake, int fd, const char *target, const char *bod
         fake_phone(fake, fd, target, body);
     else if (strncmp(target, "/wxa/checksession?", 18) == 0)
         fake_checksession(fake, fd, target);
+    else if (strncmp(target, "/wxa/msg_sec_check?", 19) == 0)
+        fake_msg_sec_check(fake, fd, target, body);
+    else if (strncmp(target, "/wxa/media_check_async?", 23) == 0)
+        fake_media_check(fake, fd, target, body);
     else
         return fake_answer(fake, fd, target);
     return true;
@@ -1414,6 +1490,458 @@ static void test_token_log_never_shows_secrets(void **state)
     free(text);
 }
 
+/* ---- content security: msg_sec_check and media_check_async ---------------------------- */
+
+typedef struct sec_call {
+    wx_msg_sec_check_req_t req;
+    harness_t *h;
+    int done;
+} sec_call_t;
+
+typedef struct media_call {
+    wx_media_check_req_t req;
+    harness_t *h;
+    int done;
+} media_call_t;
+
+static void on_sec_done(loop_msg_t *msg)
+{
+    sec_call_t *call = H2O_STRUCT_FROM_MEMBER(sec_call_t, req.msg, msg);
+    assert_true(pthread_equal(pthread_self(), call->h->loop_thread));
+    call->done++;
+    call->h->replies++;
+}
+
+static void on_media_done(loop_msg_t *msg)
+{
+    media_call_t *call = H2O_STRUCT_FROM_MEMBER(media_call_t, req.msg, msg);
+    assert_true(pthread_equal(pthread_self(), call->h->loop_thread));
+    call->done++;
+    call->h->replies++;
+}
+
+/* content is borrowed: it must outlive the call (the tests use literals or buffers that do). */
+static void submit_sec(harness_t *h, sec_call_t *call, const char *content, int scene, const char *openid)
+{
+    memset(call, 0, sizeof(*call));
+    call->h = h;
+    loop_msg_init(&call->req.msg, &h->receiver, on_sec_done);
+    call->req.content = content;
+    call->req.scene = scene;
+    snprintf(call->req.openid, sizeof(call->req.openid), "%s", openid);
+    wx_msg_sec_check(h->client, &call->req);
+}
+
+static void submit_media(harness_t *h, media_call_t *call, const char *url, int type, int scene, const char *openid)
+{
+    memset(call, 0, sizeof(*call));
+    call->h = h;
+    loop_msg_init(&call->req.msg, &h->receiver, on_media_done);
+    snprintf(call->req.media_url, sizeof(call->req.media_url), "%s", url);
+    call->req.media_type = type;
+    call->req.scene = scene;
+    snprintf(call->req.openid, sizeof(call->req.openid), "%s", openid);
+    wx_media_check_async(h->client, &call->req);
+}
+
+#define SEC_CALLS(h)   fake_count_prefix(&(h)->fake, "/wxa/msg_sec_check?")
+#define MEDIA_CALLS(h) fake_count_prefix(&(h)->fake, "/wxa/media_check_async?")
+
+/* The body of the one recorded request whose target starts with prefix and whose body holds needle. */
+static json_t *fake_body_json(fake_t *fake, const char *prefix, const char *needle)
+{
+    json_t *found = NULL;
+    json_error_t error;
+    pthread_mutex_lock(&fake->lock);
+    for (int i = 0; i < fake->n_targets; i++) {
+        if (strncmp(fake->targets[i], prefix, strlen(prefix)) == 0 && strstr(fake->bodies[i], needle) != NULL) {
+            assert_null(found);
+            assert_string_equal(fake->methods[i], "POST");
+            found = json_loads(fake->bodies[i], JSON_REJECT_DUPLICATES, &error);
+            assert_non_null(found);
+        }
+    }
+    pthread_mutex_unlock(&fake->lock);
+    assert_non_null(found);
+    return found;
+}
+
+static void test_msg_sec_check_answers(void **state)
+{
+    harness_t h;
+    sec_call_t pass, risky, review, full, e61010, busy, junk, nosuggest;
+    harness_start(&h, 2000);
+    submit_sec(&h, &pass, "周五下午三点开会", 2, "oSecUser_1");
+    submit_sec(&h, &risky, "something risky here", 3, "oSecUser_1");
+    submit_sec(&h, &review, "please review", 4, "oSecUser_1");
+    memset(&full, 0, sizeof(full));
+    full.h = &h;
+    loop_msg_init(&full.req.msg, &h.receiver, on_sec_done);
+    full.req.content = "个人简介 \"quoted\"\n";
+    full.req.scene = 1;
+    snprintf(full.req.openid, sizeof(full.req.openid), "oSecUser_2");
+    full.req.title = "标题";
+    full.req.nickname = "小明";
+    full.req.signature = "签名";
+    wx_msg_sec_check(h.client, &full.req);
+    submit_sec(&h, &e61010, "e61010", 2, "oSecUser_1");
+    submit_sec(&h, &busy, "e-1", 2, "oSecUser_1");
+    submit_sec(&h, &junk, "junk", 2, "oSecUser_1");
+    submit_sec(&h, &nosuggest, "nosuggest", 2, "oSecUser_1");
+    assert_true(wait_replies(&h, 8, 5000));
+
+    assert_int_equal(pass.done, 1);
+    assert_int_equal(pass.req.result.outcome, WX_OK);
+    assert_int_equal(pass.req.result.http_status, 200);
+    assert_false(pass.req.result.token_failed);
+    assert_int_equal(pass.req.result.suggest, WX_SUGGEST_PASS);
+    assert_int_equal(pass.req.result.label, 100); /* sent as a string */
+    assert_string_equal(pass.req.result.trace_id, "81e82bd9-f1f85f0a-d9cc4d46");
+    assert_null(wx_error_lookup_api(WX_API_MSG_SEC_CHECK, pass.req.result.outcome, pass.req.result.errcode));
+
+    assert_int_equal(risky.req.result.outcome, WX_OK);
+    assert_int_equal(risky.req.result.suggest, WX_SUGGEST_RISKY);
+    assert_int_equal(risky.req.result.label, 20002); /* sent as a number */
+    assert_string_equal(risky.req.result.trace_id, "t-risky");
+    assert_int_equal(review.req.result.outcome, WX_OK);
+    assert_int_equal(review.req.result.suggest, WX_SUGGEST_REVIEW);
+    assert_int_equal(review.req.result.label, 20001);
+    assert_int_equal(full.req.result.outcome, WX_OK);
+    assert_int_equal(full.req.result.suggest, WX_SUGGEST_PASS);
+
+    assert_int_equal(e61010.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(e61010.req.result.errcode, 61010);
+    assert_int_equal(e61010.req.result.http_status, 200);
+    assert_int_equal(e61010.req.result.suggest, WX_SUGGEST_NONE);
+    const wx_error_t *e = wx_error_lookup_api(WX_API_MSG_SEC_CHECK, WX_ERRCODE, 61010);
+    assert_int_equal(e->api_errno, API_SESSION_KEY_STALE);
+    assert_int_equal(e->fault, WX_FAULT_CLIENT);
+    assert_int_equal(busy.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(busy.req.result.errcode, -1);
+    assert_int_equal(wx_error_lookup_api(WX_API_MSG_SEC_CHECK, WX_ERRCODE, -1)->api_errno, API_WX_BUSY);
+    assert_int_equal(junk.req.result.outcome, WX_BAD_RESPONSE);
+    assert_int_equal(junk.req.result.http_status, 200);
+    assert_int_equal(nosuggest.req.result.outcome, WX_BAD_RESPONSE);
+    assert_int_equal(nosuggest.req.result.suggest, WX_SUGGEST_NONE);
+    assert_string_equal(nosuggest.req.result.trace_id, "");
+    sec_call_t *all[] = {&pass, &risky, &review, &full, &e61010, &busy, &junk, &nosuggest};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        assert_int_equal(all[i]->req._attempts, 1); /* nothing retried but for the token */
+    assert_int_equal(SEC_CALLS(&h), 8);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+
+    /* the bodies: version 2, the scene as a number, optional members only when given */
+    json_t *body = fake_body_json(&h.fake, "/wxa/msg_sec_check?access_token=" TOKEN_ESCAPED "1", "oSecUser_2");
+    assert_int_equal(json_object_size(body), 7);
+    assert_string_equal(json_string_value(json_object_get(body, "content")), "个人简介 \"quoted\"\n");
+    assert_int_equal(json_integer_value(json_object_get(body, "version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(body, "scene")), 1);
+    assert_string_equal(json_string_value(json_object_get(body, "openid")), "oSecUser_2");
+    assert_string_equal(json_string_value(json_object_get(body, "title")), "标题");
+    assert_string_equal(json_string_value(json_object_get(body, "nickname")), "小明");
+    assert_string_equal(json_string_value(json_object_get(body, "signature")), "签名");
+    json_decref(body);
+    body = fake_body_json(&h.fake, "/wxa/msg_sec_check?", "周五下午三点开会");
+    assert_int_equal(json_object_size(body), 4);
+    assert_true(json_is_integer(json_object_get(body, "version")));
+    assert_int_equal(json_integer_value(json_object_get(body, "scene")), 2);
+    assert_string_equal(json_string_value(json_object_get(body, "openid")), "oSecUser_1");
+    json_decref(body);
+    harness_stop(&h);
+}
+
+static void test_media_check_answers(void **state)
+{
+    harness_t h;
+    media_call_t image, audio, e61010, e47001, notrace;
+    harness_start(&h, 2000);
+    submit_media(&h, &image, "https://oa.example.com/uploads/a1b2.png?x=1&y=\"2\"", WX_MEDIA_TYPE_IMAGE, 2, "oMedia_1");
+    submit_media(&h, &audio, "http://oa.example.com/uploads/v.mp3", WX_MEDIA_TYPE_AUDIO, 4, "oMedia_2");
+    submit_media(&h, &e61010, "https://oa.example.com/e61010.png", WX_MEDIA_TYPE_IMAGE, 2, "oMedia_1");
+    submit_media(&h, &e47001, "HTTPS://oa.example.com/e47001.png", WX_MEDIA_TYPE_IMAGE, 2, "oMedia_1");
+    submit_media(&h, &notrace, "https://oa.example.com/notrace.png", WX_MEDIA_TYPE_IMAGE, 2, "oMedia_1");
+    assert_true(wait_replies(&h, 5, 5000));
+
+    assert_int_equal(image.done, 1);
+    assert_int_equal(image.req.result.outcome, WX_OK);
+    assert_int_equal(image.req.result.http_status, 200);
+    assert_false(image.req.result.token_failed);
+    assert_true(strncmp(image.req.result.trace_id, "690b03d2-1a2b3c4d-", 18) == 0);
+    assert_int_equal(strlen(image.req.result.trace_id), 26);
+    assert_int_equal(audio.req.result.outcome, WX_OK);
+    assert_string_not_equal(audio.req.result.trace_id, image.req.result.trace_id);
+    assert_null(wx_error_lookup_api(WX_API_MEDIA_CHECK, image.req.result.outcome, 0));
+    assert_int_equal(e61010.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(e61010.req.result.errcode, 61010);
+    assert_string_equal(e61010.req.result.trace_id, "");
+    assert_int_equal(wx_error_lookup_api(WX_API_MEDIA_CHECK, WX_ERRCODE, 61010)->api_errno, API_SESSION_KEY_STALE);
+    assert_int_equal(e47001.req.result.outcome, WX_ERRCODE); /* sent: the scheme's case does not matter */
+    assert_int_equal(e47001.req.result.errcode, 47001);
+    assert_int_equal(wx_error_lookup_api(WX_API_MEDIA_CHECK, WX_ERRCODE, 47001)->fault, WX_FAULT_CONFIG);
+    assert_int_equal(notrace.req.result.outcome, WX_BAD_RESPONSE); /* accepted, but never to be matched */
+    assert_int_equal(notrace.req.result.http_status, 200);
+    assert_int_equal(MEDIA_CALLS(&h), 5);
+    assert_int_equal(TOKEN_CALLS(&h), 1);
+
+    json_t *body = fake_body_json(&h.fake, "/wxa/media_check_async?access_token=" TOKEN_ESCAPED "1", "oMedia_2");
+    assert_int_equal(json_object_size(body), 5);
+    assert_string_equal(json_string_value(json_object_get(body, "media_url")), "http://oa.example.com/uploads/v.mp3");
+    assert_int_equal(json_integer_value(json_object_get(body, "media_type")), 1);
+    assert_int_equal(json_integer_value(json_object_get(body, "version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(body, "scene")), 4);
+    assert_string_equal(json_string_value(json_object_get(body, "openid")), "oMedia_2");
+    json_decref(body);
+    body = fake_body_json(&h.fake, "/wxa/media_check_async?", "a1b2.png");
+    assert_string_equal(json_string_value(json_object_get(body, "media_url")),
+                        "https://oa.example.com/uploads/a1b2.png?x=1&y=\"2\"");
+    assert_int_equal(json_integer_value(json_object_get(body, "media_type")), 2);
+    json_decref(body);
+    harness_stop(&h);
+}
+
+/* Values WeChat would refuse end with its errcode, without a call (nor a token fetch). */
+static void test_content_checks_refused_without_a_call(void **state)
+{
+    enum { N_SEC = 10, N_MEDIA = 11 };
+    harness_t h;
+    sec_call_t sec[N_SEC], edge;
+    media_call_t media[N_MEDIA];
+    /* 2500 code points of 3 bytes each is allowed; 2501 is not, nor 2501 ASCII characters */
+    char *cjk2500 = malloc(2500 * 3 + 1), *cjk2501 = malloc(2501 * 3 + 1), ascii2501[2502];
+    for (int i = 0; i < 2501; i++)
+        memcpy(cjk2501 + i * 3, "中", 3);
+    cjk2501[2501 * 3] = '\0';
+    memcpy(cjk2500, cjk2501, 2500 * 3);
+    cjk2500[2500 * 3] = '\0';
+    memset(ascii2501, 'a', 2501);
+    ascii2501[2501] = '\0';
+    char long_url[WX_MEDIA_URL_MAX + 1];
+    harness_start(&h, 2000);
+
+    submit_sec(&h, &sec[0], NULL, 2, "oUser");
+    submit_sec(&h, &sec[1], "", 2, "oUser");
+    submit_sec(&h, &sec[2], "hello", 0, "oUser");
+    submit_sec(&h, &sec[3], "hello", 5, "oUser");
+    submit_sec(&h, &sec[4], "hello", -1, "oUser");
+    submit_sec(&h, &sec[5], "hello", 2, "");
+    submit_sec(&h, &sec[6], cjk2501, 2, "oUser");
+    submit_sec(&h, &sec[7], ascii2501, 2, "oUser");
+    submit_sec(&h, &sec[8], "bad \xff utf-8", 2, "oUser");
+    memset(&sec[9], 0, sizeof(sec[9]));
+    sec[9].h = &h;
+    loop_msg_init(&sec[9].req.msg, &h.receiver, on_sec_done);
+    sec[9].req.content = "hello";
+    sec[9].req.scene = 1;
+    memset(sec[9].req.openid, 'o', sizeof(sec[9].req.openid)); /* no NUL inside openid[] */
+    wx_msg_sec_check(h.client, &sec[9].req);
+    static const long sec_expected[N_SEC] = {44002, 44002, 40129, 40129, 40129, 40003, 47001, 47001, 47001, 40003};
+
+    submit_media(&h, &media[0], "", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    submit_media(&h, &media[1], "ftp://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    submit_media(&h, &media[2], "cloud://env-1.a/b.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    submit_media(&h, &media[3], "https://", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    submit_media(&h, &media[4], "https://oa.example.com/a b.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    submit_media(&h, &media[5], "https://oa.example.com/a.png", 0, 2, "oUser");
+    submit_media(&h, &media[6], "https://oa.example.com/a.png", 3, 2, "oUser");
+    submit_media(&h, &media[7], "https://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 0, "oUser");
+    submit_media(&h, &media[8], "https://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 5, "oUser");
+    submit_media(&h, &media[9], "https://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 2, "");
+    memset(&media[10], 0, sizeof(media[10]));
+    media[10].h = &h;
+    loop_msg_init(&media[10].req.msg, &h.receiver, on_media_done);
+    memset(media[10].req.media_url, 'x', sizeof(media[10].req.media_url)); /* no NUL inside media_url[] */
+    memcpy(media[10].req.media_url, "https://", 8);
+    media[10].req.media_type = WX_MEDIA_TYPE_IMAGE;
+    media[10].req.scene = 2;
+    snprintf(media[10].req.openid, sizeof(media[10].req.openid), "oUser");
+    wx_media_check_async(h.client, &media[10].req);
+    static const long media_expected[N_MEDIA] = {47001, 47001, 47001, 47001, 47001, 47001,
+                                                 47001, 40129, 40129, 40003, 47001};
+
+    assert_true(wait_replies(&h, N_SEC + N_MEDIA, 3000));
+    for (int i = 0; i < N_SEC; i++) {
+        print_message("msg_sec_check refusal %d\n", i);
+        assert_int_equal(sec[i].done, 1);
+        assert_int_equal(sec[i].req.result.outcome, WX_ERRCODE);
+        assert_int_equal(sec[i].req.result.errcode, sec_expected[i]);
+        assert_int_equal(sec[i].req.result.http_status, 0);
+        assert_false(sec[i].req.result.token_failed);
+        assert_int_equal(sec[i].req.result.suggest, WX_SUGGEST_NONE);
+        assert_int_equal(sec[i].req._attempts, 0);
+    }
+    for (int i = 0; i < N_MEDIA; i++) {
+        print_message("media_check_async refusal %d\n", i);
+        assert_int_equal(media[i].done, 1);
+        assert_int_equal(media[i].req.result.outcome, WX_ERRCODE);
+        assert_int_equal(media[i].req.result.errcode, media_expected[i]);
+        assert_int_equal(media[i].req.result.http_status, 0);
+        assert_string_equal(media[i].req.result.trace_id, "");
+        assert_int_equal(media[i].req._attempts, 0);
+    }
+    assert_int_equal(fake_total(&h.fake), 0);
+
+    /* the limits themselves go through: 2500 code points (7500 bytes), a URL of WX_MEDIA_URL_MAX bytes */
+    submit_sec(&h, &edge, cjk2500, 1, "oUser");
+    memset(long_url, 'p', sizeof(long_url));
+    memcpy(long_url, "https://oa.example.com/", 23);
+    long_url[WX_MEDIA_URL_MAX] = '\0';
+    submit_media(&h, &media[0], long_url, WX_MEDIA_TYPE_IMAGE, 1, "oUser");
+    assert_true(wait_replies(&h, N_SEC + N_MEDIA + 2, 3000));
+    assert_int_equal(edge.req.result.outcome, WX_OK);
+    assert_int_equal(edge.req.result.suggest, WX_SUGGEST_PASS);
+    assert_int_equal(media[0].req.result.outcome, WX_OK);
+    assert_int_equal(SEC_CALLS(&h), 1);
+    assert_int_equal(MEDIA_CALLS(&h), 1);
+    json_t *body = fake_body_json(&h.fake, "/wxa/msg_sec_check?", "\"scene\":1");
+    assert_string_equal(json_string_value(json_object_get(body, "content")), cjk2500);
+    json_decref(body);
+    harness_stop(&h);
+    free(cjk2500);
+    free(cjk2501);
+}
+
+/* 40001/42001/40014: one fresh token, one retry; the second refusal is final. */
+static void test_content_checks_token_refused_then_retried(void **state)
+{
+    harness_t h;
+    sec_call_t first, sec[3], twice;
+    media_call_t media[3], media_twice;
+    static const long errcodes[] = {40001, 42001, 40014};
+    char token[64];
+    harness_start(&h, 2000);
+    submit_sec(&h, &first, "hello", 2, "oUser");
+    assert_true(wait_replies(&h, 1, 3000));
+    assert_int_equal(first.req.result.outcome, WX_OK);
+    int replies = 1;
+    for (int round = 0; round < 3; round++) {
+        fake_current(&h.fake, token, sizeof(token));
+        fake_refuse(&h.fake, round, token, errcodes[round]);
+        int tokens = TOKEN_CALLS(&h);
+        submit_sec(&h, &sec[round], "risky words", 2, "oUser");
+        submit_media(&h, &media[round], "https://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+        replies += 2;
+        assert_true(wait_replies(&h, replies, 3000));
+        assert_int_equal(sec[round].req.result.outcome, WX_OK);
+        assert_int_equal(sec[round].req.result.suggest, WX_SUGGEST_RISKY);
+        assert_int_equal(sec[round].req.result.label, 20002);
+        assert_int_equal(sec[round].req._attempts, 2);
+        assert_int_equal(media[round].req.result.outcome, WX_OK);
+        assert_true(media[round].req.result.trace_id[0] != '\0');
+        assert_int_equal(media[round].req._attempts, 2);
+        assert_int_equal(TOKEN_CALLS(&h), tokens + 1); /* one fetch for both */
+    }
+    assert_int_equal(SEC_CALLS(&h), 1 + 3 * 2);
+    assert_int_equal(MEDIA_CALLS(&h), 3 * 2);
+
+    FAKE_SET(&h.fake, refuse_all, true);
+    FAKE_SET(&h.fake, refuse_errcode, 40001);
+    submit_sec(&h, &twice, "hello", 2, "oUser");
+    submit_media(&h, &media_twice, "https://oa.example.com/a.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    assert_true(wait_replies(&h, replies + 2, 3000));
+    assert_int_equal(twice.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(twice.req.result.errcode, 40001);
+    assert_false(twice.req.result.token_failed);
+    assert_int_equal(twice.req.result.suggest, WX_SUGGEST_NONE);
+    assert_int_equal(twice.req._attempts, 2);
+    assert_int_equal(media_twice.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(media_twice.req.result.errcode, 40001);
+    assert_int_equal(media_twice.req._attempts, 2);
+    const wx_error_t *e = wx_error_lookup_api(WX_API_MSG_SEC_CHECK, WX_ERRCODE, 40001);
+    assert_int_equal(e->api_errno, API_WX_UNAVAILABLE);
+    assert_int_equal(e->fault, WX_FAULT_TRANSIENT);
+    assert_int_equal(SEC_CALLS(&h), 1 + 3 * 2 + 2);
+    assert_int_equal(MEDIA_CALLS(&h), 3 * 2 + 2);
+
+    /* the token cannot be had: token_failed, no call */
+    FAKE_SET(&h.fake, refuse_all, false);
+    FAKE_SET(&h.fake, token_errcode, 40125);
+    fake_current(&h.fake, token, sizeof(token));
+    fake_refuse(&h.fake, 3, token, 40001);
+    submit_sec(&h, &twice, "hello", 2, "oUser");
+    assert_true(wait_replies(&h, replies + 3, 3000));
+    assert_int_equal(twice.req.result.outcome, WX_ERRCODE);
+    assert_int_equal(twice.req.result.errcode, 40125);
+    assert_true(twice.req.result.token_failed);
+    harness_stop(&h);
+}
+
+static void test_content_checks_timeout(void **state)
+{
+    harness_t h;
+    sec_call_t warm, sec;
+    media_call_t media;
+    harness_start(&h, 300);
+    submit_sec(&h, &warm, "hello", 2, "oUser"); /* the token is at hand before the clock matters */
+    assert_true(wait_replies(&h, 1, 3000));
+    assert_int_equal(warm.req.result.outcome, WX_OK);
+    atomic_store(&h.fake.slow_ms, 5000);
+    int64_t start = clock_monotonic_ms();
+    submit_sec(&h, &sec, "slow text", 2, "oUser");
+    submit_media(&h, &media, "https://oa.example.com/slow.png", WX_MEDIA_TYPE_IMAGE, 2, "oUser");
+    assert_true(wait_replies(&h, 3, 3000));
+    int64_t elapsed = clock_monotonic_ms() - start;
+    print_message("timed out after %lld ms\n", (long long)elapsed);
+    assert_true(elapsed >= 250 && elapsed < 1300);
+    assert_int_equal(sec.req.result.outcome, WX_TIMEOUT);
+    assert_int_equal(sec.req.result.http_status, 0);
+    assert_int_equal(sec.req.result.suggest, WX_SUGGEST_NONE);
+    assert_int_equal(sec.req._attempts, 1);
+    assert_int_equal(media.req.result.outcome, WX_TIMEOUT);
+    assert_string_equal(media.req.result.trace_id, "");
+    assert_int_equal(media.req._attempts, 1);
+    const wx_error_t *e = wx_error_lookup_api(WX_API_MSG_SEC_CHECK, WX_TIMEOUT, 0);
+    assert_int_equal(e->api_errno, API_WX_UNAVAILABLE);
+    assert_int_equal(e->fault, WX_FAULT_TRANSIENT);
+    assert_int_equal(wx_error_lookup_api(WX_API_MEDIA_CHECK, WX_TIMEOUT, 0)->api_errno, API_WX_UNAVAILABLE);
+    assert_int_equal(SEC_CALLS(&h), 2); /* never retried */
+    assert_int_equal(MEDIA_CALLS(&h), 1);
+    harness_stop(&h);
+}
+
+/* Neither the users' texts, their media URLs nor their openids reach a log line. */
+static void test_content_checks_log_nothing_of_the_user(void **state)
+{
+    harness_t h;
+    sec_call_t a, b, c, d;
+    media_call_t m, n;
+    FILE *logf = tmpfile();
+    assert_non_null(logf);
+    log_set_fd(fileno(logf));
+    log_set_level(LOG_DEBUG);
+
+    harness_start(&h, 300);
+    atomic_store(&h.fake.slow_ms, 3000);
+    submit_sec(&h, &a, "USERTEXT-pass", 2, "oLOGOPENID");
+    submit_sec(&h, &b, "e61010", 2, "oLOGOPENID");
+    submit_sec(&h, &c, "junk", 2, "oLOGOPENID");
+    assert_true(wait_replies(&h, 3, 3000));
+    submit_sec(&h, &d, "slow USERTEXT", 2, "oLOGOPENID");
+    submit_media(&h, &m, "https://USERURL.example.com/e61010.png", WX_MEDIA_TYPE_IMAGE, 2, "oLOGOPENID");
+    submit_media(&h, &n, "https://USERURL.example.com/ok.png", WX_MEDIA_TYPE_IMAGE, 2, "oLOGOPENID");
+    assert_true(wait_replies(&h, 6, 3000));
+    harness_stop(&h);
+    log_set_fd(2);
+    log_set_level(LOG_INFO);
+
+    assert_int_equal(a.req.result.outcome, WX_OK);
+    assert_int_equal(d.req.result.outcome, WX_TIMEOUT);
+    assert_int_equal(m.req.result.errcode, 61010);
+    char *text = read_all(logf), *lines = strdup(text);
+    fclose(logf);
+    for (char *line = strtok(lines, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        print_message("log: %s\n", line);
+    free(lines);
+    assert_non_null(strstr(text, "/wxa/msg_sec_check")); /* the calls were logged... */
+    assert_non_null(strstr(text, "/wxa/media_check_async"));
+    assert_non_null(strstr(text, "errcode 61010"));
+    assert_null(strstr(text, "USERTEXT")); /* ...but nothing of the user */
+    assert_null(strstr(text, "USERURL"));
+    assert_null(strstr(text, "LOGOPENID"));
+    assert_null(strstr(text, "TKN"));
+    assert_null(strstr(text, "access_token="));
+    free(text);
+}
+
 static void test_start_refuses_bad_config(void **state)
 {
     char err[256] = "";
@@ -1459,6 +1987,12 @@ int main(void)
         cmocka_unit_test(test_token_fetch_errors_fail_all_waiters),
         cmocka_unit_test(test_stop_fails_token_waiters),
         cmocka_unit_test(test_token_log_never_shows_secrets),
+        cmocka_unit_test(test_msg_sec_check_answers),
+        cmocka_unit_test(test_media_check_answers),
+        cmocka_unit_test(test_content_checks_refused_without_a_call),
+        cmocka_unit_test(test_content_checks_token_refused_then_retried),
+        cmocka_unit_test(test_content_checks_timeout),
+        cmocka_unit_test(test_content_checks_log_nothing_of_the_user),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

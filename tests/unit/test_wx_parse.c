@@ -1,7 +1,7 @@
 /*
- * test_wx_parse — WeChat's code2Session, getuserphonenumber and checksession answers read into
- * results, and the tables that map outcomes and errcodes to MeetOA's errnos and messages (one per
- * API). Pure functions, table-driven cases.
+ * test_wx_parse — WeChat's code2Session, getuserphonenumber, checksession, msg_sec_check and
+ * media_check_async answers read into results, and the tables that map outcomes and errcodes to
+ * MeetOA's errnos and messages (one per API). Pure functions, table-driven cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,6 +321,174 @@ static void test_parse_status(void **state)
     }
 }
 
+/* ---- msg_sec_check and media_check_async ---- */
+
+#define TRACE   "81e82bd9-f1f85f0a-d9cc4d46"
+#define TRACE63 ID63
+#define TRACE64 ID64
+/* §1.3.1's sample answer as WeChat sends it (the trace_id elided there, "…": no sane id) */
+#define SEC_SAMPLE(trace)                                                                                              \
+    "{\"errcode\":0,\"errmsg\":\"ok\",\"detail\":[{\"strategy\":\"content_model\",\"errcode\":0,\"suggest\":"          \
+    "\"review\",\"label\":20001,\"prob\":90},{\"strategy\":\"keyword\",\"errcode\":0}],\"trace_id\":\"" trace          \
+    "\",\"result\":{\"suggest\":\"review\",\"label\":20001}}"
+
+typedef struct sec_case {
+    const char *body;
+    wx_outcome_t outcome;
+    long errcode;
+    wx_suggest_t suggest;
+    long label;
+    const char *trace_id;
+} sec_case_t;
+
+static const sec_case_t sec_cases[] = {
+    /* WeChat's sample, with its elided trace_id and with a real one */
+    {SEC_SAMPLE("…"), WX_OK, 0, WX_SUGGEST_REVIEW, 20001, ""},
+    {SEC_SAMPLE(TRACE), WX_OK, 0, WX_SUGGEST_REVIEW, 20001, TRACE},
+    /* label as a string (the media push's style) and as a number */
+    {"{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"" TRACE "\",\"result\":{\"suggest\":\"pass\",\"label\":\"100\"}}",
+     WX_OK, 0, WX_SUGGEST_PASS, 100, TRACE},
+    {"{\"errcode\":0,\"trace_id\":\"" TRACE "\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0,
+     WX_SUGGEST_PASS, 100, TRACE},
+    {"{\"errcode\":0,\"result\":{\"suggest\":\"risky\",\"label\":\"20002\"},\"trace_id\":\"t\"}", WX_OK, 0,
+     WX_SUGGEST_RISKY, 20002, "t"},
+    {"{\"result\":{\"label\":21000,\"suggest\":\"risky\"}}", WX_OK, 0, WX_SUGGEST_RISKY, 21000, ""}, /* no errcode */
+    {"{\"result\":{\"suggest\":\"risky\",\"label\":\"0\"}}", WX_OK, 0, WX_SUGGEST_RISKY, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":2147483647}}", WX_OK, 0, WX_SUGGEST_PASS, 2147483647, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"999999999\"}}", WX_OK, 0, WX_SUGGEST_PASS, 999999999, ""},
+    /* label missing or null: 0, the verdict stands */
+    {"{\"errcode\":0,\"result\":{\"suggest\":\"pass\"}}", WX_OK, 0, WX_SUGGEST_PASS, 0, ""},
+    {"{\"errcode\":0,\"result\":{\"suggest\":\"review\",\"label\":null}}", WX_OK, 0, WX_SUGGEST_REVIEW, 0, ""},
+    /* trace_id: kept up to 63 characters; a strange one is dropped, not the verdict */
+    {"{\"trace_id\":\"" TRACE63 "\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0, WX_SUGGEST_PASS, 100,
+     TRACE63},
+    {"{\"trace_id\":\"" TRACE64 "\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0, WX_SUGGEST_PASS, 100,
+     ""},
+    {"{\"trace_id\":12345,\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0, WX_SUGGEST_PASS, 100, ""},
+    {"{\"trace_id\":\"a b\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0, WX_SUGGEST_PASS, 100, ""},
+    {"{\"trace_id\":\"\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_OK, 0, WX_SUGGEST_PASS, 100, ""},
+    /* WeChat's errors: the result, if any, is not read */
+    {"{\"errcode\":61010,\"errmsg\":\"code is expired\"}", WX_ERRCODE, 61010, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":-1,\"errmsg\":\"system error\"}", WX_ERRCODE, -1, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":87014,\"errmsg\":\"risky content\"}", WX_ERRCODE, 87014, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":40129,\"trace_id\":\"" TRACE "\",\"result\":{\"suggest\":\"pass\",\"label\":100}}", WX_ERRCODE,
+     40129, WX_SUGGEST_NONE, 0, ""},
+    /* no verdict: no result, no suggest, an unknown or mistyped one */
+    {"{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"" TRACE "\"}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":0,\"result\":{\"label\":100}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":0,\"result\":{}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":0,\"result\":null}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":0,\"result\":\"pass\"}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":0,\"suggest\":\"pass\"}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""}, /* not inside result */
+    {"{\"result\":{\"suggest\":\"block\",\"label\":100}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"PASS\",\"label\":100}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"\",\"label\":100}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":1,\"label\":100}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":null}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\\u0000x\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    /* a label of another kind */
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"abc\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"-1\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"1e3\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":\"1000000000\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":-1}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":2147483648}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":1.5}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":true}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\",\"label\":[100]}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    /* garbage */
+    {"", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"<html>502 Bad Gateway</html>", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\"}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"[{\"result\":{\"suggest\":\"pass\"}}]", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"null", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"result\":{\"suggest\":\"pass\"},\"result\":{\"suggest\":\"risky\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0,
+     ""},
+    {"{\"errcode\":\"0\",\"result\":{\"suggest\":\"pass\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+    {"{\"errcode\":null,\"result\":{\"suggest\":\"pass\"}}", WX_BAD_RESPONSE, 0, WX_SUGGEST_NONE, 0, ""},
+};
+
+static void test_parse_msg_sec_check(void **state)
+{
+    for (size_t i = 0; i < sizeof(sec_cases) / sizeof(sec_cases[0]); i++) {
+        const sec_case_t *c = &sec_cases[i];
+        wx_msg_sec_check_result_t r;
+        memset(&r, 'Z', sizeof(r)); /* garbage must not survive */
+        r.http_status = 200;
+        r.token_failed = false;
+        print_message("case %zu: %s\n", i, c->body);
+        wx_parse_msg_sec_check(c->body, strlen(c->body), &r);
+        assert_int_equal(r.outcome, c->outcome);
+        assert_int_equal(r.errcode, c->errcode);
+        assert_int_equal(r.suggest, c->suggest);
+        assert_int_equal(r.label, c->label);
+        assert_string_equal(r.trace_id, c->trace_id);
+        assert_int_equal(r.http_status, 200); /* left alone */
+        assert_false(r.token_failed);
+    }
+    /* the length is what counts, not a NUL */
+    static const char longer[] = "{\"result\":{\"suggest\":\"risky\",\"label\":20006}}GARBAGE";
+    wx_msg_sec_check_result_t r;
+    wx_parse_msg_sec_check(longer, strlen(longer) - 7, &r);
+    assert_int_equal(r.outcome, WX_OK);
+    assert_int_equal(r.suggest, WX_SUGGEST_RISKY);
+    assert_int_equal(r.label, 20006);
+    wx_parse_msg_sec_check(longer, strlen(longer), &r);
+    assert_int_equal(r.outcome, WX_BAD_RESPONSE);
+    assert_int_equal(r.suggest, WX_SUGGEST_NONE);
+    assert_int_equal(WX_SUGGEST_NONE, 0); /* a zeroed result is no verdict, never a pass */
+}
+
+static void test_parse_media_check(void **state)
+{
+    static const struct {
+        const char *body;
+        wx_outcome_t outcome;
+        long errcode;
+        const char *trace_id;
+    } cases[] = {
+        {"{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"690b03d2-1a2b3c4d-5e6f7a8b\"}", WX_OK, 0,
+         "690b03d2-1a2b3c4d-5e6f7a8b"},
+        {"{\"trace_id\":\"" TRACE "\"}", WX_OK, 0, TRACE}, /* no errcode */
+        {"{\"errcode\":0,\"trace_id\":\"" TRACE63 "\"}", WX_OK, 0, TRACE63},
+        /* errcode 0 without a usable trace_id: the verdict could never be matched */
+        {"{\"errcode\":0,\"errmsg\":\"ok\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"traceId\":\"" TRACE "\"}", WX_BAD_RESPONSE, 0, ""}, /* the cloud call's name is not ours */
+        {"{\"errcode\":0,\"trace_id\":\"\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":null}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":690}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":\"" TRACE64 "\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":\"a b\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":\"a\\nb\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0,\"trace_id\":\"a\\u0000b\"}", WX_BAD_RESPONSE, 0, ""},
+        /* WeChat's errors */
+        {"{\"errcode\":61010,\"errmsg\":\"code is expired\"}", WX_ERRCODE, 61010, ""},
+        {"{\"errcode\":47001,\"errmsg\":\"data format error\",\"trace_id\":\"" TRACE "\"}", WX_ERRCODE, 47001, ""},
+        {"{\"errcode\":-1,\"errmsg\":\"system error\"}", WX_ERRCODE, -1, ""},
+        /* garbage */
+        {"", WX_BAD_RESPONSE, 0, ""},
+        {"not json", WX_BAD_RESPONSE, 0, ""},
+        {"[\"" TRACE "\"]", WX_BAD_RESPONSE, 0, ""},
+        {"{\"trace_id\":\"" TRACE "\"", WX_BAD_RESPONSE, 0, ""},
+        {"{\"trace_id\":\"a\",\"trace_id\":\"b\"}", WX_BAD_RESPONSE, 0, ""},
+        {"{\"errcode\":0.0,\"trace_id\":\"" TRACE "\"}", WX_BAD_RESPONSE, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wx_media_check_result_t r;
+        memset(&r, 'Z', sizeof(r));
+        r.http_status = 200;
+        r.token_failed = true;
+        print_message("case %zu: %s\n", i, cases[i].body);
+        wx_parse_media_check(cases[i].body, strlen(cases[i].body), &r);
+        assert_int_equal(r.outcome, cases[i].outcome);
+        assert_int_equal(r.errcode, cases[i].errcode);
+        assert_string_equal(r.trace_id, cases[i].trace_id);
+        assert_int_equal(r.http_status, 200); /* left alone */
+        assert_true(r.token_failed);
+    }
+}
+
 /* ---- the tables of the other APIs ---- */
 
 typedef struct api_error_case {
@@ -373,6 +541,29 @@ static const api_error_case_t api_error_cases[] = {
     {WX_API_TOKEN, WX_ERRCODE, 12345, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
     {WX_API_TOKEN, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
     {WX_API_TOKEN, WX_BAD_RESPONSE, 40013, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    /* msg_sec_check and media_check_async: one table */
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 61010, API_SESSION_KEY_STALE, NULL, WX_FAULT_CLIENT, 61010},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, 61010, API_SESSION_KEY_STALE, NULL, WX_FAULT_CLIENT, 61010},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, -1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT, -1},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, -1, API_WX_BUSY, "微信系统繁忙，请稍后重试", WX_FAULT_TRANSIENT, -1},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 44002, API_SERIOUS, NULL, WX_FAULT_CONFIG, 44002},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 47001, API_SERIOUS, NULL, WX_FAULT_CONFIG, 47001},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 40129, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40129},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, 47001, API_SERIOUS, NULL, WX_FAULT_CONFIG, 47001},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, 40129, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40129},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, 44002, API_SERIOUS, NULL, WX_FAULT_CONFIG, 44002},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 40003, API_SERIOUS, NULL, WX_FAULT_CONFIG, 40003},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 43104, API_SERIOUS, NULL, WX_FAULT_CONFIG, 43104},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 48001, API_SERIOUS, NULL, WX_FAULT_CONFIG, 48001},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 45009, API_WX_RATE_LIMITED, "内容检查过于频繁，请稍后再试", WX_FAULT_TRANSIENT,
+     45009},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 40001, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 40001},
+    {WX_API_MEDIA_CHECK, WX_ERRCODE, 42001, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 42001},
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 87014, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0}, /* v1's */
+    {WX_API_MSG_SEC_CHECK, WX_ERRCODE, 40029, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_MSG_SEC_CHECK, WX_TIMEOUT, 0, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_MEDIA_CHECK, WX_UNREACHABLE, 0, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
+    {WX_API_MEDIA_CHECK, WX_BAD_RESPONSE, 61010, API_WX_UNAVAILABLE, MSG_LATER, WX_FAULT_TRANSIENT, 0},
     /* code2Session: the one table above */
     {WX_API_CODE2SESSION, WX_ERRCODE, 40029, API_WX_CODE_INVALID, NULL, WX_FAULT_CLIENT, 40029},
     {WX_API_CODE2SESSION, WX_ERRCODE, 40163, API_WX_CODE_USED, NULL, WX_FAULT_CLIENT, 40163},
@@ -393,7 +584,7 @@ static void test_api_error_tables(void **state)
     }
     /* code2Session through either entry point: the same row */
     assert_ptr_equal(wx_error_lookup_api(WX_API_CODE2SESSION, WX_ERRCODE, 40226), wx_error_lookup(WX_ERRCODE, 40226));
-    for (wx_api_t api = WX_API_CODE2SESSION; api <= WX_API_TOKEN; api++) {
+    for (wx_api_t api = WX_API_CODE2SESSION; api <= WX_API_MEDIA_CHECK; api++) {
         assert_null(wx_error_lookup_api(api, WX_OK, 0));
         assert_null(wx_error_lookup_api(api, WX_OK, 40029));
     }
@@ -409,6 +600,8 @@ int main(void)
         cmocka_unit_test(test_error_table_ok_is_null),
         cmocka_unit_test(test_parse_phone_cases),
         cmocka_unit_test(test_parse_status),
+        cmocka_unit_test(test_parse_msg_sec_check),
+        cmocka_unit_test(test_parse_media_check),
         cmocka_unit_test(test_api_error_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
