@@ -87,6 +87,8 @@ const char *api_errmsg(api_errno_t code)
         return "您已投过票";
     case API_VOTE_STATE:
         return "投票未开始或已结束";
+    case API_CONTENT_RISKY:
+        return "内容含有违规信息，请修改后再提交";
     }
     return "系统内部错误";
 }

@@ -109,6 +109,7 @@ static const key_def_t KEYS[] = {
      F(minutes_max_attachment_bytes)},
     {"oa.minutes.max-attachments", NULL, NULL, KIND_INT, 0, 1, 1000, "20", F(minutes_max_attachments)},
     {"oa.meeting.list-cache-bytes", NULL, NULL, KIND_SIZE, 0, 0, 4294967296, "67108864", F(meeting_list_cache_bytes)},
+    {"oa.wx.content-check", NULL, NULL, KIND_BOOL, 0, 0, 0, "false", F(content_check)},
     {"oa.subscribe.invitation.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[1])},
     {"oa.subscribe.invitation.data", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_data[1])},
     {"oa.subscribe.approval.template-id", NULL, NULL, KIND_STRING, 0, 0, 0, NULL, F(subscribe_template[2])},

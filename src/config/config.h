@@ -49,6 +49,8 @@
  *   oa.rate-limit.phone-openid  10                       429 (HTTP 429, Retry-After)
  *   oa.rate-limit.upload-ip     120
  *   oa.rate-limit.upload-openid 20
+ *   oa.wx.content-check      false                       true|false: meetings', votes' and minutes' texts
+ *                                                        go through WeChat's msg_sec_check before they are stored
  *   oa.subscribe.KIND.template-id  none (KIND off)        KIND: invitation, approval, starting, changed;
  *   oa.subscribe.KIND.data      required with the id     "keyword=field, ..." (notify/notify_values.h)
  *   oa.subscribe.page           pages/meeting/detail/detail  the page a message opens (?id= added)
@@ -142,6 +144,7 @@ typedef struct config {
     int minutes_max_attachments;         /* attachments of one meeting (20) */
     /* oa.meeting.list-cache-bytes: answered upcoming/notice pages kept (64 MiB; 0 = none) */
     size_t meeting_list_cache_bytes;
+    bool content_check; /* oa.wx.content-check: users' texts go through WeChat's msg_sec_check (false) */
     /* oa.subscribe: reminders by subscription messages (notify/notify_api.h); [kind] is
      * store_remind_kind_t's 1 invitation, 2 approval, 3 starting, 4 changed ([0] unused) */
     char *subscribe_template[5]; /* oa.subscribe.<kind>.template-id; NULL = that kind is off */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/text.h"
+#include "content/content_check.h"
 #include "meeting/list_cache.h"
 #include "meeting/meeting_rules.h"
 #include "notify/notify_api.h"
@@ -312,7 +313,10 @@ static void run_meeting_create(org_job_t *job, store_t *store)
     }
     job->data = json_pack("{s:I, s:I}", "id", (json_int_t)id, "version", (json_int_t)1);
 }
-ORG_ENDPOINT(meeting_create, ORG_MEMBER, run_meeting_create)
+/* What WeChat's content check reads of a meeting's form (content/content_check.h). */
+static const content_field_t MEETING_TEXTS[] = {{"title", "标题", 3}, {"content", "内容", 3}, {NULL, NULL, 0}};
+
+ORG_ENDPOINT_CHECKED(meeting_create, ORG_MEMBER, run_meeting_create, MEETING_TEXTS)
 
 /* The version the request gives, when it gives one: false (job failed 504) when it is stale. */
 static bool version_current(org_job_t *job, int64_t current)
@@ -393,7 +397,7 @@ static void run_meeting_update(org_job_t *job, store_t *store)
     }
     job->data = change_json(id, new_version, m->state, in.start_at, in.end_at, job->now);
 }
-ORG_ENDPOINT(meeting_update, ORG_MEMBER, run_meeting_update)
+ORG_ENDPOINT_CHECKED(meeting_update, ORG_MEMBER, run_meeting_update, MEETING_TEXTS)
 
 /* ---- changes of state ---- */
 

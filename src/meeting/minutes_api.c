@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "content/content_check.h"
 #include "crypto/crypto.h"
 #include "http/reply.h"
 #include "meeting/meeting_rules.h"
@@ -119,7 +120,8 @@ static void run_minutes_set(org_job_t *job, store_t *store)
     }
     job->data = json_pack("{s:I, s:o}", "meetingId", (json_int_t)id, "updateTime", org_time_json(job->now));
 }
-ORG_ENDPOINT(minutes_set, ORG_MEMBER, run_minutes_set)
+static const content_field_t MINUTES_TEXTS[] = {{"text", "会议纪要", 3}, {NULL, NULL, 0}};
+ORG_ENDPOINT_CHECKED(minutes_set, ORG_MEMBER, run_minutes_set, MINUTES_TEXTS)
 
 /* ---- GET /wx/meeting/minutes?id= ---- */
 

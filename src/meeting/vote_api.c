@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/text.h"
+#include "content/content_check.h"
 #include "meeting/meeting_rules.h"
 #include "org/org_job.h"
 #include "store/store_meeting.h"
@@ -180,7 +181,8 @@ static void run_vote_create(org_job_t *job, store_t *store)
         json_array_append_new(list, json_pack("{s:I, s:s}", "id", (json_int_t)ids[i], "text", texts[i]));
     job->data = json_pack("{s:I, s:o, s:s}", "id", (json_int_t)v.id, "options", list, "state", "draft");
 }
-ORG_ENDPOINT(vote_create, ORG_MEMBER, run_vote_create)
+static const content_field_t VOTE_TEXTS[] = {{"title", "投票标题", 3}, {"options", "选项", 3}, {NULL, NULL, 0}};
+ORG_ENDPOINT_CHECKED(vote_create, ORG_MEMBER, run_vote_create, VOTE_TEXTS)
 
 /* Reads vote id and its meeting's place; false when the job failed. */
 static bool load_vote(org_job_t *job, store_t *store, int64_t id, store_vote_t *v, store_vote_option_t *options,

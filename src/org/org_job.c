@@ -10,6 +10,7 @@
 #include "auth/caller.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "content/content_check.h"
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -26,7 +27,38 @@ static void job_free(org_job_t *job)
     for (int i = 0; i < job->nowned; i++)
         free(job->owned[i]);
     free(job->blob);
+    free(job->checked);
     free(job);
+}
+
+/* The id of what run() stored: data.id, else the request's id or meetingId; 0 when none. */
+static int64_t object_id(const org_job_t *job)
+{
+    const char *keys[] = {"id", "meetingId"};
+    json_t *v = json_object_get(job->data, "id");
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    for (size_t i = 0; i < 2; i++) {
+        v = json_object_get(job->params, keys[i]);
+        if (json_is_integer(v))
+            return json_integer_value(v);
+        if (json_is_string(v))
+            return strtoll(json_string_value(v), NULL, 10);
+    }
+    return 0;
+}
+
+/* Worker, after a run() that stored the texts: the content check's flags. */
+static void store_flags(org_job_t *job, store_t *store)
+{
+    for (int i = 0; i < job->checked->nflags; i++) {
+        store_content_flag_t f = job->checked->flags[i];
+        f.user_id = job->user.id;
+        f.object_id = object_id(job);
+        snprintf(f.route, sizeof f.route, "%s", job->route);
+        if (store_content_flag_add(store, &f, job->now) != STORE_OK)
+            log_error("content flag of %s %s not stored: %s", f.route, f.field, store_last_error(store));
+    }
 }
 
 /* Worker: the membership check, then the endpoint. */
@@ -61,6 +93,8 @@ static void run_job(db_job_t *db, store_t *store)
         break;
     }
     job->endpoint->run(job, store);
+    if (job->checked != NULL && !org_failed(job))
+        store_flags(job, store);
 }
 
 static void on_job_done(loop_msg_t *msg)
@@ -114,6 +148,24 @@ static api_errno_t read_upload(h2o_req_t *req, const org_endpoint_t *endpoint, j
     return API_OK;
 }
 
+/* Loop: the content check's outcome; a risky text is refused, else the job goes on. */
+static void on_content_checked(void *ctx, const content_outcome_t *outcome)
+{
+    org_job_t *job = ctx;
+    if (outcome->risky) {
+        h2o_req_t *req = http_pending_take(&job->pending);
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s含有违规内容，请修改后再提交", outcome->risky_name);
+        if (req != NULL)
+            http_reply_error_msg(req, API_CONTENT_RISKY, msg);
+        job_free(job);
+        return;
+    }
+    if (outcome->nflags > 0 && (job->checked = malloc(sizeof *job->checked)) != NULL)
+        *job->checked = *outcome;
+    db_pool_run(job->app->db, &job->db, run_job, job->reply_to, on_job_done);
+}
+
 static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx)
 {
     const org_endpoint_t *endpoint = ctx;
@@ -146,8 +198,14 @@ static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, c
     job->user = caller->user;
     job->params = params;
     job->now = (int64_t)time(NULL);
+    job->reply_to = http_receiver(req);
+    snprintf(job->route, sizeof job->route, "%.*s", (int)req->path_normalized.len, req->path_normalized.base);
     http_pending_attach(&job->pending, req);
-    db_pool_run(app->db, &job->db, run_job, http_receiver(req), on_job_done);
+    if (endpoint->content != NULL && app->config->content_check && caller->user.openid[0] != '\0' &&
+        content_check_start(app, job->reply_to, params, endpoint->content, caller->user.openid, on_content_checked,
+                            job))
+        return; /* the job goes on in on_content_checked */
+    db_pool_run(app->db, &job->db, run_job, job->reply_to, on_job_done);
 }
 
 int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint)

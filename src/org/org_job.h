@@ -4,8 +4,9 @@
  *
  *   on the loop:   the token check (auth_require_ctx: 501, 720, 721), then the request's
  *                  parameters read into one JSON object (the body of a POST: 401/402 as
- *                  http/fields.h; the query string of a GET, as strings), and a job queued
- *                  on the database pool;
+ *                  http/fields.h; the query string of a GET, as strings), the endpoint's texts
+ *                  through WeChat's content check when it names some (815 for a risky one;
+ *                  content/content_check.h), and a job queued on the database pool;
  *   on a worker:   the caller's membership read (store_member_get) and checked against the
  *                  endpoint's access: ORG_MEMBER needs a member (802), ORG_ADMIN an admin
  *                  (802 for visitors, 506 for members), ORG_VISITOR anyone logged in; then the
@@ -62,6 +63,10 @@ typedef struct org_endpoint {
      * become params as strings. NULL = a JSON body (or the query of a GET). */
     const char *file_field;
     const char *const *text_fields;
+    /* The request's texts that go through WeChat's content check before run() (when
+     * oa.wx.content-check is on): a list ended by {NULL}; NULL = none (content/content_check.h).
+     * A risky one answers 815 without run(); review and unchecked ones are flagged after it. */
+    const struct content_field *content;
 } org_endpoint_t;
 
 #define ORG_JOB_MAX_OWNED 8
@@ -88,6 +93,10 @@ struct org_job {
     uint8_t *blob;
     size_t blob_len;
     char blob_name[256]; /* the upload's filename (raw, as the client sent it), else "" */
+    /* the content check's flags to store after run() (NULL = none), the route, the loop */
+    struct content_outcome *checked;
+    char route[65];
+    h2o_multithread_receiver_t *reply_to;
 };
 
 /* An upload endpoint (see org_endpoint_t's file_field). */
@@ -102,6 +111,13 @@ struct org_job {
 int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint);
 
 #define ORG_ENDPOINT(name, access_, run_) ORG_ENDPOINT_THEN(name, access_, run_, NULL)
+/* An endpoint whose texts content_ (a content_field_t list) are checked first. */
+#define ORG_ENDPOINT_CHECKED(name, access_, run_, content_)                                                            \
+    static const org_endpoint_t name##_endpoint = {access_, run_, NULL, NULL, NULL, content_};                         \
+    static int name(h2o_req_t *req, void *app)                                                                         \
+    {                                                                                                                  \
+        return org_handle(req, app, &name##_endpoint);                                                                 \
+    }
 /* An endpoint whose answer then() makes on the loop (see org_then_fn). */
 #define ORG_ENDPOINT_THEN(name, access_, run_, then_)                                                                  \
     static const org_endpoint_t name##_endpoint = {access_, run_, then_};                                              \

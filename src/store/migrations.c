@@ -514,6 +514,48 @@ static const char *const step9_mysql[] = {
     NULL,
 };
 
+/* Step 10: what WeChat's content check did not clear (store/store_content.h): texts stored
+ * with suggest "review", or stored unchecked because the check failed, for an admin to look at. */
+static const char *const step10_sqlite[] = {
+    "CREATE TABLE oa_content_flag ("
+    " id integer PRIMARY KEY,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " route varchar(64) NOT NULL,"
+    " object_id bigint NOT NULL DEFAULT 0,"
+    " field varchar(32) NOT NULL,"
+    " excerpt varchar(100) NOT NULL DEFAULT '',"
+    " verdict varchar(16) NOT NULL,"
+    " label int NOT NULL DEFAULT 0,"
+    " errcode int NOT NULL DEFAULT 0,"
+    " trace_id varchar(64) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " resolved_by integer DEFAULT NULL REFERENCES wx_user (id),"
+    " resolved_at bigint NOT NULL DEFAULT 0)",
+    "CREATE INDEX oa_content_flag_open ON oa_content_flag (resolved_at, id)",
+    NULL,
+};
+static const char *const step10_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_content_flag ("
+    " id int NOT NULL AUTO_INCREMENT,"
+    " user_id int NOT NULL,"
+    " route varchar(64) NOT NULL,"
+    " object_id bigint NOT NULL DEFAULT 0,"
+    " field varchar(32) NOT NULL,"
+    " excerpt varchar(100) NOT NULL DEFAULT '',"
+    " verdict varchar(16) NOT NULL,"
+    " label int NOT NULL DEFAULT 0,"
+    " errcode int NOT NULL DEFAULT 0,"
+    " trace_id varchar(64) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " resolved_by int DEFAULT NULL,"
+    " resolved_at bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (id), KEY oa_content_flag_open (resolved_at, id),"
+    " CONSTRAINT oa_content_flag_user FOREIGN KEY (user_id) REFERENCES wx_user (id),"
+    " CONSTRAINT oa_content_flag_resolver FOREIGN KEY (resolved_by) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -526,6 +568,7 @@ static const store_migration_t migrations[] = {
     {8, "oa_attendee_user_state covers a list page; oa_member.list_gen (cached pages' generation)", step8_sqlite,
      step8_mysql},
     {9, "subscription reminders: oa_reminder, oa_subscribe_quota", step9_sqlite, step9_mysql},
+    {10, "content checks: oa_content_flag", step10_sqlite, step10_mysql},
 };
 
 int store_schema_latest(void)

@@ -1,0 +1,126 @@
+/* store_content — see store_content.h. */
+#include "store/store_content.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_sql.h"
+
+#define ARGS STORE_ARGS
+
+static const store_sql_t SQL_FLAG_ADD = {
+    .op = "content_flag_add",
+    .sqlite = "INSERT INTO oa_content_flag (user_id, route, object_id, field, excerpt, verdict, label, errcode,"
+              " trace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+};
+
+/* The first 30 code points of s into out (never splitting a character). */
+static void excerpt_of(const char *s, char *out, size_t size)
+{
+    size_t o = 0, n = 0;
+    while (s[o] != '\0' && n < 30 && o + 4 < size) {
+        size_t len = 1;
+        unsigned char c = (unsigned char)s[o];
+        if (c >= 0xF0)
+            len = 4;
+        else if (c >= 0xE0)
+            len = 3;
+        else if (c >= 0xC0)
+            len = 2;
+        for (size_t i = 1; i < len; i++)
+            if (s[o + i] == '\0')
+                len = i;
+        o += len;
+        n++;
+    }
+    memcpy(out, s, o);
+    out[o] = '\0';
+}
+
+store_rc store_content_flag_add(store_t *store, const store_content_flag_t *f, int64_t now)
+{
+    char excerpt[STORE_FLAG_EXCERPT_SIZE];
+    excerpt_of(f->excerpt, excerpt, sizeof excerpt);
+    return store_sql_exec(store, &SQL_FLAG_ADD,
+                          ARGS(store_arg_int(f->user_id), store_arg_text(f->route), store_arg_int(f->object_id),
+                               store_arg_text(f->field), store_arg_text(excerpt), store_arg_text(f->verdict),
+                               store_arg_int(f->label), store_arg_int(f->errcode), store_arg_text(f->trace_id),
+                               store_arg_int(now)),
+                          10, NULL, NULL, NULL);
+}
+
+#define FLAG_COLS                                                                                                      \
+    "f.id, f.user_id, f.object_id, f.route, f.field, f.excerpt, f.verdict, f.label, f.errcode, f.trace_id,"            \
+    " f.created_at, f.resolved_at, coalesce(m.name, u.nickname, '')"
+#define FLAG_FROM                                                                                                      \
+    " FROM oa_content_flag f LEFT JOIN oa_member m ON m.user_id = f.user_id LEFT JOIN wx_user u ON u.id = f.user_id"
+
+static const store_sql_t SQL_FLAGS_OPEN = {
+    .op = "content_flags",
+    .sqlite = "SELECT " FLAG_COLS FLAG_FROM " WHERE f.resolved_at = 0 ORDER BY f.id DESC LIMIT ? OFFSET ?",
+};
+static const store_sql_t SQL_FLAGS_ALL = {
+    .op = "content_flags",
+    .sqlite = "SELECT " FLAG_COLS FLAG_FROM " ORDER BY f.id DESC LIMIT ? OFFSET ?",
+};
+static const store_sql_t SQL_FLAGS_COUNT_OPEN = {
+    .op = "content_flags_count",
+    .sqlite = "SELECT count(*) FROM oa_content_flag WHERE resolved_at = 0",
+};
+static const store_sql_t SQL_FLAGS_COUNT_ALL = {
+    .op = "content_flags_count",
+    .sqlite = "SELECT count(*) FROM oa_content_flag",
+};
+
+typedef struct flags_walk {
+    store_content_flag_fn fn;
+    void *ctx;
+} flags_walk_t;
+
+static store_rc read_flag(const store_row_t *row, void *ctx)
+{
+    flags_walk_t *w = ctx;
+    store_content_flag_t f;
+    memset(&f, 0, sizeof f);
+    f.id = store_row_int(row, 0);
+    f.user_id = store_row_int(row, 1);
+    f.object_id = store_row_int(row, 2);
+    if (!store_row_copy(row, 3, f.route, sizeof f.route) || !store_row_copy(row, 4, f.field, sizeof f.field) ||
+        !store_row_copy(row, 5, f.excerpt, sizeof f.excerpt) || !store_row_copy(row, 6, f.verdict, sizeof f.verdict) ||
+        !store_row_copy(row, 9, f.trace_id, sizeof f.trace_id) ||
+        !store_row_copy(row, 12, f.user_name, sizeof f.user_name))
+        return STORE_ERROR;
+    f.label = (long)store_row_int(row, 7);
+    f.errcode = (long)store_row_int(row, 8);
+    f.created_at = store_row_int(row, 10);
+    f.resolved_at = store_row_int(row, 11);
+    return w->fn(&f, w->ctx);
+}
+
+store_rc store_content_flags(store_t *store, bool open_only, int64_t offset, int64_t limit, store_content_flag_fn fn,
+                             void *ctx, int64_t *total)
+{
+    *total = 0;
+    store_rc rc = store_sql_int(store, open_only ? &SQL_FLAGS_COUNT_OPEN : &SQL_FLAGS_COUNT_ALL, NULL, 0, total);
+    if (rc != STORE_OK)
+        return rc;
+    flags_walk_t w = {fn, ctx};
+    return store_sql_exec(store, open_only ? &SQL_FLAGS_OPEN : &SQL_FLAGS_ALL,
+                          ARGS(store_arg_int(limit), store_arg_int(offset)), 2, read_flag, &w, NULL);
+}
+
+static const store_sql_t SQL_FLAG_RESOLVE = {
+    .op = "content_flag_resolve",
+    .sqlite = "UPDATE oa_content_flag SET resolved_by = ?, resolved_at = ? WHERE id = ? AND resolved_at = 0",
+};
+
+store_rc store_content_flag_resolve(store_t *store, int64_t id, int64_t user_id, int64_t now)
+{
+    store_sql_result_t r = {0};
+    store_rc rc =
+        store_sql_exec(store, &SQL_FLAG_RESOLVE, ARGS(store_arg_int(user_id), store_arg_int(now), store_arg_int(id)), 3,
+                       NULL, NULL, &r);
+    if (rc == STORE_OK && r.changes != 1)
+        rc = STORE_NOT_FOUND;
+    return rc;
+}
