@@ -18,9 +18,22 @@ typedef struct entry {
     char text[]; /* len bytes and a NUL */
 } entry_t;
 
+/* A member's list generation as a worker read it (list_cache_note_gen). */
+typedef struct gen_note {
+    int64_t user_id, gen;
+    uint64_t epoch;
+    int64_t at_ms;
+    struct gen_note *chain;
+} gen_note_t;
+
+#define GEN_BUCKETS 1024 /* per shard */
+#define GEN_MAX     4096 /* notes per shard: 65,536 members in all; others take the worker's path */
+
 typedef struct shard {
     pthread_mutex_t lock;
     entry_t *buckets[BUCKETS];
+    gen_note_t *gens[GEN_BUCKETS];
+    int ngens;
     entry_t *newest, *oldest;
     size_t bytes;
     long count;
@@ -74,6 +87,11 @@ void list_cache_free(list_cache_t *cache)
             next = e->older;
             free(e);
         }
+        for (int b = 0; b < GEN_BUCKETS; b++)
+            for (gen_note_t *g = s->gens[b], *next; g != NULL; g = next) {
+                next = g->chain;
+                free(g);
+            }
         pthread_mutex_destroy(&s->lock);
     }
     free(cache);
@@ -172,6 +190,60 @@ void list_cache_put(list_cache_t *cache, const list_cache_key_t *key, int64_t ge
     s->bytes += need;
     s->count++;
     pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- members' generations, for answers on the loop ---- */
+
+static uint64_t user_hash(int64_t user_id)
+{
+    list_cache_key_t k = {.user_id = user_id};
+    return hash_of(&k);
+}
+
+static gen_note_t **gen_slot(shard_t *s, uint64_t hash, int64_t user_id)
+{
+    gen_note_t **p = &s->gens[(hash / SHARDS) % GEN_BUCKETS];
+    while (*p != NULL && (*p)->user_id != user_id)
+        p = &(*p)->chain;
+    return p;
+}
+
+void list_cache_note_gen(list_cache_t *cache, int64_t user_id, int64_t gen, uint64_t epoch, int64_t now_ms)
+{
+    uint64_t hash = user_hash(user_id);
+    shard_t *s = &cache->shards[hash % SHARDS];
+    gen_note_t *fresh = NULL;
+    pthread_mutex_lock(&s->lock);
+    gen_note_t **slot = gen_slot(s, hash, user_id);
+    if (*slot == NULL && s->ngens < GEN_MAX && (fresh = malloc(sizeof *fresh)) != NULL) {
+        *fresh = (gen_note_t){.user_id = user_id};
+        *slot = fresh;
+        s->ngens++;
+    }
+    gen_note_t *g = *slot;
+    /* an older read (smaller epoch) never overwrites a newer one */
+    if (g != NULL && (fresh != NULL || epoch >= g->epoch)) {
+        g->gen = gen;
+        g->epoch = epoch;
+        g->at_ms = now_ms;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool list_cache_trusted_gen(list_cache_t *cache, int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms,
+                            int64_t *gen)
+{
+    uint64_t hash = user_hash(user_id);
+    shard_t *s = &cache->shards[hash % SHARDS];
+    bool ok = false;
+    pthread_mutex_lock(&s->lock);
+    gen_note_t *g = *gen_slot(s, hash, user_id);
+    if (g != NULL && g->epoch == epoch && now_ms >= g->at_ms && now_ms - g->at_ms < max_age_ms) {
+        *gen = g->gen;
+        ok = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
 }
 
 long list_cache_count(list_cache_t *cache)

@@ -10,7 +10,8 @@
  * is before the bound. Every write that can change the page bumps that generation in its own
  * transaction, in whichever process makes it, so an answered page is the page the database
  * would give at the generation read: on one instance, or on many sharing one database. Only
- * the views whose clock changes a page bounds (upcoming, notice) are put here.
+ * the views whose clock changes a page bounds (upcoming, notice) are put here. The generation
+ * is read by the worker, or trusted on the loop for a bounded time (list_cache_note_gen below).
  *
  * The cache holds at most max_bytes of entries (texts and bookkeeping); when a put would go
  * past it, the least recently used entries go. max_bytes 0 makes a cache that keeps nothing.
@@ -44,6 +45,20 @@ bool list_cache_get(list_cache_t *cache, const list_cache_key_t *key, int64_t ge
  * big for a shard is not kept. */
 void list_cache_put(list_cache_t *cache, const list_cache_key_t *key, int64_t gen, int64_t bound, const char *text,
                     size_t len);
+
+/*
+ * Answers on the loop, without the worker's read of the member's row. A worker that read a
+ * member's list_gen notes it with the write epoch it saw before its read (org_write_epoch(): +1
+ * after every write job of this process) and the time. The loop may then trust that generation,
+ * instead of reading it, while the epoch is still the same (no write of this process since: a
+ * change made here shows at once) and for less than max_age_ms (oa.token.cache-seconds: a change
+ * made by another process on the database shows within it, as a logout or a ban does). At most
+ * 65,536 members are noted; the others always take the worker's path.
+ */
+void list_cache_note_gen(list_cache_t *cache, int64_t user_id, int64_t gen, uint64_t epoch, int64_t now_ms);
+/* The generation of user_id to trust at now_ms, when noted under epoch less than max_age_ms ago. */
+bool list_cache_trusted_gen(list_cache_t *cache, int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms,
+                            int64_t *gen);
 
 /* Entries and bytes held (logs, tests). */
 long list_cache_count(list_cache_t *cache);

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "auth/caller.h"
+#include "common/clock.h"
 #include "common/text.h"
 #include "content/content_check.h"
 #include "meeting/list_cache.h"
@@ -709,6 +712,8 @@ static void run_meeting_list(org_job_t *job, store_t *store)
     list_cache_key_t key = {job->user.id, (int)view, page.page, page.limit};
     char *text;
     size_t len;
+    if (list_pages != NULL)
+        list_cache_note_gen(list_pages, job->user.id, job->member.list_gen, job->epoch, clock_monotonic_ms());
     if (list_pages != NULL && list_cache_get(list_pages, &key, job->member.list_gen, job->now, &text, &len)) {
         org_answer_text(job, (http_answer_t){.status = 200, .text = text, .len = len});
         return;
@@ -728,7 +733,64 @@ static void run_meeting_list(org_job_t *job, store_t *store)
         list_cache_put(list_pages, &key, job->member.list_gen, got.clock_bound, answer.text, answer.len);
     org_answer_text(job, answer);
 }
-ORG_ENDPOINT(meeting_list, ORG_MEMBER, run_meeting_list)
+/* A page number or limit of the query as org_param_page reads it: absent (dflt), or 1..max in
+ * decimal digits; false for anything else (the worker's path answers it). */
+static bool page_number(const json_t *params, const char *key, long dflt, long max, long *out)
+{
+    const json_t *v = json_object_get(params, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = dflt;
+        return true;
+    }
+    const char *s = json_string_value(v);
+    if (s == NULL || s[0] == '\0' || strlen(s) > 9)
+        return false;
+    long n = 0;
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        n = n * 10 + (*c - '0');
+    }
+    *out = n;
+    return n >= 1 && n <= max;
+}
+
+/* On the loop: a cached upcoming or notice page of a member whose generation the loop may trust
+ * (list_cache_trusted_gen: no write of this process since a worker read it, less than
+ * oa.token.cache-seconds ago), answered without the worker. Anything else goes to the worker. */
+static bool meeting_list_on_loop(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const json_t *params)
+{
+    int64_t max_age_ms = (int64_t)app->config->token_cache_seconds * 1000;
+    if (list_pages == NULL || max_age_ms == 0)
+        return false;
+    const json_t *v = json_object_get(params, "view");
+    store_meeting_view_t view = STORE_VIEW_UPCOMING;
+    if (v != NULL && !(json_is_string(v) && view_of(json_string_value(v), &view)))
+        return false;
+    long page = 0, limit = 0;
+    if ((view != STORE_VIEW_UPCOMING && view != STORE_VIEW_NOTICE) || !page_number(params, "page", 1, 1000000, &page) ||
+        !page_number(params, "limit", 20, ORG_PAGE_MAX_LIMIT, &limit))
+        return false;
+    int64_t gen = 0;
+    if (!list_cache_trusted_gen(list_pages, caller->user.id, org_write_epoch(), clock_monotonic_ms(), max_age_ms, &gen))
+        return false;
+    list_cache_key_t key = {caller->user.id, (int)view, page, limit};
+    char *text;
+    size_t len;
+    if (!list_cache_get(list_pages, &key, gen, (int64_t)time(NULL), &text, &len))
+        return false;
+    http_answer_t answer = {.status = 200, .text = text, .len = len};
+    http_send_answer(req, &answer);
+    http_answer_free(&answer);
+    return true;
+}
+
+static const org_endpoint_t meeting_list_endpoint = {
+    .access = ORG_MEMBER, .run = run_meeting_list, .on_loop = meeting_list_on_loop};
+static int meeting_list(h2o_req_t *req, void *app)
+{
+    return org_handle(req, app, &meeting_list_endpoint);
+}
 
 static const http_route_t meeting_routes[] = {
     {"POST", "/wx/meeting/create", meeting_create}, /* body limit: meeting_body_limit */

@@ -2,6 +2,7 @@
 #include "org/org_job.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,13 @@
 #include "storage/multipart.h"
 
 /* ---- the job ---- */
+
+static _Atomic uint64_t write_epoch = 1;
+
+uint64_t org_write_epoch(void)
+{
+    return atomic_load(&write_epoch);
+}
 
 static void job_free(org_job_t *job)
 {
@@ -95,6 +103,8 @@ static void run_job(db_job_t *db, store_t *store)
     job->endpoint->run(job, store);
     if (job->checked != NULL && !org_failed(job))
         store_flags(job, store);
+    if (!job->is_get)
+        atomic_fetch_add(&write_epoch, 1); /* after its commits: what was read before may be stale */
 }
 
 static void on_job_done(loop_msg_t *msg)
@@ -193,6 +203,14 @@ static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, c
         http_reply_error(req, code);
         return;
     }
+    if (endpoint->on_loop != NULL && endpoint->on_loop(req, app, caller, params)) {
+        json_decref(params);
+        free(job->blob);
+        free(job);
+        return;
+    }
+    job->is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
+    job->epoch = org_write_epoch();
     job->app = app;
     job->endpoint = endpoint;
     job->user = caller->user;

@@ -48,6 +48,7 @@ typedef enum org_access {
     ORG_ADMIN,   /* admins; 506 for members, 802 for the others */
 } org_access_t;
 
+struct auth_caller;
 typedef struct org_job org_job_t;
 typedef void (*org_run_fn)(org_job_t *job, store_t *store);
 /* Back on the loop after a run() that succeeded: may answer req itself (an image, a CSV, or
@@ -67,6 +68,9 @@ typedef struct org_endpoint {
      * oa.wx.content-check is on): a list ended by {NULL}; NULL = none (content/content_check.h).
      * A risky one answers 815 without run(); review and unchecked ones are flagged after it. */
     const struct content_field *content;
+    /* An answer made on the loop, before any database work (a cached page): true when it
+     * answered req; false sends the request on its way. NULL = none. */
+    bool (*on_loop)(h2o_req_t *req, app_t *app, const struct auth_caller *caller, const json_t *params);
 } org_endpoint_t;
 
 #define ORG_JOB_MAX_OWNED 8
@@ -97,7 +101,14 @@ struct org_job {
     struct content_outcome *checked;
     char route[65];
     h2o_multithread_receiver_t *reply_to;
+    uint64_t epoch; /* org_write_epoch() when the request arrived (before any read of the job) */
+    bool is_get;
 };
+
+/* This process's write epoch: +1 after every job of a non-GET endpoint ran (its writes are
+ * committed then). A value read before a database read and still current later means that no
+ * write of this process came in between (meeting/list_cache.h's answers on the loop). Any thread. */
+uint64_t org_write_epoch(void);
 
 /* An upload endpoint (see org_endpoint_t's file_field). */
 #define ORG_UPLOAD_ENDPOINT(name, access_, run_, file_field_, text_fields_)                                            \

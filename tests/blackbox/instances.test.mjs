@@ -204,21 +204,36 @@ function via(oa, person) {
 }
 
 /**
- * Meeting-list pages are kept by the process that answered them (oa.meeting.list-cache-bytes):
- * a change made through the other process is in the very next page, with no wait — the
- * answer, a room's new name, a cancellation.
+ * Meeting-list pages are kept by the process that answered them (oa.meeting.list-cache-bytes),
+ * and a cached page may be answered on the loop for a member whose list generation a worker read
+ * less than oa.token.cache-seconds ago (meeting/list_cache.h): a change made through the other
+ * process — an answer, a room's new name, a cancellation — is in A's pages within
+ * cache-seconds (+1 s for the polling and the whole-second clocks), never later; a change made
+ * through A itself is in A's very next page.
  */
-async function checkListPages(a, b, label, env = {}) {
+async function checkListPages(a, b, label, cacheSeconds, env = {}) {
   const org = organization({ wx, oa: a }, a, { env });
   const admin = await org.admin(`${label}-管理员`);
   const host = await org.member(`${label}-主持`);
   const guest = await org.member(`${label}-参会`);
   const room = ok(await admin.post('/wx/room/create', { name: `${label} 会议室` }), 'room');
   const body = meetingBody({ location: undefined, roomId: room.id, participantIds: [guest.id] });
+  const page = async (oa, view = 'upcoming') => ok(await via(oa, guest).get(`/wx/meeting/list?view=${view}&page=1&limit=20`), `${view} on ${oa.port}`);
+  const bound = (cacheSeconds + 1) * 1000;
+  /** Polls A's page until check(page) holds; asserts it did within the bound. */
+  async function within(view, check, what) {
+    const t0 = Date.now();
+    for (;;) {
+      const p = await page(a, view);
+      if (check(p)) return Date.now() - t0;
+      assert.ok(Date.now() - t0 < bound, `${what}: not in A's ${view} page within ${bound} ms: ${JSON.stringify(p.list)}`);
+      await sleep(POLL_MS);
+    }
+  }
   const m = ok(await host.post('/wx/meeting/create', body), 'create');
   ok(await host.post('/wx/meeting/submit', { id: m.id }), 'submit');
   ok(await via(b, admin).post('/wx/meeting/approve', { id: m.id, approve: true }), 'approve through B');
-  const page = async (oa, view = 'upcoming') => ok(await via(oa, guest).get(`/wx/meeting/list?view=${view}&page=1&limit=20`), `${view} on ${oa.port}`);
+  await within('upcoming', (p) => p.total === 1, 'the approval');
   for (let i = 0; i < 2; i++) { // the second read of each is the cached page
     for (const oa of [a, b]) {
       const up = await page(oa);
@@ -228,14 +243,20 @@ async function checkListPages(a, b, label, env = {}) {
     }
   }
   ok(await via(b, guest).post('/wx/meeting/feedback', { id: m.id, attend: true }), 'feedback through B');
-  assert.equal((await page(a)).list[0].myAnswer, 'attend', "A's cached page shows the answer made through B");
-  assert.equal((await page(a, 'notice')).total, 0, "A's notice page no longer lists it");
+  await within('upcoming', (p) => p.list[0]?.myAnswer === 'attend', 'the answer made through B');
+  await within('notice', (p) => p.total === 0, 'the answered meeting leaving notice');
   ok(await via(b, admin).post('/wx/room/update', { id: room.id, name: `${label} 大会议室` }), 'rename through B');
-  assert.equal((await page(a)).list[0].roomName, `${label} 大会议室`, "A's page shows the room's new name");
+  await within('upcoming', (p) => p.list[0]?.roomName === `${label} 大会议室`, "the room's new name");
+  // through A itself: at once (A's write epoch moved: nothing read before is trusted)
+  const m2 = ok(await host.post('/wx/meeting/create', { ...body, startTime: body.endTime, endTime: meetingBody({}, { startIn: 3 * 3600e3 }).endTime }), 'create 2');
+  ok(await host.post('/wx/meeting/submit', { id: m2.id }), 'submit 2');
+  assert.equal((await page(a)).total, 1, 'cached in A');
+  ok(await via(a, admin).post('/wx/meeting/approve', { id: m2.id, approve: true }), 'approve through A');
+  assert.equal((await page(a)).total, 2, "A's next page shows A's own change");
+  ok(await via(a, host).post('/wx/meeting/cancel', { id: m2.id, reason: '改期' }), 'cancel through A');
+  assert.equal((await page(a)).total, 1, "A's next page shows A's own cancellation");
   ok(await via(b, host).post('/wx/meeting/cancel', { id: m.id, reason: '改期' }), 'cancel through B');
-  const gone = await page(a);
-  assert.equal(gone.total, 0, "A's page no longer lists the cancelled meeting");
-  assert.deepEqual(gone.list, []);
+  await within('upcoming', (p) => p.total === 0 && p.list.length === 0, 'the cancellation made through B');
 }
 
 describe('two processes on one MariaDB database', () => {
@@ -281,8 +302,8 @@ describe('two processes on one MariaDB database', () => {
     await checkConcurrentFirstLogin(a5, b5, db5.sql, 'my5-crowd');
   });
 
-  test('a meeting-list page cached by one process is never answered after a change made through the other', async () => {
-    await checkListPages(a5, b5, 'my', meetoaDatasource(db5.url).env);
+  test('a meeting-list page cached by one process shows a change made through the other within cache-seconds, its own at once', async () => {
+    await checkListPages(a1, b1, 'my', 1, meetoaDatasource(db1.url).env);
   });
 
   test('the database password is in no log line', () => {
@@ -335,7 +356,7 @@ describe('two processes on one SQLite file', () => {
     await checkConcurrentFirstLogin(a, b, sql, 'sq-crowd');
   });
 
-  test('a meeting-list page cached by one process is never answered after a change made through the other', async () => {
-    await checkListPages(a, b, 'sq');
+  test('a meeting-list page cached by one process shows a change made through the other within cache-seconds, its own at once', async () => {
+    await checkListPages(a, b, 'sq', CACHE);
   });
 });

@@ -159,6 +159,42 @@ static void threads_never_see_another_keys_or_generations_page(void **state)
     list_cache_free(c);
 }
 
+/* A noted generation is trusted under the same write epoch, for less than max_age_ms. */
+static void noted_generations_are_trusted_within_their_epoch_and_age(void **state)
+{
+    (void)state;
+    list_cache_t *c = list_cache_new(64 * 1024);
+    int64_t gen = -1;
+    assert_false(list_cache_trusted_gen(c, 7, 1, 1000, 5000, &gen)); /* never noted */
+    list_cache_note_gen(c, 7, 42, 1, 1000);
+    assert_true(list_cache_trusted_gen(c, 7, 1, 1000, 5000, &gen));
+    assert_int_equal(gen, 42);
+    assert_true(list_cache_trusted_gen(c, 7, 1, 5999, 5000, &gen));
+    assert_false(list_cache_trusted_gen(c, 7, 1, 6000, 5000, &gen)); /* too old */
+    assert_false(list_cache_trusted_gen(c, 7, 2, 1001, 5000, &gen)); /* a write since */
+    assert_false(list_cache_trusted_gen(c, 8, 1, 1001, 5000, &gen)); /* another member */
+    assert_false(list_cache_trusted_gen(c, 7, 1, 999, 5000, &gen));  /* a clock before the note */
+    /* a read made under the newer epoch replaces it; an older read never does */
+    list_cache_note_gen(c, 7, 43, 2, 2000);
+    assert_true(list_cache_trusted_gen(c, 7, 2, 2000, 5000, &gen));
+    assert_int_equal(gen, 43);
+    list_cache_note_gen(c, 7, 42, 1, 2500);
+    assert_true(list_cache_trusted_gen(c, 7, 2, 2600, 5000, &gen));
+    assert_int_equal(gen, 43);
+    assert_false(list_cache_trusted_gen(c, 7, 1, 2600, 5000, &gen));
+    /* many members: each its own */
+    for (int64_t u = 100; u < 5100; u++)
+        list_cache_note_gen(c, u, u * 3, 2, 3000);
+    int trusted = 0;
+    for (int64_t u = 100; u < 5100; u++)
+        if (list_cache_trusted_gen(c, u, 2, 3000, 5000, &gen)) {
+            assert_int_equal(gen, u * 3);
+            trusted++;
+        }
+    assert_int_equal(trusted, 5000);
+    list_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +203,7 @@ int main(void)
         cmocka_unit_test(stays_within_its_bytes_dropping_the_least_recently_used),
         cmocka_unit_test(a_cache_of_no_bytes_keeps_nothing),
         cmocka_unit_test(threads_never_see_another_keys_or_generations_page),
+        cmocka_unit_test(noted_generations_are_trusted_within_their_epoch_and_age),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,10 +90,10 @@ static const char *wx_errmsg(int errcode)
 static json_t *wx_error_text(int errcode, const char *text)
 {
     uint32_t rid[3] = {0, 0, 0};
-    char errmsg[160];
+    char errmsg[256]; /* text (at most 200 bytes: the callers' messages) and the rid */
 
     crypto_random(rid, sizeof(rid)); /* a request id only: zeros are fine if it fails */
-    snprintf(errmsg, sizeof(errmsg), "%s, rid: %08x-%08x-%08x", text, rid[0], rid[1], rid[2]);
+    snprintf(errmsg, sizeof(errmsg), "%.200s, rid: %08x-%08x-%08x", text, rid[0], rid[1], rid[2]);
     return json_pack("{s:i,s:s}", "errcode", errcode, "errmsg", errmsg);
 }
 
