@@ -52,7 +52,9 @@ void list_cache_put(list_cache_t *cache, const list_cache_key_t *key, int64_t ge
  * after every write job of this process) and the time. The loop may then trust that generation,
  * instead of reading it, while the epoch is still the same (no write of this process since: a
  * change made here shows at once) and for less than max_age_ms (oa.token.cache-seconds: a change
- * made by another process on the database shows within it, as a logout or a ban does). At most
+ * made by another process on the database shows within it, as a logout or a ban does); each
+ * member's trust ends at a point of the last quarter of max_age_ms chosen by their id, so that notes
+ * made at one moment do not all end at one moment. At most
  * 65,536 members are noted; the others always take the worker's path.
  */
 void list_cache_note_gen(list_cache_t *cache, int64_t user_id, int64_t gen, uint64_t epoch, int64_t now_ms);

@@ -169,7 +169,7 @@ static void noted_generations_are_trusted_within_their_epoch_and_age(void **stat
     list_cache_note_gen(c, 7, 42, 1, 1000);
     assert_true(list_cache_trusted_gen(c, 7, 1, 1000, 5000, &gen));
     assert_int_equal(gen, 42);
-    assert_true(list_cache_trusted_gen(c, 7, 1, 5999, 5000, &gen));
+    assert_true(list_cache_trusted_gen(c, 7, 1, 3499, 5000, &gen));  /* the first half: always */
     assert_false(list_cache_trusted_gen(c, 7, 1, 6000, 5000, &gen)); /* too old */
     assert_false(list_cache_trusted_gen(c, 7, 2, 1001, 5000, &gen)); /* a write since */
     assert_false(list_cache_trusted_gen(c, 8, 1, 1001, 5000, &gen)); /* another member */
@@ -182,6 +182,18 @@ static void noted_generations_are_trusted_within_their_epoch_and_age(void **stat
     assert_true(list_cache_trusted_gen(c, 7, 2, 2600, 5000, &gen));
     assert_int_equal(gen, 43);
     assert_false(list_cache_trusted_gen(c, 7, 1, 2600, 5000, &gen));
+    /* trust ends within the last quarter of max_age, spread over members */
+    int64_t ends[2] = {INT64_MAX, 0};
+    for (int64_t u = 10000; u < 10200; u++) {
+        list_cache_note_gen(c, u, 1, 2, 0);
+        int64_t t = 0;
+        while (list_cache_trusted_gen(c, u, 2, t, 1000, &gen))
+            t++;
+        assert_true(t >= 750 && t <= 1000);
+        ends[0] = t < ends[0] ? t : ends[0];
+        ends[1] = t > ends[1] ? t : ends[1];
+    }
+    assert_true(ends[1] - ends[0] > 125); /* not one moment */
     /* many members: each its own */
     for (int64_t u = 100; u < 5100; u++)
         list_cache_note_gen(c, u, u * 3, 2, 3000);
