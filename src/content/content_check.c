@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "runtime/db_pool.h"
 #include "wechat/wx_client.h"
 
 typedef struct batch batch_t;
@@ -181,4 +183,69 @@ bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const jso
      * through the loop's queue, never inline), so done() runs from on_checked as usual */
     b->pending--;
     return true;
+}
+
+/* ---- images ---- */
+
+typedef struct media_job {
+    wx_media_check_req_t req; /* first: on_done gets &req.msg */
+    db_job_t db;              /* then the record, on a worker */
+    app_t *app;
+    int64_t user_id;
+    char key[STORE_FLAG_KEY_SIZE];
+} media_job_t;
+
+static void media_record(db_job_t *db, store_t *store)
+{
+    media_job_t *m = H2O_STRUCT_FROM_MEMBER(media_job_t, db, db);
+    const wx_media_check_result_t *r = &m->req.result;
+    int64_t now = (int64_t)time(NULL);
+    store_rc rc;
+    if (r->outcome == WX_OK) {
+        rc = store_media_check_add(store, r->trace_id, m->user_id, m->key, now);
+    } else {
+        store_content_flag_t f;
+        memset(&f, 0, sizeof f);
+        f.user_id = m->user_id;
+        snprintf(f.route, sizeof f.route, "%s", "/wx/storage/upload");
+        snprintf(f.field, sizeof f.field, "%s", "file");
+        snprintf(f.excerpt, sizeof f.excerpt, "%s", m->key);
+        snprintf(f.verdict, sizeof f.verdict, "%s", "unchecked");
+        f.errcode = r->outcome == WX_ERRCODE ? r->errcode : r->outcome == WX_TIMEOUT ? -3 : -4;
+        rc = store_content_flag_add(store, &f, now);
+    }
+    if (rc != STORE_OK)
+        log_error("the image check of upload %s was not recorded: %s", m->key, store_last_error(store));
+}
+
+static void media_recorded(loop_msg_t *msg)
+{
+    media_job_t *m = H2O_STRUCT_FROM_MEMBER(media_job_t, db.msg, msg);
+    free(m);
+}
+
+static void media_checked(loop_msg_t *msg)
+{
+    media_job_t *m = (media_job_t *)msg;
+    if (m->req.result.outcome != WX_OK)
+        log_warn("image check of upload %s not made (outcome %d, errcode %ld): flagged for an admin", m->key,
+                 (int)m->req.result.outcome, m->req.result.errcode);
+    db_pool_run(m->app->db, &m->db, media_record, m->req.msg.reply_to, media_recorded);
+}
+
+void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, int64_t user_id, const char *openid,
+                         const char *key, const char *url)
+{
+    media_job_t *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return;
+    m->app = app;
+    m->user_id = user_id;
+    snprintf(m->key, sizeof m->key, "%s", key);
+    loop_msg_init(&m->req.msg, loop, media_checked);
+    snprintf(m->req.media_url, sizeof m->req.media_url, "%s", url);
+    m->req.media_type = WX_MEDIA_TYPE_IMAGE;
+    m->req.scene = 1; /* 资料: a profile picture */
+    snprintf(m->req.openid, sizeof m->req.openid, "%s", openid);
+    wx_media_check_async(app->wx, &m->req);
 }

@@ -49,4 +49,14 @@ typedef void (*content_done_fn)(void *ctx, const content_outcome_t *outcome);
 bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const json_t *params,
                          const content_field_t *fields, const char *openid, content_done_fn done, void *ctx);
 
+/*
+ * An uploaded image (key, at the public url) through WeChat's media_check_async, when
+ * oa.wx.content-check is true: the trace_id WeChat answers is kept (oa_media_check) and the
+ * verdict arrives later through the message push (push/push_api.c: a risky image is deleted and
+ * taken off the user's avatar, a review flagged). A call that fails is flagged "unchecked".
+ * Fire and forget, from a loop thread.
+ */
+void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, int64_t user_id, const char *openid,
+                         const char *key, const char *url);
+
 #endif

@@ -18,6 +18,7 @@
 #include "storage/files.h"
 #include "storage/storage_api.h"
 #include "store/store.h"
+#include "store/store_content.h"
 
 #define PUSH_MAX_SKEW_SECONDS 300 /* a packet signed longer ago (or ahead) than this is refused */
 #define PUSH_SEEN_SLOTS       4096
@@ -68,7 +69,7 @@ static void seen_add(const char *key)
 
 /* ---- events ---- */
 
-typedef enum push_action { PUSH_NOTHING, PUSH_REVOKE, PUSH_CANCELLATION } push_action_t;
+typedef enum push_action { PUSH_NOTHING, PUSH_REVOKE, PUSH_CANCELLATION, PUSH_MEDIA_CHECK } push_action_t;
 
 typedef struct push_job {
     db_job_t db; /* first */
@@ -77,6 +78,8 @@ typedef struct push_job {
     push_action_t action;
     char openid[STORE_OPENID_SIZE];
     bool profile, phone; /* what a revocation withdrew */
+    char trace_id[64];   /* a media check's */
+    char verdict[16];    /* its suggest: pass, review, risky */
     char key[PUSH_KEY_SIZE];
     bool failed;
 } push_job_t;
@@ -108,10 +111,49 @@ static void remove_uploaded_avatar(const config_t *config, const char *avatar)
         log_warn("push: the withdrawn avatar file %s could not be removed", key);
 }
 
+/* A media check's verdict (store_content.h): a risky image is deleted and taken off its owner's
+ * avatar; one to review is flagged for an admin. */
+static void run_media_verdict(push_job_t *job, store_t *store, int64_t now)
+{
+    int64_t user_id = 0;
+    char key[STORE_FLAG_KEY_SIZE];
+    store_rc rc = store_media_check_done(store, job->trace_id, job->verdict, now, &user_id, key);
+    if (rc == STORE_NOT_FOUND)
+        return; /* not ours, or a verdict we have already */
+    store_user_t user;
+    if (rc == STORE_OK && strcmp(job->verdict, "risky") == 0) {
+        if (storage_key_valid(key, strlen(key)) && storage_file_remove(job->app->config->storage_dir, key) != 0)
+            log_warn("push: the risky image %s could not be removed", key);
+        rc = store_user_get(store, user_id, &user);
+        if (rc == STORE_OK && strstr(user.avatar, key) != NULL)
+            rc = store_user_update_profile(store, user_id, NULL, "", -1, now);
+        if (rc == STORE_OK)
+            log_info("push: a risky image of user %lld taken down", (long long)user_id);
+    } else if (rc == STORE_OK && strcmp(job->verdict, "review") == 0) {
+        store_content_flag_t f;
+        memset(&f, 0, sizeof f);
+        f.user_id = user_id;
+        snprintf(f.route, sizeof f.route, "%s", "/wx/storage/upload");
+        snprintf(f.field, sizeof f.field, "%s", "file");
+        snprintf(f.excerpt, sizeof f.excerpt, "%s", key);
+        snprintf(f.verdict, sizeof f.verdict, "%s", "review");
+        snprintf(f.trace_id, sizeof f.trace_id, "%s", job->trace_id);
+        rc = store_content_flag_add(store, &f, now);
+    }
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        log_error("push: a media check's verdict could not be applied: %s", store_last_error(store));
+        job->failed = true;
+    }
+}
+
 static void run_push(db_job_t *db, store_t *store)
 {
     push_job_t *job = (push_job_t *)db;
     int64_t now = (int64_t)time(NULL);
+    if (job->action == PUSH_MEDIA_CHECK) {
+        run_media_verdict(job, store, now);
+        return;
+    }
     store_user_t user;
     store_rc rc = store_user_get_by_openid(store, job->openid, &user);
     if (rc == STORE_NOT_FOUND)
@@ -145,6 +187,23 @@ static void on_push_done(loop_msg_t *msg)
     free(job);
 }
 
+/* The verdict of a wxa_media_check event: v2's result.suggest (an object in JSON, the element's
+ * text in XML), or v1's isrisky; "pass" when neither says otherwise. */
+static void media_verdict(json_t *msg, char *out, size_t size)
+{
+    json_t *result = json_object_get(msg, "result");
+    const char *suggest = json_string_value(json_object_get(result, "suggest"));
+    const char *text = suggest != NULL ? suggest : json_string_value(result);
+    char b[16];
+    const char *risky = push_message_text(msg, "isrisky", b, sizeof b);
+    if ((text != NULL && strstr(text, "risky") != NULL) || (risky != NULL && strcmp(risky, "1") == 0))
+        snprintf(out, size, "%s", "risky");
+    else if (text != NULL && strstr(text, "review") != NULL)
+        snprintf(out, size, "%s", "review");
+    else
+        snprintf(out, size, "%s", "pass");
+}
+
 /* Acts on one verified, decrypted packet; answers req. */
 static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
 {
@@ -168,11 +227,14 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
         action = PUSH_REVOKE;
     else if (event != NULL && strcmp(event, "user_authorization_cancellation") == 0)
         action = PUSH_CANCELLATION;
+    else if (event != NULL && strcmp(event, "wxa_media_check") == 0 && trace != NULL && strlen(trace) < 64)
+        action = PUSH_MEDIA_CHECK;
     char obuf[32];
     const char *openid = push_message_text(msg, "OpenID", obuf, sizeof obuf);
     if (openid == NULL)
         openid = from;
-    if (action == PUSH_NOTHING || openid == NULL || strlen(openid) >= STORE_OPENID_SIZE) {
+    if (action != PUSH_MEDIA_CHECK &&
+        (action == PUSH_NOTHING || openid == NULL || strlen(openid) >= STORE_OPENID_SIZE)) {
         log_info("push: event %s received, nothing to do", event != NULL ? event : "(none)");
         seen_add(key);
         reply_text(req, 200, "success");
@@ -185,7 +247,11 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
     }
     job->action = action;
     job->app = app;
-    snprintf(job->openid, sizeof job->openid, "%s", openid);
+    snprintf(job->openid, sizeof job->openid, "%s", openid != NULL ? openid : "");
+    if (action == PUSH_MEDIA_CHECK) {
+        snprintf(job->trace_id, sizeof job->trace_id, "%s", trace);
+        media_verdict(msg, job->verdict, sizeof job->verdict);
+    }
     snprintf(job->key, sizeof job->key, "%s", key);
     char rbuf[32];
     const char *info = push_message_text(msg, "RevokeInfo", rbuf, sizeof rbuf);

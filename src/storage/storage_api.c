@@ -27,6 +27,7 @@
 #include "app/app.h"
 #include "auth/caller.h"
 #include "common/log.h"
+#include "content/content_check.h"
 #include "crypto/crypto.h"
 #include "guard/rate_guard.h"
 #include "http/reply.h"
@@ -79,6 +80,7 @@ typedef struct upload_job {
     http_pending_t pending;
     const app_t *app;
     int64_t user_id;
+    char openid[STORE_OPENID_SIZE];
     uint8_t *bytes;
     size_t len;
     char key[KEY_SIZE];
@@ -135,6 +137,14 @@ static void on_upload_done(loop_msg_t *msg)
         json_t *data = json_object();
         json_object_set_new(data, "url", json_stringn(url.base, url.len));
         json_object_set_new(data, "key", json_string(job->key));
+        /* WeChat downloads the image to check it: only with an absolute URL */
+        if (job->app->config->content_check && job->openid[0] != '\0' && url.len > 8 &&
+            (strncmp(url.base, "http://", 7) == 0 || strncmp(url.base, "https://", 8) == 0)) {
+            char *text = h2o_mem_alloc_pool(&req->pool, url.len + 1);
+            memcpy(text, url.base, url.len);
+            text[url.len] = '\0';
+            content_media_check((app_t *)job->app, http_receiver(req), job->user_id, job->openid, job->key, text);
+        }
         http_reply_ok(req, data);
     }
     free(job->bytes);
@@ -187,6 +197,7 @@ static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     job->len = file.len;
     job->app = app;
     job->user_id = caller->user.id;
+    snprintf(job->openid, sizeof job->openid, "%s", caller->user.openid);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_upload, http_receiver(req), on_upload_done);
 }

@@ -556,6 +556,32 @@ static const char *const step10_mysql[] = {
     NULL,
 };
 
+/* Step 11: images sent to WeChat's media_check_async, waiting for (or given) its verdict,
+ * which comes back through the message push (store/store_content.h). */
+static const char *const step11_sqlite[] = {
+    "CREATE TABLE oa_media_check ("
+    " trace_id varchar(64) NOT NULL PRIMARY KEY,"
+    " user_id integer NOT NULL REFERENCES wx_user (id),"
+    " file_key varchar(64) NOT NULL,"
+    " verdict varchar(16) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " done_at bigint NOT NULL DEFAULT 0)",
+    NULL,
+};
+static const char *const step11_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_media_check ("
+    " trace_id varchar(64) COLLATE utf8mb4_bin NOT NULL,"
+    " user_id int NOT NULL,"
+    " file_key varchar(64) COLLATE utf8mb4_bin NOT NULL,"
+    " verdict varchar(16) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " done_at bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (trace_id),"
+    " CONSTRAINT oa_media_check_user FOREIGN KEY (user_id) REFERENCES wx_user (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -569,6 +595,7 @@ static const store_migration_t migrations[] = {
      step8_mysql},
     {9, "subscription reminders: oa_reminder, oa_subscribe_quota", step9_sqlite, step9_mysql},
     {10, "content checks: oa_content_flag", step10_sqlite, step10_mysql},
+    {11, "image checks: oa_media_check", step11_sqlite, step11_mysql},
 };
 
 int store_schema_latest(void)

@@ -14,11 +14,11 @@ static const store_sql_t SQL_FLAG_ADD = {
               " trace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
-/* The first 30 code points of s into out (never splitting a character). */
+/* The first 40 code points of s into out (never splitting a character). */
 static void excerpt_of(const char *s, char *out, size_t size)
 {
     size_t o = 0, n = 0;
-    while (s[o] != '\0' && n < 30 && o + 4 < size) {
+    while (s[o] != '\0' && n < 40 && o + 4 < size) {
         size_t len = 1;
         unsigned char c = (unsigned char)s[o];
         if (c >= 0xF0)
@@ -123,4 +123,65 @@ store_rc store_content_flag_resolve(store_t *store, int64_t id, int64_t user_id,
     if (rc == STORE_OK && r.changes != 1)
         rc = STORE_NOT_FOUND;
     return rc;
+}
+
+/* ---- media checks ---- */
+
+static const store_sql_t SQL_MEDIA_ADD = {
+    .op = "media_check_add",
+    .sqlite = "INSERT INTO oa_media_check (trace_id, user_id, file_key, created_at) VALUES (?, ?, ?, ?)",
+};
+
+store_rc store_media_check_add(store_t *store, const char *trace_id, int64_t user_id, const char *file_key, int64_t now)
+{
+    return store_sql_exec(
+        store, &SQL_MEDIA_ADD,
+        ARGS(store_arg_text(trace_id), store_arg_int(user_id), store_arg_text(file_key), store_arg_int(now)), 4, NULL,
+        NULL, NULL);
+}
+
+static const store_sql_t SQL_MEDIA_DONE = {
+    .op = "media_check_done",
+    .sqlite = "UPDATE oa_media_check SET verdict = ?, done_at = ? WHERE trace_id = ? AND verdict = ''",
+};
+static const store_sql_t SQL_MEDIA_GET = {
+    .op = "media_check_get",
+    .sqlite = "SELECT user_id, file_key FROM oa_media_check WHERE trace_id = ?",
+};
+
+typedef struct media_txn {
+    const char *trace_id, *verdict;
+    int64_t now;
+    int64_t *user_id;
+    char *file_key;
+} media_txn_t;
+
+static store_rc read_media(const store_row_t *row, void *ctx)
+{
+    media_txn_t *x = ctx;
+    *x->user_id = store_row_int(row, 0);
+    return store_row_copy(row, 1, x->file_key, STORE_FLAG_KEY_SIZE) ? STORE_OK : STORE_ERROR;
+}
+
+static store_rc media_done_fn(store_t *store, void *arg)
+{
+    media_txn_t *x = arg;
+    store_sql_result_t r = {0};
+    store_rc rc = store_sql_exec(store, &SQL_MEDIA_DONE,
+                                 ARGS(store_arg_text(x->verdict), store_arg_int(x->now), store_arg_text(x->trace_id)),
+                                 3, NULL, NULL, &r);
+    if (rc == STORE_OK && r.changes != 1)
+        return STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        rc = store_sql_row(store, &SQL_MEDIA_GET, ARGS(store_arg_text(x->trace_id)), 1, read_media, x);
+    return rc;
+}
+
+store_rc store_media_check_done(store_t *store, const char *trace_id, const char *verdict, int64_t now,
+                                int64_t *user_id, char file_key[STORE_FLAG_KEY_SIZE])
+{
+    *user_id = 0;
+    file_key[0] = '\0';
+    media_txn_t x = {trace_id, verdict, now, user_id, file_key};
+    return store_sql_transaction(store, "media_check_done", media_done_fn, &x);
 }

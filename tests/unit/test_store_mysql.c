@@ -140,7 +140,8 @@ static void raw_check_datetime_column(raw_t *db, const char *openid)
 static void drop_tables(const fixture_t *f)
 {
     raw_t *db = raw_open(f);
-    raw_exec(db, "DROP TABLE IF EXISTS oa_content_flag, oa_subscribe_quota, oa_reminder, oa_attachment, oa_minutes, "
+    raw_exec(db, "DROP TABLE IF EXISTS oa_media_check, oa_content_flag, oa_subscribe_quota, oa_reminder, "
+                 "oa_attachment, oa_minutes, "
                  "oa_vote_choice, "
                  "oa_vote_ballot, oa_vote_option, "
                  "oa_vote, oa_meeting_log, "
