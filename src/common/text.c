@@ -71,6 +71,18 @@ size_t text_utf8_length(const char *s, size_t len)
     return count;
 }
 
+size_t text_utf8_prefix(const char *s, size_t max_points)
+{
+    size_t i = 0, points = 0;
+    while (s[i] != '\0' && points < max_points) {
+        i++;
+        while (((unsigned char)s[i] & 0xc0) == 0x80) /* continuation bytes of the same character */
+            i++;
+        points++;
+    }
+    return i;
+}
+
 /* Local broken-down time of epoch_seconds; false outside time_t or years 0001..9999. */
 static bool local_tm(int64_t epoch_seconds, struct tm *tm)
 {

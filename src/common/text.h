@@ -16,6 +16,9 @@
 bool text_utf8_valid(const char *s, size_t len);
 /* Number of code points in well-formed UTF-8 s[0..len). */
 size_t text_utf8_length(const char *s, size_t len);
+/* Bytes of the first max_points code points of the NUL-terminated well-formed UTF-8 s (all of s
+ * when it has fewer): a cut there never splits a character. */
+size_t text_utf8_prefix(const char *s, size_t max_points);
 
 /* Local time (the process's TZ) with offset, ISO-8601: "2026-11-24T18:00:00+08:00" (25 chars + NUL).
  * out is "" when the time is outside years 0001..9999. Thread-safe (localtime_r). */

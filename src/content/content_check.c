@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "runtime/db_pool.h"
 #include "wechat/wx_client.h"
 
@@ -90,19 +91,6 @@ static void on_checked(loop_msg_t *msg)
     }
 }
 
-/* Bytes of the first max code points of s. */
-static size_t prefix_bytes(const char *s, size_t max)
-{
-    size_t o = 0, n = 0;
-    while (s[o] != '\0' && n < max) {
-        o++;
-        while ((s[o] & 0xC0) == 0x80)
-            o++;
-        n++;
-    }
-    return o;
-}
-
 /* The text of a field in params: a string, or the strings of an array joined by '\n' (malloc'd);
  * NULL when none. */
 static char *field_text(const json_t *params, const char *key)
@@ -152,7 +140,7 @@ bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const jso
         const char *rest = text;
         bool first = true;
         while (*rest != '\0') {
-            size_t n = prefix_bytes(rest, WX_SEC_CONTENT_MAX);
+            size_t n = text_utf8_prefix(rest, WX_SEC_CONTENT_MAX);
             piece_t *p = calloc(1, sizeof *p);
             char *piece = p != NULL ? strndup(rest, n) : NULL;
             if (piece == NULL) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "store/store_sql.h"
 
 #define ARGS STORE_ARGS
@@ -17,24 +18,11 @@ static const store_sql_t SQL_FLAG_ADD = {
 /* The first 40 code points of s into out (never splitting a character). */
 static void excerpt_of(const char *s, char *out, size_t size)
 {
-    size_t o = 0, n = 0;
-    while (s[o] != '\0' && n < 40 && o + 4 < size) {
-        size_t len = 1;
-        unsigned char c = (unsigned char)s[o];
-        if (c >= 0xF0)
-            len = 4;
-        else if (c >= 0xE0)
-            len = 3;
-        else if (c >= 0xC0)
-            len = 2;
-        for (size_t i = 1; i < len; i++)
-            if (s[o + i] == '\0')
-                len = i;
-        o += len;
-        n++;
-    }
-    memcpy(out, s, o);
-    out[o] = '\0';
+    size_t n = text_utf8_prefix(s, 40);
+    if (n >= size) /* more bytes than out holds: fewer whole characters */
+        n = text_utf8_prefix(s, (size - 1) / 4);
+    memcpy(out, s, n);
+    out[n] = '\0';
 }
 
 store_rc store_content_flag_add(store_t *store, const store_content_flag_t *f, int64_t now)

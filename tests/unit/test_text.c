@@ -111,6 +111,14 @@ static void test_utf8_length(void **state)
     const char s[] = "h\xc3\xa9llo\xf0\x9f\x98\x80\xe4\xb8\xad"; /* h é l l o 😀 中 */
     assert_int_equal(sizeof(s) - 1, 13);
     assert_int_equal(text_utf8_length(s, sizeof(s) - 1), 7);
+    /* prefixes end on character boundaries */
+    assert_int_equal(text_utf8_prefix("", 5), 0);
+    assert_int_equal(text_utf8_prefix("abc", 2), 2);
+    assert_int_equal(text_utf8_prefix("abc", 9), 3);
+    assert_int_equal(text_utf8_prefix("\xe4\xbc\x9a\xe8\xae\xae\xf0\x9f\x8e\x89x", 0), 0);
+    assert_int_equal(text_utf8_prefix("\xe4\xbc\x9a\xe8\xae\xae\xf0\x9f\x8e\x89x", 1), 3);
+    assert_int_equal(text_utf8_prefix("\xe4\xbc\x9a\xe8\xae\xae\xf0\x9f\x8e\x89x", 3), 10);
+    assert_int_equal(text_utf8_prefix("\xe4\xbc\x9a\xe8\xae\xae\xf0\x9f\x8e\x89x", 4), 11);
     assert_int_equal(text_utf8_length("\xf4\x8f\xbf\xbf\xc2\x80", 6), 2);
 }
 
