@@ -4,9 +4,10 @@
 // reads back), subscribeMessage.send (templates, one-time quotas, keyword rules, exact msgids above
 // 2^53, the record of sent messages), msgSecCheck v2 (verdicts of risky and review words, the
 // 2-hour visit rule), mediaCheckAsync v2 and its push to a receiver here (signatures, safe mode
-// opened with node:crypto), legacy encrypted data that node:crypto decrypts, the control
-// API, injected faults, latency that does not serialize requests, the command line, and a clean
-// exit on SIGTERM/SIGINT.
+// opened with node:crypto), the subscription message and authorization events pushed the same way
+// (popup, change and sent events, user_authorization_revoke / _cancellation), legacy encrypted
+// data that node:crypto decrypts, the control API, injected faults, latency that does not
+// serialize requests, the command line, and a clean exit on SIGTERM/SIGINT.
 //
 // Run: WXEMU_BIN=build-wxemu/wxemu node --test tests/blackbox/wxemu.test.mjs
 
@@ -1315,6 +1316,18 @@ const ALL_BAD = {
 const dataOf = (values) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
 const MEETING_DATA = dataOf({ thing1: '周例会', time2: '2025年06月01日 14:00~15:30', phrase3: '已变更' });
 
+/** Control bodies of APP whose (app, user, template) target is refused (400) by accept and reject:
+ * alice is her openid in APP, carol an openid of another app. */
+const badSubTargets = (templateId, alice, carol) => [
+  { appid: 'wxnosuchapp0000000', user: 'alice', template_id: templateId },
+  { appid: APP.appid, user: 'alice', template_id: 'tplNope' },
+  { appid: APP.appid, user: 'neverLoggedIn', template_id: templateId },
+  { appid: APP.appid, openid: carol, template_id: templateId },
+  { appid: APP.appid, openid: 'short', template_id: templateId },
+  { appid: APP.appid, user: 'alice', openid: alice, template_id: templateId },
+  { appid: APP.appid, template_id: templateId },
+];
+
 describe('subscribeMessage.send', () => {
   let wx, token, alice, bob, carol;
   before(async () => {
@@ -1604,13 +1617,7 @@ describe('subscribeMessage.send', () => {
     }
     assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_MEETING) >= 0, true, 'the templates are unchanged');
     for (const body of [
-      { appid: 'wxnosuchapp0000000', user: 'alice', template_id: T_MEETING },
-      { appid: APP.appid, user: 'alice', template_id: 'tplNope' },
-      { appid: APP.appid, user: 'neverLoggedIn', template_id: T_MEETING },
-      { appid: APP.appid, openid: carol, template_id: T_MEETING },
-      { appid: APP.appid, openid: 'short', template_id: T_MEETING },
-      { appid: APP.appid, user: 'alice', openid: alice, template_id: T_MEETING },
-      { appid: APP.appid, template_id: T_MEETING },
+      ...badSubTargets(T_MEETING, alice, carol),
       { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: 0 },
       { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: 1000001 },
       { appid: APP.appid, user: 'alice', template_id: T_MEETING, count: '1' },
@@ -2195,5 +2202,253 @@ describe('mediaCheckAsync and the message push', () => {
       assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
     }
     assert.equal(rx.got.length, received, 'nothing was pushed');
+  });
+});
+
+// ---- subscription message and authorization events pushed to the app ----------------------------
+
+describe('subscription and authorization events pushed to the app', () => {
+  let wx, token, rx, alice, bob, carol;
+  const T_PUSHED = 'tplPushedEvents';
+  const originalId = (appid) => `gh_${createHash('sha256').update(appid).digest('hex').slice(0, 12)}`;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    rx = await startReceiver();
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    alice = (await wx.newLogin(APP.appid, 'alice')).openid;
+    bob = (await wx.newLogin(APP.appid, 'bob')).openid;
+    carol = (await wx.newLogin(OTHER.appid, 'carol')).openid;
+    await wx.subscribeTemplates(APP.appid, [{ id: T_PUSHED, keywords: ['thing1'] }]);
+    await wx.subscribeTemplates(OTHER.appid, [{ id: T_PUSHED, keywords: ['thing1'] }]);
+    await wx.pushSettings(APP.appid, { url: `${rx.url}/push`, token: PUSH_TOKEN, delayMs: 20 }); // OTHER has none
+  });
+  after(async () => {
+    await rx.close();
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+  /** The events the receiver got (parsed), in arrival order; then forgets them and the log. */
+  const takeEvents = async (n) => {
+    await wx.waitPushes(APP.appid, n);
+    await new Promise((r) => setTimeout(r, 100)); // nothing more arrives
+    assert.equal(rx.got.length, n, rx.got.map((g) => g.body).join('\n'));
+    const bodies = rx.got.map((g) => g.body);
+    for (const g of rx.got) assert.equal(g.query.signature, sortedSig(PUSH_TOKEN, g.query.timestamp, g.query.nonce));
+    rx.got.length = 0;
+    const log = (await wx.pushLog(APP.appid)).list;
+    await wx.clearPushLog();
+    return { events: bodies.map((b) => JSON.parse(b)), bodies, log };
+  };
+  /** The common members of an event of openid, CreateTime now; -> the event without them. */
+  const own = (event, openid, name, t0) => {
+    const { ToUserName, FromUserName, CreateTime, MsgType, Event, ...rest } = event;
+    assert.deepEqual({ ToUserName, FromUserName, MsgType, Event }, {
+      ToUserName: originalId(APP.appid),
+      FromUserName: openid,
+      MsgType: 'event',
+      Event: name,
+    });
+    assert.ok(Number.isInteger(CreateTime) && Math.abs(CreateTime - t0) <= 5, `CreateTime ${CreateTime}`);
+    return rest;
+  };
+  const data = { thing1: { value: '周例会' } };
+  const send = (touser) => wx.subscribeSend(token, { touser, template_id: T_PUSHED, data });
+
+  test('accept: one subscribe_msg_popup_event per tap; without a push URL nothing is pushed', async () => {
+    const t0 = Math.floor(Date.now() / 1000);
+    assert.equal((await wx.subscribeAccept(APP.appid, 'alice', T_PUSHED, 3)).quota, 3);
+    const { events, log } = await takeEvents(3);
+    for (const e of events)
+      assert.deepEqual(own(e, alice, 'subscribe_msg_popup_event', t0), {
+        List: [{ TemplateId: T_PUSHED, SubscribeStatusString: 'accept', PopupScene: '0' }],
+      });
+    assert.deepEqual(log.map((x) => x.event.Event), Array(3).fill('subscribe_msg_popup_event'));
+    assert.ok(log.every((x) => /^ev-\d+$/.test(x.trace_id) && x.status === 200 && x.mode === 'plaintext'));
+    assert.equal(new Set(log.map((x) => x.trace_id)).size, 3, 'three separate pushes');
+    assert.equal((await wx.subscribeAccept(APP.appid, { openid: bob }, T_PUSHED)).quota, 1);
+    const [tap] = (await takeEvents(1)).events;
+    assert.equal(own(tap, bob, 'subscribe_msg_popup_event', t0).List[0].TemplateId, T_PUSHED);
+
+    assert.equal((await wx.subscribeAccept(OTHER.appid, 'carol', T_PUSHED, 1000)).quota, 1000, 'no push URL: no bound');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual((await wx.pushLog()).list, [], 'nothing pushed for an app without a push URL');
+    assert.equal(rx.got.length, 0);
+  });
+
+  test('accept with a push URL: count above 100 is a 400 and taps nothing', async () => {
+    const before = await wx.subscribeQuota(APP.appid, 'alice', T_PUSHED);
+    const body = { appid: APP.appid, user: 'alice', template_id: T_PUSHED, count: 101 };
+    const r = await wx.request('POST', '/__emu/subscribe/accept', body);
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error, /100/);
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_PUSHED), before);
+    assert.equal((await wx.subscribeAccept(APP.appid, 'alice', T_PUSHED, 100)).quota, before + 100);
+    assert.equal((await takeEvents(100)).events.length, 100);
+  });
+
+  test('send: a subscribe_msg_sent_event, the exact MsgID a JSON integer; refused sends push nothing', async () => {
+    await wx.subscribeReject(APP.appid, 'bob', T_PUSHED); // bob's quota: 0
+    await wx.subscribeAccept(APP.appid, 'bob', T_PUSHED, 2);
+    await takeEvents(3);
+    const t0 = Math.floor(Date.now() / 1000);
+    const sent = [await send(bob), await send(bob)]; // within one second, most likely
+    for (const r of sent) assert.equal(r.json?.errcode, 0, r.text);
+    assert.notEqual(sent[0].msgid, sent[1].msgid);
+    assert.equal((await send(bob)).json.errcode, 43101, 'no quota left');
+    const { events, bodies } = await takeEvents(2);
+    const byMsgid = {};
+    for (const [i, e] of events.entries()) {
+      const exact = /"MsgID":(\d+)[,}]/.exec(bodies[i])?.[1];
+      assert.ok(exact, `MsgID a JSON integer: ${bodies[i]}`);
+      byMsgid[exact] = e;
+      const rest = own(e, bob, 'subscribe_msg_sent_event', t0);
+      assert.deepEqual({ ...rest, List: [{ ...rest.List[0], MsgID: 0 }] }, {
+        List: [{ TemplateId: T_PUSHED, MsgID: 0, ErrorCode: 0, ErrorStatus: 'success' }],
+      });
+    }
+    assert.deepEqual(Object.keys(byMsgid).sort(), sent.map((r) => r.msgid).sort(), 'the msgids answered, exactly');
+    assert.notEqual(bodies[0], bodies[1], 'two distinct packets');
+
+    const other = { grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret };
+    const otherToken = (await wx.stableToken(other)).json.access_token;
+    const r = await wx.subscribeSend(otherToken, { touser: carol, template_id: T_PUSHED, data });
+    assert.equal(r.json?.errcode, 0, r.text);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual((await wx.pushLog()).list, [], 'no push URL: nothing pushed');
+  });
+
+  test('reject: the quota becomes 0 (next send 43101) and a subscribe_msg_change_event is pushed', async () => {
+    await wx.subscribeAccept(APP.appid, 'alice', T_PUSHED, 5);
+    await takeEvents(5);
+    const t0 = Math.floor(Date.now() / 1000);
+    const rejected = (openid) => ({ openid, template_id: T_PUSHED, quota: 0 });
+    assert.deepEqual(await wx.subscribeReject(APP.appid, 'alice', T_PUSHED), rejected(alice));
+    assert.equal(await wx.subscribeQuota(APP.appid, 'alice', T_PUSHED), 0);
+    assert.equal((await send(alice)).json.errcode, 43101);
+    const { events, log } = await takeEvents(1);
+    assert.deepEqual(own(events[0], alice, 'subscribe_msg_change_event', t0), {
+      List: [{ TemplateId: T_PUSHED, SubscribeStatusString: 'reject' }],
+    });
+    assert.equal(log[0].event.Event, 'subscribe_msg_change_event');
+    // a user who never accepted, by openid; and an app without a push URL
+    assert.deepEqual(await wx.subscribeReject(APP.appid, { openid: bob }, T_PUSHED), rejected(bob));
+    await takeEvents(1);
+    assert.equal((await wx.subscribeReject(OTHER.appid, 'carol', T_PUSHED)).quota, 0);
+    assert.equal(await wx.subscribeQuota(OTHER.appid, 'carol', T_PUSHED), 0);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual((await wx.pushLog()).list, []);
+    // accepting again gives sends back
+    await wx.subscribeAccept(APP.appid, 'alice', T_PUSHED);
+    assert.equal((await send(alice)).json.errcode, 0);
+    await takeEvents(2);
+  });
+
+  test('reject refuses what accept refuses, with 400', async () => {
+    for (const body of [
+      ...badSubTargets(T_PUSHED, alice, carol),
+      { appid: APP.appid, user: 'alice' },
+      { appid: APP.appid, user: 'alice', template_id: T_PUSHED, count: 1 },
+      { appid: APP.appid, user: 'alice', template_id: 7 },
+    ]) {
+      const r = await wx.request('POST', '/__emu/subscribe/reject', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      assert.equal(typeof r.json?.error, 'string');
+    }
+    assert.equal((await wx.request('GET', '/__emu/subscribe/reject')).status, 405);
+    assert.deepEqual((await wx.pushLog()).list, [], 'a refused reject pushes nothing');
+  });
+
+  test('push/event: user_authorization_revoke with RevokeInfo, user_authorization_cancellation without', async () => {
+    const t0 = Math.floor(Date.now() / 1000);
+    assert.deepEqual(await wx.pushEvent(APP.appid, 'alice', 'user_authorization_revoke', '6,8'), { queued: true });
+    let { events, log } = await takeEvents(1);
+    assert.deepEqual(own(events[0], alice, 'user_authorization_revoke', t0), {
+      OpenID: alice,
+      AppID: APP.appid,
+      RevokeInfo: '6,8',
+    });
+    assert.match(log[0].trace_id, /^ev-\d+$/);
+    assert.deepEqual(log[0].event, events[0]);
+    const cancelled = await wx.pushEvent(APP.appid, { openid: bob }, 'user_authorization_cancellation');
+    assert.deepEqual(cancelled, { queued: true });
+    ({ events } = await takeEvents(1));
+    assert.deepEqual(own(events[0], bob, 'user_authorization_cancellation', t0), { OpenID: bob, AppID: APP.appid });
+    // two of one user in one second: two pushes
+    await wx.pushEvent(APP.appid, 'alice', 'user_authorization_revoke', '6');
+    await wx.pushEvent(APP.appid, 'alice', 'user_authorization_revoke', '8');
+    ({ events } = await takeEvents(2));
+    assert.deepEqual(events.map((e) => e.RevokeInfo).sort(), ['6', '8']);
+  });
+
+  test('push/event refuses with 400: no push URL, unknown app or user, a bad event or revoke_info', async () => {
+    const revoke = (extra) => ({
+      appid: APP.appid,
+      user: 'alice',
+      event: 'user_authorization_revoke',
+      revoke_info: '6',
+      ...extra,
+    });
+    for (const body of [
+      revoke({ appid: OTHER.appid, user: 'carol' }),
+      revoke({ appid: 'wxnosuchapp0000000' }),
+      revoke({ user: 'neverLoggedIn' }),
+      revoke({ user: undefined, openid: carol }),
+      revoke({ user: undefined, openid: 'short' }),
+      revoke({ openid: alice }),
+      revoke({ user: undefined }),
+      revoke({ event: 'user_info_modified' }),
+      revoke({ event: undefined }),
+      revoke({ event: 7 }),
+      revoke({ revoke_info: undefined }),
+      revoke({ event: 'user_authorization_cancellation' }),
+      ...['', 'a', '6,,8', ',6', '6,', '1234', '6 8', '6;8', `${'1,'.repeat(32)}1`].map((r) =>
+        revoke({ revoke_info: r }),
+      ),
+      revoke({ revoke_info: 6 }),
+      revoke({ typo: 1 }),
+    ]) {
+      const r = await wx.request('POST', '/__emu/push/event', JSON.parse(JSON.stringify(body)));
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      assert.equal(typeof r.json?.error, 'string');
+    }
+    const r = await wx.request('POST', '/__emu/push/event', revoke({ appid: OTHER.appid, user: 'carol' }));
+    assert.match(r.json.error, /no push URL/);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual((await wx.pushLog()).list, [], 'a refused call pushes nothing');
+    assert.equal(rx.got.length, 0);
+  });
+
+  test('safe mode: the new events are encrypted like the media check push; no secret in the log', async () => {
+    try {
+      await wx.pushSettings(APP.appid, { encodingAesKey: AES_KEY });
+      const t0 = Math.floor(Date.now() / 1000);
+      await wx.subscribeReject(APP.appid, 'alice', T_PUSHED);
+      await wx.pushEvent(APP.appid, 'alice', 'user_authorization_revoke', '13');
+      await wx.waitPushes(APP.appid, 2);
+      const events = rx.got.map((req) => {
+        const q = req.query;
+        assert.equal(q.encrypt_type, 'aes');
+        const outer = JSON.parse(req.body);
+        assert.deepEqual(Object.keys(outer).sort(), ['Encrypt', 'ToUserName']);
+        assert.equal(outer.ToUserName, originalId(APP.appid));
+        assert.equal(q.msg_signature, sortedSig(PUSH_TOKEN, q.timestamp, q.nonce, outer.Encrypt));
+        const { msg, appid } = openEncrypt(AES_KEY, outer.Encrypt);
+        assert.equal(appid, APP.appid);
+        return JSON.parse(msg);
+      });
+      const byEvent = Object.fromEntries(events.map((e) => [e.Event, e]));
+      assert.deepEqual(own(byEvent.subscribe_msg_change_event, alice, 'subscribe_msg_change_event', t0).List, [
+        { TemplateId: T_PUSHED, SubscribeStatusString: 'reject' },
+      ]);
+      assert.equal(own(byEvent.user_authorization_revoke, alice, 'user_authorization_revoke', t0).RevokeInfo, '13');
+      const log = (await wx.pushLog(APP.appid)).list;
+      assert.deepEqual(log.map((e) => e.mode), ['safe', 'safe']);
+      assert.ok(!JSON.stringify(log).includes(PUSH_TOKEN) && !JSON.stringify(log).includes(AES_KEY), 'no secrets');
+      assert.ok(!wx.logs().includes(PUSH_TOKEN) && !wx.logs().includes(AES_KEY), 'no secrets in the output');
+    } finally {
+      await wx.pushSettings(APP.appid, { encodingAesKey: null });
+      await wx.clearPushLog();
+      rx.got.length = 0;
+    }
   });
 });

@@ -10,6 +10,8 @@
  *   POST   /__emu/subscribe/templates {"appid","templates"}      -> the app's subscription templates, replaced
  *   POST   /__emu/subscribe/accept {"appid","user"|"openid","template_id",["count"]}
  *                                                 -> {"openid","template_id","quota"}   the user taps 允许
+ *   POST   /__emu/subscribe/reject {"appid","user"|"openid","template_id"}
+ *                                                 -> {"openid","template_id","quota":0}   拒收 in 服务通知
  *   GET    /__emu/subscribe/quota?appid=&openid=|user=&template_id=    -> {"quota"}
  *   GET    /__emu/subscribe/sent[?appid=]         -> {"list":[...]}   messages sent, oldest first
  *   DELETE /__emu/subscribe/sent                  -> {"cleared":N}
@@ -18,6 +20,8 @@
  *   POST   /__emu/push     {"appid",["url"],["token"],["encoding_aes_key"],["delay_ms"]} -> the push settings
  *   GET    /__emu/push/log[?appid=]               -> {"pending":N,"list":[...]}   pushes attempted
  *   DELETE /__emu/push/log                        -> {"cleared":N}
+ *   POST   /__emu/push/event {"appid","user"|"openid","event",["revoke_info"]} -> {"queued":true}
+ *                                                 user_authorization_revoke / _cancellation pushed
  *   POST   /__emu/faults     {"path",...[,"code"]}    -> {"queued":N}   next calls (with that code) fail
  *   DELETE /__emu/faults                              -> {"cleared":N}
  *   GET    /__emu/stats                               -> {path:N,...}                  calls per endpoint
@@ -26,6 +30,10 @@
  *
  * Each endpoint is a row in emu_ctl_routes[] and a function from the JSON body to (status, answer).
  * Bodies are checked strictly (json_unpack with '!'), so a misspelt field is a 400, not a silent default.
+ *
+ * With a push URL (POST /__emu/push) the phone's side is also pushed as WeChat pushes it: each tap of
+ * accept is a subscribe_msg_popup_event (so count is at most CTL_POPUP_PUSHES_MAX then), a reject a
+ * subscribe_msg_change_event; /__emu/push/event pushes the authorization events (emu_push.h).
  *
  * /__emu/encrypted plays the phone's legacy APIs (wx.getUserInfo, the old getPhoneNumber): it encrypts
  * with the user's current session_key exactly as WeChat does (AES-128-CBC, PKCS#7, key = the decoded
@@ -41,9 +49,11 @@
 #include "crypto/crypto.h"
 #include "emu_push.h"
 
-#define CTL_NICKNAME_MAX   256
-#define CTL_AVATAR_MAX     1024
-#define CTL_DEFAULT_AVATAR "https://thirdwx.qlogo.cn/mmopen/vi_32/wxemu/132"
+#define CTL_NICKNAME_MAX     256
+#define CTL_AVATAR_MAX       1024
+#define CTL_DEFAULT_AVATAR   "https://thirdwx.qlogo.cn/mmopen/vi_32/wxemu/132"
+#define CTL_POPUP_PUSHES_MAX 100 /* taps of one accept when each is pushed */
+#define CTL_REVOKE_INFO_MAX  64  /* bytes of a revoke_info */
 
 static int ctl_error(json_t **answer, int status, const char *fmt, const char *detail)
 {
@@ -432,6 +442,18 @@ static int target_error(json_t **answer, emu_status_t status)
     }
 }
 
+/* user_openid of a configured app: 0, or the status of the refusal (its answer in *answer). */
+static int who_openid(emu_server_t *srv, const char *appid, const char *user, const char *openid_in,
+                      char openid[EMU_OPENID_LEN + 1], json_t **answer)
+{
+    const char *why;
+    if (!emu_state_has_app(srv->state, slice_of(appid)))
+        return target_error(answer, EMU_ENOENT);
+    if ((why = user_openid(appid, user, openid_in, openid)) != NULL)
+        return ctl_error(answer, 400, "%s", why);
+    return 0;
+}
+
 /* The app's templates: [{"id","keywords":[...]}]. */
 static json_t *templates_json(emu_server_t *srv, const char *appid)
 {
@@ -493,30 +515,80 @@ static int ctl_sub_templates(emu_server_t *srv, const json_t *body, json_t **ans
     return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
 }
 
+/* The target of a subscription control body {"appid","user"|"openid","template_id"} (and "count" when
+ * count is not NULL): 0, or the status of the refusal (its answer in *answer). */
+static int sub_target(emu_server_t *srv, const json_t *body, const char **appid, char openid[EMU_OPENID_LEN + 1],
+                      const char **template_id, json_int_t *count, json_t **answer)
+{
+    const char *user = NULL, *openid_in = NULL;
+    json_error_t err;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, count != NULL ? "{s:s,s?s,s?s,s:s,s?I!}" : "{s:s,s?s,s?s,s:s!}",
+                       "appid", appid, "user", &user, "openid", &openid_in, "template_id", template_id, "count",
+                       count) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    return who_openid(srv, *appid, user, openid_in, openid, answer);
+}
+
+/* Pushes the subscription event of openid's answer for template_id: a tap in the popup (accept) or 拒收
+ * in 服务通知 (reject), "List":[{"TemplateId","SubscribeStatusString"(,"PopupScene":"0")}]. */
+static bool push_subscribe_status(emu_server_t *srv, const char *appid, const char *openid, const char *template_id,
+                                  bool accept)
+{
+    json_t *item =
+        json_pack("{s:s,s:s}", "TemplateId", template_id, "SubscribeStatusString", accept ? "accept" : "reject");
+    if (accept)
+        json_object_set_new(item, "PopupScene", json_string("0")); /* inside a page of the mini program */
+    return emu_push_event(srv, appid, slice_of(openid),
+                          accept ? "subscribe_msg_popup_event" : "subscribe_msg_change_event", NULL,
+                          json_pack("{s:[o]}", "List", item));
+}
+
 /* POST /__emu/subscribe/accept {"appid","user"|"openid","template_id","count"?} -> {"openid",
- * "template_id","quota"}: the user taps 允许 count times (default 1). */
+ * "template_id","quota"}: the user taps 允许 count times (default 1); each tap is pushed when the app has
+ * a push URL. */
 static int ctl_sub_accept(emu_server_t *srv, const json_t *body, json_t **answer)
 {
-    const char *appid, *user = NULL, *openid_in = NULL, *template_id, *why;
+    const char *appid, *template_id;
     json_int_t count = 1;
-    json_error_t err;
     char openid[EMU_OPENID_LEN + 1];
     uint64_t quota = 0;
+    int refused = sub_target(srv, body, &appid, openid, &template_id, &count, answer);
 
-    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?s,s?s,s:s,s?I!}", "appid", &appid, "user", &user, "openid",
-                       &openid_in, "template_id", &template_id, "count", &count) != 0)
-        return ctl_error(answer, 400, "bad body: %s", err.text);
-    if (!emu_state_has_app(srv->state, slice_of(appid)))
-        return target_error(answer, EMU_ENOENT);
-    if ((why = user_openid(appid, user, openid_in, openid)) != NULL)
-        return ctl_error(answer, 400, "%s", why);
+    if (refused != 0)
+        return refused;
     if (count < 1 || count > 1000000)
         return target_error(answer, EMU_EINVAL);
+    bool push = emu_push_has_url(srv, appid);
+    if (push && count > CTL_POPUP_PUSHES_MAX)
+        return ctl_error(answer, 400, "%s", "count must be 1..100 when the app has a push URL (each tap is pushed)");
     emu_status_t status = emu_state_sub_accept(srv->state, slice_of(appid), slice_of(openid), slice_of(template_id),
                                                (uint32_t)count, &quota);
     if (status != EMU_OK)
         return target_error(answer, status);
+    for (json_int_t i = 0; push && i < count; ++i)
+        if (!push_subscribe_status(srv, appid, openid, template_id, true))
+            return ctl_error(answer, 500, "%s", "out of memory");
     *answer = json_pack("{s:s,s:s,s:I}", "openid", openid, "template_id", template_id, "quota", (json_int_t)quota);
+    return 200;
+}
+
+/* POST /__emu/subscribe/reject {"appid","user"|"openid","template_id"} -> {"openid","template_id",
+ * "quota":0}: the user sets 拒收 for the template; pushed when the app has a push URL. */
+static int ctl_sub_reject(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid, *template_id;
+    char openid[EMU_OPENID_LEN + 1];
+    int refused = sub_target(srv, body, &appid, openid, &template_id, NULL, answer);
+
+    if (refused != 0)
+        return refused;
+    emu_status_t status = emu_state_sub_reject(srv->state, slice_of(appid), slice_of(openid), slice_of(template_id));
+    if (status != EMU_OK)
+        return target_error(answer, status);
+    if (emu_push_has_url(srv, appid) && !push_subscribe_status(srv, appid, openid, template_id, false))
+        return ctl_error(answer, 500, "%s", "out of memory");
+    *answer = json_pack("{s:s,s:s,s:i}", "openid", openid, "template_id", template_id, "quota", 0);
     return 200;
 }
 
@@ -530,16 +602,15 @@ static const char *query_text(const emu_query_t *query, const char *name)
 /* GET /__emu/subscribe/quota?appid=&openid=|user=&template_id= -> {"quota"} */
 static int ctl_sub_quota(emu_server_t *srv, const emu_query_t *query, json_t **answer)
 {
-    const char *appid = query_text(query, "appid"), *template_id = query_text(query, "template_id"), *why;
+    const char *appid = query_text(query, "appid"), *template_id = query_text(query, "template_id");
     char openid[EMU_OPENID_LEN + 1];
     uint64_t quota = 0;
+    int refused;
 
     if (appid == NULL || template_id == NULL)
         return ctl_error(answer, 400, "%s", "query: appid, template_id and one of openid and user");
-    if (!emu_state_has_app(srv->state, slice_of(appid)))
-        return target_error(answer, EMU_ENOENT);
-    if ((why = user_openid(appid, query_text(query, "user"), query_text(query, "openid"), openid)) != NULL)
-        return ctl_error(answer, 400, "%s", why);
+    if ((refused = who_openid(srv, appid, query_text(query, "user"), query_text(query, "openid"), openid, answer)) != 0)
+        return refused;
     emu_status_t status =
         emu_state_sub_quota(srv->state, slice_of(appid), slice_of(openid), slice_of(template_id), &quota);
     if (status != EMU_OK)
@@ -650,18 +721,16 @@ static int ctl_seccheck(emu_server_t *srv, const json_t *body, json_t **answer)
  * program now (what a wx.login() code also does), or (stale true) has not for longer than any window. */
 static int ctl_visit(emu_server_t *srv, const json_t *body, json_t **answer)
 {
-    const char *appid, *user = NULL, *openid_in = NULL, *why;
-    int stale = 0;
+    const char *appid, *user = NULL, *openid_in = NULL;
+    int stale = 0, refused;
     json_error_t err;
     char openid[EMU_OPENID_LEN + 1];
 
     if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?s,s?s,s?b!}", "appid", &appid, "user", &user, "openid",
                        &openid_in, "stale", &stale) != 0)
         return ctl_error(answer, 400, "bad body: %s", err.text);
-    if (!emu_state_has_app(srv->state, slice_of(appid)))
-        return target_error(answer, EMU_ENOENT);
-    if ((why = user_openid(appid, user, openid_in, openid)) != NULL)
-        return ctl_error(answer, 400, "%s", why);
+    if ((refused = who_openid(srv, appid, user, openid_in, openid, answer)) != 0)
+        return refused;
     emu_status_t status =
         emu_state_visit(srv->state, slice_of(appid), slice_of(openid), stale != 0, clock_monotonic_ms());
     if (status != EMU_OK)
@@ -761,6 +830,63 @@ static int ctl_push_log(emu_server_t *srv, const emu_query_t *query, json_t **an
 static int ctl_push_log_clear(emu_server_t *srv, const json_t *body, json_t **answer)
 {
     *answer = json_pack("{s:I}", "cleared", (json_int_t)emu_push_log_clear(srv->push));
+    return 200;
+}
+
+/* Is s a revoke_info: numbers of 1..3 digits separated by commas ("6", "8", "6,8"), 1..64 bytes? */
+static bool revoke_info_ok(const char *s)
+{
+    size_t digits = 0;
+    if (s[0] == '\0' || strlen(s) > CTL_REVOKE_INFO_MAX)
+        return false;
+    for (const char *p = s;; ++p) {
+        if (*p >= '0' && *p <= '9') {
+            if (++digits > 3)
+                return false;
+        } else if ((*p == ',' || *p == '\0') && digits > 0) {
+            if (*p == '\0')
+                return true;
+            digits = 0;
+        } else {
+            return false;
+        }
+    }
+}
+
+/* POST /__emu/push/event {"appid","user"|"openid","event":"user_authorization_revoke"|
+ * "user_authorization_cancellation","revoke_info"?} -> {"queued":true}: the user withdrew an
+ * authorization (revoke_info, revoke only, says which: 6 nickname and avatar, 8 phone number, ...) or
+ * closed their WeChat account; pushed with OpenID, AppID (and RevokeInfo). The app needs a push URL. */
+static int ctl_push_event(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    const char *appid, *user = NULL, *openid_in = NULL, *event, *revoke_info = NULL;
+    json_error_t err;
+    char openid[EMU_OPENID_LEN + 1];
+    int refused;
+
+    if (json_unpack_ex((json_t *)body, &err, 0, "{s:s,s?s,s?s,s:s,s?s!}", "appid", &appid, "user", &user, "openid",
+                       &openid_in, "event", &event, "revoke_info", &revoke_info) != 0)
+        return ctl_error(answer, 400, "bad body: %s", err.text);
+    if ((refused = who_openid(srv, appid, user, openid_in, openid, answer)) != 0)
+        return refused;
+    if (!emu_state_openid_known(srv->state, slice_of(appid), slice_of(openid)))
+        return target_error(answer, EMU_ENOUSER);
+    bool revoke = strcmp(event, "user_authorization_revoke") == 0;
+    if (!revoke && strcmp(event, "user_authorization_cancellation") != 0)
+        return ctl_error(answer, 400, "%s",
+                         "event must be user_authorization_revoke or user_authorization_cancellation");
+    if (revoke != (revoke_info != NULL))
+        return ctl_error(answer, 400, "%s", "revoke_info goes with user_authorization_revoke, and only with it");
+    if (revoke && !revoke_info_ok(revoke_info))
+        return ctl_error(answer, 400, "%s", "revoke_info is numbers separated by commas (\"6\", \"8\", \"6,8\")");
+    if (!emu_push_has_url(srv, appid))
+        return ctl_error(answer, 400, "%s", "the app has no push URL (POST /__emu/push)");
+    json_t *members = json_pack("{s:s,s:s}", "OpenID", openid, "AppID", appid);
+    if (revoke)
+        json_object_set_new(members, "RevokeInfo", json_string(revoke_info));
+    if (!emu_push_event(srv, appid, slice_of(openid), event, NULL, members))
+        return ctl_error(answer, 500, "%s", "out of memory");
+    *answer = json_pack("{s:b}", "queued", 1);
     return 200;
 }
 
@@ -887,6 +1013,7 @@ const emu_ctl_route_t emu_ctl_routes[] = {
     {"GET", "/__emu/state", ctl_state},
     {"POST", "/__emu/subscribe/templates", ctl_sub_templates},
     {"POST", "/__emu/subscribe/accept", ctl_sub_accept},
+    {"POST", "/__emu/subscribe/reject", ctl_sub_reject},
     {"GET", "/__emu/subscribe/quota", NULL, ctl_sub_quota},
     {"GET", "/__emu/subscribe/sent", NULL, ctl_sub_sent},
     {"DELETE", "/__emu/subscribe/sent", ctl_sub_sent_clear},
@@ -895,5 +1022,6 @@ const emu_ctl_route_t emu_ctl_routes[] = {
     {"POST", "/__emu/push", ctl_push},
     {"GET", "/__emu/push/log", NULL, ctl_push_log},
     {"DELETE", "/__emu/push/log", ctl_push_log_clear},
+    {"POST", "/__emu/push/event", ctl_push_event},
 };
 const size_t emu_ctl_route_count = sizeof(emu_ctl_routes) / sizeof(emu_ctl_routes[0]);

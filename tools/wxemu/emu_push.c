@@ -49,6 +49,7 @@ struct emu_push {
     size_t njobs;
     emu_push_record_t *log[EMU_PUSH_LOG_MAX];
     size_t log_head, nlog;
+    uint64_t made_up_ids; /* the last N of "ev-N" */
 };
 
 emu_push_t *emu_push_new(void)
@@ -453,6 +454,36 @@ bool emu_push_schedule(emu_server_t *srv, const char *appid, const char *trace_i
     }
     h2o_timeout_link(srv->ctx.loop, timeout, &job->timer);
     return true;
+}
+
+bool emu_push_event(emu_server_t *srv, const char *appid, emu_slice_t openid, const char *event, const char *trace_id,
+                    json_t *members)
+{
+    char original_id[EMU_PUSH_ORIGINAL_ID], made_up[32];
+    char *text = NULL;
+
+    emu_push_original_id(appid, original_id);
+    json_t *packet = json_pack("{s:s,s:s%,s:I,s:s,s:s}", "ToUserName", original_id, "FromUserName", openid.base,
+                               openid.len, "CreateTime", (json_int_t)time(NULL), "MsgType", "event", "Event", event);
+    if (packet != NULL && members != NULL && json_object_update(packet, members) == 0)
+        text = json_dumps(packet, JSON_COMPACT);
+    json_decref(packet);
+    json_decref(members);
+    if (trace_id == NULL) {
+        snprintf(made_up, sizeof(made_up), "ev-%llu", (unsigned long long)++srv->push->made_up_ids);
+        trace_id = made_up;
+    }
+    bool queued = text != NULL && emu_push_schedule(srv, appid, trace_id, text);
+    free(text);
+    return queued;
+}
+
+bool emu_push_has_url(const emu_server_t *srv, const char *appid)
+{
+    emu_push_config_t config;
+    bool has = emu_state_push_config(srv->state, emu_slice_cstr(appid), &config) == EMU_OK && config.configured;
+    explicit_bzero(&config, sizeof(config));
+    return has;
 }
 
 void emu_push_abort(emu_server_t *srv)

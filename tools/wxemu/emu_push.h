@@ -1,7 +1,9 @@
 /*
- * emu_push — wxemu's side of WeChat's message push (消息推送): the events it pushes (today the result
- * of a media check, Event "wxa_media_check") are POSTed to the app's push URL (POST /__emu/push), signed
- * as WeChat signs them, in plaintext or safe mode, and every delivery is logged for tests to read back.
+ * emu_push — wxemu's side of WeChat's message push (消息推送): the events it pushes (the result of a
+ * media check, "wxa_media_check"; the subscription message events "subscribe_msg_popup_event",
+ * "subscribe_msg_change_event", "subscribe_msg_sent_event"; "user_authorization_revoke" and
+ * "user_authorization_cancellation") are POSTed to the app's push URL (POST /__emu/push), signed as
+ * WeChat signs them, in plaintext or safe mode, and every delivery is logged for tests to read back.
  *
  * Contract:
  * - On the event loop's thread only, like the rest of the HTTP side: the delay is an h2o timeout, the
@@ -12,8 +14,12 @@
  *   Encrypt = base64(AES-256-CBC(random(16) | length | event | appid)) as src/push/push_crypto.c has it.
  * - Only http:// URLs with an IPv4 literal or "localhost" as host (wxemu has no TLS client or resolver);
  *   the whole exchange is bounded by EMU_PUSH_DEADLINE_MS.
+ * - Every event is its own push (wxemu never merges or re-sends), in WeChat's JSON format: the common
+ *   members ToUserName (the app's original id), FromUserName (the openid), CreateTime (wall-clock
+ *   seconds), MsgType "event" and Event, then the event's own (emu_push_event).
  * - The log keeps the last EMU_PUSH_LOG_MAX deliveries (oldest forgotten first), with the event in
  *   plaintext and the receiver's status and first bytes of its answer; never the Token or the key.
+ *   An event that carries no trace_id of its own is logged under a made-up "ev-N" (N counting up).
  * - Ownership: emu_push_new() is owned by the server (freed by emu_push_free() after emu_push_abort()
  *   and before the loop is destroyed).
  */
@@ -42,6 +48,13 @@ bool emu_push_url_ok(const char *url);
  * delay with the push settings of that moment; trace_id (copied) names it in the log. False when out
  * of memory. */
 bool emu_push_schedule(emu_server_t *srv, const char *appid, const char *trace_id, const char *event_json);
+/* Queues the event Event of openid in appid (emu_push_schedule): the common members, then those of
+ * members (a JSON object, taken; NULL counts as out of memory). trace_id names it in the log (NULL: a
+ * made-up "ev-N"). False when out of memory. */
+bool emu_push_event(emu_server_t *srv, const char *appid, emu_slice_t openid, const char *event, const char *trace_id,
+                    json_t *members);
+/* Does appid have a push URL now? (The events of the control API are pushed only then.) */
+bool emu_push_has_url(const emu_server_t *srv, const char *appid);
 /* Shutdown: every push not finished is logged as stopped and dropped (before the timeouts are
  * disposed). */
 void emu_push_abort(emu_server_t *srv);

@@ -1376,7 +1376,7 @@ static emu_quota_t *find_quota(const emu_state_t *st, size_t app, emu_slice_t op
     return NULL;
 }
 
-/* The checks shared by accept and quota: the app index in *app. */
+/* The checks shared by accept, reject and quota: the app index in *app. */
 static emu_status_t quota_target(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
                                  size_t *app)
 {
@@ -1417,6 +1417,16 @@ emu_status_t emu_state_sub_accept(emu_state_t *st, emu_slice_t appid, emu_slice_
         q->count = EMU_SUB_QUOTA_MAX;
     *quota = q->count;
     return EMU_OK;
+}
+
+emu_status_t emu_state_sub_reject(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id)
+{
+    size_t app;
+    emu_status_t status = quota_target(st, appid, openid, template_id, &app);
+    emu_quota_t *q = status == EMU_OK ? find_quota(st, app, openid, template_id) : NULL;
+    if (q != NULL)
+        q->count = 0;
+    return status;
 }
 
 emu_status_t emu_state_sub_quota(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,

@@ -410,6 +410,9 @@ bool emu_state_sub_has_template(const emu_state_t *st, emu_slice_t appid, emu_sl
  * not registered, EMU_EINVAL count 0, EMU_EFULL past EMU_SUB_QUOTAS_MAX quotas. */
 emu_status_t emu_state_sub_accept(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
                                   uint32_t count, uint64_t *quota);
+/* Control: the user of openid sets 拒收 for template_id under 服务通知: the quota becomes 0 (the next send
+ * is 43101). The same errors as emu_state_sub_accept, but never EMU_EINVAL or EMU_EFULL. */
+emu_status_t emu_state_sub_reject(emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id);
 /* The quota now (0 when none). The same errors as emu_state_sub_accept, but never EMU_EFULL. */
 emu_status_t emu_state_sub_quota(const emu_state_t *st, emu_slice_t appid, emu_slice_t openid, emu_slice_t template_id,
                                  uint64_t *quota);

@@ -8,7 +8,8 @@
  *   POST /wxa/business/getuserphonenumber  phone number of a getPhoneNumber code
  *   GET  /wxa/checksession                 is this session_key signature the user's current one?
  *   POST /wxa/getwxacodeunlimit            a mini program code: a PNG of a QR code of the scene
- *   POST /cgi-bin/message/subscribe/send   a subscription message, against the user's one-time quota
+ *   POST /cgi-bin/message/subscribe/send   a subscription message, against the user's one-time quota;
+ *                                          with a push URL, its subscribe_msg_sent_event is pushed
  *   POST /wxa/msg_sec_check                content security of a text (version 2)
  *   POST /wxa/media_check_async            content security of an image or audio (version 2): its
  *                                          verdict is pushed to the app's push URL (emu_push.c)
@@ -400,8 +401,9 @@ static json_t *wx_subscribe_send(emu_server_t *srv, const emu_wx_call_t *call)
 {
     emu_sub_send_request_t rq = {.access_token = emu_query_get(&call->query, "access_token"), .wall_s = time(NULL)};
     emu_sub_send_result_t out;
+    char appid[EMU_APPID_MAX + 1];
     int64_t now = clock_monotonic_ms();
-    int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
+    int errcode = emu_state_check_token(srv->state, rq.access_token, now, appid);
     const json_t *data;
 
     if (errcode != 0)
@@ -436,6 +438,11 @@ static json_t *wx_subscribe_send(emu_server_t *srv, const emu_wx_call_t *call)
         answer = emu_wx_error(errcode);
     else
         answer = json_pack("{s:i,s:s,s:I}", "errcode", 0, "errmsg", "ok", "msgid", (json_int_t)out.msgid);
+    if (errcode == 0 && emu_push_has_url(srv, appid))
+        emu_push_event(srv, appid, rq.touser, "subscribe_msg_sent_event", NULL,
+                       json_pack("{s:[{s:s%,s:I,s:i,s:s}]}", "List", "TemplateId", rq.template_id.base,
+                                 rq.template_id.len, "MsgID", (json_int_t)out.msgid, "ErrorCode", 0, "ErrorStatus",
+                                 "success")); /* out of memory: the message is sent all the same */
 done:
     for (size_t i = 0; texts != NULL && i < n; ++i)
         free(texts[i]);
@@ -510,19 +517,17 @@ static json_t *wx_msg_sec_check(emu_server_t *srv, const emu_wx_call_t *call)
     return sec_answer(&out);
 }
 
-/* The push event of an accepted media check, as WeChat's v2 push has it (labels as strings there). */
-static json_t *media_event(const char *appid, emu_slice_t openid, const char *trace_id, const emu_sec_result_t *r)
+/* The members of an accepted media check's push after the common ones, as WeChat's v2 push has them
+ * (labels as strings there). */
+static json_t *media_members(const char *appid, const char *trace_id, const emu_sec_result_t *r)
 {
-    char original_id[EMU_PUSH_ORIGINAL_ID], label[16];
+    char label[16];
     const char *suggest = sec_suggest_text(r->suggest);
 
-    emu_push_original_id(appid, original_id);
     snprintf(label, sizeof(label), "%d", r->label);
-    return json_pack("{s:s,s:s%,s:I,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s},s:[{s:s,s:i,s:s,s:s,s:i}]}", "ToUserName",
-                     original_id, "FromUserName", openid.base, openid.len, "CreateTime", (json_int_t)time(NULL),
-                     "MsgType", "event", "Event", "wxa_media_check", "appid", appid, "trace_id", trace_id, "version", 2,
-                     "result", "suggest", suggest, "label", label, "detail", "strategy", "content_model", "errcode", 0,
-                     "suggest", suggest, "label", label, "prob", 90);
+    return json_pack("{s:s,s:s,s:i,s:{s:s,s:s},s:[{s:s,s:i,s:s,s:s,s:i}]}", "appid", appid, "trace_id", trace_id,
+                     "version", 2, "result", "suggest", suggest, "label", label, "detail", "strategy", "content_model",
+                     "errcode", 0, "suggest", suggest, "label", label, "prob", 90);
 }
 
 /* POST /wxa/media_check_async?access_token= {"media_url","media_type","version":2,"scene","openid"}: the
@@ -547,12 +552,7 @@ static json_t *wx_media_check(emu_server_t *srv, const emu_wx_call_t *call)
         return emu_wx_error(errcode);
     crypto_random(rid, sizeof(rid)); /* an id only: zeros are fine if it fails */
     snprintf(trace_id, sizeof(trace_id), "%08x-%08x-%08x", rid[0], rid[1], rid[2]);
-    json_t *event = media_event(appid, rq.openid, trace_id, &out);
-    char *text = event != NULL ? json_dumps(event, JSON_COMPACT) : NULL;
-    json_decref(event);
-    bool queued = text != NULL && emu_push_schedule(srv, appid, trace_id, text);
-    free(text);
-    if (!queued)
+    if (!emu_push_event(srv, appid, rq.openid, "wxa_media_check", trace_id, media_members(appid, trace_id, &out)))
         return emu_wx_error(-1);
     return json_pack("{s:i,s:s,s:s}", "errcode", 0, "errmsg", "ok", "trace_id", trace_id);
 }

@@ -58,6 +58,12 @@
 //   await wx.waitPushes(appid, n, ms = 5000)
 //                                    polls pushLog until the app has n entries and none pending; -> the list
 //   await wx.clearPushLog()          -> {cleared: N}
+//   await wx.subscribeReject(appid, who, templateId)
+//                                    the user sets 拒收 for the template (the quota becomes 0; with a push
+//                                    URL a subscribe_msg_change_event is pushed); -> {openid, template_id, quota}
+//   await wx.pushEvent(appid, who, event, revokeInfo?)
+//                                    POST /__emu/push/event: pushes 'user_authorization_revoke' (revokeInfo
+//                                    e.g. '6,8') or 'user_authorization_cancellation'; -> {queued: true}
 //   await wx.stop()                  SIGTERM, wait for exit; returns {code, signal}
 //   wx.logs()                        everything the process wrote to stdout and stderr
 //
@@ -414,6 +420,17 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, tokenTtlSec
       }
     },
     clearPushLog: () => control('DELETE', '/__emu/push/log'),
+    /** POST /__emu/subscribe/reject: who (a user name, {user} or {openid}) sets 拒收 for templateId. */
+    subscribeReject: (appid, who, templateId) =>
+      control('POST', '/__emu/subscribe/reject', { appid, ...whoOf(who), template_id: templateId }),
+    /** POST /__emu/push/event: pushes an authorization event of who (revokeInfo only for a revoke). */
+    pushEvent: (appid, who, event, revokeInfo) =>
+      control('POST', '/__emu/push/event', {
+        appid,
+        ...whoOf(who),
+        event,
+        ...(revokeInfo !== undefined ? { revoke_info: revokeInfo } : {}),
+      }),
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return waitExit(proc);
