@@ -7,11 +7,18 @@
  *      check the legacy profile data (rawData + signature, or encryptedData + iv) with the
  *      fresh session_key; when a phoneCode came along, ask WeChat for the number first
  *      (2b); then mint the token, seal the session_key under the data key (AES-256-GCM,
- *      bound to the token hash) and hand the upsert to a database worker;
+ *      bound to the token hash) and hand the upsert to a database worker; with
+ *      oa.wx.content-check a nickname the login brings goes through WeChat's msg_sec_check
+ *      before the upsert (2c, after the seal: the session_key is not kept in clear meanwhile);
  *   3. back on the loop with the user row: refuse a disabled or closed user, or a number
  *      bound to someone else, else cache the session and answer the token.
  * The session_key exists in clear only inside the job until it is sealed, and is wiped
  * there; it is never logged or answered.
+ *
+ * The nickname's check never refuses a login: a risky nickname is dropped (a new user gets an
+ * empty one; a returning user's is never changed by a login anyway), a review or a failed
+ * check is stored and flagged for admins, in the upsert's job, when this login creates the
+ * row (only then is the nickname stored; the row is looked up first, only when there is a flag).
  *
  * A request whose code is already being logged in by another request joins that login
  * (auth/login_flight.h) and gets the same answer; the leader always finishes its login,
@@ -32,6 +39,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "content/content_check.h"
 #include "crypto/crypto.h"
 #include "guard/rate_guard.h"
 #include "http/fields.h"
@@ -58,6 +66,7 @@ typedef struct login_job {
     char token[TOKEN_TEXT_LEN + 1];
     store_session_t session;
     int64_t now;
+    content_outcome_t *checked; /* the nickname's content flags, NULL when none */
     /* from the database worker */
     store_rc rc;
     bool mobile_conflict;
@@ -71,6 +80,7 @@ static void login_job_free(login_job_t *job)
     explicit_bzero(job->token, sizeof(job->token));
     free(job->raw_data);
     free(job->encrypted);
+    free(job->checked);
     free(job);
 }
 
@@ -132,6 +142,9 @@ static void run_login_store(db_job_t *db, store_t *store)
         .ip = job->ip,
         .now = job->now,
     };
+    /* a flag is stored only when this login creates the row: only then is the nickname stored */
+    store_user_t was;
+    bool existed = job->checked != NULL && store_user_get_by_openid(store, in.openid, &was) == STORE_OK;
     /* One transaction: the user row, the number and the session are all written, or none
      * (a user who may not log in gets the upsert only, and no session: refused on the loop). */
     job->rc = store_login_session(store, &in, job->mobile, job->app->config->phone_allow_shared, &job->session,
@@ -141,8 +154,40 @@ static void run_login_store(db_job_t *db, store_t *store)
         return;
     }
     job->session_created = job->rc == STORE_OK && job->session.user_id != 0;
-    if (job->rc != STORE_OK)
+    if (job->rc != STORE_OK) {
         log_error("login not stored: %s", store_last_error(store));
+        return;
+    }
+    /* (two first logins of one user at once may both see no row: flagged once each) */
+    if (job->checked != NULL && !existed && strcmp(job->user.nickname, job->profile.nickname) == 0)
+        content_flags_store(store, job->checked, "/wx/auth/login_by_weixin", job->user.id, job->user.id, job->now);
+}
+
+/* ---- hop 2c: the nickname's check is back ---- */
+
+static void on_nickname_checked(void *ctx, const content_outcome_t *outcome)
+{
+    login_job_t *job = ctx;
+    if (outcome->risky) {
+        /* the login goes on without it; the user sets another one through the profile API */
+        job->profile.nickname[0] = '\0';
+        log_info("a nickname judged risky was left out of a login");
+    } else {
+        job->checked = content_outcome_keep(outcome);
+    }
+    db_pool_run(job->app->db, &job->db, run_login_store, job->wx.msg.reply_to, on_login_stored);
+}
+
+/* True when the nickname's check was started (the login goes on in on_nickname_checked). */
+static bool check_nickname(login_job_t *job)
+{
+    if (!job->app->config->content_check || !job->profile.present || job->profile.nickname[0] == '\0')
+        return false;
+    json_t *params = json_pack("{s:s}", "nickname", job->profile.nickname);
+    bool started = params != NULL && content_check_start(job->app, job->wx.msg.reply_to, params, profile_nickname_check,
+                                                         job->wx.result.openid, on_nickname_checked, job);
+    json_decref(params);
+    return started;
 }
 
 static void login_store(login_job_t *job)
@@ -164,6 +209,8 @@ static void login_store(login_job_t *job)
         login_fail(job, API_SERIOUS);
         return;
     }
+    if (check_nickname(job))
+        return;
     db_pool_run(app->db, &job->db, run_login_store, job->wx.msg.reply_to, on_login_stored);
 }
 

@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "auth/caller.h"
 #include "common/log.h"
+#include "content/content_check.h"
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -76,12 +77,15 @@ typedef struct profile_job {
     db_job_t db; /* first */
     http_pending_t pending;
     app_t *app;
+    h2o_multithread_receiver_t *loop; /* the request's */
     int64_t user_id;
     bool has_nickname, has_avatar;
     char nickname[STORE_NICKNAME_SIZE];
     char avatar[STORE_AVATAR_SIZE];
     int gender;                        /* -1 = unchanged */
     char upload_key[STORAGE_KEY_SIZE]; /* the avatar is this upload: it must exist */
+    content_outcome_t *checked;        /* the nickname's content flags, NULL when none */
+    int64_t now;
     store_rc rc;
     store_user_t user;
 } profile_job_t;
@@ -94,9 +98,11 @@ static void run_profile(db_job_t *db, store_t *store)
         return;
     }
     job->rc = store_user_update_profile(store, job->user_id, job->has_nickname ? job->nickname : NULL,
-                                        job->has_avatar ? job->avatar : NULL, job->gender, time(NULL));
-    if (job->rc == STORE_OK)
+                                        job->has_avatar ? job->avatar : NULL, job->gender, job->now);
+    if (job->rc == STORE_OK) {
+        content_flags_store(store, job->checked, "/wx/auth/profile", job->user_id, job->user_id, job->now);
         job->rc = store_user_get(store, job->user_id, &job->user);
+    }
     if (job->rc == STORE_ERROR)
         log_error("profile of user %lld not stored: %s", (long long)job->user_id, store_last_error(store));
 }
@@ -120,7 +126,27 @@ static void on_profile(loop_msg_t *msg)
             http_reply_ok(req, data);
         }
     }
+    free(job->checked);
     free(job);
+}
+
+const content_field_t profile_nickname_check[] = {{"nickname", "昵称", 1}, {NULL, NULL, 0}};
+
+/* Loop: the nickname's check is back; a risky one is refused (815), else the update goes on. */
+static void on_nickname_checked(void *ctx, const content_outcome_t *outcome)
+{
+    profile_job_t *job = ctx;
+    if (outcome->risky) {
+        h2o_req_t *req = http_pending_take(&job->pending);
+        char msg[128];
+        content_risky_errmsg(outcome, msg, sizeof msg);
+        if (req != NULL)
+            http_reply_error_msg(req, API_CONTENT_RISKY, msg);
+        free(job);
+        return;
+    }
+    job->checked = content_outcome_keep(outcome);
+    db_pool_run(job->app->db, &job->db, run_profile, job->loop, on_profile);
 }
 
 static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
@@ -157,9 +183,15 @@ static void update_profile(h2o_req_t *req, app_t *app, const auth_caller_t *call
     snprintf(job->avatar, sizeof(job->avatar), "%.*s", (int)stored.len, stored.base != NULL ? stored.base : "");
     snprintf(job->upload_key, sizeof(job->upload_key), "%s", upload_key);
     job->gender = has_gender ? (int)gender : -1;
-    json_decref(body);
+    job->now = (int64_t)time(NULL);
     http_pending_attach(&job->pending, req);
-    db_pool_run(app->db, &job->db, run_profile, http_receiver(req), on_profile);
+    job->loop = http_receiver(req);
+    bool checking = nickname != NULL && app->config->content_check && caller->user.openid[0] != '\0' &&
+                    content_check_start(app, job->loop, body, profile_nickname_check, caller->user.openid,
+                                        on_nickname_checked, job);
+    json_decref(body); /* the check keeps copies of its texts */
+    if (!checking)
+        db_pool_run(app->db, &job->db, run_profile, job->loop, on_profile);
     return;
 
 refuse:

@@ -173,6 +173,37 @@ bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const jso
     return true;
 }
 
+void content_risky_errmsg(const content_outcome_t *outcome, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s含有违规内容，请修改后再提交", outcome->risky_name);
+}
+
+content_outcome_t *content_outcome_keep(const content_outcome_t *outcome)
+{
+    if (outcome->nflags == 0)
+        return NULL;
+    content_outcome_t *kept = malloc(sizeof *kept);
+    if (kept == NULL) {
+        log_error("out of memory: %d content flags of a %s lost", outcome->nflags, outcome->flags[0].field);
+        return NULL;
+    }
+    *kept = *outcome;
+    return kept;
+}
+
+void content_flags_store(store_t *store, const content_outcome_t *outcome, const char *route, int64_t user_id,
+                         int64_t object_id, int64_t now)
+{
+    for (int i = 0; outcome != NULL && i < outcome->nflags; i++) {
+        store_content_flag_t f = outcome->flags[i];
+        f.user_id = user_id;
+        f.object_id = object_id;
+        snprintf(f.route, sizeof f.route, "%s", route);
+        if (store_content_flag_add(store, &f, now) != STORE_OK)
+            log_error("content flag of %s %s not stored: %s", f.route, f.field, store_last_error(store));
+    }
+}
+
 /* ---- images ---- */
 
 typedef struct media_job {

@@ -20,6 +20,8 @@
 #define MEETOA_CONTENT_CONTENT_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <h2o.h>
 #include <jansson.h>
@@ -48,6 +50,18 @@ typedef void (*content_done_fn)(void *ctx, const content_outcome_t *outcome);
  * false when there is nothing to check (done is not called: go on at once). */
 bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const json_t *params,
                          const content_field_t *fields, const char *openid, content_done_fn done, void *ctx);
+
+/* The errmsg of a risky outcome, naming its field: "昵称含有违规内容，请修改后再提交". */
+void content_risky_errmsg(const content_outcome_t *outcome, char *buf, size_t size);
+
+/* A copy of outcome's flags to keep until the texts are stored (malloc'd; free() it); NULL when
+ * it has none (or there is no memory: logged, the texts are stored unflagged). */
+content_outcome_t *content_outcome_keep(const content_outcome_t *outcome);
+
+/* Worker, once the texts are stored: adds the flags of outcome (NULL: none) for what route
+ * stored as object_id, written by user_id; a flag not stored is logged (never the text). */
+void content_flags_store(store_t *store, const content_outcome_t *outcome, const char *route, int64_t user_id,
+                         int64_t object_id, int64_t now);
 
 /*
  * An uploaded image (key, at the public url) through WeChat's media_check_async, when
