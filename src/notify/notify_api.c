@@ -39,11 +39,19 @@ static void run_templates(org_job_t *job, store_t *store)
 }
 ORG_ENDPOINT(subscribe_templates, ORG_VISITOR, run_templates)
 
-static bool accepted(const char *status)
+bool notify_status_accepts(const char *status)
 {
     /* acceptWithAudio and acceptWithAlert are accepts with a voice or an alert (base library 2.10) */
     return status != NULL && strncmp(status, "accept", 6) == 0 &&
            (status[6] == '\0' || strcmp(status, "acceptWithAudio") == 0 || strcmp(status, "acceptWithAlert") == 0);
+}
+
+bool notify_template_configured(const char *template_id)
+{
+    for (int k = 1; plan_on && template_id != NULL && k <= STORE_REMIND_KINDS; k++)
+        if (plan.templates[k] != NULL && strcmp(plan.templates[k], template_id) == 0)
+            return true;
+    return false;
 }
 
 /* Whether template id k is the first kind with that id (kinds may share a template). */
@@ -73,9 +81,9 @@ static void run_report(org_job_t *job, store_t *store)
         if (!first_of_its_id(k))
             continue;
         const char *id = plan.templates[k];
-        int n = accepted(json_string_value(json_object_get(results, id))) ? 1 : 0;
+        int n = notify_status_accepts(json_string_value(json_object_get(results, id))) ? 1 : 0;
         int64_t quota = 0;
-        store_rc rc = store_notify_grant(store, job->user.id, id, n, job->now, &quota);
+        store_rc rc = store_notify_grant(store, job->user.id, id, n, STORE_GRANT_REPORT, job->now, &quota);
         if (rc != STORE_OK) {
             json_decref(quotas);
             org_fail_store(job, store, rc, "subscription report");

@@ -23,6 +23,11 @@ extern const app_module_t notify_module;
 
 /* The reminders a meeting's change queues; NULL when no kind is configured (or before start). */
 const store_remind_plan_t *notify_plan(void);
+/* Whether template_id is the template of a configured kind. */
+bool notify_template_configured(const char *template_id);
+/* Whether a wx.requestSubscribeMessage result (or a popup event's SubscribeStatusString) is an
+ * accept: "accept", "acceptWithAudio", "acceptWithAlert". */
+bool notify_status_accepts(const char *status);
 /* After a change that queued reminders due now: the sender claims them at once (any thread). */
 void notify_wake(void);
 

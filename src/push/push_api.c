@@ -12,6 +12,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "notify/notify_api.h"
 #include "push/push_crypto.h"
 #include "push/push_message.h"
 #include "runtime/db_pool.h"
@@ -19,10 +20,12 @@
 #include "storage/storage_api.h"
 #include "store/store.h"
 #include "store/store_content.h"
+#include "store/store_notify.h"
 
 #define PUSH_MAX_SKEW_SECONDS 300 /* a packet signed longer ago (or ahead) than this is refused */
 #define PUSH_SEEN_SLOTS       4096
 #define PUSH_KEY_SIZE         160
+#define PUSH_ITEMS_MAX        8 /* items of a subscription event acted on (a popup holds at most 5 templates) */
 
 /* ---- answers that are not the envelope ---- */
 
@@ -69,7 +72,23 @@ static void seen_add(const char *key)
 
 /* ---- events ---- */
 
-typedef enum push_action { PUSH_NOTHING, PUSH_REVOKE, PUSH_CANCELLATION, PUSH_MEDIA_CHECK } push_action_t;
+typedef enum push_action {
+    PUSH_NOTHING,
+    PUSH_REVOKE,
+    PUSH_CANCELLATION,
+    PUSH_MEDIA_CHECK,
+    PUSH_SUB_POPUP,  /* subscribe_msg_popup_event: the accepts of a popup */
+    PUSH_SUB_CHANGE, /* subscribe_msg_change_event: templates refused under 服务通知 */
+    PUSH_SUB_SENT,   /* subscribe_msg_sent_event: how sent messages were delivered */
+} push_action_t;
+
+/* One item of a subscription event's List, for a configured template (others are ignored). */
+typedef struct push_sub_item {
+    char template_id[STORE_TEMPLATE_ID_SIZE];
+    bool yes;      /* popup: accepted; change: refused; sent: the user refused to receive it */
+    int64_t msgid; /* sent */
+    long errcode;  /* sent: ErrorCode, 0 delivered */
+} push_sub_item_t;
 
 typedef struct push_job {
     db_job_t db; /* first */
@@ -81,6 +100,8 @@ typedef struct push_job {
     char trace_id[64];   /* a media check's */
     char verdict[16];    /* its suggest: pass, review, risky */
     char key[PUSH_KEY_SIZE];
+    push_sub_item_t items[PUSH_ITEMS_MAX];
+    int nitems;
     bool failed;
 } push_job_t;
 
@@ -146,6 +167,32 @@ static void run_media_verdict(push_job_t *job, store_t *store, int64_t now)
     }
 }
 
+/* A subscription event of user (store_notify.h): a popup's accepts add to the quota (paired
+ * with the client's report of the same tap), a refusal under 服务通知 ends it, a sent message
+ * WeChat could not deliver fails its reminder (and ends the quota when the user refused it). */
+static store_rc run_subscription(push_job_t *job, store_t *store, const store_user_t *user, int64_t now)
+{
+    store_rc rc = STORE_OK;
+    for (int i = 0; rc == STORE_OK && i < job->nitems; i++) {
+        const push_sub_item_t *it = &job->items[i];
+        int64_t quota = 0;
+        bool found = false;
+        if (job->action == PUSH_SUB_POPUP && it->yes)
+            rc = store_notify_grant(store, user->id, it->template_id, 1, STORE_GRANT_PUSH, now, &quota);
+        else if (job->action == PUSH_SUB_CHANGE && it->yes)
+            rc = store_notify_refused(store, user->id, it->template_id, now);
+        else if (job->action == PUSH_SUB_SENT) {
+            rc = store_notify_delivery(store, it->msgid, it->errcode, now, &found);
+            if (rc == STORE_OK && it->errcode != 0)
+                log_info("push: message %lld of user %lld not delivered (ErrorCode %ld)%s", (long long)it->msgid,
+                         (long long)user->id, it->errcode, found ? "" : ", no reminder of ours");
+            if (rc == STORE_OK && it->yes)
+                rc = store_notify_refused(store, user->id, it->template_id, now);
+        }
+    }
+    return rc;
+}
+
 static void run_push(db_job_t *db, store_t *store)
 {
     push_job_t *job = (push_job_t *)db;
@@ -158,6 +205,14 @@ static void run_push(db_job_t *db, store_t *store)
     store_rc rc = store_user_get_by_openid(store, job->openid, &user);
     if (rc == STORE_NOT_FOUND)
         return; /* nobody we know: nothing to delete */
+    if (rc == STORE_OK && job->action >= PUSH_SUB_POPUP) {
+        rc = run_subscription(job, store, &user, now);
+        if (rc != STORE_OK) {
+            log_error("push: a subscription event could not be applied: %s", store_last_error(store));
+            job->failed = true;
+        }
+        return;
+    }
     if (rc == STORE_OK && job->action == PUSH_REVOKE && job->profile) {
         rc = store_user_update_profile(store, user.id, "", "", -1, now);
         if (rc == STORE_OK)
@@ -204,6 +259,60 @@ static void media_verdict(json_t *msg, char *out, size_t size)
         snprintf(out, size, "%s", "pass");
 }
 
+static const struct {
+    const char *event, *wrapper;
+    push_action_t action;
+} SUB_EVENTS[] = {
+    {"subscribe_msg_popup_event", "SubscribeMsgPopupEvent", PUSH_SUB_POPUP},
+    {"subscribe_msg_change_event", "SubscribeMsgChangeEvent", PUSH_SUB_CHANGE},
+    {"subscribe_msg_sent_event", "SubscribeMsgSentEvent", PUSH_SUB_SENT},
+};
+
+/* The items of a subscription event that concern configured templates, into job. */
+static void read_sub_items(json_t *msg, const char *wrapper, push_job_t *job)
+{
+    json_t *list = push_message_list(msg, wrapper);
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        char b[4][32];
+        const char *tpl = push_message_text(item, "TemplateId", b[0], sizeof b[0]);
+        const char *status = push_message_text(item, "SubscribeStatusString", b[1], sizeof b[1]);
+        const char *msgid = push_message_text(item, "MsgID", b[2], sizeof b[2]);
+        const char *code = push_message_text(item, "ErrorCode", b[3], sizeof b[3]);
+        const char *error_status = json_string_value(json_object_get(item, "ErrorStatus"));
+        if (job->nitems == PUSH_ITEMS_MAX || tpl == NULL || strlen(tpl) >= STORE_TEMPLATE_ID_SIZE ||
+            !notify_template_configured(tpl))
+            continue;
+        push_sub_item_t *it = &job->items[job->nitems++];
+        snprintf(it->template_id, sizeof it->template_id, "%s", tpl);
+        if (job->action == PUSH_SUB_POPUP)
+            it->yes = notify_status_accepts(status);
+        else if (job->action == PUSH_SUB_CHANGE)
+            it->yes = status != NULL && strcmp(status, "reject") == 0;
+        else {
+            it->msgid = msgid != NULL ? strtoll(msgid, NULL, 10) : 0;
+            it->errcode = code != NULL ? strtol(code, NULL, 10) : 0;
+            /* ErrorStatus's texts are not documented; "fail: user refuse to accept the msg" is seen */
+            it->yes = it->errcode != 0 && error_status != NULL && strstr(error_status, "refuse") != NULL;
+        }
+    }
+    json_decref(list);
+}
+
+/* A short hash of the whole packet: two events of one user in one second are two packets,
+ * while WeChat's re-sends of one are the same text. */
+static unsigned long packet_hash(json_t *msg)
+{
+    char *text = json_dumps(msg, JSON_SORT_KEYS | JSON_COMPACT);
+    unsigned long h = 2166136261u;
+    for (const char *p = text; p != NULL && *p != '\0'; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+    free(text);
+    return h;
+}
+
 /* Acts on one verified, decrypted packet; answers req. */
 static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
 {
@@ -217,7 +326,8 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
     if (trace != NULL)
         snprintf(key, sizeof key, "t:%s", trace);
     else
-        snprintf(key, sizeof key, "e:%s|%s|%s", event ? event : "", from ? from : "", create_time ? create_time : "");
+        snprintf(key, sizeof key, "e:%.40s|%.40s|%.20s|%08lx", event ? event : "", from ? from : "",
+                 create_time ? create_time : "", packet_hash(msg));
     if (seen_has(key)) {
         reply_text(req, 200, "success"); /* a re-send of a packet already handled */
         return;
@@ -229,6 +339,12 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
         action = PUSH_CANCELLATION;
     else if (event != NULL && strcmp(event, "wxa_media_check") == 0 && trace != NULL && strlen(trace) < 64)
         action = PUSH_MEDIA_CHECK;
+    const char *wrapper = NULL;
+    for (size_t i = 0; event != NULL && i < sizeof SUB_EVENTS / sizeof SUB_EVENTS[0]; i++)
+        if (strcmp(event, SUB_EVENTS[i].event) == 0) {
+            action = SUB_EVENTS[i].action;
+            wrapper = SUB_EVENTS[i].wrapper;
+        }
     char obuf[32];
     const char *openid = push_message_text(msg, "OpenID", obuf, sizeof obuf);
     if (openid == NULL)
@@ -247,6 +363,8 @@ static void handle_message(h2o_req_t *req, app_t *app, json_t *msg)
     }
     job->action = action;
     job->app = app;
+    if (wrapper != NULL)
+        read_sub_items(msg, wrapper, job);
     snprintf(job->openid, sizeof job->openid, "%s", openid != NULL ? openid : "");
     if (action == PUSH_MEDIA_CHECK) {
         snprintf(job->trace_id, sizeof job->trace_id, "%s", trace);

@@ -18,4 +18,10 @@ json_t *push_message_parse(const char *body, size_t len);
  * The pointer is valid while msg lives (integers: until the next call with the same buf). */
 const char *push_message_text(json_t *msg, const char *name, char *buf, size_t size);
 
+/* The items of an event's list (new reference, an array of objects, maybe empty): JSON's "List"
+ * (an object or an array), at the top or inside wrapper; XML's <wrapper><List>...</List>...
+ * </wrapper> (each <List> as an object of its elements' texts). Subscription events carry them
+ * ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent"). */
+json_t *push_message_list(json_t *msg, const char *wrapper);
+
 #endif

@@ -582,6 +582,32 @@ static const char *const step11_mysql[] = {
     NULL,
 };
 
+/* Step 12: an accept of a subscription may reach MeetOA twice, reported by the client and pushed
+ * by WeChat (subscribe_msg_popup_event): oa_subscribe_quota.unpaired counts the accepts of one
+ * source not yet matched by the other (> 0 reports, < 0 pushes), as of unpaired_at, so that each
+ * accept adds one to the quota however it arrives (store/store_notify.h). */
+static const char *const step12_sqlite[] = {
+    "ALTER TABLE oa_subscribe_quota ADD COLUMN unpaired int NOT NULL DEFAULT 0",
+    "ALTER TABLE oa_subscribe_quota ADD COLUMN unpaired_at bigint NOT NULL DEFAULT 0",
+    NULL,
+};
+static const char *const step12_mysql[] = {
+    "ALTER TABLE oa_subscribe_quota ADD COLUMN unpaired int NOT NULL DEFAULT 0,"
+    " ADD COLUMN unpaired_at bigint NOT NULL DEFAULT 0",
+    NULL,
+};
+
+/* Step 13: a reminder found by WeChat's msgid (subscribe_msg_sent_event). A step of its own: one
+ * statement per step on MySQL, so a step that stopped half-way cannot be left. */
+static const char *const step13_sqlite[] = {
+    "CREATE INDEX oa_reminder_msgid ON oa_reminder (msgid)",
+    NULL,
+};
+static const char *const step13_mysql[] = {
+    "ALTER TABLE oa_reminder ADD INDEX oa_reminder_msgid (msgid)",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -596,6 +622,9 @@ static const store_migration_t migrations[] = {
     {9, "subscription reminders: oa_reminder, oa_subscribe_quota", step9_sqlite, step9_mysql},
     {10, "content checks: oa_content_flag", step10_sqlite, step10_mysql},
     {11, "image checks: oa_media_check", step11_sqlite, step11_mysql},
+    {12, "subscription accepts from two sources: oa_subscribe_quota.unpaired, unpaired_at", step12_sqlite,
+     step12_mysql},
+    {13, "index oa_reminder_msgid", step13_sqlite, step13_mysql},
 };
 
 int store_schema_latest(void)

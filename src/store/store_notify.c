@@ -279,10 +279,6 @@ static const store_sql_t SQL_QUOTA_ADD = {
     .mysql = "INSERT INTO oa_subscribe_quota (user_id, template_id, quota, updated_at) VALUES (?, ?, ?, ?)"
              " ON DUPLICATE KEY UPDATE quota = LEAST(quota + VALUES(quota), 1000), updated_at = VALUES(updated_at)",
 };
-static const store_sql_t SQL_QUOTA_GET = {
-    .op = "quota_get",
-    .sqlite = "SELECT quota FROM oa_subscribe_quota WHERE user_id = ? AND template_id = ?",
-};
 
 typedef struct record_txn {
     int64_t id, user_id, msgid, now;
@@ -311,35 +307,104 @@ store_rc store_notify_record(store_t *store, int64_t id, int64_t user_id, const 
     return store_sql_transaction(store, "reminder_record", record_fn, &x);
 }
 
+static const store_sql_t SQL_QUOTA_LOCK = {
+    .op = "quota_lock",
+    .sqlite = "SELECT quota, unpaired, unpaired_at FROM oa_subscribe_quota WHERE user_id = ? AND template_id = ?",
+    .mysql = "SELECT quota, unpaired, unpaired_at FROM oa_subscribe_quota WHERE user_id = ? AND template_id = ?"
+             " FOR UPDATE",
+};
+static const store_sql_t SQL_QUOTA_PUT = {
+    .op = "quota_put",
+    .sqlite = "INSERT INTO oa_subscribe_quota (user_id, template_id, quota, unpaired, unpaired_at, updated_at)"
+              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, template_id) DO UPDATE SET quota = excluded.quota,"
+              " unpaired = excluded.unpaired, unpaired_at = excluded.unpaired_at, updated_at = excluded.updated_at",
+    .mysql = "INSERT INTO oa_subscribe_quota (user_id, template_id, quota, unpaired, unpaired_at, updated_at)"
+             " VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quota = VALUES(quota), unpaired = VALUES(unpaired),"
+             " unpaired_at = VALUES(unpaired_at), updated_at = VALUES(updated_at)",
+};
+
 typedef struct grant_txn {
     int64_t user_id, now;
     const char *template_id;
-    int n;
+    int n, road;
     int64_t *quota;
 } grant_txn_t;
+
+static store_rc read_quota_row(const store_row_t *row, void *ctx)
+{
+    int64_t *v = ctx;
+    for (int i = 0; i < 3; i++)
+        v[i] = store_row_int(row, i);
+    return STORE_OK;
+}
 
 static store_rc grant_fn(store_t *store, void *arg)
 {
     grant_txn_t *x = arg;
-    *x->quota = 0;
-    store_rc rc = STORE_OK;
-    if (x->n > 0)
-        rc = EXEC(&SQL_QUOTA_ADD, store_arg_int(x->user_id), store_arg_text(x->template_id),
-                  store_arg_int(x->n > QUOTA_MAX ? QUOTA_MAX : x->n), store_arg_int(x->now));
-    if (rc == STORE_OK) {
-        rc = store_sql_int(store, &SQL_QUOTA_GET, ARGS(store_arg_int(x->user_id), store_arg_text(x->template_id)), 2,
-                           x->quota);
-        if (rc == STORE_NOT_FOUND)
-            rc = STORE_OK;
-    }
+    int64_t v[3] = {0, 0, 0}; /* quota, unpaired, unpaired_at */
+    store_rc rc = store_sql_row(store, &SQL_QUOTA_LOCK, ARGS(store_arg_int(x->user_id), store_arg_text(x->template_id)),
+                                2, read_quota_row, v);
+    if (rc == STORE_NOT_FOUND)
+        rc = STORE_OK;
+    *x->quota = v[0];
+    if (rc != STORE_OK || x->n <= 0)
+        return rc;
+    /* unpaired > 0: accepts reported and not pushed yet; < 0 the other way; stale past the window */
+    int64_t unpaired = v[2] >= x->now - STORE_GRANT_PAIR_SECONDS ? v[1] : 0;
+    int64_t waiting = unpaired * x->road < 0 ? (unpaired < 0 ? -unpaired : unpaired) : 0; /* of the other road */
+    int64_t pairs = x->n < waiting ? x->n : waiting, fresh = x->n - pairs;
+    unpaired += x->road * (pairs + fresh);
+    int64_t quota = v[0] + fresh > QUOTA_MAX ? QUOTA_MAX : v[0] + fresh;
+    if (unpaired > QUOTA_MAX || unpaired < -QUOTA_MAX)
+        unpaired = unpaired > 0 ? QUOTA_MAX : -QUOTA_MAX;
+    /* the window runs from the latest accept left unpaired; a pairing does not extend it */
+    int64_t unpaired_at = fresh > 0 ? x->now : v[2];
+    rc = EXEC(&SQL_QUOTA_PUT, store_arg_int(x->user_id), store_arg_text(x->template_id), store_arg_int(quota),
+              store_arg_int(unpaired), store_arg_int(unpaired_at), store_arg_int(x->now));
+    if (rc == STORE_OK)
+        *x->quota = quota;
     return rc;
 }
 
-store_rc store_notify_grant(store_t *store, int64_t user_id, const char *template_id, int n, int64_t now,
-                            int64_t *quota)
+store_rc store_notify_grant(store_t *store, int64_t user_id, const char *template_id, int n, store_grant_road_t road,
+                            int64_t now, int64_t *quota)
 {
-    grant_txn_t x = {user_id, now, template_id, n, quota};
+    grant_txn_t x = {user_id, now, template_id, n > QUOTA_MAX ? QUOTA_MAX : n, road == STORE_GRANT_PUSH ? -1 : 1,
+                     quota};
     return store_sql_transaction(store, "quota_grant", grant_fn, &x);
+}
+
+store_rc store_notify_refused(store_t *store, int64_t user_id, const char *template_id, int64_t now)
+{
+    return EXEC(&SQL_QUOTA_ZERO, store_arg_int(now), store_arg_int(user_id), store_arg_text(template_id));
+}
+
+static const store_sql_t SQL_DELIVERY = {
+    .op = "reminder_delivery",
+    .sqlite = "UPDATE oa_reminder SET state = 3, errcode = ?, done_at = ? WHERE msgid = ? AND state = 2",
+};
+static const store_sql_t SQL_SENT_WITH = {
+    .op = "reminder_by_msgid",
+    .sqlite = "SELECT count(*) FROM oa_reminder WHERE msgid = ? AND state IN (2, 3)",
+};
+
+store_rc store_notify_delivery(store_t *store, int64_t msgid, long errcode, int64_t now, bool *found)
+{
+    *found = false;
+    if (msgid == 0)
+        return STORE_OK;
+    int64_t n = 0;
+    store_rc rc = STORE_OK;
+    if (errcode != 0) {
+        store_sql_result_t r = {0, 0};
+        rc = store_sql_exec(store, &SQL_DELIVERY,
+                            ARGS(store_arg_int(errcode), store_arg_int(now), store_arg_int(msgid)), 3, NULL, NULL, &r);
+        n = r.changes;
+    }
+    if (rc == STORE_OK && n == 0)
+        rc = store_sql_int(store, &SQL_SENT_WITH, ARGS(store_arg_int(msgid)), 1, &n);
+    *found = rc == STORE_OK && n > 0;
+    return rc;
 }
 
 static const store_sql_t SQL_OF_MEETING = {

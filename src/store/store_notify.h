@@ -17,10 +17,21 @@
  * never sent again (a message WeChat may have delivered is not repeated: at most once, and
  * exactly once whenever the sender lives to record it).
  *
- * Quotas count as WeChat counts one-time subscriptions: +1 per accept the client reports, -1 per
- * claim, set to 0 when WeChat answers 43101, given back (+1) when WeChat refused the message
- * for a reason that did not use the subscription (an errcode other than 43101; not on a timeout,
- * where WeChat may have sent it).
+ * Quotas count as WeChat counts one-time subscriptions: +1 per accept, -1 per claim, set to 0
+ * when WeChat answers 43101 or the user refuses the template (subscribe_msg_change_event), given
+ * back (+1) when WeChat refused the message for a reason that did not use the subscription (an
+ * errcode other than 43101; not on a timeout, where WeChat may have sent it).
+ *
+ * An accept reaches MeetOA by two roads, either of which may fail: the client's report
+ * (POST /wx/subscribe/report) and WeChat's push (subscribe_msg_popup_event). Each accept counts
+ * once: an accept adds one when it arrives, unless an accept of the other road is waiting for its
+ * pair (the same tap seen twice): then the two are paired and it adds nothing. Unpaired accepts
+ * wait while the latest of them is less than STORE_GRANT_PAIR_SECONDS old; one that waited in
+ * vain was seen by one road only, and has counted. So a client that never
+ * reports (an old version) and a push that never comes (not configured, or lost) both keep the
+ * quota right, and with both roads working nothing is counted twice. Two taps within the window
+ * seen by opposite roads only (one report lost, the other push lost) count once: the quota errs
+ * low, never high (a reminder skipped, never a 43101).
  */
 #ifndef MEETOA_STORE_STORE_NOTIFY_H
 #define MEETOA_STORE_STORE_NOTIFY_H
@@ -114,10 +125,25 @@ store_rc store_notify_interrupted(store_t *store, int64_t stale_before, int64_t 
 store_rc store_notify_record(store_t *store, int64_t id, int64_t user_id, const char *template_id, bool sent,
                              int64_t msgid, long errcode, bool give_back, int64_t now);
 
-/* Adds n (>= 0) one-time subscriptions of user_id for template_id (at most 1000 are kept);
- * *quota gets the count after. */
-store_rc store_notify_grant(store_t *store, int64_t user_id, const char *template_id, int n, int64_t now,
-                            int64_t *quota);
+/* The roads of an accept (above). */
+typedef enum store_grant_road {
+    STORE_GRANT_REPORT = 1, /* the client's report */
+    STORE_GRANT_PUSH = -1,  /* WeChat's subscribe_msg_popup_event */
+} store_grant_road_t;
+#define STORE_GRANT_PAIR_SECONDS 300
+
+/* n (>= 0) accepts of user_id for template_id seen through road at now, counted as the contract
+ * above says (at most 1000 subscriptions are kept); *quota gets the count after. n = 0 reads it. */
+store_rc store_notify_grant(store_t *store, int64_t user_id, const char *template_id, int n, store_grant_road_t road,
+                            int64_t now, int64_t *quota);
+
+/* The user refused template_id (拒收 under 服务通知): no subscription left. */
+store_rc store_notify_refused(store_t *store, int64_t user_id, const char *template_id, int64_t now);
+
+/* WeChat's report of a sent message's delivery (subscribe_msg_sent_event): a reminder SENT with
+ * msgid and errcode != 0 becomes FAILED with that errcode (it was not delivered); *found is
+ * whether a sent reminder had that msgid. */
+store_rc store_notify_delivery(store_t *store, int64_t msgid, long errcode, int64_t now, bool *found);
 
 /* A meeting's reminders, for its host and admins (oldest first). */
 typedef struct store_reminder_row {

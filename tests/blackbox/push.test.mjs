@@ -7,65 +7,29 @@
 //     with RevokeInfo 6 the nickname and avatar; the previous EncodingAESKey still opens packets;
 //     packets with a forged msg_signature, another appid, another key, a stale timestamp or in
 //     plaintext while a key is configured are refused and change nothing;
-//   - a re-sent packet (the same Event, FromUserName and CreateTime) is acknowledged and not redone;
+//   - a re-sent packet (the same Event, FromUserName, CreateTime and content) is acknowledged and not redone;
 //   - XML packets work as JSON ones do;
 //   - plaintext mode (no key configured): user_authorization_cancellation closes the user.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { APP_ID, assertOk, send, startMeetoa, startWorld } from './lib/meetoa.mjs';
 import { tinyPng } from './lib/png.mjs';
+import { aesKeyText, pushSafe as pushAs, sha1 } from './lib/push.mjs';
 
 const TOKEN = 'PushToken' + randomBytes(4).toString('hex');
-const aesKeyText = () => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(randomBytes(43), (b) => alphabet[b % 62]).join('');
-};
 const KEY = aesKeyText();
 const PREVIOUS = aesKeyText();
-
-/** 43 base64 characters -> 32 bytes, the trailing 2 bits dropped (as WeChat's Java decoder does). */
-function aesKey(text) {
-  return Buffer.from(text + '=', 'base64').subarray(0, 32);
-}
-
-function sha1(...parts) {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
-}
-
-/** Safe mode's Encrypt of msg: AES-256-CBC, IV the key's first 16 bytes, PKCS#7 to 32 bytes. */
-function encrypt(keyText, msg, appId = APP_ID) {
-  const key = aesKey(keyText);
-  const body = Buffer.from(msg);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(body.length);
-  let plain = Buffer.concat([randomBytes(16), len, body, Buffer.from(appId)]);
-  const pad = 32 - (plain.length % 32);
-  plain = Buffer.concat([plain, Buffer.alloc(pad, pad)]);
-  const c = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(plain), c.final()]).toString('base64');
-}
 
 const now = () => String(Math.floor(Date.now() / 1000));
 let createTime = 1714036504;
 
 /** POSTs msg (an object) in safe mode; `over` changes one part to forge or break it. */
-async function pushSafe(oa, msg, over = {}) {
-  const timestamp = over.timestamp ?? now();
-  const nonce = String(100000 + Math.floor(Math.random() * 1e6));
-  const enc = over.encrypt ?? encrypt(over.key ?? KEY, JSON.stringify(msg), over.appId);
-  const body = over.xml ? `<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[${enc}]]></Encrypt></xml>`
-    : JSON.stringify({ ToUserName: 'gh_1', Encrypt: enc });
-  const signature = over.signature ?? sha1(TOKEN, timestamp, nonce);
-  const msgSignature = over.msgSignature ?? sha1(TOKEN, timestamp, nonce, enc);
-  const q = `signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&encrypt_type=aes&msg_signature=${msgSignature}`;
-  return send(oa.base, 'POST', `/wx/wechat/push?${q}`, body, { 'Content-Type': over.xml ? 'text/xml' : 'application/json' });
-}
+const pushSafe = (oa, msg, over = {}) => pushAs(oa, TOKEN, KEY, msg, over);
 
 function revoke(openid, info) {
   return { ToUserName: 'gh_1', FromUserName: openid, CreateTime: createTime++, MsgType: 'event',
@@ -170,7 +134,7 @@ test('a re-sent packet is acknowledged once more and not redone', async () => {
   const msg = revoke(openid, 8);
   assert.equal((await pushSafe(oa, msg)).text, 'success');
   await oa.sql(`UPDATE wx_user SET mobile = '13900139000' WHERE weixin_openid = '${openid}'`); // bound again since
-  assert.equal((await pushSafe(oa, msg)).text, 'success'); // the same Event, FromUserName, CreateTime
+  assert.equal((await pushSafe(oa, msg)).text, 'success'); // the same packet again
   assert.equal((await row(openid))[2], '13900139000', 'the re-send did not clear the new number');
 });
 

@@ -889,7 +889,7 @@ static store_rc collect_reminder(const store_reminder_t *r, void *ctx)
 static int64_t remind_grant(store_t *store, int64_t user, const char *tpl, int n)
 {
     int64_t quota = -1;
-    assert_int_equal(store_notify_grant(store, user, tpl, n, NOW, &quota), STORE_OK);
+    assert_int_equal(store_notify_grant(store, user, tpl, n, STORE_GRANT_REPORT, NOW, &quota), STORE_OK);
     return quota;
 }
 
@@ -1052,6 +1052,79 @@ static void test_reminders(void **state)
     store_close(store);
 }
 
+static int64_t road_grant(store_t *store, int64_t user, int n, store_grant_road_t road, int64_t now)
+{
+    int64_t quota = -1;
+    assert_int_equal(store_notify_grant(store, user, "T-INV", n, road, now, &quota), STORE_OK);
+    return quota;
+}
+
+/* An accept reaches us reported by the client, pushed by WeChat, or both: each counts once. */
+static void test_quota_roads(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    org_world_t w = org_world(store);
+    const store_grant_road_t R = STORE_GRANT_REPORT, P = STORE_GRANT_PUSH;
+    const int64_t W = STORE_GRANT_PAIR_SECONDS;
+    /* one tap seen both ways, in either order: 1 */
+    assert_int_equal(road_grant(store, w.p1, 1, R, NOW), 1);
+    assert_int_equal(road_grant(store, w.p1, 1, P, NOW + 2), 1);
+    assert_int_equal(road_grant(store, w.p1, 1, P, NOW + 10), 2);
+    assert_int_equal(road_grant(store, w.p1, 1, R, NOW + 11), 2);
+    /* two taps, the second's push lost, then a third seen both ways: 3 more */
+    assert_int_equal(road_grant(store, w.p1, 1, R, NOW + 20), 3);
+    assert_int_equal(road_grant(store, w.p1, 1, R, NOW + 21), 4);
+    assert_int_equal(road_grant(store, w.p1, 1, P, NOW + 22), 4);
+    /* the lost push's report waits until the window is over, then a new tap counts */
+    assert_int_equal(road_grant(store, w.p1, 1, P, NOW + 21 + W + 1), 5);
+    assert_int_equal(road_grant(store, w.p1, 1, R, NOW + 21 + W + 2), 5);
+    /* reports only (no push configured), far apart: each counts */
+    assert_int_equal(road_grant(store, w.p2, 1, R, NOW), 1);
+    assert_int_equal(road_grant(store, w.p2, 2, R, NOW + W + 1), 3);
+    /* pushes only (an old client that does not report): each counts */
+    assert_int_equal(road_grant(store, w.host, 1, P, NOW), 1);
+    assert_int_equal(road_grant(store, w.host, 1, P, NOW + 1), 2);
+    /* a report of those two taps pairs with both; a third tap's report, with none waiting, counts */
+    assert_int_equal(road_grant(store, w.host, 2, R, NOW + 2), 2);
+    assert_int_equal(road_grant(store, w.host, 1, R, NOW + 3), 3);
+    /* reading (n = 0) changes nothing */
+    assert_int_equal(road_grant(store, w.host, 0, P, NOW + 4), 3);
+
+    /* the user refused the template: 0, and the other users keep theirs */
+    assert_int_equal(store_notify_refused(store, w.host, "T-INV", NOW + 4), STORE_OK);
+    assert_int_equal(road_grant(store, w.host, 0, R, NOW + 4), 0);
+    assert_int_equal(road_grant(store, w.p2, 0, R, NOW + 4), 3);
+
+    /* a delivery report: a sent reminder with that msgid fails with the event's ErrorCode */
+    int64_t parts[] = {w.p1};
+    store_meeting_input_t in = org_input(&w, NOW + 2 * H, NOW + 3 * H, parts, 1);
+    int64_t id = org_meeting(store, &in);
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_DRAFT), STORE_MEETING_SUBMITTED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    assert_int_equal(remind_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, NULL, NOW),
+                     STORE_REFUSED_NOT);
+    static remind_got_t g;
+    remind_claim(store, NOW, &g);
+    assert_int_equal(g.n, 1); /* p1's invitation (T-INV quota); nobody else has quota */
+    const int64_t msgid = INT64_C(1988810812324364291);
+    assert_int_equal(store_notify_record(store, g.r[0].id, w.p1, "T-INV", true, msgid, 0, false, NOW), STORE_OK);
+    bool found = false;
+    assert_int_equal(store_notify_delivery(store, msgid + 1, 10005, NOW + 5, &found), STORE_OK);
+    assert_false(found);
+    assert_int_equal(store_notify_delivery(store, msgid, 0, NOW + 5, &found), STORE_OK);
+    assert_true(found);
+    raw_t *db = raw_open(f);
+    assert_int_equal(remind_raw(db, "SELECT state FROM oa_reminder WHERE id = %lld", g.r[0].id), STORE_REMIND_SENT);
+    assert_int_equal(store_notify_delivery(store, msgid, 10005, NOW + 5, &found), STORE_OK);
+    assert_true(found);
+    assert_int_equal(remind_raw(db, "SELECT state FROM oa_reminder WHERE id = %lld", g.r[0].id), STORE_REMIND_FAILED);
+    assert_int_equal(remind_raw(db, "SELECT errcode FROM oa_reminder WHERE id = %lld", g.r[0].id), 10005);
+    assert_int_equal(remind_raw(db, "SELECT msgid FROM oa_reminder WHERE id = %lld", g.r[0].id), msgid);
+    raw_close(db);
+    store_close(store);
+}
+
 /* N_THREADS connections claim at once: each due reminder is handed to exactly one of them. */
 typedef struct claim_worker {
     const fixture_t *f;
@@ -1163,6 +1236,7 @@ static void test_reminder_claim_race(void **state)
         cmocka_unit_test_setup_teardown(test_vote_ballots, setup, teardown),                                           \
         cmocka_unit_test_setup_teardown(test_vote_race, setup, teardown),                                              \
         cmocka_unit_test_setup_teardown(test_reminders, setup, teardown),                                              \
+        cmocka_unit_test_setup_teardown(test_quota_roads, setup, teardown),                                            \
         cmocka_unit_test_setup_teardown(test_reminder_claim_race, setup, teardown)
 
 #endif

@@ -130,13 +130,61 @@ static void test_messages(void **state)
     }
 }
 
+/* The List of subscription events: JSON (an object or an array, at the top or in its wrapper)
+ * and XML (several <List> inside the wrapper). */
+static void test_event_lists(void **state)
+{
+    (void)state;
+    char buf[32];
+    const char xml[] = "<xml><Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>"
+                       "<List><TemplateId><![CDATA[T-1]]></TemplateId><SubscribeStatusString><![CDATA[accept]]>"
+                       "</SubscribeStatusString><PopupScene>0</PopupScene></List>\n <List><TemplateId>T-2</TemplateId>"
+                       "<SubscribeStatusString>reject</SubscribeStatusString></List></SubscribeMsgPopupEvent></xml>";
+    json_t *m = push_message_parse(xml, sizeof xml - 1);
+    assert_non_null(m);
+    json_t *list = push_message_list(m, "SubscribeMsgPopupEvent");
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(push_message_text(json_array_get(list, 0), "TemplateId", buf, sizeof buf), "T-1");
+    assert_string_equal(push_message_text(json_array_get(list, 0), "SubscribeStatusString", buf, sizeof buf), "accept");
+    assert_string_equal(push_message_text(json_array_get(list, 1), "TemplateId", buf, sizeof buf), "T-2");
+    assert_string_equal(push_message_text(json_array_get(list, 1), "SubscribeStatusString", buf, sizeof buf), "reject");
+    json_decref(list);
+    json_decref(m);
+    static const char *const js[] = {
+        "{\"List\":[{\"TemplateId\":\"T-1\",\"MsgID\":1988810812324364291},{\"TemplateId\":\"T-2\"},3]}",
+        "{\"List\":{\"TemplateId\":\"T-1\",\"MsgID\":\"1988810812324364291\"}}",
+        "{\"SubscribeMsgSentEvent\":{\"List\":{\"TemplateId\":\"T-1\",\"MsgID\":1988810812324364291}}}",
+    };
+    const size_t want[] = {2, 1, 1};
+    for (size_t i = 0; i < sizeof js / sizeof js[0]; i++) {
+        m = push_message_parse(js[i], strlen(js[i]));
+        list = push_message_list(m, "SubscribeMsgSentEvent");
+        assert_int_equal(json_array_size(list), want[i]);
+        assert_string_equal(push_message_text(json_array_get(list, 0), "TemplateId", buf, sizeof buf), "T-1");
+        assert_string_equal(push_message_text(json_array_get(list, 0), "MsgID", buf, sizeof buf),
+                            "1988810812324364291");
+        json_decref(list);
+        json_decref(m);
+    }
+    /* no list, or a malformed one: empty */
+    const char *none[] = {"{\"Event\":\"x\"}", "<xml><SubscribeMsgSentEvent><Lis>1</Lis></SubscribeMsgSentEvent></xml>",
+                          "<xml><SubscribeMsgSentEvent><List><A>1</List></SubscribeMsgSentEvent></xml>"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        m = push_message_parse(none[i], strlen(none[i]));
+        assert_non_null(m);
+        list = push_message_list(m, "SubscribeMsgSentEvent");
+        assert_int_equal(json_array_size(list), 0);
+        json_decref(list);
+        json_decref(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_official_vectors),
-        cmocka_unit_test(test_aes_key),
-        cmocka_unit_test(test_safe_mode_round_trip),
-        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_official_vectors),     cmocka_unit_test(test_aes_key),
+        cmocka_unit_test(test_safe_mode_round_trip), cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_event_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
