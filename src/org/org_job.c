@@ -57,18 +57,6 @@ static int64_t object_id(const org_job_t *job)
 }
 
 /* Worker, after a run() that stored the texts: the content check's flags. */
-static void store_flags(org_job_t *job, store_t *store)
-{
-    for (int i = 0; i < job->checked->nflags; i++) {
-        store_content_flag_t f = job->checked->flags[i];
-        f.user_id = job->user.id;
-        f.object_id = object_id(job);
-        snprintf(f.route, sizeof f.route, "%s", job->route);
-        if (store_content_flag_add(store, &f, job->now) != STORE_OK)
-            log_error("content flag of %s %s not stored: %s", f.route, f.field, store_last_error(store));
-    }
-}
-
 /* Worker: the membership check, then the endpoint. */
 static void run_job(db_job_t *db, store_t *store)
 {
@@ -102,7 +90,7 @@ static void run_job(db_job_t *db, store_t *store)
     }
     job->endpoint->run(job, store);
     if (job->checked != NULL && !org_failed(job))
-        store_flags(job, store);
+        content_flags_store(store, job->checked, job->route, job->user.id, object_id(job), job->now);
     if (!job->is_get)
         atomic_fetch_add(&write_epoch, 1); /* after its commits: what was read before may be stale */
 }
@@ -165,14 +153,13 @@ static void on_content_checked(void *ctx, const content_outcome_t *outcome)
     if (outcome->risky) {
         h2o_req_t *req = http_pending_take(&job->pending);
         char msg[128];
-        snprintf(msg, sizeof msg, "%s含有违规内容，请修改后再提交", outcome->risky_name);
+        content_risky_errmsg(outcome, msg, sizeof msg);
         if (req != NULL)
             http_reply_error_msg(req, API_CONTENT_RISKY, msg);
         job_free(job);
         return;
     }
-    if (outcome->nflags > 0 && (job->checked = malloc(sizeof *job->checked)) != NULL)
-        *job->checked = *outcome;
+    job->checked = content_outcome_keep(outcome);
     db_pool_run(job->app->db, &job->db, run_job, job->reply_to, on_job_done);
 }
 

@@ -351,7 +351,7 @@ static store_rc grant_fn(store_t *store, void *arg)
         return rc;
     /* unpaired > 0: accepts reported and not pushed yet; < 0 the other way; stale past the window */
     int64_t unpaired = v[2] >= x->now - STORE_GRANT_PAIR_SECONDS ? v[1] : 0;
-    int64_t waiting = unpaired * x->road < 0 ? (unpaired < 0 ? -unpaired : unpaired) : 0; /* of the other road */
+    int64_t waiting = -unpaired * x->road > 0 ? -unpaired * x->road : 0; /* accepts of the other road */
     int64_t pairs = x->n < waiting ? x->n : waiting, fresh = x->n - pairs;
     unpaired += x->road * (pairs + fresh);
     int64_t quota = v[0] + fresh > QUOTA_MAX ? QUOTA_MAX : v[0] + fresh;
