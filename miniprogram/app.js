@@ -2,9 +2,11 @@
 //
 // Nothing happens at launch but a check of the stored login: pages ask utils/util.js who is
 // logged in, and any page that calls the server logs in again silently when its token has
-// expired (see utils/util.js), so there is no login page for an expired token.
+// expired (see utils/util.js), so there is no login page for an expired token. The privacy
+// listener (utils/privacy.js) is registered at launch, before any page can use the phone or avatar.
 
 const user = require('./utils/user.js');
+const privacy = require('./utils/privacy.js');
 
 App({
   globalData: {
@@ -20,6 +22,9 @@ App({
   },
 
   onLaunch() {
+    // The one onNeedPrivacyAuthorization listener: it hands WeChat's privacy requests to the
+    // dialog of the page on top (utils/privacy.js, components/privacy).
+    privacy.listen();
     if (typeof wx.getUpdateManager === 'function') {
       const updateManager = wx.getUpdateManager();
       updateManager.onUpdateReady(() => {

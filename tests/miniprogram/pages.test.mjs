@@ -17,13 +17,20 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { MINIPROGRAM_DIR, appPages } from './harness.mjs';
+import { MINIPROGRAM_DIR, appPages, tagsOf, usingComponents } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const LIFECYCLE = new Set(['onLoad', 'onShow', 'onReady', 'onHide', 'onUnload', 'onPullDownRefresh', 'onReachBottom', 'onShareAppMessage', 'onPageScroll']);
 
 const read = (rel) => readFileSync(path.join(MINIPROGRAM_DIR, rel), 'utf8');
 const readJson = (rel) => JSON.parse(read(rel));
+
+/** The mini program's own components: components/NAME/NAME (relative, without extension). */
+function ownComponents() {
+  const dir = path.join(MINIPROGRAM_DIR, 'components');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((name) => `components/${name}/${name}`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // A DOM for miniprogram-simulate, and Page() as a component of spies
@@ -71,6 +78,28 @@ function render(route) {
   return { comp, options };
 }
 
+/** Renders the component `rel` (components/...) with its methods as spies; answers the component. */
+function renderComponent(rel) {
+  const real = globalThis.Component;
+  globalThis.Component = (o) => {
+    const methods = {};
+    for (const name of Object.keys(o.methods ?? {}))
+      methods[name] = function spy(event) {
+        spyCalls.push({ method: name, event });
+      };
+    real({ ...o, lifetimes: {}, methods });
+  };
+  let id;
+  try {
+    id = simulate.load(path.join(MINIPROGRAM_DIR, rel), 'main', { rootPath: MINIPROGRAM_DIR, compiler: 'official' });
+  } finally {
+    globalThis.Component = real;
+  }
+  const comp = simulate.render(id);
+  comp.attach(document.createElement('parent-wrapper'));
+  return comp;
+}
+
 const text = (comp, selector) => {
   const node = comp.querySelector(selector);
   return node ? node.dom.textContent.trim() : null;
@@ -94,18 +123,6 @@ async function assertFires(comp, selector, event, method) {
 
 // ---------------------------------------------------------------------------------------------
 // Static checks of the WXML
-
-/** The start tags of a WXML text: [{tag, attrs: {name: value}}]. */
-function tagsOf(wxml) {
-  const tags = [];
-  const src = wxml.replace(/<!--[\s\S]*?-->/g, '');
-  for (const m of src.matchAll(/<([a-zA-Z][\w-]*)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*\/?>/g)) {
-    const attrs = {};
-    for (const a of m[2].matchAll(/([^\s=>/]+)(?:="([^"]*)")?/g)) attrs[a[1]] = a[2] ?? '';
-    tags.push({ tag: m[1], attrs });
-  }
-  return tags;
-}
 
 const EVENT_ATTR = /^(?:capture-)?(?:bind|catch|mut-bind):?([a-z]+)$/;
 const NOT_DATA = new Set(['true', 'false', 'null', 'undefined', 'typeof']);
@@ -177,11 +194,33 @@ describe('app.json and the project files', () => {
     assert.deepEqual(tabs, ['pages/index/index', 'pages/meeting/list/list', 'pages/ucenter/ucenter']);
     assert.deepEqual(app.tabBar.list.map((t) => t.text), ['首页', '会议', '我的']);
     for (const t of app.tabBar.list) assert.ok(t.text, 'a tab has a text');
+    const own = ownComponents().map((c) => path.join(MINIPROGRAM_DIR, c));
     for (const route of appPages()) {
       const json = readJson(`${route}.json`);
       assert.equal(typeof json.navigationBarTitleText, 'string', `${route}.json has a title`);
-      assert.deepEqual(json.usingComponents ?? {}, {}, `${route}.json uses no third-party component`);
+      for (const [tag, file] of Object.entries(usingComponents(route)))
+        assert.ok(own.includes(file), `${route}.json: <${tag}> is one of components/ (no third-party component)`);
     }
+  });
+
+  test('each component of components/ has its four files and is a component', () => {
+    const comps = ownComponents();
+    assert.deepEqual(comps, ['components/privacy/privacy']);
+    for (const c of comps) {
+      for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(existsSync(path.join(MINIPROGRAM_DIR, `${c}.${ext}`)), `${c}.${ext}`);
+      assert.equal(readJson(`${c}.json`).component, true, `${c}.json says "component": true`);
+      assert.deepEqual(usingComponents(c), {}, `${c} uses no other component`);
+    }
+  });
+
+  test('privacy: app.json turns the check on; the pages with privacy components carry the dialog', () => {
+    assert.equal(readJson('app.json').__usePrivacyCheck__, true);
+    for (const route of ['pages/login/login', 'pages/ucenter/ucenter']) {
+      assert.equal(usingComponents(route)['privacy-dialog'], path.join(MINIPROGRAM_DIR, 'components/privacy/privacy'), route);
+      const tag = tagsOf(read(`${route}.wxml`)).find((t) => t.tag === 'privacy-dialog');
+      assert.equal(tag?.attrs.id, 'privacy', `${route}.wxml: <privacy-dialog id="privacy">`);
+    }
+    assert.match(read('app.js'), /privacy\.listen\(\)/, 'app.js registers the listener at launch');
   });
 
   test('the code only navigates to pages of app.json, with switchTab for tab pages', () => {
@@ -207,12 +246,20 @@ describe('WXML and WXSS compile', () => {
 
   test('WeChat\'s WXSS compiler (wcsc) compiles app.wxss and every page\'s WXSS', () => {
     const styleOf = new Function(compiler.wxssToJs(MINIPROGRAM_DIR))();
-    for (const f of ['app.wxss', ...appPages().map((r) => `${r}.wxss`)]) assert.notEqual(styleOf(f), undefined, `${f} compiled`);
+    for (const f of ['app.wxss', ...appPages().map((r) => `${r}.wxss`), ...ownComponents().map((c) => `${c}.wxss`)]) assert.notEqual(styleOf(f), undefined, `${f} compiled`);
   });
 
-  test('no UI library: styles and markup use WeChat\'s built-in components only', () => {
+  test('wcc compiles every component of components/', () => {
+    const gwx = new Function(compiler.wxmlToJs(MINIPROGRAM_DIR))();
+    for (const c of ownComponents()) assert.equal(typeof gwx(`${c}.wxml`), 'function', `${c}.wxml compiled`);
+  });
+
+  test('no UI library: styles and markup use WeChat\'s built-in components and components/ only', () => {
     const builtins = new Set(['view', 'text', 'image', 'button', 'input', 'form', 'block', 'navigator', 'scroll-view', 'icon', 'picker', 'textarea']);
-    for (const route of appPages()) for (const { tag } of tagsOf(read(`${route}.wxml`))) assert.ok(builtins.has(tag), `${route}.wxml: <${tag}>`);
+    for (const rel of [...appPages(), ...ownComponents()]) {
+      const own = usingComponents(rel);
+      for (const { tag } of tagsOf(read(`${rel}.wxml`))) assert.ok(builtins.has(tag) || own[tag] !== undefined, `${rel}.wxml: <${tag}>`);
+    }
   });
 });
 
@@ -243,6 +290,36 @@ describe('bindings', () => {
     });
   }
 
+  for (const c of ownComponents()) {
+    test(`${c}: every event names a component method, every {{}} reads component data`, () => {
+      let options = null;
+      const saved = globalThis.Component;
+      globalThis.Component = (o) => {
+        options = o;
+      };
+      try {
+        delete require.cache[require.resolve(path.join(MINIPROGRAM_DIR, `${c}.js`))];
+        require(path.join(MINIPROGRAM_DIR, `${c}.js`));
+      } finally {
+        globalThis.Component = saved;
+      }
+      assert.ok(options, `${c}.js called Component()`);
+      const tags = tagsOf(read(`${c}.wxml`));
+      let handlers = 0;
+      for (const { tag, attrs } of tags) {
+        for (const [name, value] of Object.entries(attrs)) {
+          if (!EVENT_ATTR.test(name)) continue;
+          handlers++;
+          assert.equal(typeof options.methods?.[value], 'function', `${c}.wxml <${tag} ${name}="${value}">: no such method`);
+          assert.ok(attrs.id, `${c}.wxml <${tag} ${name}="${value}"> has an id`);
+        }
+      }
+      assert.ok(handlers > 0);
+      const scope = new Set([...Object.keys(options.data ?? {}), ...Object.keys(options.properties ?? {})]);
+      for (const expr of expressionsOf(read(`${c}.wxml`))) for (const name of namesRead(expr)) assert.ok(scope.has(name), `${c}.wxml {{${expr}}}: "${name}" is not component data`);
+    });
+  }
+
   test('the open-type buttons and the nickname input are wired as WeChat requires', () => {
     const login = tagsOf(read('pages/login/login.wxml'));
     const avatar = login.find((t) => t.attrs['open-type'] === 'chooseAvatar');
@@ -257,6 +334,13 @@ describe('bindings', () => {
     const phone = ucenter.find((t) => t.attrs['open-type'] === 'getPhoneNumber');
     assert.ok(phone && phone.tag === 'button', '<button open-type="getPhoneNumber">');
     assert.equal(phone.attrs.bindgetphonenumber, 'onGetPhoneNumber');
+    // The privacy dialog's agree button: open-type agreePrivacyAuthorization, the id given to resolve().
+    const dialog = tagsOf(read('components/privacy/privacy.wxml'));
+    const agree = dialog.find((t) => t.attrs['open-type'] === 'agreePrivacyAuthorization');
+    assert.ok(agree && agree.tag === 'button', '<button open-type="agreePrivacyAuthorization">');
+    assert.equal(agree.attrs.id, 'agree-btn', 'utils/privacy.js resolves with buttonId agree-btn');
+    assert.equal(agree.attrs.bindagreeprivacyauthorization, 'onAgree');
+    assert.equal(dialog.find((t) => t.attrs.id === 'disagree-btn')?.attrs.bindtap, 'onDisagree');
   });
 });
 
@@ -316,6 +400,22 @@ describe('pages rendered by miniprogram-simulate', () => {
     comp.setData({ mobile: '13800138000', maskedMobile: '138****8000' });
     assert.equal(comp.querySelector('#phone-button'), undefined);
     assert.equal(text(comp, '#mobile'), '138****8000');
+  });
+});
+
+describe('components rendered by miniprogram-simulate', () => {
+  test('privacy: hidden until shown; the purpose, the guide\'s name, 不同意 and 同意', async () => {
+    const comp = renderComponent('components/privacy/privacy');
+    assert.equal(comp.querySelector('#privacy-dialog'), undefined, 'hidden at first');
+    comp.setData({ show: true, purposeText: '绑定手机号需要你同意隐私保护指引', contractName: '《会议OA小程序隐私保护指引》' });
+    assert.equal(text(comp, '#privacy-purpose'), '绑定手机号需要你同意隐私保护指引');
+    assert.equal(text(comp, '#contract-link'), '《会议OA小程序隐私保护指引》');
+    assert.equal(text(comp, '#agree-btn'), '同意');
+    assert.equal(text(comp, '#disagree-btn'), '不同意');
+    await assertFires(comp, '#contract-link', 'tap', 'onOpenContract');
+    await assertFires(comp, '#disagree-btn', 'tap', 'onDisagree');
+    await assertFires(comp, '#agree-btn', 'agreeprivacyauthorization', 'onAgree');
+    assert.deepEqual(await fire(comp, '#agree-btn', 'tap'), [], 'a plain tap on 同意 is not the agreement event');
   });
 });
 

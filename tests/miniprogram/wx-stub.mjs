@@ -29,6 +29,13 @@
 //                       ?? state.subscribeDefault ("accept")}, or fail(state.subscribeFail) when
 //                       that is set (e.g. {errMsg: "...:fail", errCode: 20004}: the switch is off).
 //                       Every call is in `subscribeCalls` ({tmplIds, inTap, ok, res}), in order.
+//   wx.getPrivacySetting, wx.onNeedPrivacyAuthorization, wx.requirePrivacyAuthorize,
+//   wx.openPrivacyContract, and pressButton() (below) for the open-type buttons:
+//                       WeChat's privacy consent (see "Privacy" below)
+//   wx.shareFileMessage recorded in `sharedFiles` ({filePath, fileName, bytes}); like WeChat it may
+//                       be called only from a tap ("限制：仅在点击行为时调用", the API's page):
+//                       outside one it fails {errMsg: "shareFileMessage:fail can only be invoked by
+//                       user TAP gesture."} (the text of WeChat's other tap-only APIs)
 //   wx.*StorageSync     a Map (values copied through JSON, as WeChat stores them)
 //   wx.showToast, showLoading, hideLoading, showModal, navigateTo, navigateBack, switchTab,
 //   redirectTo, reLaunch, stopPullDownRefresh, setClipboardData, setNavigationBarTitle,
@@ -45,6 +52,45 @@
 // tap(fn) runs fn as the handler of a tap: APIs that WeChat allows only from a user's tap
 // (requestSubscribeMessage) see `inTap` while fn runs synchronously, and not after (a callback, a
 // resolved promise, a timer): exactly WeChat's rule.
+//
+// Privacy (用户隐私保护指引; facts from ../shared/wechat-more-apis.md Part 3.3 and the official
+// pages it cites: framework/user-privacy/PrivacyAuthorize, api/open-api/privacy/wx.onNeedPrivacy
+// Authorization, wx.getPrivacySetting, wx.requirePrivacyAuthorize, wx.openPrivacyContract):
+//   - The mini program declares a guide (state.privacyContractName), so a new user must agree:
+//     wx.getPrivacySetting answers {needAuthorization: true} until they have (state.privacyAgreed),
+//     then false. The check is on (WeChat: for everyone since 2023-10-17; app.json's
+//     "__usePrivacyCheck__": true before that).
+//   - A privacy API or component used before the agreement is held and fires the listener of
+//     wx.onNeedPrivacyAuthorization with (resolve, {referrer}), referrer "button.getPhoneNumber"
+//     (the documented example) or "button.chooseAvatar" (by analogy). A later registration
+//     replaces the listener (Alipay's page of the same API says so; WeChat's demo2 keeps one
+//     listener per page for that reason). resolve({event: 'exposureAuthorization'}) is recorded;
+//     resolve({event: 'agree', buttonId}) lets the held call go on only when a button of
+//     open-type="agreePrivacyAuthorization" with that id was tapped (the base library checks it),
+//     else it fails "...:fail privacy permission is not authorized or buttonId is wrong" (errno 104,
+//     as WeChat answered in developers' reports); resolve({event: 'disagree'}) fails it with
+//     "...:fail privacy permission is not authorized", errno 104 (the API page gives the text; 104
+//     is the errno WeChat gives with it: developer-community threads, staff answer 2023-09-14).
+//     Only the first agree/disagree of a request counts.
+//   - No listener: WeChat's own privacy pop-up (added 2023-09-14) answers, as
+//     state.officialPrivacyAnswer says ('disagree' unless a test sets it): a mini program that
+//     forgot its listener fails the agree tests.
+//   - Tapping an agreePrivacyAuthorization button records the agreement (the getPrivacySetting
+//     page: after that tap "所有隐私接口和组件都可以调用了").
+//   Every request is in `privacyRequests` ({referrer, via: 'listener' | 'official' | 'agreed',
+//   exposed, answer}), in order.
+// pressButton({openType, id, handler}) is a tap on a <button open-type=...> (harness.mjs finds the
+// button in the page's WXML and passes the method it binds): getPhoneNumber goes through the
+// privacy check, then WeChat's phone sheet (state.phoneCode: the code it gives — from wxemu's
+// phoneCode — or null: the user denies, "getPhoneNumber:fail user deny"), then handler gets
+// {type: 'getphonenumber', detail}; a privacy refusal reaches the handler as detail {errMsg:
+// "getPhoneNumber:fail privacy permission is not authorized", errno: 104}. chooseAvatar goes
+// through the check, then the avatar sheet (state.avatarFile, or null: cancelled); the handler
+// gets {type: 'chooseavatar', detail: {avatarUrl}} only when a file was chosen (WeChat documents
+// no failure event for it, so a refusal or a cancel calls nothing). agreePrivacyAuthorization
+// records the agreement, then calls the handler ({type: 'agreeprivacyauthorization'}). Any other
+// button (no open-type) is a plain tap. Handlers run as taps (inTap). It answers a promise of what
+// the handler answered (undefined when it was not called).
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +140,16 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
     subscribeDefault: 'accept',
     subscribeFail: null, // a fail result for every call (the user's switch is off, ...)
     openDocumentFails: false,
+    privacyAgreed: false, // has this user agreed to the mini program's privacy guide?
+    privacyContractName: '《会议OA小程序隐私保护指引》',
+    officialPrivacyAnswer: 'disagree', // WeChat's own pop-up, used when no listener is registered
+    phoneCode: null, // what the getPhoneNumber sheet gives: a phone code, or null (the user denies)
+    avatarFile: null, // what the chooseAvatar sheet gives: a file path, or null (cancelled)
   };
+  const privacyRequests = [];
+  const sharedFiles = [];
+  let privacyListener = null;
+  const agreeButtonsTapped = new Set();
 
   /** A new temporary file path of this phone (as WeChat's wxfile://tmp_...). */
   function tempPath(ext) {
@@ -227,6 +282,80 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
     setImmediate(() => done(opts, ok, res));
   }
 
+  const PRIVACY_FAIL = 'privacy permission is not authorized';
+  const PRIVACY_ERRNO = 104;
+
+  /**
+   * The privacy check of a privacy API or component (`referrer` as WeChat names it, `api` for its
+   * errMsg): resolves {ok: true} when it may go on, {ok: false, res: {errMsg, errno}} when not.
+   * See "Privacy" at the top of this file.
+   */
+  function privacyCheck(referrer, api) {
+    const entry = { referrer, via: 'agreed', exposed: false, answer: null };
+    privacyRequests.push(entry);
+    if (state.privacyAgreed) return Promise.resolve({ ok: true });
+    const refused = (text) => ({ ok: false, res: { errMsg: `${api}:fail ${text}`, errno: PRIVACY_ERRNO } });
+    if (privacyListener === null) {
+      entry.via = 'official';
+      entry.answer = state.officialPrivacyAnswer;
+      record('privacyPopup', { referrer });
+      if (state.officialPrivacyAnswer === 'agree') state.privacyAgreed = true;
+      return new Promise((resolve) => setImmediate(() => resolve(state.privacyAgreed ? { ok: true } : refused(PRIVACY_FAIL))));
+    }
+    entry.via = 'listener';
+    return new Promise((settle) => {
+      let settled = false;
+      const resolve = (arg = {}) => {
+        if (settled) return;
+        if (arg.event === 'exposureAuthorization') {
+          entry.exposed = true;
+          return;
+        }
+        if (arg.event !== 'agree' && arg.event !== 'disagree') throw new TypeError(`resolve: unknown event ${arg.event}`);
+        settled = true;
+        entry.answer = arg.event;
+        if (arg.event === 'disagree') settle(refused(PRIVACY_FAIL));
+        else if (agreeButtonsTapped.has(arg.buttonId) && state.privacyAgreed) settle({ ok: true });
+        else settle(refused(`${PRIVACY_FAIL} or buttonId is wrong`));
+      };
+      privacyListener(resolve, { referrer });
+    });
+  }
+
+  /** A tap on a <button open-type=...>: see "Privacy" at the top of this file. */
+  async function pressButton({ openType, id, handler }) {
+    const run = (event) => {
+      inTap = true;
+      try {
+        return handler({ currentTarget: { id, dataset: {} }, target: { id, dataset: {} }, ...event });
+      } finally {
+        inTap = false;
+      }
+    };
+    record('pressButton', { openType, id });
+    switch (openType ?? '') {
+      case '':
+        return run({ type: 'tap', detail: {} });
+      case 'agreePrivacyAuthorization':
+        agreeButtonsTapped.add(id);
+        state.privacyAgreed = true;
+        return run({ type: 'agreeprivacyauthorization', detail: {} });
+      case 'getPhoneNumber': {
+        const check = await privacyCheck('button.getPhoneNumber', 'getPhoneNumber');
+        if (!check.ok) return run({ type: 'getphonenumber', detail: check.res });
+        const detail = state.phoneCode ? { code: state.phoneCode, errMsg: 'getPhoneNumber:ok' } : { errMsg: 'getPhoneNumber:fail user deny' };
+        return run({ type: 'getphonenumber', detail });
+      }
+      case 'chooseAvatar': {
+        const check = await privacyCheck('button.chooseAvatar', 'chooseAvatar');
+        if (!check.ok || !state.avatarFile) return undefined;
+        return run({ type: 'chooseavatar', detail: { avatarUrl: state.avatarFile } });
+      }
+      default:
+        throw new TypeError(`pressButton: open-type "${openType}" is not emulated (tests/miniprogram/wx-stub.mjs)`);
+    }
+  }
+
   async function doLogin() {
     log?.(`wx.login (wxemu: code for ${user})`);
     try {
@@ -297,6 +426,39 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
     },
     previewImage: ui('previewImage'),
     requestSubscribeMessage,
+    shareFileMessage: (opts = {}) => {
+      record('shareFileMessage', opts);
+      let ok = false;
+      let res;
+      if (!inTap) res = { errMsg: 'shareFileMessage:fail can only be invoked by user TAP gesture.' };
+      else {
+        try {
+          const bytes = readFileSync(opts.filePath);
+          sharedFiles.push({ filePath: opts.filePath, fileName: opts.fileName ?? path.basename(opts.filePath), bytes });
+          ok = true;
+          res = { errMsg: 'shareFileMessage:ok' };
+        } catch {
+          res = { errMsg: `shareFileMessage:fail file not found: ${opts.filePath}` };
+        }
+      }
+      setImmediate(() => done(opts, ok, res));
+    },
+
+    getPrivacySetting: (opts = {}) => {
+      record('getPrivacySetting', opts);
+      const res = { needAuthorization: !state.privacyAgreed, privacyContractName: state.privacyContractName, errMsg: 'getPrivacySetting:ok' };
+      setImmediate(() => done(opts, true, res));
+    },
+    onNeedPrivacyAuthorization: (listener) => {
+      record('onNeedPrivacyAuthorization', {});
+      if (typeof listener !== 'function') throw new TypeError('onNeedPrivacyAuthorization: listener is not a function');
+      privacyListener = listener;
+    },
+    requirePrivacyAuthorize: (opts = {}) => {
+      record('requirePrivacyAuthorize', opts);
+      privacyCheck('requirePrivacyAuthorize', 'requirePrivacyAuthorize').then(({ ok, res }) => done(opts, ok, ok ? { errMsg: 'requirePrivacyAuthorize:ok' } : res));
+    },
+    openPrivacyContract: ui('openPrivacyContract'),
 
     getStorageSync: (key) => (storage.has(key) ? copy(storage.get(key)) : ''),
     setStorageSync: (key, value) => void storage.set(key, copy(value)),
@@ -324,6 +486,11 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
     requests,
     state,
     subscribeCalls,
+    privacyRequests,
+    sharedFiles,
+    pressButton,
+    /** Is an onNeedPrivacyAuthorization listener registered? */
+    hasPrivacyListener: () => privacyListener !== null,
     /** Runs fn as a tap's handler (see the top of this file); answers what fn answered. */
     tap(fn) {
       inTap = true;
@@ -344,6 +511,8 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
       calls.length = 0;
       requests.length = 0;
       subscribeCalls.length = 0;
+      privacyRequests.length = 0;
+      sharedFiles.length = 0;
     },
     /** WeChat's session of the last wx.login() is over (wx.checkSession fails until the next login). */
     expireSession() {

@@ -7,6 +7,13 @@
 // submit, after WeChat's content check). A returning user with a nickname goes straight back.
 // Opened with ?mode=profile (from 我的 -> 编辑资料) it shows the profile step at once.
 //
+// Privacy (utils/privacy.js): the avatar button and the nickname input are privacy components.
+// When the profile step shows and wx.getPrivacySetting says the user has not agreed to the
+// privacy guide, the page's <privacy-dialog> asks at once (WeChat makes the nickname input a
+// plain text input until then). Declined, the step stays usable: a tap on 头像 makes WeChat ask
+// again through the same dialog, and declining that leaves the avatar as it was (the user is
+// logged in all along; 保存 and 跳过 work).
+//
 // Every handler returns its promise (WeChat ignores it; the tests await it).
 
 const util = require('../../utils/util.js');
@@ -25,12 +32,26 @@ Page({
   },
 
   onLoad(options) {
-    if (options && options.mode === 'profile' && util.hasLogin()) this.showProfileStep();
+    if (options && options.mode === 'profile' && util.hasLogin()) this.showProfileStep(false);
   },
 
-  showProfileStep() {
+  /** The page's components are ready: the profile step opened by ?mode=profile asks for consent now. */
+  onReady() {
+    if (this.data.step === 'profile') return this.askPrivacy();
+    return Promise.resolve(false);
+  },
+
+  /** The avatar and nickname step; with `ask` (not from onLoad) the privacy dialog too, when needed. */
+  showProfileStep(ask = true) {
     const info = util.getUserInfo() || {};
     this.setData({ step: 'profile', avatarUrl: info.avatarUrl || '', nickName: info.nickName || '' });
+    return ask ? this.askPrivacy() : Promise.resolve(false);
+  },
+
+  /** Shows the privacy dialog when wx.getPrivacySetting says it is needed; resolves whether it did. */
+  askPrivacy() {
+    const dialog = this.selectComponent('#privacy');
+    return dialog ? dialog.showIfNeeded('avatar') : Promise.resolve(false);
   },
 
   /** The 微信登录 button. */
@@ -44,8 +65,7 @@ Page({
         wx.hideLoading();
         this.setData({ loading: false });
         if (data.userInfo && data.userInfo.nickName) return this.finish();
-        this.showProfileStep();
-        return undefined;
+        return this.showProfileStep().then(() => undefined);
       })
       .catch((err) => {
         wx.hideLoading();

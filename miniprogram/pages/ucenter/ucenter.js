@@ -3,10 +3,15 @@
 // On show it displays the stored profile at once, then refreshes it from /wx/auth/info (an
 // expired token is replaced silently by utils/util.js). The phone is bound with
 // <button open-type="getPhoneNumber">: its e.detail.code (a phone code, not a wx.login code)
-// goes to /wx/auth/bindPhone. Every handler returns its promise (the tests await it).
+// goes to /wx/auth/bindPhone. Before the user has agreed to the privacy guide, WeChat holds that
+// button's tap and asks the page's privacy dialog (<privacy-dialog>, utils/privacy.js) first; a
+// 不同意 there ends as a getPhoneNumber failure with errno 104, which the dialog has already
+// explained: the user stays logged in, without a phone number.
+// Every handler returns its promise (the tests await it).
 
 const util = require('../../utils/util.js');
 const user = require('../../utils/user.js');
+const privacy = require('../../utils/privacy.js');
 
 const DEFAULT_AVATAR = '/images/default-avatar.png';
 
@@ -56,6 +61,8 @@ Page({
   /** <button open-type="getPhoneNumber">: e.detail.code when the user allowed it. */
   onGetPhoneNumber(e) {
     const detail = (e && e.detail) || {};
+    // The privacy guide was declined: the dialog has said what that means.
+    if (!detail.code && privacy.isNotAuthorized(detail)) return Promise.resolve();
     if (!detail.code) {
       // The user refused (errMsg "getPhoneNumber:fail user deny") or WeChat gave nothing.
       util.showErrorToast('未授权手机号，未绑定');
