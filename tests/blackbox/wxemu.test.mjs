@@ -4,10 +4,11 @@
 // reads back), subscribeMessage.send (templates, one-time quotas, keyword rules, exact msgids above
 // 2^53, the record of sent messages), msgSecCheck v2 (verdicts of risky and review words, the
 // 2-hour visit rule), mediaCheckAsync v2 and its push to a receiver here (signatures, safe mode
-// opened with node:crypto), the subscription message and authorization events pushed the same way
-// (popup, change and sent events, user_authorization_revoke / _cancellation), legacy encrypted
-// data that node:crypto decrypts, the control API, injected faults, latency that does not
-// serialize requests, the command line, and a clean exit on SIGTERM/SIGINT.
+// opened with node:crypto) and the log of accepted checks (GET /__emu/media), the subscription
+// message and authorization events pushed the same way (popup, change and sent events,
+// user_authorization_revoke / _cancellation), legacy encrypted data that node:crypto decrypts, the
+// control API, injected faults, latency that does not serialize requests, the command line, and a
+// clean exit on SIGTERM/SIGINT.
 //
 // Run: WXEMU_BIN=build-wxemu/wxemu node --test tests/blackbox/wxemu.test.mjs
 
@@ -2202,6 +2203,95 @@ describe('mediaCheckAsync and the message push', () => {
       assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
     }
     assert.equal(rx.got.length, received, 'nothing was pushed');
+  });
+});
+
+// ---- the log of accepted media checks (GET/DELETE /__emu/media) ---------------------------------
+
+describe('the media check log: GET /__emu/media, DELETE /__emu/media', () => {
+  let wx, token, otherToken, ida, carol;
+  before(async () => {
+    wx = await startWxemu({ apps: [APP, OTHER] });
+    token = (await wx.stableToken({ grant_type: 'client_credential', appid: APP.appid, secret: APP.secret })).json
+      .access_token;
+    otherToken = (await wx.stableToken({ grant_type: 'client_credential', appid: OTHER.appid, secret: OTHER.secret }))
+      .json.access_token;
+    ida = (await wx.newLogin(APP.appid, 'ida')).openid;
+    carol = (await wx.newLogin(OTHER.appid, 'carol')).openid;
+  });
+  after(async () => {
+    assert.equal((await wx.stop()).code, 0, wx.logs());
+  });
+
+  const check = async (body, t = token) => {
+    const r = await wx.mediaCheck(t, { media_type: 2, version: 2, scene: 1, openid: ida, ...body });
+    assert.equal(r.json?.errcode, 0, r.text);
+    return r.json.trace_id;
+  };
+
+  test('each accepted check is logged with the exact fields, oldest first; appid filters', async () => {
+    // A signed, expiring URL as the server will send it: its query must come back byte for byte.
+    const signed =
+      'http://127.0.0.1:8080/api/files/att-7?exp=1767225600&sig=q%2Bv%2F9_-Zx%3D%3D&name=%E4%BC%9A%E8%AE%AE.png';
+    const before = Math.floor(Date.now() / 1000);
+    const t1 = await check({ media_url: signed });
+    const t2 = await check({ media_url: 'https://x/语音 1.mp3', media_type: 1, scene: 4, openid: carol }, otherToken);
+    const long = `https://x/${'L'.repeat(2048 - 'https://x/'.length)}`; // EMU_MEDIA_URL_MAX bytes
+    const t3 = await check({ media_url: long, scene: 3 });
+    const after = Math.floor(Date.now() / 1000);
+
+    const list = await wx.mediaChecks();
+    assert.equal(list.length, 3);
+    for (const e of list) assert.ok(e.time >= before && e.time <= after, `wall-clock seconds: ${e.time}`);
+    const time = list[0].time;
+    assert.deepEqual(list.map((e) => ({ ...e, time })), [
+      { appid: APP.appid, openid: ida, media_url: signed, media_type: 2, scene: 1, trace_id: t1, time },
+      { appid: OTHER.appid, openid: carol, media_url: 'https://x/语音 1.mp3', media_type: 1, scene: 4, trace_id: t2,
+        time },
+      { appid: APP.appid, openid: ida, media_url: long, media_type: 2, scene: 3, trace_id: t3, time },
+    ]);
+    assert.deepEqual((await wx.mediaChecks(APP.appid)).map((e) => e.trace_id), [t1, t3]);
+    assert.deepEqual((await wx.mediaChecks(OTHER.appid)).map((e) => e.trace_id), [t2]);
+    const r = await wx.request('GET', '/__emu/media?appid=wxnosuchapp0000000');
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(await wx.clearMediaChecks(), { cleared: 3 });
+    assert.deepEqual(await wx.mediaChecks(), []);
+    assert.deepEqual(await wx.clearMediaChecks(), { cleared: 0 });
+  });
+
+  test('refused calls are not logged: token, format, argument errcodes and injected faults', async () => {
+    const good = { media_url: 'https://x/a.png', media_type: 2, version: 2, scene: 1, openid: ida };
+    assertWxError(await wx.mediaCheck(undefined, good), 41001, 'no token');
+    assertWxError(await wx.mediaCheck('C'.repeat(128), good), 40001, 'bad token');
+    assertWxError(await wx.mediaCheck(token, 'not json'), 47001, 'not JSON');
+    assertWxError(await wx.mediaCheck(token, { ...good, version: 1 }), 47001, 'version 1');
+    assertWxError(await wx.mediaCheck(token, { ...good, media_type: 3 }), 47001, 'media_type 3');
+    const tooLong = `https://x/${'L'.repeat(2039)}`; // EMU_MEDIA_URL_MAX + 1 bytes
+    assertWxError(await wx.mediaCheck(token, { ...good, media_url: tooLong }), 47001, '2049 bytes');
+    assertWxError(await wx.mediaCheck(token, { ...good, media_url: '' }), 44002, 'empty media_url');
+    assertWxError(await wx.mediaCheck(token, { ...good, scene: 5 }), 40129, 'scene 5');
+    assertWxError(await wx.mediaCheck(token, { ...good, openid: carol }), 40003, "another app's openid");
+    await wx.visit(APP.appid, 'ida', { stale: true });
+    assertWxError(await wx.mediaCheck(token, good), 61010, 'not visited');
+    await wx.visit(APP.appid, 'ida');
+    await wx.faults({ path: MEDIA_CHECK, errcode: -1 });
+    assertWxError(await wx.mediaCheck(token, good), -1, 'a queued -1');
+    await wx.faults({ path: MEDIA_CHECK, http_status: 502 });
+    assert.equal((await wx.mediaCheck(token, good)).status, 502);
+    assert.deepEqual(await wx.mediaChecks(), [], 'nothing refused was logged');
+    const t = await check({ media_url: 'https://x/a.png' });
+    assert.deepEqual((await wx.mediaChecks()).map((e) => e.trace_id), [t], 'the next accepted one is');
+    await wx.clearMediaChecks();
+  });
+
+  test('the log keeps the last 256 checks, the oldest forgotten first', async () => {
+    const traces = [];
+    for (let i = 0; i < 256 + 3; ++i) traces.push(await check({ media_url: `https://x/${i}.png` }));
+    const list = await wx.mediaChecks();
+    assert.equal(list.length, 256);
+    assert.deepEqual(list.map((e) => e.media_url), traces.slice(3).map((_, i) => `https://x/${i + 3}.png`));
+    assert.deepEqual(list.map((e) => e.trace_id), traces.slice(3));
+    assert.deepEqual(await wx.clearMediaChecks(), { cleared: 256 });
   });
 });
 

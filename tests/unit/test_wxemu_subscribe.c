@@ -4,7 +4,8 @@
  * their ranges), the templates, the one-time quotas, subscribeMessage.send's errcodes in their order,
  * msgids above 2^53 that never repeat, the record of sent messages and its bound; msgSecCheck's
  * errcodes in their order, the visit window (2 hours, settable, a stale mark) and the verdicts of
- * risky and review words; mediaCheckAsync's errcodes and verdicts, and the push settings. The push
+ * risky and review words; mediaCheckAsync's errcodes and verdicts, the log of accepted checks (its
+ * fields, its bound, clearing, refused input) and the push settings. The push
  * itself (signatures, safe mode) is checked from outside, by a receiver in tests/blackbox/wxemu.test.mjs.
  *
  * The sources are compiled in directly, as test_wxemu_state does. Time is simulated.
@@ -694,6 +695,109 @@ static void test_media_check(void **ctx)
     assert_int_equal(out.suggest, EMU_SEC_REVIEW);
 }
 
+static void test_media_log_records_fields_in_order(void **ctx)
+{
+    fixture_t *f = *ctx;
+    emu_media_entry_t m = {0};
+    emu_media_request_t rq = good_media(f, "https://oa.example/att/1?sig=ab%2Fc&exp=99");
+
+    assert_int_equal(emu_state_media_log_count(f->st), 0);
+    assert_false(emu_state_media_log_at(f->st, 0, &m));
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("trace-1"), 1700000000), EMU_OK);
+    rq = good_media(f, "https://oa.example/voice.mp3");
+    rq.access_token = S(f->token_b);
+    rq.openid = S(f->alice_b);
+    rq.media_type = 1;
+    rq.scene = 4;
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_B), &rq, S("trace-2"), 1700000001), EMU_OK);
+
+    assert_int_equal(emu_state_media_log_count(f->st), 2);
+    const emu_media_entry_t want[] = {
+        {APP_A, f->alice, "https://oa.example/att/1?sig=ab%2Fc&exp=99", "trace-1", 2, 1, 1700000000},
+        {APP_B, f->alice_b, "https://oa.example/voice.mp3", "trace-2", 1, 4, 1700000001},
+    };
+    for (size_t i = 0; i < 2; ++i) {
+        assert_true(emu_state_media_log_at(f->st, i, &m));
+        assert_string_equal(m.appid, want[i].appid);
+        assert_string_equal(m.openid, want[i].openid);
+        assert_string_equal(m.media_url, want[i].media_url);
+        assert_string_equal(m.trace_id, want[i].trace_id);
+        assert_int_equal(m.media_type, want[i].media_type);
+        assert_int_equal(m.scene, want[i].scene);
+        assert_int_equal(m.time_s, want[i].time_s);
+    }
+    assert_false(emu_state_media_log_at(f->st, 2, &m));
+
+    assert_int_equal(emu_state_media_log_clear(f->st), 2);
+    assert_int_equal(emu_state_media_log_count(f->st), 0);
+    assert_false(emu_state_media_log_at(f->st, 0, &m));
+    assert_int_equal(emu_state_media_log_clear(f->st), 0);
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("trace-3"), 5), EMU_OK);
+    assert_true(emu_state_media_log_at(f->st, 0, &m)); /* logging starts over after a clear */
+    assert_string_equal(m.trace_id, "trace-3");
+}
+
+static void test_media_log_is_bounded(void **ctx)
+{
+    fixture_t *f = *ctx;
+    emu_media_entry_t m = {0};
+    char url[64], trace[16];
+    const size_t extra = 3;
+
+    for (size_t i = 0; i < EMU_MEDIA_LOG_MAX + extra; ++i) {
+        snprintf(url, sizeof(url), "https://x/%zu.png", i);
+        snprintf(trace, sizeof(trace), "t%zu", i);
+        emu_media_request_t rq = good_media(f, url);
+        assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S(trace), (int64_t)i), EMU_OK);
+    }
+    assert_int_equal(emu_state_media_log_count(f->st), EMU_MEDIA_LOG_MAX);
+    for (size_t i = 0; i < EMU_MEDIA_LOG_MAX; ++i) { /* the oldest were forgotten, the rest in order */
+        assert_true(emu_state_media_log_at(f->st, i, &m));
+        snprintf(url, sizeof(url), "https://x/%zu.png", i + extra);
+        snprintf(trace, sizeof(trace), "t%zu", i + extra);
+        assert_string_equal(m.media_url, url);
+        assert_string_equal(m.trace_id, trace);
+        assert_int_equal(m.time_s, (int64_t)(i + extra));
+    }
+    assert_int_equal(emu_state_media_log_clear(f->st), EMU_MEDIA_LOG_MAX);
+}
+
+static void test_media_log_refuses_bad_input(void **ctx)
+{
+    fixture_t *f = *ctx;
+    static char long_url[EMU_MEDIA_URL_MAX + 2];
+    emu_media_entry_t m = {0};
+    emu_media_request_t rq = good_media(f, "https://x/a.png");
+
+    memset(long_url, 'u', EMU_MEDIA_URL_MAX + 1);
+    assert_int_equal(emu_state_media_log_add(f->st, S("wxnone"), &rq, S("t"), 1), EMU_ENOENT);
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S(""), 1), EMU_EINVAL);
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("123456789012345678901234567890123"), 1),
+                     EMU_EINVAL); /* EMU_MEDIA_TRACE_MAX + 1 bytes */
+    rq.media_url = S(long_url);
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    rq.media_url = (emu_slice_t){long_url, EMU_MEDIA_URL_MAX}; /* the longest a check accepts */
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_OK);
+    assert_true(emu_state_media_log_at(f->st, 0, &m));
+    assert_int_equal(strlen(m.media_url), EMU_MEDIA_URL_MAX);
+    rq = good_media(f, "https://x/\0.png");
+    rq.media_url.len = sizeof("https://x/\0.png") - 1; /* with its NUL */
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    rq = good_media(f, "https://x/a.png");
+    rq.openid = S("");
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    rq = good_media(f, "https://x/a.png");
+    rq.media_type = 3;
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    rq = good_media(f, "https://x/a.png");
+    rq.has_scene = false;
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    rq.has_scene = true;
+    rq.scene = 5;
+    assert_int_equal(emu_state_media_log_add(f->st, S(APP_A), &rq, S("t"), 1), EMU_EINVAL);
+    assert_int_equal(emu_state_media_log_count(f->st), 1); /* only the good one */
+}
+
 static void test_push_settings(void **ctx)
 {
     fixture_t *f = *ctx;
@@ -745,6 +849,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_visit_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_verdicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_media_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_media_log_records_fields_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_media_log_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_media_log_refuses_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_settings, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,8 @@
  *   POST   /__emu/push     {"appid",["url"],["token"],["encoding_aes_key"],["delay_ms"]} -> the push settings
  *   GET    /__emu/push/log[?appid=]               -> {"pending":N,"list":[...]}   pushes attempted
  *   DELETE /__emu/push/log                        -> {"cleared":N}
+ *   GET    /__emu/media[?appid=]                  -> {"list":[...]}   media checks accepted, oldest first
+ *   DELETE /__emu/media                           -> {"cleared":N}
  *   POST   /__emu/push/event {"appid","user"|"openid","event",["revoke_info"]} -> {"queued":true}
  *                                                 user_authorization_revoke / _cancellation pushed
  *   POST   /__emu/faults     {"path",...[,"code"]}    -> {"queued":N}   next calls (with that code) fail
@@ -833,6 +835,35 @@ static int ctl_push_log_clear(emu_server_t *srv, const json_t *body, json_t **an
     return 200;
 }
 
+/* GET /__emu/media[?appid=] -> {"list":[{"appid","openid","media_url","media_type","scene","trace_id",
+ * "time"}]}: the media checks accepted (of that app), oldest first. */
+static int ctl_media_log(emu_server_t *srv, const emu_query_t *query, json_t **answer)
+{
+    const char *appid = query_text(query, "appid");
+    emu_media_entry_t m;
+    json_t *list;
+
+    if (appid != NULL && !emu_state_has_app(srv->state, slice_of(appid)))
+        return ctl_error(answer, 400, "%s", "appid is not a configured app");
+    list = json_array();
+    for (size_t i = 0; emu_state_media_log_at(srv->state, i, &m); ++i) {
+        if (appid != NULL && strcmp(appid, m.appid) != 0)
+            continue;
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:I}", "appid", m.appid, "openid", m.openid,
+                                              "media_url", m.media_url, "media_type", m.media_type, "scene", m.scene,
+                                              "trace_id", m.trace_id, "time", (json_int_t)m.time_s));
+    }
+    *answer = json_pack("{s:o}", "list", list);
+    return *answer != NULL ? 200 : ctl_error(answer, 500, "%s", "out of memory");
+}
+
+/* DELETE /__emu/media -> {"cleared":N} */
+static int ctl_media_log_clear(emu_server_t *srv, const json_t *body, json_t **answer)
+{
+    *answer = json_pack("{s:I}", "cleared", (json_int_t)emu_state_media_log_clear(srv->state));
+    return 200;
+}
+
 /* Is s a revoke_info: numbers of 1..3 digits separated by commas ("6", "8", "6,8"), 1..64 bytes? */
 static bool revoke_info_ok(const char *s)
 {
@@ -1022,6 +1053,8 @@ const emu_ctl_route_t emu_ctl_routes[] = {
     {"POST", "/__emu/push", ctl_push},
     {"GET", "/__emu/push/log", NULL, ctl_push_log},
     {"DELETE", "/__emu/push/log", ctl_push_log_clear},
+    {"GET", "/__emu/media", NULL, ctl_media_log},
+    {"DELETE", "/__emu/media", ctl_media_log_clear},
     {"POST", "/__emu/push/event", ctl_push_event},
 };
 const size_t emu_ctl_route_count = sizeof(emu_ctl_routes) / sizeof(emu_ctl_routes[0]);

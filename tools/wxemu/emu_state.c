@@ -44,6 +44,9 @@
  * messages are a ring of EMU_SUB_SENT_MAX records (one allocation each, strings inline), oldest
  * overwritten first; msgids count up from EMU_SUB_MSGID_FIRST and never repeat within a run.
  *
+ * Media checks: the log is a ring of EMU_MEDIA_LOG_MAX fixed-size slots allocated with the state
+ * (so logging an accepted check cannot fail), oldest overwritten first.
+ *
  * Visits and content security: a session record carries when its user last visited (set when a
  * wx.login() code is issued, or by the control API); each app has its risky and review words (small
  * fixed arrays, matched as byte substrings), the label of their verdicts and its visit window.
@@ -99,6 +102,16 @@ typedef struct emu_sub_record {
     const char *touser, *template_id, *page, *data_json, *miniprogram_state, *lang;
     char text[];
 } emu_sub_record_t;
+
+/* A logged media check. */
+typedef struct emu_media_slot {
+    size_t app;
+    int media_type, scene;
+    int64_t time_s;
+    char openid[EMU_OPENID_LEN + 1];
+    char trace_id[EMU_MEDIA_TRACE_MAX + 1];
+    char media_url[EMU_MEDIA_URL_MAX + 1];
+} emu_media_slot_t;
 
 typedef struct emu_app {
     char appid[EMU_APPID_MAX + 1];
@@ -181,6 +194,9 @@ struct emu_state {
     emu_sub_record_t **sent; /* ring of EMU_SUB_SENT_MAX */
     size_t sent_head, nsent; /* the oldest record's slot, and how many */
     uint64_t next_msgid;
+
+    emu_media_slot_t *media;   /* ring of EMU_MEDIA_LOG_MAX */
+    size_t media_head, nmedia; /* the oldest slot, and how many */
 };
 
 /* Helpers ---------------------------------------------------------------------------------------- */
@@ -255,8 +271,9 @@ emu_state_t *emu_state_new(void)
     st->openid_buckets = calloc(EMU_SESSION_BUCKETS, sizeof(*st->openid_buckets));
     st->quota_buckets = calloc(EMU_QUOTA_BUCKETS, sizeof(*st->quota_buckets));
     st->sent = calloc(EMU_SUB_SENT_MAX, sizeof(*st->sent));
+    st->media = calloc(EMU_MEDIA_LOG_MAX, sizeof(*st->media));
     if (st->code_buckets == NULL || st->session_buckets == NULL || st->openid_buckets == NULL ||
-        st->quota_buckets == NULL || st->sent == NULL) {
+        st->quota_buckets == NULL || st->sent == NULL || st->media == NULL) {
         emu_state_free(st);
         return NULL;
     }
@@ -288,6 +305,7 @@ void emu_state_free(emu_state_t *st)
         emu_state_sub_clear_sent(st);
     free(st->quota_buckets);
     free(st->sent);
+    free(st->media);
     explicit_bzero(st->apps, sizeof(st->apps));
     free(st->code_buckets);
     free(st->session_buckets);
@@ -1817,4 +1835,55 @@ int emu_state_media_check(const emu_state_t *st, const emu_media_request_t *rq, 
     if (appid != NULL)
         memcpy(appid, a->appid, a->appid_len + 1);
     return 0;
+}
+
+emu_status_t emu_state_media_log_add(emu_state_t *st, emu_slice_t appid, const emu_media_request_t *rq,
+                                     emu_slice_t trace_id, int64_t wall_s)
+{
+    int app = find_app(st, appid);
+    if (app < 0)
+        return EMU_ENOENT;
+    if (!slice_ok(rq->openid, EMU_OPENID_LEN) || !slice_ok(rq->media_url, EMU_MEDIA_URL_MAX) ||
+        !slice_ok(trace_id, EMU_MEDIA_TRACE_MAX) || !rq->has_media_type ||
+        (rq->media_type != 1 && rq->media_type != 2) || !rq->has_scene || rq->scene < 1 || rq->scene > 4)
+        return EMU_EINVAL;
+    emu_media_slot_t *m = &st->media[(st->media_head + st->nmedia) % EMU_MEDIA_LOG_MAX];
+    if (st->nmedia == EMU_MEDIA_LOG_MAX)
+        st->media_head = (st->media_head + 1) % EMU_MEDIA_LOG_MAX; /* m is the oldest slot: forgotten */
+    else
+        ++st->nmedia;
+    m->app = (size_t)app;
+    m->media_type = (int)rq->media_type;
+    m->scene = (int)rq->scene;
+    m->time_s = wall_s;
+    memcpy(m->openid, rq->openid.base, rq->openid.len);
+    m->openid[rq->openid.len] = '\0';
+    memcpy(m->trace_id, trace_id.base, trace_id.len);
+    m->trace_id[trace_id.len] = '\0';
+    memcpy(m->media_url, rq->media_url.base, rq->media_url.len);
+    m->media_url[rq->media_url.len] = '\0';
+    return EMU_OK;
+}
+
+size_t emu_state_media_log_count(const emu_state_t *st)
+{
+    return st->nmedia;
+}
+
+bool emu_state_media_log_at(const emu_state_t *st, size_t i, emu_media_entry_t *out)
+{
+    if (i >= st->nmedia)
+        return false;
+    const emu_media_slot_t *m = &st->media[(st->media_head + i) % EMU_MEDIA_LOG_MAX];
+    *out = (emu_media_entry_t){st->apps[m->app].appid, m->openid, m->media_url, m->trace_id,
+                               m->media_type,          m->scene,  m->time_s};
+    return true;
+}
+
+size_t emu_state_media_log_clear(emu_state_t *st)
+{
+    size_t n = st->nmedia;
+    st->nmedia = 0;
+    st->media_head = 0;
+    return n;
 }

@@ -1,8 +1,8 @@
 /*
  * emu_state — what wxemu remembers: configured apps, wx.login() codes and phone codes, the users'
  * current session_keys (by (app, user) and by openid) and when they last visited, the apps'
- * access_tokens, subscription templates, quotas and sent messages, content-security words, injected
- * faults and call counters. Pure logic: no I/O, no clock, no h2o.
+ * access_tokens, subscription templates, quotas and sent messages, content-security words, the media
+ * checks accepted, injected faults and call counters. Pure logic: no I/O, no clock, no h2o.
  *
  * Contract:
  * - Time is passed in by the caller (now_ms, any monotonic millisecond clock), so tests can move it.
@@ -12,7 +12,8 @@
  *   are purged on every issue and exchange), EMU_MAX_SESSIONS remembered session_keys (the oldest
  *   user is forgotten first), per app and token API, one current access_token plus at most
  *   EMU_TOKEN_OLD_MAX superseded ones still in their grace period, EMU_SUB_QUOTAS_MAX subscription
- *   quotas and the last EMU_SUB_SENT_MAX sent messages (the oldest is forgotten first).
+ *   quotas and the last EMU_SUB_SENT_MAX sent messages and EMU_MEDIA_LOG_MAX accepted media checks
+ *   (the oldest is forgotten first).
  * - Ownership: emu_state_new() returns an object owned by the caller, freed by emu_state_free().
  *   Every output is copied into caller-provided buffers; nothing returned points into the state.
  * - Not thread-safe: one emu_state_t is used by one thread (wxemu runs a single event loop).
@@ -568,5 +569,32 @@ typedef struct emu_media_request {
  */
 int emu_state_media_check(const emu_state_t *st, const emu_media_request_t *rq, int64_t now_ms, char *appid,
                           emu_sec_result_t *out);
+
+/* The media check log: the last EMU_MEDIA_LOG_MAX accepted checks, oldest forgotten first, so tests
+ * can read back the exact media_url the server gave (real WeChat downloads it). */
+#define EMU_MEDIA_LOG_MAX   256
+#define EMU_MEDIA_TRACE_MAX 32 /* bytes of a trace_id */
+
+/* Records a check emu_state_media_check accepted (0): rq's openid, media_url, media_type and scene,
+ * trace_id (what the answer named it) and wall_s (wall-clock seconds). The log's slots are allocated
+ * with the state, so this never fails for such a check; EMU_ENOENT for an unknown app, EMU_EINVAL for
+ * an empty or too long openid (over EMU_OPENID_LEN), media_url (EMU_MEDIA_URL_MAX) or trace_id
+ * (EMU_MEDIA_TRACE_MAX), or one holding a NUL, a media_type absent or not 1 or 2, a scene absent or
+ * not 1..4; on error nothing changes. */
+emu_status_t emu_state_media_log_add(emu_state_t *st, emu_slice_t appid, const emu_media_request_t *rq,
+                                     emu_slice_t trace_id, int64_t wall_s);
+
+/* A logged check; the strings are valid until the next one is logged or the log is cleared. */
+typedef struct emu_media_entry {
+    const char *appid, *openid, *media_url, *trace_id;
+    int media_type, scene;
+    int64_t time_s;
+} emu_media_entry_t;
+
+/* The logged checks, oldest first: how many, and the i-th. */
+size_t emu_state_media_log_count(const emu_state_t *st);
+bool emu_state_media_log_at(const emu_state_t *st, size_t i, emu_media_entry_t *out);
+/* Forgets every logged check; returns how many there were. */
+size_t emu_state_media_log_clear(emu_state_t *st);
 
 #endif

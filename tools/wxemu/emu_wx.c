@@ -531,12 +531,13 @@ static json_t *media_members(const char *appid, const char *trace_id, const emu_
 }
 
 /* POST /wxa/media_check_async?access_token= {"media_url","media_type","version":2,"scene","openid"}: the
- * token first, then emu_state_media_check; on 0 the verdict is pushed to the app's push URL later. */
+ * token first, then emu_state_media_check; on 0 the verdict is pushed to the app's push URL later and
+ * the check is logged (GET /__emu/media). */
 static json_t *wx_media_check(emu_server_t *srv, const emu_wx_call_t *call)
 {
     emu_media_request_t rq = {.access_token = emu_query_get(&call->query, "access_token")};
     emu_sec_result_t out;
-    char appid[EMU_APPID_MAX + 1], trace_id[32];
+    char appid[EMU_APPID_MAX + 1], trace_id[EMU_MEDIA_TRACE_MAX + 1];
     uint32_t rid[3] = {0, 0, 0};
     int64_t now = clock_monotonic_ms();
     int errcode = emu_state_check_token(srv->state, rq.access_token, now, NULL);
@@ -552,7 +553,8 @@ static json_t *wx_media_check(emu_server_t *srv, const emu_wx_call_t *call)
         return emu_wx_error(errcode);
     crypto_random(rid, sizeof(rid)); /* an id only: zeros are fine if it fails */
     snprintf(trace_id, sizeof(trace_id), "%08x-%08x-%08x", rid[0], rid[1], rid[2]);
-    if (!emu_push_event(srv, appid, rq.openid, "wxa_media_check", trace_id, media_members(appid, trace_id, &out)))
+    if (!emu_push_event(srv, appid, rq.openid, "wxa_media_check", trace_id, media_members(appid, trace_id, &out)) ||
+        emu_state_media_log_add(srv->state, emu_slice_cstr(appid), &rq, emu_slice_cstr(trace_id), time(NULL)) != EMU_OK)
         return emu_wx_error(-1);
     return json_pack("{s:i,s:s,s:s}", "errcode", 0, "errmsg", "ok", "trace_id", trace_id);
 }

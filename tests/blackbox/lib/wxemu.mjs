@@ -49,6 +49,10 @@
 //                                    POST /__emu/visit: the user opens the mini program now (or, with
 //                                    stale: true, has not for longer than the window); -> {openid, visited}
 //   wx.mediaCheck(token, body)       POST /wxa/media_check_async -> {status, headers, text, json}
+//   await wx.mediaChecks(appid?)     the media checks accepted (of that app), oldest first, the last 256:
+//                                    [{appid, openid, media_url (exactly as the server sent it),
+//                                    media_type, scene, trace_id, time}]; refused calls are not in it
+//   await wx.clearMediaChecks()      forgets them; -> {cleared: N}
 //   await wx.pushSettings(appid, {url, token, encodingAesKey, delayMs}?)
 //                                    POST /__emu/push: where (and how: plaintext, or safe mode with an
 //                                    EncodingAESKey) the app's events are pushed, and after what delay
@@ -420,6 +424,10 @@ export async function startWxemu({ apps = [newApp()], latencyMs = 0, tokenTtlSec
       }
     },
     clearPushLog: () => control('DELETE', '/__emu/push/log'),
+    /** GET /__emu/media[?appid=]: the accepted media checks, oldest first; resolves the list. */
+    mediaChecks: async (appid) =>
+      (await control('GET', `/__emu/media${appid !== undefined ? `?${queryOf({ appid })}` : ''}`)).list,
+    clearMediaChecks: () => control('DELETE', '/__emu/media'),
     /** POST /__emu/subscribe/reject: who (a user name, {user} or {openid}) sets 拒收 for templateId. */
     subscribeReject: (appid, who, templateId) =>
       control('POST', '/__emu/subscribe/reject', { appid, ...whoOf(who), template_id: templateId }),
