@@ -210,9 +210,23 @@ typedef struct media_job {
     wx_media_check_req_t req; /* first: on_done gets &req.msg */
     db_job_t db;              /* then the record, on a worker */
     app_t *app;
-    int64_t user_id;
+    int64_t user_id, object_id;
     char key[STORE_FLAG_KEY_SIZE];
+    const char *route; /* a string literal */
 } media_job_t;
+
+void content_media_flag(store_content_flag_t *f, const char *key, int64_t user_id, int64_t object_id, const char *route,
+                        const char *verdict)
+{
+    memset(f, 0, sizeof *f);
+    f->user_id = user_id;
+    f->object_id = object_id;
+    const char *slash = strrchr(key, '/');
+    snprintf(f->route, sizeof f->route, "%s", route);
+    snprintf(f->field, sizeof f->field, "%s", "file");
+    snprintf(f->excerpt, sizeof f->excerpt, "%s", slash != NULL ? slash + 1 : key);
+    snprintf(f->verdict, sizeof f->verdict, "%s", verdict);
+}
 
 static void media_record(db_job_t *db, store_t *store)
 {
@@ -224,12 +238,7 @@ static void media_record(db_job_t *db, store_t *store)
         rc = store_media_check_add(store, r->trace_id, m->user_id, m->key, now);
     } else {
         store_content_flag_t f;
-        memset(&f, 0, sizeof f);
-        f.user_id = m->user_id;
-        snprintf(f.route, sizeof f.route, "%s", "/wx/storage/upload");
-        snprintf(f.field, sizeof f.field, "%s", "file");
-        snprintf(f.excerpt, sizeof f.excerpt, "%s", m->key);
-        snprintf(f.verdict, sizeof f.verdict, "%s", "unchecked");
+        content_media_flag(&f, m->key, m->user_id, m->object_id, m->route, "unchecked");
         f.errcode = r->outcome == WX_ERRCODE ? r->errcode : r->outcome == WX_TIMEOUT ? -3 : -4;
         rc = store_content_flag_add(store, &f, now);
     }
@@ -252,19 +261,20 @@ static void media_checked(loop_msg_t *msg)
     db_pool_run(m->app->db, &m->db, media_record, m->req.msg.reply_to, media_recorded);
 }
 
-void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, int64_t user_id, const char *openid,
-                         const char *key, const char *url)
+void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, const content_media_t *media)
 {
     media_job_t *m = calloc(1, sizeof *m);
     if (m == NULL)
         return;
     m->app = app;
-    m->user_id = user_id;
-    snprintf(m->key, sizeof m->key, "%s", key);
+    m->user_id = media->user_id;
+    m->object_id = media->object_id;
+    snprintf(m->key, sizeof m->key, "%s", media->key);
+    m->route = media->route;
     loop_msg_init(&m->req.msg, loop, media_checked);
-    snprintf(m->req.media_url, sizeof m->req.media_url, "%s", url);
+    snprintf(m->req.media_url, sizeof m->req.media_url, "%s", media->url);
     m->req.media_type = WX_MEDIA_TYPE_IMAGE;
-    m->req.scene = 1; /* 资料: a profile picture */
-    snprintf(m->req.openid, sizeof m->req.openid, "%s", openid);
+    m->req.scene = media->scene;
+    snprintf(m->req.openid, sizeof m->req.openid, "%s", media->openid);
     wx_media_check_async(app->wx, &m->req);
 }

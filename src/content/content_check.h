@@ -64,13 +64,25 @@ void content_flags_store(store_t *store, const content_outcome_t *outcome, const
                          int64_t object_id, int64_t now);
 
 /*
- * An uploaded image (key, at the public url) through WeChat's media_check_async, when
- * oa.wx.content-check is true: the trace_id WeChat answers is kept (oa_media_check) and the
- * verdict arrives later through the message push (push/push_api.c: a risky image is deleted and
- * taken off the user's avatar, a review flagged). A call that fails is flagged "unchecked".
- * Fire and forget, from a loop thread.
+ * An uploaded image through WeChat's media_check_async, when oa.wx.content-check is true. url
+ * is where WeChat downloads it (an avatar's public URL, an attachment's signed link); key names
+ * the file in oa_media_check: an avatar's key, or STORAGE_ATTACHMENTS_DIR "/" KEY for an
+ * attachment. The trace_id WeChat answers is kept and the verdict arrives later through the
+ * message push (push/push_api.c: a risky image is deleted, and taken off the user's avatar or
+ * the meeting's attachments; a review flagged). A call that fails is flagged "unchecked" under
+ * route and object_id. Fire and forget, from a loop thread; the strings are copied (route is a
+ * string literal, kept).
  */
-void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, int64_t user_id, const char *openid,
-                         const char *key, const char *url);
+typedef struct content_media {
+    int64_t user_id;   /* the uploader */
+    int64_t object_id; /* what holds the image (an attachment's id), 0 for an avatar */
+    const char *openid, *key, *url, *route;
+    int scene; /* WeChat's, as above */
+} content_media_t;
+void content_media_check(app_t *app, h2o_multithread_receiver_t *loop, const content_media_t *media);
+/* Fills *f, the flag of an image (key as content_media_t's) with verdict ("review",
+ * "unchecked"): field "file", excerpt the file's name (its key without the folder). */
+void content_media_flag(store_content_flag_t *f, const char *key, int64_t user_id, int64_t object_id, const char *route,
+                        const char *verdict);
 
 #endif

@@ -15,10 +15,10 @@
 #include "org/org_job.h"
 #include "storage/doc_type.h"
 #include "storage/files.h"
+#include "storage/storage_api.h"
 #include "store/store_meeting.h"
 #include "store/store_minutes.h"
 
-#define ATTACHMENT_DIR   "attachments"
 #define NAME_MAX_CHARS   100
 #define MULTIPART_SLACK  (64 * 1024)
 #define ATTACHMENT_FIELD "file"
@@ -80,7 +80,7 @@ static bool writable(org_job_t *job, const store_meeting_t *m)
 /* The directory of the attachments' files. */
 static void attachment_dir(const org_job_t *job, char *dir, size_t size)
 {
-    snprintf(dir, size, "%s/%s", job->app->config->storage_dir, ATTACHMENT_DIR);
+    snprintf(dir, size, "%s/%s", job->app->config->storage_dir, STORAGE_ATTACHMENTS_DIR);
 }
 
 static store_meeting_t *meeting_buffer(org_job_t *job)
@@ -252,9 +252,34 @@ static void run_attachment_add(org_job_t *job, store_t *store)
         return;
     }
     job->data = attachment_json(&a);
+    snprintf(job->file_key, sizeof job->file_key, "%s", a.file_key);
+}
+
+/* Back on the loop: an image attachment goes to WeChat's media check (content/content_check.h)
+ * through a signed link, since attachments are never public (storage_signed_attachment_url). */
+static bool then_attachment_add(org_job_t *job, h2o_req_t *req)
+{
+    if (!job->app->config->content_check || job->user.openid[0] == '\0')
+        return false;
+    char *url = storage_signed_attachment_url(req, job->app->config, job->file_key);
+    if (url == NULL)
+        return false; /* not an image, or no absolute URL WeChat could download */
+    char key[sizeof job->file_key + sizeof STORAGE_ATTACHMENTS_DIR + 1];
+    snprintf(key, sizeof key, "%s/%s", STORAGE_ATTACHMENTS_DIR, job->file_key);
+    json_int_t id = json_integer_value(json_object_get(job->data, "id"));
+    content_media_t media = {.user_id = job->user.id,
+                             .object_id = (int64_t)id,
+                             .openid = job->user.openid,
+                             .key = key,
+                             .url = url,
+                             .route = "/wx/meeting/attachment",
+                             .scene = 3}; /* 论坛: published to the people of a meeting */
+    content_media_check(job->app, http_receiver(req), &media);
+    return false;
 }
 static const char *const attachment_fields[] = {"id", NULL};
-ORG_UPLOAD_ENDPOINT(attachment_add, ORG_MEMBER, run_attachment_add, ATTACHMENT_FIELD, attachment_fields)
+ORG_UPLOAD_ENDPOINT(attachment_add, ORG_MEMBER, run_attachment_add, then_attachment_add, ATTACHMENT_FIELD,
+                    attachment_fields)
 
 /* ---- one attachment and its meeting ---- */
 

@@ -40,6 +40,7 @@
 #include "http/reply.h"
 #include "runtime/db_pool.h"
 #include "store/store.h"
+#include "store/store_minutes.h"
 #include "store/store_org.h"
 
 typedef enum org_access {
@@ -96,7 +97,8 @@ struct org_job {
     /* bytes in or out: an upload's file (file_field), or a then()'s binary answer; freed with the job */
     uint8_t *blob;
     size_t blob_len;
-    char blob_name[256]; /* the upload's filename (raw, as the client sent it), else "" */
+    char blob_name[256];                /* the upload's filename (raw, as the client sent it), else "" */
+    char file_key[STORE_FILE_KEY_SIZE]; /* run() to then(): the key of a file run() stored, else "" */
     /* the content check's flags to store after run() (NULL = none), the route, the loop */
     struct content_outcome *checked;
     char route[65];
@@ -110,9 +112,9 @@ struct org_job {
  * write of this process came in between (meeting/list_cache.h's answers on the loop). Any thread. */
 uint64_t org_write_epoch(void);
 
-/* An upload endpoint (see org_endpoint_t's file_field). */
-#define ORG_UPLOAD_ENDPOINT(name, access_, run_, file_field_, text_fields_)                                            \
-    static const org_endpoint_t name##_endpoint = {access_, run_, NULL, file_field_, text_fields_};                    \
+/* An upload endpoint (see org_endpoint_t's file_field), then_ as org_endpoint_t's then (may be NULL). */
+#define ORG_UPLOAD_ENDPOINT(name, access_, run_, then_, file_field_, text_fields_)                                     \
+    static const org_endpoint_t name##_endpoint = {access_, run_, then_, file_field_, text_fields_};                   \
     static int name(h2o_req_t *req, void *app)                                                                         \
     {                                                                                                                  \
         return org_handle(req, app, &name##_endpoint);                                                                 \

@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "common/log.h"
+#include "content/content_check.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -20,6 +21,7 @@
 #include "storage/storage_api.h"
 #include "store/store.h"
 #include "store/store_content.h"
+#include "store/store_minutes.h"
 #include "store/store_notify.h"
 
 #define PUSH_MAX_SKEW_SECONDS 300 /* a packet signed longer ago (or ahead) than this is refused */
@@ -132,8 +134,41 @@ static void remove_uploaded_avatar(const config_t *config, const char *avatar)
         log_warn("push: the withdrawn avatar file %s could not be removed", key);
 }
 
-/* A media check's verdict (store_content.h): a risky image is deleted and taken off its owner's
- * avatar; one to review is flagged for an admin. */
+/* A risky attachment image (file "attachments/KEY"): its row and file deleted. */
+static store_rc take_down_attachment(push_job_t *job, store_t *store, const char *file, int64_t user_id)
+{
+    const char *key = file + strlen(STORAGE_ATTACHMENTS_DIR "/");
+    store_attachment_t a;
+    store_rc rc = store_attachment_get_by_key(store, key, &a);
+    if (rc == STORE_OK)
+        rc = store_attachment_delete(store, a.id);
+    if (rc == STORE_NOT_FOUND)
+        rc = STORE_OK; /* deleted by its host meanwhile */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", job->app->config->storage_dir, STORAGE_ATTACHMENTS_DIR);
+    if (rc == STORE_OK && storage_file_remove(dir, key) != 0)
+        log_warn("push: the risky attachment %s could not be removed", key);
+    if (rc == STORE_OK)
+        log_info("push: a risky attachment image of user %lld taken down", (long long)user_id);
+    return rc;
+}
+
+/* A risky avatar image (an upload's key): the file deleted and taken off its owner's avatar. */
+static store_rc take_down_upload(push_job_t *job, store_t *store, const char *key, int64_t user_id, int64_t now)
+{
+    if (storage_key_valid(key, strlen(key)) && storage_file_remove(job->app->config->storage_dir, key) != 0)
+        log_warn("push: the risky image %s could not be removed", key);
+    store_user_t user;
+    store_rc rc = store_user_get(store, user_id, &user);
+    if (rc == STORE_OK && strstr(user.avatar, key) != NULL)
+        rc = store_user_update_profile(store, user_id, NULL, "", -1, now);
+    if (rc == STORE_OK)
+        log_info("push: a risky image of user %lld taken down", (long long)user_id);
+    return rc;
+}
+
+/* A media check's verdict (store_content.h) on an image: a risky one is deleted (an avatar taken
+ * off its owner, an attachment off its meeting); one to review is flagged for an admin. */
 static void run_media_verdict(push_job_t *job, store_t *store, int64_t now)
 {
     int64_t user_id = 0;
@@ -141,23 +176,18 @@ static void run_media_verdict(push_job_t *job, store_t *store, int64_t now)
     store_rc rc = store_media_check_done(store, job->trace_id, job->verdict, now, &user_id, key);
     if (rc == STORE_NOT_FOUND)
         return; /* not ours, or a verdict we have already */
-    store_user_t user;
+    bool attachment = strncmp(key, STORAGE_ATTACHMENTS_DIR "/", strlen(STORAGE_ATTACHMENTS_DIR "/")) == 0;
     if (rc == STORE_OK && strcmp(job->verdict, "risky") == 0) {
-        if (storage_key_valid(key, strlen(key)) && storage_file_remove(job->app->config->storage_dir, key) != 0)
-            log_warn("push: the risky image %s could not be removed", key);
-        rc = store_user_get(store, user_id, &user);
-        if (rc == STORE_OK && strstr(user.avatar, key) != NULL)
-            rc = store_user_update_profile(store, user_id, NULL, "", -1, now);
-        if (rc == STORE_OK)
-            log_info("push: a risky image of user %lld taken down", (long long)user_id);
+        rc = attachment ? take_down_attachment(job, store, key, user_id)
+                        : take_down_upload(job, store, key, user_id, now);
     } else if (rc == STORE_OK && strcmp(job->verdict, "review") == 0) {
+        int64_t object_id = 0;
+        store_attachment_t a;
+        if (attachment && store_attachment_get_by_key(store, key + strlen(STORAGE_ATTACHMENTS_DIR "/"), &a) == STORE_OK)
+            object_id = a.id;
         store_content_flag_t f;
-        memset(&f, 0, sizeof f);
-        f.user_id = user_id;
-        snprintf(f.route, sizeof f.route, "%s", "/wx/storage/upload");
-        snprintf(f.field, sizeof f.field, "%s", "file");
-        snprintf(f.excerpt, sizeof f.excerpt, "%s", key);
-        snprintf(f.verdict, sizeof f.verdict, "%s", "review");
+        content_media_flag(&f, key, user_id, object_id, attachment ? "/wx/meeting/attachment" : "/wx/storage/upload",
+                           "review");
         snprintf(f.trace_id, sizeof f.trace_id, "%s", job->trace_id);
         rc = store_content_flag_add(store, &f, now);
     }

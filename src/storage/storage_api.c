@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -34,6 +35,7 @@
 #include "storage/files.h"
 #include "storage/image_type.h"
 #include "storage/multipart.h"
+#include "storage/signed_url.h"
 
 #define KEY_RANDOM_BYTES 16
 #define KEY_HEX_LEN      (2 * KEY_RANDOM_BYTES)
@@ -124,6 +126,13 @@ h2o_iovec_t storage_url_base(h2o_req_t *req, const config_t *config)
     return h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT("http://")), host);
 }
 
+/* Whether url is absolute (http:// or https://): WeChat downloads images only from those. */
+static bool url_absolute(h2o_iovec_t url)
+{
+    return (url.len > 7 && strncmp(url.base, "http://", 7) == 0) ||
+           (url.len > 8 && strncmp(url.base, "https://", 8) == 0);
+}
+
 static void on_upload_done(loop_msg_t *msg)
 {
     upload_job_t *job = (upload_job_t *)msg;
@@ -138,12 +147,17 @@ static void on_upload_done(loop_msg_t *msg)
         json_object_set_new(data, "url", json_stringn(url.base, url.len));
         json_object_set_new(data, "key", json_string(job->key));
         /* WeChat downloads the image to check it: only with an absolute URL */
-        if (job->app->config->content_check && job->openid[0] != '\0' && url.len > 8 &&
-            (strncmp(url.base, "http://", 7) == 0 || strncmp(url.base, "https://", 8) == 0)) {
+        if (job->app->config->content_check && job->openid[0] != '\0' && url_absolute(url)) {
             char *text = h2o_mem_alloc_pool(&req->pool, url.len + 1);
             memcpy(text, url.base, url.len);
             text[url.len] = '\0';
-            content_media_check((app_t *)job->app, http_receiver(req), job->user_id, job->openid, job->key, text);
+            content_media_t media = {.user_id = job->user_id,
+                                     .openid = job->openid,
+                                     .key = job->key,
+                                     .url = text,
+                                     .route = "/wx/storage/upload",
+                                     .scene = 1}; /* 资料: a profile picture */
+            content_media_check((app_t *)job->app, http_receiver(req), &media);
         }
         http_reply_ok(req, data);
     }
@@ -216,6 +230,8 @@ typedef struct fetch_job {
     db_job_t db; /* first */
     http_pending_t pending;
     const char *dir;
+    const char *subdir; /* under dir, or NULL */
+    const char *cache_control;
     const image_type_t *type;
     char key[KEY_SIZE];
     fetch_outcome_t outcome;
@@ -226,7 +242,12 @@ typedef struct fetch_job {
 static void run_fetch(db_job_t *db, store_t *store)
 {
     fetch_job_t *job = (fetch_job_t *)db;
-    job->outcome = storage_file_read(job->dir, job->key, &job->bytes, &job->len);
+    char dir[PATH_MAX];
+    if (job->subdir != NULL && snprintf(dir, sizeof dir, "%s/%s", job->dir, job->subdir) >= (int)sizeof dir) {
+        job->outcome = FETCH_MISSING;
+        return;
+    }
+    job->outcome = storage_file_read(job->subdir != NULL ? dir : job->dir, job->key, &job->bytes, &job->len);
 }
 
 static void free_slot(void *slot)
@@ -235,7 +256,7 @@ static void free_slot(void *slot)
 }
 
 /* Sends the image; the buffer now belongs to the request's pool. */
-static void send_image(h2o_req_t *req, const image_type_t *type, uint8_t *bytes, size_t len)
+static void send_image(h2o_req_t *req, const image_type_t *type, const char *cache_control, uint8_t *bytes, size_t len)
 {
     /* h2o_send_inline's way, without its copy; h2o only reads the (empty) generator. */
     static h2o_generator_t generator = {NULL, NULL};
@@ -246,8 +267,7 @@ static void send_image(h2o_req_t *req, const image_type_t *type, uint8_t *bytes,
     req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type->content_type,
                    strlen(type->content_type));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                   H2O_STRLIT("public, max-age=31536000, immutable"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
@@ -262,13 +282,37 @@ static void on_fetch_done(loop_msg_t *msg)
     fetch_job_t *job = (fetch_job_t *)msg;
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL && job->outcome == FETCH_FOUND) {
-        send_image(req, job->type, job->bytes, job->len);
+        send_image(req, job->type, job->cache_control, job->bytes, job->len);
         job->bytes = NULL;
     } else if (req != NULL) {
         http_reply_error(req, job->outcome == FETCH_MISSING ? API_NOT_FOUND : API_SERIOUS);
     }
     free(job->bytes);
     free(job);
+}
+
+/* Reads key (of type; NULL answers 404) from oa.storage.dir (or its subdir) on a worker and
+ * answers it with cache_control. */
+static int fetch_start(h2o_req_t *req, const app_t *app, const char *key, size_t len, const image_type_t *type,
+                       const char *subdir, const char *cache_control)
+{
+    if (type == NULL) {
+        http_reply_error(req, API_NOT_FOUND);
+        return 0;
+    }
+    fetch_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        http_reply_error(req, API_SERIOUS);
+        return 0;
+    }
+    memcpy(job->key, key, len); /* < KEY_SIZE: the callers checked its shape */
+    job->dir = app->config->storage_dir;
+    job->subdir = subdir;
+    job->cache_control = cache_control;
+    job->type = type;
+    http_pending_attach(&job->pending, req);
+    db_pool_run(app->db, &job->db, run_fetch, http_receiver(req), on_fetch_done);
+    return 0;
 }
 
 int storage_fetch(h2o_req_t *req, void *app_)
@@ -279,21 +323,60 @@ int storage_fetch(h2o_req_t *req, void *app_)
     const image_type_t *type = NULL;
     if (path.len > prefix_len && memcmp(path.base, STORAGE_FETCH_PREFIX, prefix_len) == 0)
         type = key_type(path.base + prefix_len, path.len - prefix_len);
-    if (type == NULL) {
-        http_reply_error(req, API_NOT_FOUND);
-        return 0;
-    }
-    fetch_job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL) {
-        http_reply_error(req, API_SERIOUS);
-        return 0;
-    }
-    memcpy(job->key, path.base + prefix_len, path.len - prefix_len); /* < KEY_SIZE: key_type checked it */
-    job->dir = app->config->storage_dir;
-    job->type = type;
-    http_pending_attach(&job->pending, req);
-    db_pool_run(app->db, &job->db, run_fetch, http_receiver(req), on_fetch_done);
-    return 0;
+    /* a key never changes content */
+    return fetch_start(req, app, path.base + prefix_len, path.len - prefix_len, type, NULL,
+                       "public, max-age=31536000, immutable");
+}
+
+/* ---- signed links to attachments' images ---- */
+
+/* The image type of an attachment's key, ^[A-Za-z0-9]{32}\.(png|jpg)$ (minutes_api.c makes them), or NULL. */
+static const image_type_t *attachment_image_type(const char *key, size_t len)
+{
+    if (len <= KEY_HEX_LEN + 1 || key[KEY_HEX_LEN] != '.')
+        return NULL;
+    for (size_t i = 0; i < KEY_HEX_LEN; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z')))
+            return NULL;
+    const image_type_t *type = image_type_by_ext(key + KEY_HEX_LEN + 1, len - KEY_HEX_LEN - 1);
+    return type != NULL && strcmp(type->ext, "webp") != 0 ? type : NULL;
+}
+
+char *storage_signed_attachment_url(h2o_req_t *req, const config_t *config, const char *key)
+{
+    char file[STORAGE_KEY_SIZE + sizeof STORAGE_ATTACHMENTS_DIR], path[512];
+    snprintf(file, sizeof file, "%s/%s", STORAGE_ATTACHMENTS_DIR, key);
+    if (attachment_image_type(key, strlen(key)) == NULL ||
+        !signed_url_make(config->data_key, file, (int64_t)time(NULL) + STORAGE_SIGNED_SECONDS, path, sizeof path))
+        return NULL;
+    h2o_iovec_t base = storage_url_base(req, config);
+    if (!url_absolute(base))
+        return NULL;
+    h2o_iovec_t url = h2o_concat(&req->pool, base, h2o_iovec_init(path, strlen(path)));
+    char *text = h2o_mem_alloc_pool(&req->pool, url.len + 1);
+    memcpy(text, url.base, url.len);
+    text[url.len] = '\0';
+    return text;
+}
+
+int storage_fetch_signed(h2o_req_t *req, void *app_)
+{
+    const app_t *app = app_;
+    h2o_iovec_t path = req->path_normalized;
+    size_t prefix_len = strlen(STORAGE_SIGNED_PREFIX), dir_len = strlen(STORAGE_ATTACHMENTS_DIR "/");
+    const char *file = path.base + prefix_len, *key = file + dir_len;
+    size_t file_len = path.len > prefix_len ? path.len - prefix_len : 0;
+    const image_type_t *type = NULL;
+    if (file_len > dir_len && memcmp(file, STORAGE_ATTACHMENTS_DIR "/", dir_len) == 0)
+        type = attachment_image_type(key, file_len - dir_len);
+    const char *query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    size_t query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
+    /* one answer for a wrong, forged or expired link: nothing tells them apart */
+    if (!signed_url_check(app->config->data_key, file, file_len, query, query_len, (int64_t)time(NULL)))
+        type = NULL;
+    /* a private file, shown to the link's holder only */
+    return fetch_start(req, app, key, type != NULL ? file_len - dir_len : 0, type, STORAGE_ATTACHMENTS_DIR,
+                       "private, no-store");
 }
 
 bool storage_exists(const config_t *config, const char *key)
@@ -304,8 +387,9 @@ bool storage_exists(const config_t *config, const char *key)
 /* ---- the module (app/module.h) ---- */
 
 static const http_route_t storage_routes[] = {
-    {"POST", "/wx/storage/upload", storage_upload}, /* its body limit: storage_body_limit */
-    {"GET", STORAGE_FETCH_PREFIX, storage_fetch},   /* "/wx/storage/fetch/", a prefix route */
+    {"POST", "/wx/storage/upload", storage_upload},       /* its body limit: storage_body_limit */
+    {"GET", STORAGE_FETCH_PREFIX, storage_fetch},         /* "/wx/storage/fetch/", a prefix route */
+    {"GET", STORAGE_SIGNED_PREFIX, storage_fetch_signed}, /* "/wx/storage/signed/", a prefix route */
 };
 
 static size_t storage_body_limit(const config_t *config, const http_route_t *route)

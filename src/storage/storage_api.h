@@ -19,6 +19,9 @@
  *        max-age=31536000, immutable (a key never changes content), X-Content-Type-Options:
  *        nosniff and a Content-Security-Policy that forbids everything (the file is never
  *        run as a document); a missing file is a 404 envelope.
+ *   GET /wx/storage/signed/attachments/KEY?exp=&sig=   no login: a meeting attachment's
+ *        image through an expiring signed link (storage/signed_url.h), for WeChat's media
+ *        check; see storage_fetch_signed.
  *
  * Files are written as oa.storage.dir/KEY (directory created when missing, 0755; files
  * 0644), through a temporary name in the same directory and rename(2), so a reader never
@@ -57,5 +60,16 @@ bool storage_exists(const config_t *config, const char *key);
 bool storage_key_valid(const char *name, size_t len);
 /* GET /wx/storage/fetch/KEY (registered as the prefix route STORAGE_FETCH_PREFIX). */
 int storage_fetch(h2o_req_t *req, void *app);
+
+/* The folder of meeting attachments under oa.storage.dir (meeting/minutes_api.c). */
+#define STORAGE_ATTACHMENTS_DIR "attachments"
+/* An absolute link (storage/signed_url.h, valid STORAGE_SIGNED_SECONDS) to the attachment image
+ * key (PNG or JPEG) for WeChat's media check to download, on req's pool; NULL when the key is no
+ * attachment image's or no absolute base URL is known (storage_url_base). */
+char *storage_signed_attachment_url(h2o_req_t *req, const config_t *config, const char *key);
+/* GET /wx/storage/signed/attachments/KEY?exp=&sig= (the prefix route STORAGE_SIGNED_PREFIX): no
+ * login; the image for a valid, unexpired link, Cache-Control: private, no-store; 404 for any
+ * other (wrong, forged or expired: one answer). */
+int storage_fetch_signed(h2o_req_t *req, void *app);
 
 #endif

@@ -137,6 +137,16 @@ store_rc store_attachment_get(store_t *store, int64_t id, store_attachment_t *ou
     return store_sql_row(store, &SQL_ATTACHMENT_GET, ARGS(store_arg_int(id)), 1, read_attachment, out);
 }
 
+static const store_sql_t SQL_ATTACHMENT_BY_KEY = {
+    .op = "attachment_by_key",
+    .sqlite = "SELECT " ATTACHMENT_COLS " FROM oa_attachment WHERE file_key = ?",
+};
+
+store_rc store_attachment_get_by_key(store_t *store, const char *file_key, store_attachment_t *out)
+{
+    return store_sql_row(store, &SQL_ATTACHMENT_BY_KEY, ARGS(store_arg_text(file_key)), 1, read_attachment, out);
+}
+
 static const store_sql_t SQL_ATTACHMENT_DELETE = {
     .op = "attachment_delete",
     .sqlite = "DELETE FROM oa_attachment WHERE id = ?",

@@ -39,6 +39,8 @@ store_rc store_minutes_get(store_t *store, int64_t id, store_minutes_t *out);
 /* Adds an attachment row (a->id set) unless meeting a->meeting_id has max already (FULL: refused). */
 store_rc store_attachment_add(store_t *store, store_attachment_t *a, int max, store_refusal_t *why);
 store_rc store_attachment_get(store_t *store, int64_t id, store_attachment_t *out);
+/* The attachment whose file is file_key; STORE_NOT_FOUND when none. */
+store_rc store_attachment_get_by_key(store_t *store, const char *file_key, store_attachment_t *out);
 store_rc store_attachment_delete(store_t *store, int64_t id);
 typedef store_rc (*store_attachment_fn)(const store_attachment_t *a, void *ctx);
 /* Meeting id's attachments, oldest first. */

@@ -5,7 +5,11 @@
 //   - review: kept, and flagged for admins;
 //   - pass: kept, nothing flagged; a re-sent verdict changes nothing;
 //   - WeChat refusing the call: the upload works, flagged "unchecked";
-//   - with the check off no call is made.
+//   - with the check off no call is made;
+//   - a meeting attachment's image goes to WeChat through a signed, expiring link (attachments are
+//     never public): the link serves the bytes, a forged or stretched one does not; risky deletes
+//     the attachment and its file, review flags it, a refused call flags it unchecked; a PDF is
+//     not sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,9 +17,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { APP_ID, eventually, startMeetoa, mergeConfig, startWorld } from './lib/meetoa.mjs';
+import { APP_ID, eventually, multipart, startMeetoa, mergeConfig, startWorld } from './lib/meetoa.mjs';
 import { tinyPng } from './lib/png.mjs';
-import { ok, organization } from './lib/org.mjs';
+import { approvedMeeting, ok, organization, refused, shiftMeeting } from './lib/org.mjs';
 
 const TOKEN = 'PushToken' + randomBytes(4).toString('hex');
 const KEY = Array.from(randomBytes(43), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
@@ -114,4 +118,114 @@ test('no media check when the check is off', async () => {
   } finally {
     await off.stop({ keepDir: true });
   }
+});
+
+// ---- meeting attachments ----
+
+/** An ended meeting of a new host; returns {host, id}. */
+async function endedMeeting(name) {
+  const host = await org.member(name);
+  const m = await approvedMeeting(host, admin);
+  await shiftMeeting(oa, m.id, -3 * 3600);
+  return { host, id: m.id };
+}
+
+async function attach(host, id, data, filename) {
+  const form = multipart([{ name: 'id', data: String(id) }, { name: 'file', filename, type: 'application/octet-stream', data }]);
+  const r = await oa.send('POST', '/wx/meeting/attachment', form.body, {
+    'content-type': form.contentType, [oa.config.oa.token.header]: host.token,
+  });
+  return ok(r, 'attachment upload');
+}
+
+/** The one media check wxemu got since it was cleared: {...its entry, file (KEY), url}. */
+async function lastMediaCheck() {
+  let list = [];
+  assert.ok(await eventually(async () => (list = await wx.mediaChecks(APP_ID)).length > 0, 5000), 'a media check');
+  assert.equal(list.length, 1);
+  const url = new URL(list[0].media_url);
+  const m = url.pathname.match(/^\/wx\/storage\/signed\/attachments\/([A-Za-z0-9]{32}\.png)$/);
+  assert.ok(m, list[0].media_url);
+  return { ...list[0], file: m[1], url };
+}
+
+const attachments = async (host, id) => ok(await host.get(`/wx/meeting/minutes?id=${id}`)).attachments;
+
+test('an attachment image to review: sent through a signed link that works for WeChat only', async () => {
+  await wx.seccheck(APP_ID, { risky: [], review: ['/attachments/'] });
+  await wx.clearPushLog();
+  await wx.clearMediaChecks();
+  const { host, id } = await endedMeeting('附件审核');
+  const png = tinyPng({ text: '附件图' });
+  const a = await attach(host, id, png, '白板.png');
+  const check = await lastMediaCheck();
+  assert.equal(check.openid, host.openid, 'the uploader');
+  assert.equal(check.media_type, 2);
+  assert.equal(check.scene, 3);
+  assert.ok(existsSync(path.join(storageDir, 'attachments', check.file)));
+
+  // the link: the bytes, privately cached; forged, stretched or cut ones answer 404
+  const r = await fetch(check.url);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'image/png');
+  assert.equal(r.headers.get('cache-control'), 'private, no-store');
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), png);
+  const exp = Number(check.url.searchParams.get('exp'));
+  const now = Math.floor(Date.now() / 1000);
+  assert.ok(exp > now + 3000 && exp <= now + 3600 + 5, `expires in about an hour (${exp - now} s)`);
+  const sig = check.url.searchParams.get('sig');
+  const forged = (q) => fetch(`${check.url.origin}${check.url.pathname}?${q}`);
+  assert.equal((await forged(`exp=${exp + 86400}&sig=${sig}`)).status, 404, 'a stretched expiry');
+  assert.equal((await forged(`exp=${exp}&sig=${sig.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`)).status, 404, 'a changed signature');
+  assert.equal((await forged(`exp=${exp}`)).status, 404, 'no signature');
+  assert.equal((await fetch(`${oa.base}/wx/storage/fetch/${check.file}`)).status, 404, 'never public');
+  const other = check.url.pathname.replace(/[A-Za-z0-9](\.png)$/, (c, ext) => (c[0] === 'a' ? 'b' : 'a') + ext);
+  assert.equal((await fetch(`${check.url.origin}${other}${check.url.search}`)).status, 404, 'another file');
+
+  await wx.waitPushes(APP_ID, 1, 8000);
+  let f;
+  assert.ok(await eventually(async () => (f = (await flags()).find((x) => x.excerpt === check.file)) !== undefined, 5000), 'flagged');
+  assert.equal(f.route, '/wx/meeting/attachment');
+  assert.equal(f.field, 'file');
+  assert.equal(f.verdict, 'review');
+  assert.equal(f.objectId, a.id);
+  assert.equal(f.userId, host.id);
+  assert.deepEqual((await attachments(host, id)).map((x) => x.id), [a.id], 'kept');
+});
+
+test('a risky attachment image: the attachment and its file deleted', async () => {
+  await wx.seccheck(APP_ID, { risky: ['/attachments/'], review: [] });
+  await wx.clearPushLog();
+  await wx.clearMediaChecks();
+  const { host, id } = await endedMeeting('附件违规');
+  const a = await attach(host, id, tinyPng({ text: '违规图' }), 'x.png');
+  const check = await lastMediaCheck();
+  const pushes = await wx.waitPushes(APP_ID, 1, 8000);
+  assert.equal(pushes[0].answer, 'success');
+  assert.ok(await eventually(async () => (await attachments(host, id)).length === 0, 5000), 'taken off the meeting');
+  refused(await host.get(`/wx/meeting/attachment?id=${a.id}`), 804);
+  assert.equal(existsSync(path.join(storageDir, 'attachments', check.file)), false, 'the file is deleted');
+  assert.equal((await fetch(check.url)).status, 404, 'the link finds nothing');
+  assert.ok(!(await flags()).some((x) => x.excerpt === check.file), 'not flagged: gone');
+});
+
+test('attachments: a refused check flags the image unchecked; a PDF is not sent', async () => {
+  await wx.seccheck(APP_ID, { risky: [], review: [] });
+  await wx.clearMediaChecks();
+  const { host, id } = await endedMeeting('附件繁忙');
+  const n0 = (await wx.stats())[CHECK] ?? 0;
+  await attach(host, id, Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n'), '纪要.pdf');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await wx.stats())[CHECK] ?? 0, n0, 'no check of a PDF');
+
+  await wx.faults({ path: CHECK, errcode: -1 });
+  const a = await attach(host, id, tinyPng({ text: '忙' }), 'y.png');
+  let f;
+  assert.ok(await eventually(async () => (f = (await flags()).find((x) => x.route === '/wx/meeting/attachment' && x.userId === host.id)) !== undefined, 5000));
+  assert.equal(f.verdict, 'unchecked');
+  assert.equal(f.errcode, -1);
+  assert.match(f.excerpt, /^[A-Za-z0-9]{32}\.png$/);
+  await wx.clearFaults();
+  assert.deepEqual((await attachments(host, id)).map((x) => x.name).sort(), ['y.png', '纪要.pdf'], 'both kept');
+  assert.ok(a.id > 0);
 });
