@@ -608,6 +608,45 @@ static const char *const step13_mysql[] = {
     NULL,
 };
 
+/* Step 14: the user's own sessions and login log (auth/sessions_api.h). wx_session learns when and
+ * from where it was last used (written at most once a minute per session, when a token check reads
+ * the row anyway), the IP of its login, and when a renewal replaced it (renewed_at: the old token
+ * then lives only for a short grace and never renews again). oa_login_log keeps the logins,
+ * logouts, phone bindings, refused logins and deletions of each user for oa.auth.login-log-days. */
+static const char *const step14_sqlite[] = {
+    "ALTER TABLE wx_session ADD COLUMN last_used_at bigint NOT NULL DEFAULT 0",
+    "ALTER TABLE wx_session ADD COLUMN login_ip varchar(63) NOT NULL DEFAULT ''",
+    "ALTER TABLE wx_session ADD COLUMN last_ip varchar(63) NOT NULL DEFAULT ''",
+    "ALTER TABLE wx_session ADD COLUMN renewed_at bigint NOT NULL DEFAULT 0",
+    "CREATE TABLE oa_login_log ("
+    " id integer PRIMARY KEY,"
+    " user_id integer NOT NULL REFERENCES wx_user (id) ON DELETE CASCADE,"
+    " event varchar(16) NOT NULL,"
+    " errno int NOT NULL DEFAULT 0,"
+    " ip varchar(63) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL)",
+    "CREATE INDEX oa_login_log_user ON oa_login_log (user_id, id)",
+    "CREATE INDEX oa_login_log_created ON oa_login_log (created_at)",
+    NULL,
+};
+/* MySQL: the new table first (IF NOT EXISTS), then one ALTER for the four columns. */
+static const char *const step14_mysql[] = {
+    "CREATE TABLE IF NOT EXISTS oa_login_log ("
+    " id bigint NOT NULL AUTO_INCREMENT,"
+    " user_id int NOT NULL,"
+    " event varchar(16) NOT NULL,"
+    " errno int NOT NULL DEFAULT 0,"
+    " ip varchar(63) NOT NULL DEFAULT '',"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (id), KEY oa_login_log_user (user_id, id), KEY oa_login_log_created (created_at),"
+    " CONSTRAINT oa_login_log_user_fk FOREIGN KEY (user_id) REFERENCES wx_user (id) ON DELETE CASCADE"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    "ALTER TABLE wx_session ADD COLUMN last_used_at bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN login_ip varchar(63) NOT NULL DEFAULT '', ADD COLUMN last_ip varchar(63) NOT NULL DEFAULT '',"
+    " ADD COLUMN renewed_at bigint NOT NULL DEFAULT 0",
+    NULL,
+};
+
 static const store_migration_t migrations[] = {
     {1, "wx_user (the original system's columns)", step1_sqlite, step1_mysql},
     {2, "wx_user.unionid, index on wx_user.mobile, wx_session", step2_sqlite, step2_mysql},
@@ -625,6 +664,8 @@ static const store_migration_t migrations[] = {
     {12, "subscription accepts from two sources: oa_subscribe_quota.unpaired, unpaired_at", step12_sqlite,
      step12_mysql},
     {13, "index oa_reminder_msgid", step13_sqlite, step13_mysql},
+    {14, "sessions and login log: wx_session.last_used_at, login_ip, last_ip, renewed_at; oa_login_log", step14_sqlite,
+     step14_mysql},
 };
 
 int store_schema_latest(void)

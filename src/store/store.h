@@ -15,7 +15,8 @@
  *   wx_session   — one row per login token: token_hash (32 bytes, primary key), user_id,
  *                  created_at, expires_at (epoch seconds), session_key_sealed (the WeChat
  *                  session_key, AES-256-GCM-sealed by the caller; the store never sees it
- *                  in clear).
+ *                  in clear); since step 14 last_used_at, login_ip, last_ip, renewed_at
+ *                  (store/store_sessions.h).
  *   schema_version — the number of the last migration applied.
  *
  * Datetimes in wx_user are local time 'YYYY-MM-DD HH:MM:SS' text (MySQL DATETIME);
@@ -88,6 +89,10 @@ typedef struct store_session {
     int64_t created_at, expires_at; /* epoch seconds */
     uint8_t session_key_sealed[STORE_SEALED_MAX];
     size_t session_key_sealed_len;
+    /* migration step 14 (store/store_sessions.h): read by store_session_get, written by the insert */
+    int64_t last_used_at;   /* when a request last used it (0 = not since its login); insert: created_at */
+    int64_t renewed_at;     /* when a renewal replaced it (0 = not replaced); insert: 0 */
+    char ip[STORE_IP_SIZE]; /* insert only: the client IP of the login, its login_ip and last_ip ("" = none) */
 } store_session_t;
 
 /* What a login brings to store_login_session() and store_user_login(). Strings are

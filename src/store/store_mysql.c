@@ -158,9 +158,10 @@ static const char *const my_sql[MY_COUNT] = {
     [MY_USER_MOBILE_TAKEN] = "SELECT id FROM wx_user WHERE mobile = ? AND id <> ? AND coalesce(deleted, 0) = 0"
                              " LIMIT 1 FOR UPDATE",
     [MY_USER_SET_MOBILE] = "UPDATE wx_user SET mobile = ?, update_time = ? WHERE id = ?",
-    [MY_SESSION_INSERT] = "INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed)"
-                          " VALUES (?, ?, ?, ?, ?)",
-    [MY_SESSION_GET] = "SELECT ws.user_id, ws.created_at, ws.expires_at, ws.session_key_sealed, " MY_USER_COLS
+    [MY_SESSION_INSERT] = "INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed,"
+                          " last_used_at, login_ip, last_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [MY_SESSION_GET] = "SELECT ws.user_id, ws.created_at, ws.expires_at, ws.session_key_sealed, ws.last_used_at,"
+                       " ws.renewed_at, " MY_USER_COLS
                        " FROM wx_session ws JOIN wx_user u ON u.id = ws.user_id WHERE ws.token_hash = ?",
     [MY_SESSION_DELETE] = "DELETE FROM wx_session WHERE token_hash = ?",
     [MY_SESSION_PURGE] = "DELETE FROM wx_session WHERE expires_at < ?",
@@ -1140,12 +1141,15 @@ static store_rc my_user_bind_mobile(store_t *store, int64_t id, const char *mobi
 /* Inserts a session; inside the caller's transaction or on its own (autocommit). */
 static store_rc my_session_add(my_store_t *s, const store_session_t *session, const char *op)
 {
-    MYSQL_BIND p[5];
+    MYSQL_BIND p[8];
     my_in_blob(&p[0], session->token_hash, 32);
     my_in_i64(&p[1], &session->user_id);
     my_in_i64(&p[2], &session->created_at);
     my_in_i64(&p[3], &session->expires_at);
     my_in_blob(&p[4], session->session_key_sealed, session->session_key_sealed_len);
+    my_in_i64(&p[5], &session->created_at); /* last_used_at */
+    my_in_text(&p[6], session->ip);         /* login_ip */
+    my_in_text(&p[7], session->ip);         /* last_ip */
     store_rc rc = my_exec_done(s, &s->conn, MY_SESSION_INSERT, op, p, NULL);
     if (rc == STORE_CONFLICT && s->conn.last_errno == ER_NO_REFERENCED_ROW_2)
         rc = store_error_set(&s->base, STORE_NOT_FOUND, op, "no such user");
@@ -1209,7 +1213,7 @@ static store_rc my_session_get(store_t *store, const uint8_t token_hash[32], sto
     memset(session, 0, sizeof *session);
     memcpy(session->token_hash, token_hash, 32);
     store_user_t ignored;
-    MYSQL_BIND result[4 + MY_USER_NCOLS];
+    MYSQL_BIND result[6 + MY_USER_NCOLS];
     my_user_buf_t buf;
     unsigned long sealed_len = 0;
     my_bool sealed_null = 0;
@@ -1217,7 +1221,9 @@ static store_rc my_session_get(store_t *store, const uint8_t token_hash[32], sto
     my_out(&result[1], MYSQL_TYPE_LONGLONG, &session->created_at, 0, NULL, NULL);
     my_out(&result[2], MYSQL_TYPE_LONGLONG, &session->expires_at, 0, NULL, NULL);
     my_out(&result[3], MYSQL_TYPE_BLOB, session->session_key_sealed, STORE_SEALED_MAX, &sealed_len, &sealed_null);
-    my_bind_user(&result[4], &buf, user != NULL ? user : &ignored);
+    my_out(&result[4], MYSQL_TYPE_LONGLONG, &session->last_used_at, 0, NULL, NULL);
+    my_out(&result[5], MYSQL_TYPE_LONGLONG, &session->renewed_at, 0, NULL, NULL);
+    my_bind_user(&result[6], &buf, user != NULL ? user : &ignored);
     rc = my_fetch(s, &s->conn, st, op, result);
     if (rc == STORE_NOT_FOUND)
         return store_error_set(&s->base, STORE_NOT_FOUND, op, "no such session");

@@ -101,9 +101,10 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_USER_MOBILE_TAKEN] =
         "SELECT 1 FROM wx_user WHERE mobile = ?1 AND id <> ?2 AND coalesce(deleted, 0) = 0 LIMIT 1",
     [SQ_USER_SET_MOBILE] = "UPDATE wx_user SET mobile = ?1, update_time = ?2 WHERE id = ?3",
-    [SQ_SESSION_INSERT] = "INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [SQ_SESSION_GET] = "SELECT ws.user_id, ws.created_at, ws.expires_at, ws.session_key_sealed, " SQ_USER_COLS
+    [SQ_SESSION_INSERT] = "INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed,"
+                          " last_used_at, login_ip, last_ip) VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?6)",
+    [SQ_SESSION_GET] = "SELECT ws.user_id, ws.created_at, ws.expires_at, ws.session_key_sealed, ws.last_used_at,"
+                       " ws.renewed_at, " SQ_USER_COLS
                        " FROM wx_session ws JOIN wx_user u ON u.id = ws.user_id WHERE ws.token_hash = ?1",
     [SQ_SESSION_DELETE] = "DELETE FROM wx_session WHERE token_hash = ?1",
     [SQ_SESSION_PURGE] = "DELETE FROM wx_session WHERE expires_at < ?1",
@@ -694,7 +695,8 @@ static store_rc sq_session_add(sq_store_t *s, const store_session_t *session, co
         sqlite3_bind_int64(st, 3, session->created_at) != SQLITE_OK ||
         sqlite3_bind_int64(st, 4, session->expires_at) != SQLITE_OK ||
         sqlite3_bind_blob(st, 5, session->session_key_sealed, (int)session->session_key_sealed_len, SQLITE_STATIC) !=
-            SQLITE_OK)
+            SQLITE_OK ||
+        sqlite3_bind_text(st, 6, session->ip, -1, SQLITE_STATIC) != SQLITE_OK)
         return sq_bind_failed(s, st, op);
     ret = sq_step_done(s, st, op, NULL);
     if (ret == STORE_CONFLICT && sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -764,7 +766,9 @@ static store_rc sq_read_session(sq_store_t *s, sqlite3_stmt *st, const char *op,
     if (len > 0)
         memcpy(session->session_key_sealed, sealed, (size_t)len);
     session->session_key_sealed_len = (size_t)len;
-    return user != NULL ? sq_read_user(s, st, 4, op, user) : STORE_OK;
+    session->last_used_at = sqlite3_column_int64(st, 4);
+    session->renewed_at = sqlite3_column_int64(st, 5);
+    return user != NULL ? sq_read_user(s, st, 6, op, user) : STORE_OK;
 }
 
 static store_rc sq_session_get(store_t *store, const uint8_t token_hash[32], store_session_t *session,

@@ -138,6 +138,7 @@ static void raw_check_datetime_column(raw_t *db, const char *openid)
 
 #include "store_cases.h"
 #include "org_cases.h"
+#include "session_cases.h"
 
 /* ---- SQLite only ---- */
 
@@ -269,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_CASES(setup, teardown),
         ORG_CASES(setup, teardown),
+        SESSION_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_busy_beyond_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),

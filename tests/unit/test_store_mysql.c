@@ -140,7 +140,7 @@ static void raw_check_datetime_column(raw_t *db, const char *openid)
 static void drop_tables(const fixture_t *f)
 {
     raw_t *db = raw_open(f);
-    raw_exec(db, "DROP TABLE IF EXISTS oa_media_check, oa_content_flag, oa_subscribe_quota, oa_reminder, "
+    raw_exec(db, "DROP TABLE IF EXISTS oa_login_log, oa_media_check, oa_content_flag, oa_subscribe_quota, oa_reminder, "
                  "oa_attachment, oa_minutes, "
                  "oa_vote_choice, "
                  "oa_vote_ballot, oa_vote_option, "
@@ -181,6 +181,7 @@ static int teardown(void **state)
 
 #include "store_cases.h"
 #include "org_cases.h"
+#include "session_cases.h"
 
 /* ---- MySQL only ---- */
 
@@ -689,6 +690,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_CASES(setup, teardown),
         ORG_CASES(setup, teardown),
+        SESSION_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_tables_innodb_utf8mb4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rerun_after_partial_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statements_prepared_once, setup, teardown),
