@@ -13,6 +13,7 @@
 
 #include "app/module.h"
 #include "auth/auth_api.h"
+#include "auth/sessions_api.h"
 #include "meeting/checkin_api.h"
 #include "meeting/meeting_api.h"
 #include "content/content_api.h"
@@ -27,11 +28,12 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "store/store.h"
+#include "store/store_sessions.h"
 
 /* The modules, in start order (app/module.h). */
-const app_module_t *const app_modules[] = {&auth_module,    &storage_module, &member_module,  &room_module,
-                                           &content_module, &notify_module,  &meeting_module, &checkin_module,
-                                           &vote_module,    &minutes_module, &push_module};
+const app_module_t *const app_modules[] = {&auth_module,    &sessions_module, &storage_module, &member_module,
+                                           &room_module,    &content_module,  &notify_module,  &meeting_module,
+                                           &checkin_module, &vote_module,     &minutes_module, &push_module};
 const size_t app_module_count = sizeof(app_modules) / sizeof(app_modules[0]);
 
 /* Collects every module's routes into app->routes, with the body limits from the config. */
@@ -81,7 +83,8 @@ static int modules_start(app_t *app, char *err, size_t err_size)
  * Every CACHE_SWEEP_SECONDS it drops from the session cache what can no longer answer a
  * lookup (expired, or older than oa.token.cache-seconds), so the cache holds only recently
  * used sessions, and from the rate limits the buckets that are full again; every
- * DB_SWEEP_SECONDS (and at start) it deletes expired wx_session rows.
+ * DB_SWEEP_SECONDS (and at start) it deletes expired wx_session rows and the login log's rows
+ * older than oa.auth.login-log-days.
  */
 
 #define CACHE_SWEEP_SECONDS 30
@@ -95,6 +98,7 @@ struct app_sweeper {
     store_t *store; /* its own connection: the sweep never waits behind requests */
     session_cache_t *cache;
     int cache_seconds;
+    int login_log_days;
     rate_limit_t *const *limits; /* APP_LIMITS of them, app_t's */
 };
 
@@ -105,6 +109,11 @@ static void sweep_database(struct app_sweeper *sweeper)
         log_warn("expired sessions not deleted: %s", store_last_error(sweeper->store));
     else if (deleted > 0)
         log_info("deleted %ld expired sessions", deleted);
+    int64_t before = time(NULL) - (int64_t)sweeper->login_log_days * 86400;
+    if (store_login_log_purge(sweeper->store, before, &deleted) != STORE_OK)
+        log_warn("old login log rows not deleted: %s", store_last_error(sweeper->store));
+    else if (deleted > 0)
+        log_info("deleted %ld login log rows older than %d days", deleted, sweeper->login_log_days);
 }
 
 static void *sweeper_main(void *arg)
@@ -146,6 +155,7 @@ static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t
     }
     sweeper->cache = cache;
     sweeper->cache_seconds = config->token_cache_seconds;
+    sweeper->login_log_days = config->login_log_days;
     sweeper->limits = limits;
     pthread_mutex_init(&sweeper->lock, NULL);
     pthread_cond_init(&sweeper->wake, NULL);

@@ -20,6 +20,11 @@
  * check is stored and flagged for admins, in the upsert's job, when this login creates the
  * row (only then is the nickname stored; the row is looked up first, only when there is a flag).
  *
+ * Each stored login writes the login log (store/store_sessions.h): "login" (and "phone" when it
+ * bound a number), or "refused" with the errno for a user who may not log in; a logout writes
+ * "logout". Logins refused before the user is known (WeChat's errors, a number bound elsewhere,
+ * which rolls the whole login back) write nothing.
+ *
  * A request whose code is already being logged in by another request joins that login
  * (auth/login_flight.h) and gets the same answer; the leader always finishes its login,
  * even when its own client went away, because followers may be waiting on it.
@@ -45,6 +50,7 @@
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "store/store_sessions.h"
 #include "wechat/wx_legacy.h"
 
 #define RAW_DATA_MAX_CHARS 4096
@@ -129,6 +135,23 @@ static void on_login_stored(loop_msg_t *msg)
     login_finish(job, http_answer_make(code, NULL, code == API_OK ? login_answer(job) : NULL));
 }
 
+/* The login log's rows of a stored login (store/store_sessions.h): the login and the number it
+ * bound, or the refusal of a user who may not log in. A failure is logged, never the login's. */
+static void log_login_events(store_t *store, const login_job_t *job)
+{
+    store_rc rc;
+    if (job->session_created) {
+        rc = store_login_log_add(store, job->user.id, STORE_LOGIN_EVENT_LOGIN, 0, job->ip, job->now);
+        if (rc == STORE_OK && job->mobile[0] != '\0')
+            rc = store_login_log_add(store, job->user.id, STORE_LOGIN_EVENT_PHONE, 0, job->ip, job->now);
+    } else {
+        rc = store_login_log_add(store, job->user.id, STORE_LOGIN_EVENT_REFUSED, (int)auth_user_refusal(&job->user),
+                                 job->ip, job->now);
+    }
+    if (rc != STORE_OK)
+        log_warn("login log not written: %s", store_last_error(store));
+}
+
 static void run_login_store(db_job_t *db, store_t *store)
 {
     login_job_t *job = (login_job_t *)db;
@@ -158,6 +181,7 @@ static void run_login_store(db_job_t *db, store_t *store)
         log_error("login not stored: %s", store_last_error(store));
         return;
     }
+    log_login_events(store, job);
     /* (two first logins of one user at once may both see no row: flagged once each) */
     if (job->checked != NULL && !existed && strcmp(job->user.nickname, job->profile.nickname) == 0)
         content_flags_store(store, job->checked, "/wx/auth/login_by_weixin", job->user.id, job->user.id, job->now);
@@ -201,6 +225,7 @@ static void login_store(login_job_t *job)
     token_hash(app->token_keys[0], job->token, TOKEN_TEXT_LEN, job->session.token_hash); /* the current data key */
     job->now = time(NULL);
     job->session.created_at = job->now;
+    snprintf(job->session.ip, sizeof(job->session.ip), "%s", job->ip);
     job->session.expires_at = job->now + app->config->token_expire_seconds;
     bool sealed = session_key_seal(app->config->data_key, job->wx.result.session_key, &job->session);
     explicit_bzero(job->wx.result.session_key, sizeof(job->wx.result.session_key));
@@ -441,7 +466,10 @@ int auth_info(h2o_req_t *req, void *app)
 typedef struct logout_job {
     db_job_t db; /* first */
     http_pending_t pending;
+    app_t *app;
     uint8_t token_hash[TOKEN_HASH_SIZE];
+    int64_t user_id;
+    char ip[IP_TEXT_SIZE];
     store_rc rc;
 } logout_job_t;
 
@@ -451,11 +479,16 @@ static void run_logout(db_job_t *db, store_t *store)
     job->rc = store_session_delete(store, job->token_hash);
     if (job->rc == STORE_ERROR)
         log_error("logout not stored: %s", store_last_error(store));
+    else if (job->rc == STORE_OK &&
+             store_login_log_add(store, job->user_id, STORE_LOGIN_EVENT_LOGOUT, 0, job->ip, time(NULL)) != STORE_OK)
+        log_warn("login log not written: %s", store_last_error(store));
 }
 
 static void on_logout(loop_msg_t *msg)
 {
     logout_job_t *job = (logout_job_t *)msg;
+    /* again now that the row is gone: a token check that read it meanwhile cannot have cached it */
+    session_cache_remove(job->app->sessions, job->token_hash);
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL) {
         if (job->rc == STORE_ERROR)
@@ -477,14 +510,17 @@ static void do_logout(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
         http_reply_error(req, API_SERIOUS);
         return;
     }
+    job->app = app;
     memcpy(job->token_hash, caller->token_hash, TOKEN_HASH_SIZE);
+    job->user_id = caller->user.id;
+    auth_client_ip(req, app, job->ip);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_logout, http_receiver(req), on_logout);
 }
 
 int auth_logout(h2o_req_t *req, void *app)
 {
-    return auth_require(req, app, do_logout);
+    return auth_require_no_renew(req, app, do_logout); /* a renewal would leave a new session behind */
 }
 
 /* ---- the module (app/module.h): every /wx/auth/ route ---- */

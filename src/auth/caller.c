@@ -10,6 +10,9 @@
  * how close a presented hash is to stored ones. That is harmless: the hash is an HMAC under a
  * key derived from the data key, so an attacker cannot compute the hash of a guessed token,
  * and learning how a hash they cannot choose compares tells them nothing about any token.
+ *
+ * Renewal (caller.h) is one more database job between the check and next(), once per session
+ * near its expiry: the request waits for it, then next() runs with the old session as the caller.
  */
 #include "auth/caller.h"
 
@@ -17,23 +20,49 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/session_key.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "store/store_sessions.h"
+
+/* What runs after the check. */
+typedef struct auth_then {
+    auth_next_fn next;         /* one of next and next_ctx */
+    auth_next_ctx_fn next_ctx; /* called with ctx */
+    const void *ctx;
+    bool may_renew;
+} auth_then_t;
 
 typedef struct caller_job {
     db_job_t db; /* first */
     http_pending_t pending;
     app_t *app;
-    auth_next_fn next;         /* one of next and next_ctx */
-    auth_next_ctx_fn next_ctx; /* called with ctx */
-    const void *ctx;
+    auth_then_t then;
     store_rc rc;
     store_session_t session;
     int nkeys;
     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE]; /* the token under each data key */
     auth_caller_t caller;                            /* token_hash and key_index: the one found */
+    char ip[IP_TEXT_SIZE];                           /* the client's, for last_ip */
+    uint64_t removals;                               /* session_cache_removals() before the read */
 } caller_job_t;
+
+typedef struct renew_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    app_t *app;
+    auth_then_t then;
+    auth_caller_t caller; /* the old session */
+    h2o_multithread_receiver_t *reply_to;
+    char ip[IP_TEXT_SIZE];
+    char token[TOKEN_TEXT_LEN + 1]; /* the new one */
+    store_session_t fresh;
+    int64_t now;
+    store_rc rc;
+    bool renewed;
+} renew_job_t;
 
 static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
 {
@@ -45,6 +74,13 @@ static h2o_iovec_t find_token(h2o_req_t *req, app_t *app)
     if (v.base != NULL && v.len > sizeof(bearer) - 1 && strncasecmp(v.base, bearer, sizeof(bearer) - 1) == 0)
         return h2o_iovec_init(v.base + sizeof(bearer) - 1, v.len - (sizeof(bearer) - 1));
     return h2o_iovec_init(NULL, 0);
+}
+
+void auth_client_ip(h2o_req_t *req, const app_t *app, char out[IP_TEXT_SIZE])
+{
+    ip_addr_t client;
+    http_client_addr(req, &app->config->trusted_proxies, &client);
+    ip_addr_text(&client, out);
 }
 
 api_errno_t auth_user_refusal(const store_user_t *user)
@@ -63,6 +99,133 @@ static bool user_may_act(h2o_req_t *req, const store_user_t *user)
     return refusal == API_OK;
 }
 
+static void run_next(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const auth_then_t *then)
+{
+    if (then->next_ctx != NULL)
+        then->next_ctx(req, app, caller, then->ctx);
+    else
+        then->next(req, app, caller);
+}
+
+/* ---- renewal ---- */
+
+/* Seals the old session's session_key again for the new token (inside the renewal's transaction). */
+static bool reseal(void *ctx, const store_session_t *old, store_session_t *fresh)
+{
+    renew_job_t *job = ctx;
+    const config_t *config = job->app->config;
+    const uint8_t *old_key = token_data_key(config, job->caller.key_index);
+    char key[WX_SESSION_KEY_SIZE];
+    bool ok = old_key != NULL && session_key_open(old_key, old, key) && session_key_seal(config->data_key, key, fresh);
+    explicit_bzero(key, sizeof(key));
+    return ok;
+}
+
+static void run_renew(db_job_t *db, store_t *store)
+{
+    renew_job_t *job = (renew_job_t *)db;
+    const app_t *app = job->app;
+    job->now = time(NULL);
+    if (!token_new(job->token)) {
+        job->rc = STORE_ERROR;
+        log_error("cannot renew a session: the random source failed");
+        return;
+    }
+    token_hash(app->token_keys[0], job->token, TOKEN_TEXT_LEN, job->fresh.token_hash); /* the current data key */
+    job->fresh.expires_at = job->now + app->config->token_expire_seconds;
+    job->rc = store_session_renew(store, job->caller.token_hash, job->now, STORE_SESSION_RENEW_GRACE_SECONDS, job->ip,
+                                  &job->fresh, reseal, job, &job->renewed);
+    if (job->rc == STORE_ERROR)
+        log_warn("session not renewed: %s", store_last_error(store));
+}
+
+static void renew_job_free(renew_job_t *job)
+{
+    explicit_bzero(job->token, sizeof(job->token));
+    explicit_bzero(&job->fresh, sizeof(job->fresh));
+    free(job);
+}
+
+static void run_unrenew(db_job_t *db, store_t *store)
+{
+    renew_job_t *job = (renew_job_t *)db;
+    if (store_session_unrenew(store, job->caller.token_hash, job->caller.expires_at, job->fresh.token_hash) != STORE_OK)
+        log_warn("a renewal nobody received not undone (the old token ends after its grace): %s",
+                 store_last_error(store));
+}
+
+static void on_unrenewed(loop_msg_t *msg)
+{
+    renew_job_free((renew_job_t *)msg);
+}
+
+static void add_renewal_headers(h2o_req_t *req, const renew_job_t *job)
+{
+    char expire[TEXT_ISO8601_SIZE];
+    text_iso8601(job->fresh.expires_at, expire);
+    h2o_iovec_t token = h2o_strdup(&req->pool, job->token, TOKEN_TEXT_LEN);
+    h2o_iovec_t until = h2o_strdup(&req->pool, expire, strlen(expire));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-token-renewed"), 0, NULL, token.base,
+                          token.len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-token-expire"), 0, NULL, until.base,
+                          until.len);
+}
+
+static void on_renewed(loop_msg_t *msg)
+{
+    renew_job_t *job = (renew_job_t *)msg;
+    app_t *app = job->app;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (job->rc == STORE_OK && job->renewed) {
+        if (req == NULL) { /* nobody to hand the new token to */
+            db_pool_run(app->db, &job->db, run_unrenew, job->reply_to, on_unrenewed);
+            return;
+        }
+        /* (the new session is not cached here: caching it would count as a fresh read of the user) */
+        session_cache_mark_renewed(app->sessions, job->caller.token_hash, job->now + STORE_SESSION_RENEW_GRACE_SECONDS);
+        add_renewal_headers(req, job);
+        job->caller.renewed = true;
+    } else if (job->rc == STORE_OK) { /* renewed by another request already, or just expired */
+        session_cache_mark_renewed(app->sessions, job->caller.token_hash, job->caller.expires_at);
+    } else if (job->rc == STORE_NOT_FOUND) { /* logged out meanwhile */
+        session_cache_remove(app->sessions, job->caller.token_hash);
+        if (req != NULL)
+            http_reply_error(req, API_UNLOGIN);
+        req = NULL;
+    } /* STORE_ERROR: logged; the request goes on with the old token, which is still valid */
+    if (req != NULL)
+        run_next(req, app, &job->caller, &job->then);
+    renew_job_free(job);
+}
+
+/* Starts the renewal of caller's session, after which then runs; false when it could not start. */
+static bool start_renewal(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const auth_then_t *then)
+{
+    renew_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        return false;
+    job->app = app;
+    job->then = *then;
+    job->caller = *caller;
+    job->reply_to = http_receiver(req);
+    auth_client_ip(req, app, job->ip);
+    http_pending_attach(&job->pending, req);
+    db_pool_run(app->db, &job->db, run_renew, job->reply_to, on_renewed);
+    return true;
+}
+
+/* The check passed: renews the token first when it is due, then runs then. */
+static void proceed(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const auth_then_t *then)
+{
+    int threshold = app->config->token_renew_threshold_seconds;
+    if (then->may_renew && threshold > 0 && !caller->renewed && caller->expires_at - time(NULL) < threshold &&
+        start_renewal(req, app, caller, then))
+        return;
+    run_next(req, app, caller, then);
+}
+
+/* ---- the check ---- */
+
 static void run_lookup(db_job_t *db, store_t *store)
 {
     caller_job_t *job = (caller_job_t *)db;
@@ -74,6 +237,11 @@ static void run_lookup(db_job_t *db, store_t *store)
     }
     if (job->rc == STORE_ERROR)
         log_error("session lookup failed: %s", store_last_error(store));
+    int64_t now = time(NULL);
+    if (job->rc == STORE_OK && job->session.expires_at > now &&
+        now - job->session.last_used_at >= STORE_SESSION_TOUCH_SECONDS &&
+        store_session_touch(store, job->caller.token_hash, now, job->ip) != STORE_OK)
+        log_warn("the last use of a session not recorded: %s", store_last_error(store));
 }
 
 static void on_lookup(loop_msg_t *msg)
@@ -84,7 +252,7 @@ static void on_lookup(loop_msg_t *msg)
     int64_t now = time(NULL);
 
     if (job->rc == STORE_OK && job->session.expires_at > now)
-        session_cache_put(app->sessions, &job->session, &job->caller.user, now);
+        session_cache_put_unless_removed(app->sessions, &job->session, &job->caller.user, now, job->removals);
     else
         for (int i = 0; i < job->nkeys; i++) /* whichever hash a stale entry is under */
             session_cache_remove(app->sessions, job->hashes[i]);
@@ -96,10 +264,8 @@ static void on_lookup(loop_msg_t *msg)
             http_reply_error(req, API_UNLOGIN);
         else if (user_may_act(req, &job->caller.user)) {
             job->caller.expires_at = job->session.expires_at;
-            if (job->next_ctx != NULL)
-                job->next_ctx(req, app, &job->caller, job->ctx);
-            else
-                job->next(req, app, &job->caller);
+            job->caller.renewed = job->session.renewed_at != 0;
+            proceed(req, app, &job->caller, &job->then);
         }
     }
     free(job);
@@ -114,18 +280,21 @@ static session_cache_rc cache_lookup(app_t *app, h2o_iovec_t token, int64_t now,
 {
     for (int i = 0; i < app->token_key_count; i++) {
         token_hash(app->token_keys[i], token.base, token.len, hashes[i]);
-        session_cache_rc rc = session_cache_get(app->sessions, hashes[i], now, app->config->token_cache_seconds,
-                                                &caller->user, &caller->expires_at);
+        session_cache_hit_t hit = {0}; /* filled on a HIT only */
+        session_cache_rc rc =
+            session_cache_lookup(app->sessions, hashes[i], now, app->config->token_cache_seconds, &caller->user, &hit);
         if (rc == SESSION_CACHE_MISS)
             continue;
         memcpy(caller->token_hash, hashes[i], TOKEN_HASH_SIZE);
         caller->key_index = i;
+        caller->expires_at = hit.expires_at;
+        caller->renewed = hit.renewed;
         return rc;
     }
     return SESSION_CACHE_MISS;
 }
 
-static int require(h2o_req_t *req, app_t *app, auth_next_fn next, auth_next_ctx_fn next_ctx, const void *ctx)
+static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
 {
     h2o_iovec_t token = find_token(req, app);
     if (!token_well_formed(token.base, token.len)) {
@@ -134,14 +303,11 @@ static int require(h2o_req_t *req, app_t *app, auth_next_fn next, auth_next_ctx_
     }
     auth_caller_t caller;
     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
+    uint64_t removals = session_cache_removals(app->sessions); /* before the cache is asked */
     switch (cache_lookup(app, token, time(NULL), &caller, hashes)) {
     case SESSION_CACHE_HIT:
-        if (!user_may_act(req, &caller.user))
-            return 0;
-        if (next_ctx != NULL)
-            next_ctx(req, app, &caller, ctx);
-        else
-            next(req, app, &caller);
+        if (user_may_act(req, &caller.user))
+            proceed(req, app, &caller, then);
         return 0;
     case SESSION_CACHE_EXPIRED:
         http_reply_error(req, API_UNLOGIN);
@@ -156,11 +322,11 @@ static int require(h2o_req_t *req, app_t *app, auth_next_fn next, auth_next_ctx_
         return 0;
     }
     job->app = app;
-    job->next = next;
-    job->next_ctx = next_ctx;
-    job->ctx = ctx;
+    job->then = *then;
+    job->removals = removals;
     job->nkeys = app->token_key_count;
     memcpy(job->hashes, hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
+    auth_client_ip(req, app, job->ip);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);
     return 0;
@@ -168,10 +334,18 @@ static int require(h2o_req_t *req, app_t *app, auth_next_fn next, auth_next_ctx_
 
 int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next)
 {
-    return require(req, app, next, NULL, NULL);
+    auth_then_t then = {.next = next, .may_renew = true};
+    return require(req, app, &then);
+}
+
+int auth_require_no_renew(h2o_req_t *req, app_t *app, auth_next_fn next)
+{
+    auth_then_t then = {.next = next, .may_renew = false};
+    return require(req, app, &then);
 }
 
 int auth_require_ctx(h2o_req_t *req, app_t *app, auth_next_ctx_fn next, const void *ctx)
 {
-    return require(req, app, NULL, next, ctx);
+    auth_then_t then = {.next_ctx = next, .ctx = ctx, .may_renew = true};
+    return require(req, app, &then);
 }

@@ -4,7 +4,8 @@
  * bindPhone with a code: loop -> WeChat client (getuserphonenumber) -> loop -> database
  * worker (bind) -> loop. With encryptedData: loop -> database worker (read the sealed
  * session_key, open it, decrypt, bind, all on the worker) -> loop. The session_key is in
- * clear only on the worker, in a stack buffer wiped before the job returns.
+ * clear only on the worker, in a stack buffer wiped before the job returns. A number bound
+ * writes "phone" to the login log (store/store_sessions.h).
  */
 #include "auth/phone_api.h"
 
@@ -21,6 +22,7 @@
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "store/store_sessions.h"
 #include "wechat/wx_legacy.h"
 
 typedef struct phone_job {
@@ -32,6 +34,7 @@ typedef struct phone_job {
     char *encrypted; /* legacy request, else NULL */
     char iv[25];
     wx_phone_result_t phone; /* the number, from WeChat or decrypted */
+    char ip[IP_TEXT_SIZE];   /* the client's, for the login log */
     api_errno_t err;         /* set by the worker */
 } phone_job_t;
 
@@ -99,6 +102,9 @@ static void run_bind(db_job_t *db, store_t *store)
     job->err = rc == STORE_OK ? API_OK : rc == STORE_CONFLICT ? API_MOBILE_REGISTERED : API_SERIOUS;
     if (rc == STORE_ERROR || rc == STORE_NOT_FOUND)
         log_error("phone of user %lld not stored: %s", (long long)job->caller.user.id, store_last_error(store));
+    if (rc == STORE_OK &&
+        store_login_log_add(store, job->caller.user.id, STORE_LOGIN_EVENT_PHONE, 0, job->ip, time(NULL)) != STORE_OK)
+        log_warn("login log not written: %s", store_last_error(store));
 }
 
 static void on_bound(loop_msg_t *msg)
@@ -174,6 +180,7 @@ static void bind_phone(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     }
     job->app = app;
     job->caller = *caller;
+    auth_client_ip(req, app, job->ip);
     loop_msg_init(&job->wx.msg, http_receiver(req), on_phone);
     http_pending_attach(&job->pending, req);
     if (code != NULL) {

@@ -14,6 +14,7 @@
 #include "auth/session_cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ typedef struct session_entry {
     int64_t user_id;
     int64_t expires_at;
     int64_t confirmed_at;
+    bool renewed;
 } session_entry_t;
 
 typedef struct user_entry {
@@ -45,6 +47,7 @@ typedef struct shard {
 struct session_cache {
     shard_t sessions[SHARDS];
     shard_t users[SHARDS];
+    _Atomic uint64_t removals; /* bumped before every removal takes its locks */
 };
 
 static uint64_t session_key(const uint8_t hash[32])
@@ -125,6 +128,7 @@ session_cache_t *session_cache_new(void)
     session_cache_t *cache = calloc(1, sizeof(*cache));
     if (cache == NULL)
         return NULL;
+    atomic_init(&cache->removals, 0);
     for (int i = 0; i < SHARDS; i++) {
         shard_init(&cache->sessions[i]);
         shard_init(&cache->users[i]);
@@ -215,11 +219,24 @@ static shard_t *session_shard(session_cache_t *cache, const uint8_t hash[32])
     return &cache->sessions[session_key(hash) % SHARDS];
 }
 
-void session_cache_put(session_cache_t *cache, const store_session_t *session, const store_user_t *user, int64_t now)
+uint64_t session_cache_removals(session_cache_t *cache)
+{
+    return atomic_load(&cache->removals);
+}
+
+/* Puts the session unless check is set and the removal count is no longer since (checked under
+ * the shard's lock: a removal bumps the count before it takes the lock, so either this put sees
+ * the new count or the removal finds the entry). */
+static bool put_session(session_cache_t *cache, const store_session_t *session, const store_user_t *user, int64_t now,
+                        bool check, uint64_t since)
 {
     put_user(cache, user, now);
     shard_t *shard = session_shard(cache, session->token_hash);
     pthread_mutex_lock(&shard->lock);
+    if (check && atomic_load(&cache->removals) != since) {
+        pthread_mutex_unlock(&shard->lock);
+        return false;
+    }
     session_entry_t **slot = session_slot(shard, session->token_hash);
     if (*slot == NULL) {
         session_entry_t *e = calloc(1, sizeof(*e));
@@ -235,8 +252,21 @@ void session_cache_put(session_cache_t *cache, const store_session_t *session, c
         (*slot)->user_id = session->user_id;
         (*slot)->expires_at = session->expires_at;
         (*slot)->confirmed_at = now;
+        (*slot)->renewed = session->renewed_at != 0;
     }
     pthread_mutex_unlock(&shard->lock);
+    return true;
+}
+
+void session_cache_put(session_cache_t *cache, const store_session_t *session, const store_user_t *user, int64_t now)
+{
+    put_session(cache, session, user, now, false, 0);
+}
+
+bool session_cache_put_unless_removed(session_cache_t *cache, const store_session_t *session, const store_user_t *user,
+                                      int64_t now, uint64_t since)
+{
+    return put_session(cache, session, user, now, true, since);
 }
 
 static void unlink_session(shard_t *shard, session_entry_t **slot)
@@ -247,11 +277,12 @@ static void unlink_session(shard_t *shard, session_entry_t **slot)
     free(e);
 }
 
-session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
-                                   store_user_t *user_out, int64_t *expires_at)
+session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                      store_user_t *user_out, session_cache_hit_t *hit)
 {
     shard_t *shard = session_shard(cache, token_hash);
     int64_t user_id = 0, expires = 0;
+    bool renewed = false;
     session_cache_rc rc = SESSION_CACHE_MISS;
     pthread_mutex_lock(&shard->lock);
     session_entry_t **slot = session_slot(shard, token_hash);
@@ -262,6 +293,7 @@ session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_h
         } else if (now - (*slot)->confirmed_at < max_age) {
             user_id = (*slot)->user_id;
             expires = (*slot)->expires_at;
+            renewed = (*slot)->renewed;
             rc = SESSION_CACHE_HIT;
         }
     }
@@ -270,13 +302,39 @@ session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_h
         return rc;
     if (!get_user(cache, user_id, now, max_age, user_out))
         return SESSION_CACHE_MISS;
-    if (expires_at != NULL)
-        *expires_at = expires;
+    if (hit != NULL) {
+        hit->expires_at = expires;
+        hit->renewed = renewed;
+    }
     return SESSION_CACHE_HIT;
+}
+
+session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                   store_user_t *user_out, int64_t *expires_at)
+{
+    session_cache_hit_t hit;
+    session_cache_rc rc = session_cache_lookup(cache, token_hash, now, max_age, user_out, &hit);
+    if (rc == SESSION_CACHE_HIT && expires_at != NULL)
+        *expires_at = hit.expires_at;
+    return rc;
+}
+
+void session_cache_mark_renewed(session_cache_t *cache, const uint8_t token_hash[32], int64_t expires_at)
+{
+    shard_t *shard = session_shard(cache, token_hash);
+    pthread_mutex_lock(&shard->lock);
+    session_entry_t *e = *session_slot(shard, token_hash);
+    if (e != NULL) {
+        e->renewed = true;
+        if (expires_at < e->expires_at)
+            e->expires_at = expires_at;
+    }
+    pthread_mutex_unlock(&shard->lock);
 }
 
 void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32])
 {
+    atomic_fetch_add(&cache->removals, 1);
     shard_t *shard = session_shard(cache, token_hash);
     pthread_mutex_lock(&shard->lock);
     session_entry_t **slot = session_slot(shard, token_hash);
@@ -285,38 +343,79 @@ void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32])
     pthread_mutex_unlock(&shard->lock);
 }
 
+/* Drops, under the shard's lock, the sessions for which drop(entry, arg) holds; returns how many. */
+static long drop_sessions(shard_t *shard, bool (*drop)(const session_entry_t *e, const void *arg), const void *arg)
+{
+    long dropped = 0;
+    pthread_mutex_lock(&shard->lock);
+    for (size_t b = 0; b < shard->nbuckets; b++) {
+        session_entry_t **slot = (session_entry_t **)&shard->buckets[b];
+        while (*slot != NULL) {
+            if (drop(*slot, arg)) {
+                unlink_session(shard, slot);
+                dropped++;
+            } else {
+                slot = &(*slot)->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&shard->lock);
+    return dropped;
+}
+
+static void unlink_user(shard_t *shard, user_entry_t **slot)
+{
+    user_entry_t *e = *slot;
+    *slot = e->next;
+    shard->count--;
+    free(e);
+}
+
+static bool of_user(const session_entry_t *e, const void *arg)
+{
+    return e->user_id == *(const int64_t *)arg;
+}
+
+void session_cache_remove_user(session_cache_t *cache, int64_t user_id)
+{
+    atomic_fetch_add(&cache->removals, 1);
+    for (int i = 0; i < SHARDS; i++)
+        drop_sessions(&cache->sessions[i], of_user, &user_id);
+    shard_t *shard = &cache->users[user_key(user_id) % SHARDS];
+    pthread_mutex_lock(&shard->lock);
+    user_entry_t **slot = user_slot(shard, user_id);
+    if (*slot != NULL)
+        unlink_user(shard, slot);
+    pthread_mutex_unlock(&shard->lock);
+}
+
+typedef struct sweep_arg {
+    int64_t now;
+    int max_age;
+} sweep_arg_t;
+
+static bool cannot_answer(const session_entry_t *e, const void *arg)
+{
+    const sweep_arg_t *a = arg;
+    return e->expires_at <= a->now || a->now - e->confirmed_at >= a->max_age;
+}
+
 long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age)
 {
     long dropped = 0;
+    sweep_arg_t arg = {now, max_age};
     for (int i = 0; i < SHARDS; i++) {
-        shard_t *shard = &cache->sessions[i];
-        pthread_mutex_lock(&shard->lock);
-        for (size_t b = 0; b < shard->nbuckets; b++) {
-            session_entry_t **slot = (session_entry_t **)&shard->buckets[b];
-            while (*slot != NULL) {
-                if ((*slot)->expires_at <= now || now - (*slot)->confirmed_at >= max_age) {
-                    unlink_session(shard, slot);
-                    dropped++;
-                } else {
-                    slot = &(*slot)->next;
-                }
-            }
-        }
-        pthread_mutex_unlock(&shard->lock);
+        dropped += drop_sessions(&cache->sessions[i], cannot_answer, &arg);
 
-        shard = &cache->users[i];
+        shard_t *shard = &cache->users[i];
         pthread_mutex_lock(&shard->lock);
         for (size_t b = 0; b < shard->nbuckets; b++) {
             user_entry_t **slot = (user_entry_t **)&shard->buckets[b];
             while (*slot != NULL) {
-                if (now - (*slot)->confirmed_at >= max_age) {
-                    user_entry_t *e = *slot;
-                    *slot = e->next;
-                    shard->count--;
-                    free(e);
-                } else {
+                if (now - (*slot)->confirmed_at >= max_age)
+                    unlink_user(shard, slot);
+                else
                     slot = &(*slot)->next;
-                }
             }
         }
         pthread_mutex_unlock(&shard->lock);

@@ -11,6 +11,11 @@
  * another process on the same database is seen within max_age seconds; this process's
  * own logouts and changes are applied to the cache at once.
  *
+ * A lookup that read the database before a removal of this process (a logout, the end of every
+ * session of a user) must not put the session it read back after the removal: every removal
+ * counts in session_cache_removals(), and session_cache_put_unless_removed() puts nothing when
+ * the count moved since the read began (a removal anywhere: the next lookup just reads again).
+ *
  * All functions are thread-safe. Strings are copied in and out; nothing returned points
  * into the cache.
  */
@@ -33,15 +38,35 @@ typedef enum session_cache_rc {
 session_cache_t *session_cache_new(void);
 void session_cache_free(session_cache_t *cache);
 
-/* Caches (or refreshes) a session and its user as confirmed by the database at `now`. */
+/* Caches (or refreshes) a session and its user as confirmed by the database at `now`; a session
+ * with renewed_at != 0 is cached as renewed (session_cache_hit_t). */
 void session_cache_put(session_cache_t *cache, const store_session_t *session, const store_user_t *user, int64_t now);
+/* How many removals (session_cache_remove, session_cache_remove_user) this cache has seen. */
+uint64_t session_cache_removals(session_cache_t *cache);
+/* session_cache_put() unless a removal happened since session_cache_removals() answered `since`;
+ * true when it put the session. */
+bool session_cache_put_unless_removed(session_cache_t *cache, const store_session_t *session, const store_user_t *user,
+                                      int64_t now, uint64_t since);
 /* Replaces the cached user (after a profile change), keeping its confirmation time. No-op when not cached. */
 void session_cache_update_user(session_cache_t *cache, const store_user_t *user);
-/* Looks a session up; on HIT fills *user_out (and *expires_at when not NULL). */
+/* What a HIT knows of the session besides its user. */
+typedef struct session_cache_hit {
+    int64_t expires_at;
+    bool renewed; /* a renewal replaced it: it lives out a short grace and is not renewed again */
+} session_cache_hit_t;
+/* Looks a session up; on HIT fills *user_out and *hit (when not NULL). */
+session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                      store_user_t *user_out, session_cache_hit_t *hit);
+/* session_cache_lookup() that gives only the expiry (*expires_at when not NULL). */
 session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
                                    store_user_t *user_out, int64_t *expires_at);
+/* Marks a cached session renewed, its expiry cut to expires_at (never lengthened). No-op when not cached. */
+void session_cache_mark_renewed(session_cache_t *cache, const uint8_t token_hash[32], int64_t expires_at);
 /* Forgets a session (logout). */
 void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32]);
+/* Forgets every session of a user, and the user (logout everywhere, account deletion). Walks the
+ * whole cache: for rare events only. */
+void session_cache_remove_user(session_cache_t *cache, int64_t user_id);
 /*
  * Drops every entry that can no longer answer a lookup: sessions past their expiry, and
  * sessions and users confirmed max_age seconds ago or earlier (a lookup would re-read them

@@ -96,6 +96,9 @@ static const key_def_t KEYS[] = {
     {"oa.token.header", NULL, NULL, KIND_HEADER, 0, 0, 0, "X-OA-Token", F(token_header)},
     {"oa.token.expire-seconds", NULL, NULL, KIND_INT, 0, 1, 31536000, "7200", F(token_expire_seconds)},
     {"oa.token.cache-seconds", NULL, NULL, KIND_INT, 0, 0, 3600, "5", F(token_cache_seconds)},
+    /* -1: a quarter of oa.token.expire-seconds (check_relations) */
+    {"oa.token.renew-threshold-seconds", NULL, NULL, KIND_INT, 0, -1, 15768000, "-1", F(token_renew_threshold_seconds)},
+    {"oa.auth.login-log-days", NULL, NULL, KIND_INT, 0, 1, 36500, "180", F(login_log_days)},
     {"oa.datasource.url", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, "sqlite:data/meetoa.db", F(datasource_url)},
     {"oa.datasource.pool-size", NULL, NULL, KIND_INT, 0, 1, 64, "4", F(db_pool_size)},
     {"oa.security.data-key", NULL, NULL, KIND_KEY32, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(data_key)},
@@ -837,8 +840,16 @@ static bool aes_key_shape(const char *key)
 }
 
 /* Rules between keys, and of values whose kind is plain text. */
-static bool check_relations(const config_t *cfg, char *err, size_t err_size)
+static bool check_relations(config_t *cfg, char *err, size_t err_size)
 {
+    if (cfg->token_renew_threshold_seconds < 0)
+        cfg->token_renew_threshold_seconds = cfg->token_expire_seconds / 4;
+    else if (cfg->token_renew_threshold_seconds > cfg->token_expire_seconds / 2) {
+        /* a fresh token would be renewed at once, and its successor too: tokens would change all the time */
+        set_err(err, err_size, "oa.token.renew-threshold-seconds: at most half of oa.token.expire-seconds (%d)",
+                cfg->token_expire_seconds / 2);
+        return false;
+    }
     if (!aes_key_shape(cfg->push_aes_key) || !aes_key_shape(cfg->push_previous_aes_key)) {
         set_err(err, err_size, "oa.wx.push.%s: an EncodingAESKey is 43 letters and digits",
                 aes_key_shape(cfg->push_aes_key) ? "previous-aes-key" : "aes-key");

@@ -122,10 +122,13 @@ typedef struct config {
     int wx_timeout_ms;        /* oa.wx.timeout-ms, default 5000 */
     char *wx_ca_file;         /* oa.wx.ca-file, default NULL = system CA store */
     /* oa.token */
-    char *token_header;       /* default "X-OA-Token" */
-    int token_expire_seconds; /* default 7200 */
-    int token_cache_seconds;  /* oa.token.cache-seconds, default 5: how long a cached session is trusted
-                                 before it is checked against the database again */
+    char *token_header;                /* default "X-OA-Token" */
+    int token_expire_seconds;          /* default 7200 */
+    int token_cache_seconds;           /* oa.token.cache-seconds, default 5: how long a cached session is trusted
+                                          before it is checked against the database again */
+    int token_renew_threshold_seconds; /* oa.token.renew-threshold-seconds: a token closer to its expiry is
+                                          renewed (auth/caller.h); default a quarter of expire-seconds, 0 = off */
+    int login_log_days;                /* oa.auth.login-log-days, default 180: how long login log rows are kept */
     /* oa.datasource */
     char *datasource_url; /* default "sqlite:data/meetoa.db" */
     int db_pool_size;     /* oa.datasource.pool-size, default 4: database worker threads */

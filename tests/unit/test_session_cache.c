@@ -1,4 +1,5 @@
-/* Unit tests of auth/session_cache: hits, freshness, expiry, removal, growth, threads. */
+/* Unit tests of auth/session_cache: hits, freshness, expiry, removal (of one session, of a user, and
+ * the put of a read older than a removal), renewed sessions, growth, threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +229,73 @@ static void concurrent_threads_keep_it_consistent(void **state)
     session_cache_free(c);
 }
 
+static void remove_user_drops_every_session_of_that_user_only(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_user_t alice = user_of(42, "alice"), bob = user_of(43, "bob");
+    store_session_t mine[3], theirs = session_of(100, 43, 2000);
+    for (uint32_t i = 0; i < 3; i++) {
+        mine[i] = session_of(i + 1, 42, 2000);
+        session_cache_put(c, &mine[i], &alice, 1000);
+    }
+    session_cache_put(c, &theirs, &bob, 1000);
+    store_user_t out;
+    session_cache_remove_user(c, 42);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(session_cache_get(c, mine[i].token_hash, 1001, 5, &out, NULL), SESSION_CACHE_MISS);
+    assert_int_equal(session_cache_get(c, theirs.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_int_equal(out.id, 43);
+    assert_int_equal(session_cache_count(c), 1);
+    session_cache_free(c);
+}
+
+static void a_read_older_than_a_removal_is_not_put_back(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_user_t u = user_of(42, "a");
+    store_session_t s = session_of(1, 42, 2000), other = session_of(2, 42, 2000);
+    uint64_t before = session_cache_removals(c);
+    assert_true(session_cache_put_unless_removed(c, &s, &u, 1000, before)); /* nothing removed since */
+    session_cache_remove(c, other.token_hash);                              /* any removal counts */
+    assert_int_not_equal(session_cache_removals(c), before);
+    session_cache_remove(c, s.token_hash);
+    assert_false(session_cache_put_unless_removed(c, &s, &u, 1000, before));
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_MISS);
+    uint64_t now = session_cache_removals(c);
+    session_cache_remove_user(c, 7);
+    assert_false(session_cache_put_unless_removed(c, &s, &u, 1000, now));
+    assert_true(session_cache_put_unless_removed(c, &s, &u, 1000, session_cache_removals(c)));
+    assert_int_equal(session_cache_get(c, s.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+    session_cache_free(c);
+}
+
+static void renewed_sessions_are_marked_and_cut(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_user_t u = user_of(42, "a");
+    store_session_t s = session_of(1, 42, 2000), replaced = session_of(2, 42, 1100);
+    replaced.renewed_at = 1000;
+    session_cache_put(c, &s, &u, 1000);
+    session_cache_put(c, &replaced, &u, 1000);
+    store_user_t out;
+    session_cache_hit_t hit;
+    assert_int_equal(session_cache_lookup(c, s.token_hash, 1001, 5, &out, &hit), SESSION_CACHE_HIT);
+    assert_false(hit.renewed);
+    assert_int_equal(hit.expires_at, 2000);
+    assert_int_equal(session_cache_lookup(c, replaced.token_hash, 1001, 5, &out, &hit), SESSION_CACHE_HIT);
+    assert_true(hit.renewed); /* from the row's renewed_at */
+    session_cache_mark_renewed(c, s.token_hash, 1060);
+    assert_int_equal(session_cache_lookup(c, s.token_hash, 1001, 5, &out, &hit), SESSION_CACHE_HIT);
+    assert_true(hit.renewed);
+    assert_int_equal(hit.expires_at, 1060);
+    session_cache_mark_renewed(c, s.token_hash, 5000); /* never lengthened */
+    assert_int_equal(session_cache_lookup(c, s.token_hash, 1001, 5, &out, &hit), SESSION_CACHE_HIT);
+    assert_int_equal(hit.expires_at, 1060);
+    assert_int_equal(session_cache_lookup(c, s.token_hash, 1060, 5, &out, &hit), SESSION_CACHE_EXPIRED);
+    session_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +309,9 @@ int main(void)
         cmocka_unit_test(many_sessions_grow_the_table),
         cmocka_unit_test(concurrent_threads_keep_it_consistent),
         cmocka_unit_test(sweep_drops_only_what_cannot_answer),
+        cmocka_unit_test(remove_user_drops_every_session_of_that_user_only),
+        cmocka_unit_test(a_read_older_than_a_removal_is_not_put_back),
+        cmocka_unit_test(renewed_sessions_are_marked_and_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
