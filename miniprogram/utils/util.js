@@ -9,9 +9,16 @@
 // Calls that fail together share one silent login (one wx.login(), one login_by_weixin), and a
 // call refused after another one has already renewed the token just retries with the new one.
 //
+// Token renewal: an answer to a call made with a token near its expiry carries a new token in
+// the X-OA-Token-Renewed header and its expiry in X-OA-Token-Expire (docs/api.md); every call
+// (request, uploadFile, downloadFile) stores them in place of the token it was sent with, unless
+// the stored token has changed meanwhile (another answer renewed it first, or a login replaced
+// it: the stored one is as good and newer). So a user who opens the mini program every day keeps
+// one login; the old token still works for a minute, so calls in flight with it succeed.
+//
 // The stored login (wx storage): `token`, `tokenExpire` (ISO-8601 from the server) and
 // `userInfo` ({nickName, avatarUrl, gender, mobile?}). saveLogin/clearLogin/getToken/
-// getUserInfo are the only code that touches those keys. `member` (the caller's last
+// getUserInfo/adoptRenewal are the only code that touches those keys. `member` (the caller's last
 // /wx/member/me answer, kept by utils/org.js) is forgotten with them.
 //
 // Errors are Error objects with `errno` and `errmsg`: the server's errno, or NETWORK_ERRNO (-1)
@@ -76,12 +83,28 @@ function hasLogin() {
   return getToken() !== '';
 }
 
+const RENEWED_HEADER = 'X-OA-Token-Renewed';
+const RENEWED_EXPIRE_HEADER = 'X-OA-Token-Expire';
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Stores the token an answer's headers renewed (and its expiry) when the call was sent with
+ * `sentWith` and that is still the stored token. Returns whether it stored one.
+ */
+function adoptRenewal(header, sentWith) {
+  const renewed = headerValue(header, RENEWED_HEADER);
+  if (!TOKEN_SHAPE.test(renewed) || sentWith === '' || getToken() !== sentWith) return false;
+  wx.setStorageSync(KEY_TOKEN, renewed);
+  wx.setStorageSync(KEY_TOKEN_EXPIRE, headerValue(header, RENEWED_EXPIRE_HEADER));
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One HTTP exchange, no re-login
 
-function authHeader() {
+/** The token header of `token` (none when it is ''). */
+function authHeader(token) {
   const header = {};
-  const token = getToken();
   if (token) header[api.TokenHeader] = token;
   return header;
 }
@@ -107,14 +130,18 @@ function networkError(res) {
 
 /** wx.request once, with the token of this moment (unless withToken is false); resolves the envelope. */
 function sendRequest(url, data, method, withToken = true) {
+  const token = withToken ? getToken() : '';
   return new Promise((resolve, reject) => {
     wx.request({
       url,
       data,
       method,
       timeout: REQUEST_TIMEOUT_MS,
-      header: Object.assign({ 'Content-Type': 'application/json' }, withToken ? authHeader() : {}),
-      success: (res) => envelopeOf(res).then(resolve, reject),
+      header: Object.assign({ 'Content-Type': 'application/json' }, authHeader(token)),
+      success: (res) => {
+        adoptRenewal(res.header, token);
+        envelopeOf(res).then(resolve, reject);
+      },
       fail: (res) => reject(networkError(res)),
     });
   });
@@ -122,14 +149,18 @@ function sendRequest(url, data, method, withToken = true) {
 
 /** wx.uploadFile once, with the token of this moment (and formData when given); resolves the envelope. */
 function sendUpload(url, filePath, name, formData) {
+  const token = getToken();
   return new Promise((resolve, reject) => {
     const opts = {
       url,
       filePath,
       name,
       timeout: UPLOAD_TIMEOUT_MS,
-      header: authHeader(),
-      success: (res) => envelopeOf(res).then(resolve, reject),
+      header: authHeader(token),
+      success: (res) => {
+        adoptRenewal(res.header, token); // (when the base library gives the headers)
+        envelopeOf(res).then(resolve, reject);
+      },
       fail: (res) => reject(networkError(res)),
     };
     if (formData) opts.formData = formData;
@@ -158,14 +189,18 @@ function headerValue(header, name) {
  * the answer's Content-Type application/json), else {errno: 0, data: {tempFilePath, contentType}}.
  */
 function sendDownload(url) {
+  const token = getToken();
   return new Promise((resolve, reject) => {
     let contentType = '';
     const task = wx.downloadFile({
       url,
       timeout: UPLOAD_TIMEOUT_MS,
-      header: authHeader(),
+      header: authHeader(token),
       success: (res) => {
-        if (res.header) contentType = headerValue(res.header, 'Content-Type') || contentType;
+        if (res.header) {
+          contentType = headerValue(res.header, 'Content-Type') || contentType;
+          adoptRenewal(res.header, token);
+        }
         if (/^application\/json/i.test(contentType) || res.statusCode !== 200) {
           let text = '';
           try {
@@ -183,6 +218,7 @@ function sendDownload(url) {
     if (task && typeof task.onHeadersReceived === 'function')
       task.onHeadersReceived((res) => {
         contentType = headerValue(res && res.header, 'Content-Type');
+        adoptRenewal(res && res.header, token);
       });
   });
 }
