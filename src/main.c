@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "store/store.h"
 #include "store/store_org.h"
+#include "auth/account_api.h"
 
 #define GRACE_MS 5000
 
@@ -46,6 +47,8 @@ static void usage(FILE *out)
           "  user status OPENID N       set a user's status: 0 active, 1 disabled, 2 closed\n"
           "  user role OPENID ROLE      make a user a member of the organization as admin or member\n"
           "                             (how the first admin is made; they must have logged in once)\n"
+          "  user delete OPENID         close a user's account (注销) as the user can in the mini program:\n"
+          "                             personal data erased, sessions ended, a tombstone left\n"
           "  wx-token                   check that WeChat gives this app an access_token (never printed)\n"
           "\n"
           "Options:\n"
@@ -178,26 +181,52 @@ static int cmd_migrate(const char *path)
     return rc == 0 ? 0 : 1;
 }
 
-/* The first max characters of the UTF-8 text s into out (size bytes). */
-static void utf8_prefix(const char *s, size_t max, char *out, size_t size)
+static store_rc print_hosted(const store_hosted_meeting_t *m, void *ctx)
 {
-    size_t n = 0, chars = 0;
-    while (s[n] != '\0' && chars < max) {
-        size_t step = 1;
-        while ((s[n + step] & 0xc0) == 0x80)
-            step++;
-        if (n + step >= size)
-            break;
-        n += step;
-        chars++;
-    }
-    memcpy(out, s, n);
-    out[n] = '\0';
+    (void)ctx;
+    char start[TEXT_SQLTIME_SIZE];
+    text_sqltime(m->start_at, start);
+    fprintf(stderr, "  meeting %lld at %s: %s\n", (long long)m->id, start, m->title);
+    return STORE_OK;
 }
 
-/* meetoa user status OPENID N | meetoa user role OPENID admin|member */
-static int user_command(store_t *store, char **argv)
+/* meetoa user delete OPENID: account_close, as POST /wx/auth/delete_account does. */
+static int user_delete(store_t *store, const config_t *config, const char *openid)
 {
+    store_user_t user;
+    store_refusal_t why = STORE_REFUSED_NOT;
+    store_rc src = store_user_get_by_openid(store, openid, &user);
+    if (src == STORE_OK && user.status == STORE_USER_CLOSED)
+        src = STORE_NOT_FOUND;
+    if (src == STORE_OK)
+        src = account_close(store, config, user.id, time(NULL), print_hosted, NULL, &why);
+    if (src == STORE_NOT_FOUND) {
+        fprintf(stderr, "meetoa: no open account with openid %s\n", openid);
+        return 1;
+    }
+    if (src != STORE_OK) {
+        fprintf(stderr, "meetoa: %s\n", store_last_error(store));
+        return 1;
+    }
+    if (why == STORE_REFUSED_STATE) {
+        fprintf(stderr, "meetoa: user %s hosts the meetings above: hand them over or cancel them first\n", openid);
+        return 1;
+    }
+    if (why == STORE_REFUSED_LAST_ADMIN) {
+        fprintf(stderr, "meetoa: user %s is the last admin: make another admin first\n", openid);
+        return 1;
+    }
+    printf("user %s: account closed (user %lld is a tombstone; other instances refuse its tokens within "
+           "oa.token.cache-seconds)\n",
+           openid, (long long)user.id);
+    return 0;
+}
+
+/* meetoa user status OPENID N | meetoa user role OPENID admin|member | meetoa user delete OPENID */
+static int user_command(store_t *store, const config_t *config, char **argv)
+{
+    if (strcmp(argv[0], "delete") == 0)
+        return user_delete(store, config, argv[1]);
     if (strcmp(argv[0], "status") == 0) {
         store_rc src = store_user_set_status(store, argv[1], argv[2][0] - '0', time(NULL));
         if (src == STORE_OK) {
@@ -217,7 +246,8 @@ static int user_command(store_t *store, char **argv)
         return 1;
     }
     char name[STORE_MEMBER_NAME_SIZE];
-    utf8_prefix(user.nickname[0] != '\0' ? user.nickname : "管理员", 20, name, sizeof name);
+    const char *nick = user.nickname[0] != '\0' ? user.nickname : "管理员";
+    snprintf(name, sizeof name, "%.*s", (int)text_utf8_prefix(nick, 20), nick);
     int role = strcmp(argv[2], "admin") == 0 ? STORE_ROLE_ADMIN : STORE_ROLE_MEMBER;
     if (src == STORE_OK)
         src = store_member_grant(store, user.id, role, name, time(NULL));
@@ -235,8 +265,10 @@ static int cmd_user(const char *path, int argc, char **argv)
         argc == 3 && strcmp(argv[0], "status") == 0 && strlen(argv[2]) == 1 && argv[2][0] >= '0' && argv[2][0] <= '2';
     bool role_ok =
         argc == 3 && strcmp(argv[0], "role") == 0 && (strcmp(argv[2], "admin") == 0 || strcmp(argv[2], "member") == 0);
-    if (!status_ok && !role_ok) {
-        fprintf(stderr, "meetoa: usage: meetoa user status OPENID 0|1|2 | meetoa user role OPENID admin|member\n");
+    bool delete_ok = argc == 2 && strcmp(argv[0], "delete") == 0;
+    if (!status_ok && !role_ok && !delete_ok) {
+        fprintf(stderr, "meetoa: usage: meetoa user status OPENID 0|1|2 | meetoa user role OPENID admin|member"
+                        " | meetoa user delete OPENID\n");
         return 2;
     }
     config_t config;
@@ -250,7 +282,7 @@ static int cmd_user(const char *path, int argc, char **argv)
     else if (store_migrate(store, NULL, NULL) != STORE_OK)
         fprintf(stderr, "meetoa: %s\n", store_last_error(store));
     else
-        rc = user_command(store, argv);
+        rc = user_command(store, &config, argv);
     if (store != NULL)
         store_close(store);
     config_free(&config);

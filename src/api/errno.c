@@ -89,6 +89,8 @@ const char *api_errmsg(api_errno_t code)
         return "投票未开始或已结束";
     case API_CONTENT_RISKY:
         return "内容含有违规信息，请修改后再提交";
+    case API_ACCOUNT_HOSTS_MEETINGS:
+        return "您还主持着未结束的会议，请先取消后再注销";
     }
     return "系统内部错误";
 }

@@ -53,6 +53,7 @@ typedef enum api_errno {
     API_VOTE_ALREADY = 813,          /* a second ballot of one person on one question */
     API_VOTE_STATE = 814,            /* a vote not open (casting), or not in the state an action needs */
     API_CONTENT_RISKY = 815,         /* WeChat's content check judged a text risky (oa.wx.content-check) */
+    API_ACCOUNT_HOSTS_MEETINGS = 816, /* closing an account whose owner hosts meetings not ended (data: list) */
 } api_errno_t;
 
 /* The errmsg of an errno (Chinese, as the mini program shows it). Never NULL. */

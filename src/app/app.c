@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/module.h"
+#include "auth/account_api.h"
 #include "auth/auth_api.h"
 #include "auth/sessions_api.h"
 #include "meeting/checkin_api.h"
@@ -31,9 +32,9 @@
 #include "store/store_sessions.h"
 
 /* The modules, in start order (app/module.h). */
-const app_module_t *const app_modules[] = {&auth_module,    &sessions_module, &storage_module, &member_module,
-                                           &room_module,    &content_module,  &notify_module,  &meeting_module,
-                                           &checkin_module, &vote_module,     &minutes_module, &push_module};
+const app_module_t *const app_modules[] = {
+    &auth_module,   &sessions_module, &account_module, &storage_module, &member_module,  &room_module, &content_module,
+    &notify_module, &meeting_module,  &checkin_module, &vote_module,    &minutes_module, &push_module};
 const size_t app_module_count = sizeof(app_modules) / sizeof(app_modules[0]);
 
 /* Collects every module's routes into app->routes, with the body limits from the config. */

@@ -26,6 +26,11 @@ uint64_t org_write_epoch(void)
     return atomic_load(&write_epoch);
 }
 
+void org_write_bump(void)
+{
+    atomic_fetch_add(&write_epoch, 1);
+}
+
 static void job_free(org_job_t *job)
 {
     json_decref(job->params);
@@ -92,7 +97,7 @@ static void run_job(db_job_t *db, store_t *store)
     if (job->checked != NULL && !org_failed(job))
         content_flags_store(store, job->checked, job->route, job->user.id, object_id(job), job->now);
     if (!job->is_get)
-        atomic_fetch_add(&write_epoch, 1); /* after its commits: what was read before may be stale */
+        org_write_bump(); /* after its commits: what was read before may be stale */
 }
 
 static void on_job_done(loop_msg_t *msg)

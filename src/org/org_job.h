@@ -111,6 +111,9 @@ struct org_job {
  * committed then). A value read before a database read and still current later means that no
  * write of this process came in between (meeting/list_cache.h's answers on the loop). Any thread. */
 uint64_t org_write_epoch(void);
+/* Bumps the write epoch for a write made outside an org endpoint (an account closed), after its
+ * commit. Any thread. */
+void org_write_bump(void);
 
 /* An upload endpoint (see org_endpoint_t's file_field), then_ as org_endpoint_t's then (may be NULL). */
 #define ORG_UPLOAD_ENDPOINT(name, access_, run_, then_, file_field_, text_fields_)                                     \

@@ -120,20 +120,6 @@ static void read_revoke_info(const char *info, push_job_t *job)
     }
 }
 
-/* The uploaded file behind an avatar URL of ours (".../wx/storage/fetch/KEY"), deleted: the
- * user withdrew it. Avatars elsewhere (WeChat's own URLs) have nothing of ours to delete. */
-static void remove_uploaded_avatar(const config_t *config, const char *avatar)
-{
-    const char *at = strstr(avatar, STORAGE_FETCH_PREFIX);
-    if (at == NULL)
-        return;
-    const char *key = at + strlen(STORAGE_FETCH_PREFIX);
-    if (!storage_key_valid(key, strlen(key)))
-        return;
-    if (storage_file_remove(config->storage_dir, key) != 0)
-        log_warn("push: the withdrawn avatar file %s could not be removed", key);
-}
-
 /* A risky attachment image (file "attachments/KEY"): its row and file deleted. */
 static store_rc take_down_attachment(push_job_t *job, store_t *store, const char *file, int64_t user_id)
 {
@@ -246,7 +232,7 @@ static void run_push(db_job_t *db, store_t *store)
     if (rc == STORE_OK && job->action == PUSH_REVOKE && job->profile) {
         rc = store_user_update_profile(store, user.id, "", "", -1, now);
         if (rc == STORE_OK)
-            remove_uploaded_avatar(job->app->config, user.avatar);
+            storage_remove_avatar(job->app->config, user.avatar);
     }
     if (rc == STORE_OK && job->action == PUSH_REVOKE && job->phone && user.mobile[0] != '\0')
         rc = store_user_bind_mobile(store, user.id, "", true, now);

@@ -379,6 +379,16 @@ int storage_fetch_signed(h2o_req_t *req, void *app_)
                        "private, no-store");
 }
 
+void storage_remove_avatar(const config_t *config, const char *avatar)
+{
+    const char *at = strstr(avatar, STORAGE_FETCH_PREFIX);
+    if (at == NULL)
+        return; /* WeChat's own URL, or none: nothing of ours */
+    const char *key = at + strlen(STORAGE_FETCH_PREFIX);
+    if (storage_key_valid(key, strlen(key)) && storage_file_remove(config->storage_dir, key) != 0)
+        log_warn("the avatar file %s could not be removed", key);
+}
+
 bool storage_exists(const config_t *config, const char *key)
 {
     return storage_key_valid(key, strlen(key)) && storage_file_exists(config->storage_dir, key);

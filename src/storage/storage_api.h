@@ -56,6 +56,9 @@ h2o_iovec_t storage_url_base(h2o_req_t *req, const config_t *config);
 #define STORAGE_KEY_SIZE (32 + 1 + 4 + 1) /* hex "." ext NUL; "webp" is the longest ext */
 /* True when a file with this key is stored (a regular file, not a link). Blocking: workers only. */
 bool storage_exists(const config_t *config, const char *key);
+/* Deletes the uploaded file behind an avatar URL of ours (".../wx/storage/fetch/KEY"); avatars
+ * elsewhere (WeChat's own URLs) have nothing of ours. A failure is logged. Blocking: workers only. */
+void storage_remove_avatar(const config_t *config, const char *avatar);
 /* True when name is an uploaded file's key: 32 lowercase hex characters and .png, .jpg or .webp. */
 bool storage_key_valid(const char *name, size_t len);
 /* GET /wx/storage/fetch/KEY (registered as the prefix route STORAGE_FETCH_PREFIX). */

@@ -182,3 +182,15 @@ store_rc store_attachment_list(store_t *store, int64_t meeting_id, store_attachm
     walk_t w = {fn, ctx};
     return store_sql_exec(store, &SQL_ATTACHMENTS, ARGS(store_arg_int(meeting_id)), 1, walk_attachment, &w, NULL);
 }
+
+static const store_sql_t SQL_ATTACHMENTS_BY_UPLOADER = {
+    .op = "attachments_by_uploader",
+    .sqlite = "SELECT " ATTACHMENT_COLS " FROM oa_attachment WHERE uploaded_by = ? ORDER BY id",
+};
+
+store_rc store_attachment_list_by_uploader(store_t *store, int64_t user_id, store_attachment_fn fn, void *ctx)
+{
+    walk_t w = {fn, ctx};
+    return store_sql_exec(store, &SQL_ATTACHMENTS_BY_UPLOADER, ARGS(store_arg_int(user_id)), 1, walk_attachment, &w,
+                          NULL);
+}

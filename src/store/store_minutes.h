@@ -45,5 +45,7 @@ store_rc store_attachment_delete(store_t *store, int64_t id);
 typedef store_rc (*store_attachment_fn)(const store_attachment_t *a, void *ctx);
 /* Meeting id's attachments, oldest first. */
 store_rc store_attachment_list(store_t *store, int64_t meeting_id, store_attachment_fn fn, void *ctx);
+/* The attachments user_id uploaded, oldest first (a data export). */
+store_rc store_attachment_list_by_uploader(store_t *store, int64_t user_id, store_attachment_fn fn, void *ctx);
 
 #endif
