@@ -11,6 +11,9 @@ packages=(
   libqrencode-dev # wxemu draws real QR codes in the mini program codes it answers
   zbar-tools      # zbarimg: tests read those codes back as a phone would
   valgrind # tests/ct: memcheck proves the secret comparisons constant-time (and /usr/include/valgrind/memcheck.h)
+  libhiredis-dev redis-server # oa.redis.url: shared rate limits and session invalidation; tests run a private redis-server
+  nginx-light                 # tests run a private nginx in front of meetoa (auth_request)
+  prometheus                  # promtool checks /metrics; tests run a private Prometheus that scrapes meetoa
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
