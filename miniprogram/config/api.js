@@ -17,6 +17,13 @@ module.exports = {
   AuthBindPhone: ApiRootUrl + 'auth/bindPhone', // {code} of the getPhoneNumber button
   AuthProfile: ApiRootUrl + 'auth/profile', // any of {nickname, avatar, gender}
   AuthCheckSession: ApiRootUrl + 'auth/check_session',
+  // The user's own account (我的 → 隐私与账号).
+  AuthSessions: ApiRootUrl + 'auth/sessions', // -> {list: [{id, createdAt, lastUsedAt, expireTime, ip, current}], ...}
+  AuthLogoutSession: ApiRootUrl + 'auth/logout_session', // {id}: ends one of the caller's sessions; 804 unknown
+  AuthLogoutAll: ApiRootUrl + 'auth/logout_all', // -> {ended}: every session of the caller, this one too
+  AuthLoginLog: ApiRootUrl + 'auth/login_log', // ?page=&limit= -> page of {id, event, errno, ip, time}
+  AuthExport: ApiRootUrl + 'auth/export', // GET -> the file meetoa-export.json (application/json, attachment)
+  AuthDeleteAccount: ApiRootUrl + 'auth/delete_account', // {code} of a fresh wx.login(); 816 hosts meetings, 807 last admin
   StorageUpload: ApiRootUrl + 'storage/upload', // multipart field `file` (chooseAvatar)
 
   // The organization (docs/api.md, "The organization and its meetings"): members only, 802 for a visitor.

@@ -276,7 +276,12 @@ export function loadMiniprogram(phone) {
       const method = boundMethod(tag.attrs, event);
       if (method === null) throw new Error(`<${tag.tag} id="${id}"> binds no ${event} handler`);
       if (typeof instance[method] !== 'function') throw new Error(`<${tag.tag} id="${id}"> binds ${method}, which is not a method`);
-      return phone.pressButton({ openType, id, handler: (ev) => instance[method](ev) });
+      // The element's static data-* attributes (an {{expression}} is not evaluated: call such a
+      // handler with its event instead, as the other suites do).
+      const dataset = {};
+      for (const [name, value] of Object.entries(tag.attrs))
+        if (name.startsWith('data-') && !value.includes('{{')) dataset[name.slice(5).replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = value;
+      return phone.pressButton({ openType, id, dataset, handler: (ev) => instance[method](ev) });
     },
     /**
      * Makes this mini program the one the globals (wx, getApp, getCurrentPages) belong to again,

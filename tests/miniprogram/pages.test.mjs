@@ -158,6 +158,7 @@ describe('app.json and the project files', () => {
   test('every page of app.json has its four files; every page folder is listed in app.json', () => {
     const pages = appPages();
     assert.deepEqual([...pages].sort(), [
+      'pages/account/account',
       'pages/checkin/index',
       'pages/index/index',
       'pages/login/login',
@@ -215,7 +216,7 @@ describe('app.json and the project files', () => {
 
   test('privacy: app.json turns the check on; the pages with privacy components carry the dialog', () => {
     assert.equal(readJson('app.json').__usePrivacyCheck__, true);
-    for (const route of ['pages/login/login', 'pages/ucenter/ucenter']) {
+    for (const route of ['pages/login/login', 'pages/ucenter/ucenter', 'pages/account/account']) {
       assert.equal(usingComponents(route)['privacy-dialog'], path.join(MINIPROGRAM_DIR, 'components/privacy/privacy'), route);
       const tag = tagsOf(read(`${route}.wxml`)).find((t) => t.tag === 'privacy-dialog');
       assert.equal(tag?.attrs.id, 'privacy', `${route}.wxml: <privacy-dialog id="privacy">`);
@@ -231,7 +232,8 @@ describe('app.json and the project files', () => {
       for (const m of js.matchAll(/wx\.(navigateTo|redirectTo|switchTab|reLaunch)\(\{\s*url:\s*'([^']+)'/g)) {
         const target = m[2].replace(/^\//, '').replace(/\?.*$/, '');
         assert.ok(pages.includes(target), `${route}.js: ${m[2]} is a page`);
-        assert.equal(tabs.includes(target), m[1] === 'switchTab' || m[1] === 'reLaunch', `${route}.js: ${m[1]} to ${target}`);
+        // switchTab opens only tab pages, navigateTo and redirectTo only other pages; reLaunch either.
+        if (m[1] !== 'reLaunch') assert.equal(tabs.includes(target), m[1] === 'switchTab', `${route}.js: ${m[1]} to ${target}`);
       }
       for (const m of js.matchAll(/url: '([^']+)'/g)) assert.ok(pages.includes(m[1].replace(/^\//, '').replace(/\?.*$/, '')), `${route}.js: ${m[1]}`);
     }
@@ -396,10 +398,72 @@ describe('pages rendered by miniprogram-simulate', () => {
     assert.equal(ev[0].event.detail.code, 'abc');
     await assertFires(comp, '#logout-button', 'tap', 'onLogout');
     await assertFires(comp, '#profile-card', 'tap', 'editProfile');
+    assert.match(text(comp, '#account-link'), /隐私与账号/);
+    await assertFires(comp, '#account-link', 'tap', 'goAccount');
 
     comp.setData({ mobile: '13800138000', maskedMobile: '138****8000' });
     assert.equal(comp.querySelector('#phone-button'), undefined);
     assert.equal(text(comp, '#mobile'), '138****8000');
+  });
+});
+
+describe('隐私与账号 rendered by miniprogram-simulate', () => {
+  test('account: the login prompt; the guide, devices, log, export, the hosted meetings, 注销', async () => {
+    const { comp } = render('pages/account/account');
+    assert.match(text(comp, '#need-login'), /请先登录/);
+    await assertFires(comp, '#login-button', 'tap', 'goLogin');
+    assert.equal(comp.querySelector('#delete-button'), undefined);
+
+    comp.setData({
+      hasLogin: true,
+      privacyNeeded: true,
+      contractName: '《会议OA小程序隐私保护指引》',
+      sessionsLoaded: true,
+      sessions: [
+        { id: 'a1', current: true, ip: '127.0.0.1', createdText: '2026-12-07 09:00', lastUsedText: '2026-12-07 09:30' },
+        { id: 'b2', current: false, ip: '10.0.0.2', createdText: '2026-12-06 08:00', lastUsedText: '2026-12-06 08:05' },
+      ],
+      log: [
+        { id: 9, text: '登录', time: '2026-12-07 09:00:00', ip: '127.0.0.1' },
+        { id: 8, text: '登录被拒绝（错误 710）', time: '2026-12-06 07:59:00', ip: '10.0.0.2' },
+      ],
+      logPage: 1,
+      logPages: 2,
+    });
+    assert.equal(text(comp, '#contract-name'), '《会议OA小程序隐私保护指引》');
+    await assertFires(comp, '#contract-cell', 'tap', 'onOpenContract');
+    assert.equal(text(comp, '#privacy-state'), '未同意（手机号、头像不可用）');
+    await assertFires(comp, '#privacy-button', 'tap', 'onAskPrivacy');
+    assert.match(text(comp, '#session-0'), /^本机 · 127\.0\.0\.1\s*登录于 2026-12-07 09:00 · 最近使用 2026-12-07 09:30$/);
+    assert.equal(comp.querySelector('#end-session-0'), undefined, 'this phone has no 下线');
+    assert.match(text(comp, '#session-1'), /^其他设备 · 10\.0\.0\.2[\s\S]*下线$/);
+    const end = await assertFires(comp, '#end-session-1', 'tap', 'onEndSession');
+    assert.equal(end.currentTarget.dataset.id, 'b2');
+    await assertFires(comp, '#end-all-button', 'tap', 'onEndAll');
+    assert.match(text(comp, '#log-8'), /登录被拒绝（错误 710）\s*2026-12-06 07:59:00 · 10\.0\.0\.2/);
+    await assertFires(comp, '#more-log', 'tap', 'onMoreLog');
+    assert.equal(comp.querySelector('#share-button'), undefined, 'nothing to send before an export');
+    await assertFires(comp, '#export-button', 'tap', 'onExport');
+    await assertFires(comp, '#delete-button', 'tap', 'onDeleteAccount');
+    assert.equal(comp.querySelector('#hosted'), undefined);
+
+    comp.setData({
+      privacyNeeded: false,
+      logPage: 2,
+      exported: { fileName: 'meetoa-export.json', sizeText: '2.1 KB', summary: [{ key: 'sessions', count: 2 }] },
+      hosted: [{ id: 5, title: '周例会', timeText: '12-08 09:00' }],
+    });
+    assert.equal(text(comp, '#privacy-state'), '已同意');
+    assert.equal(comp.querySelector('#privacy-button'), undefined);
+    assert.equal(comp.querySelector('#more-log'), undefined, 'the last page of the log');
+    assert.match(text(comp, '#export-result'), /meetoa-export\.json · 2\.1 KB\s*sessions：2/);
+    await assertFires(comp, '#share-button', 'tap', 'onShareExport');
+    assert.match(text(comp, '#hosted'), /请先移交或取消[\s\S]*周例会\s*12-08 09:00/);
+    assert.equal((await assertFires(comp, '#hosted-5', 'tap', 'onHostedTap')).currentTarget.dataset.id, 5);
+
+    comp.setData({ sessions: [], log: [] });
+    assert.equal(text(comp, '#no-sessions'), '暂无登录设备');
+    assert.equal(text(comp, '#no-log'), '暂无记录');
   });
 });
 

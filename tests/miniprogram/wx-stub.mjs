@@ -79,7 +79,7 @@
 //     page: after that tap "所有隐私接口和组件都可以调用了").
 //   Every request is in `privacyRequests` ({referrer, via: 'listener' | 'official' | 'agreed',
 //   exposed, answer}), in order.
-// pressButton({openType, id, handler}) is a tap on a <button open-type=...> (harness.mjs finds the
+// pressButton({openType, id, dataset, handler}) is a tap on a <button open-type=...> (harness.mjs finds the
 // button in the page's WXML and passes the method it binds): getPhoneNumber goes through the
 // privacy check, then WeChat's phone sheet (state.phoneCode: the code it gives — from wxemu's
 // phoneCode — or null: the user denies, "getPhoneNumber:fail user deny"), then handler gets
@@ -323,11 +323,11 @@ export function createWx({ appid, user, wxemuBase, hosts = {}, log } = {}) {
   }
 
   /** A tap on a <button open-type=...>: see "Privacy" at the top of this file. */
-  async function pressButton({ openType, id, handler }) {
+  async function pressButton({ openType, id, dataset = {}, handler }) {
     const run = (event) => {
       inTap = true;
       try {
-        return handler({ currentTarget: { id, dataset: {} }, target: { id, dataset: {} }, ...event });
+        return handler({ currentTarget: { id, dataset: { ...dataset } }, target: { id, dataset: { ...dataset } }, ...event });
       } finally {
         inTap = false;
       }

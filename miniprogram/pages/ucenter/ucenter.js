@@ -1,4 +1,4 @@
-// pages/ucenter — 我的: avatar, nickname, the bound phone number, logout.
+// pages/ucenter — 我的: avatar, nickname, the bound phone number, 隐私与账号, logout.
 //
 // On show it displays the stored profile at once, then refreshes it from /wx/auth/info (an
 // expired token is replaced silently by utils/util.js). The phone is bound with
@@ -6,7 +6,8 @@
 // goes to /wx/auth/bindPhone. Before the user has agreed to the privacy guide, WeChat holds that
 // button's tap and asks the page's privacy dialog (<privacy-dialog>, utils/privacy.js) first; a
 // 不同意 there ends as a getPhoneNumber failure with errno 104, which the dialog has already
-// explained: the user stays logged in, without a phone number.
+// explained: the user stays logged in, without a phone number. 隐私与账号 opens pages/account
+// (the privacy guide, devices, login log, export, deletion).
 // Every handler returns its promise (the tests await it).
 
 const util = require('../../utils/util.js');
@@ -56,6 +57,10 @@ Page({
 
   editProfile() {
     wx.navigateTo({ url: '/pages/login/login?mode=profile' });
+  },
+
+  goAccount() {
+    wx.navigateTo({ url: '/pages/account/account' });
   },
 
   /** <button open-type="getPhoneNumber">: e.detail.code when the user allowed it. */
