@@ -58,12 +58,21 @@ static bool routes_collect(app_t *app, const config_t *config)
     return true;
 }
 
+/* Stops the started modules' services, in reverse order (modules_release frees the rest). */
 static void modules_stop(app_t *app)
+{
+    for (size_t i = app->modules_started; i > 0; i--)
+        if (app_modules[i - 1]->stop != NULL)
+            app_modules[i - 1]->stop(app);
+}
+
+/* After the database pool stopped: what the started modules' jobs could still read. */
+static void modules_release(app_t *app)
 {
     while (app->modules_started > 0) {
         const app_module_t *mod = app_modules[--app->modules_started];
-        if (mod->stop != NULL)
-            mod->stop(app);
+        if (mod->release != NULL)
+            mod->release(app);
     }
 }
 
@@ -73,6 +82,7 @@ static int modules_start(app_t *app, char *err, size_t err_size)
         const app_module_t *mod = app_modules[app->modules_started];
         if (mod->start != NULL && mod->start(app, err, err_size) != 0) {
             modules_stop(app);
+            modules_release(app); /* no request has run yet */
             return -1;
         }
     }
@@ -303,6 +313,7 @@ fail:
         wx_client_stop(app->wx);
     if (app->db != NULL)
         db_pool_stop(app->db);
+    modules_release(app);
     session_cache_free(app->sessions);
     login_flights_free(app->flights);
     limits_stop(app);
@@ -321,6 +332,7 @@ void app_stop(app_t *app, int grace_ms)
     sweeper_stop(app->sweeper);
     wx_client_stop(app->wx);
     db_pool_stop(app->db);
+    modules_release(app); /* the workers have stopped: nothing reads the modules' caches now */
     session_cache_free(app->sessions);
     login_flights_free(app->flights);
     limits_stop(app);

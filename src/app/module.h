@@ -5,13 +5,15 @@
  * A module declares its routes (http/server.h's http_route_t: method, path, handler) and,
  * when it has any, its services: start() runs at app_start() after the shared services
  * (database pool, WeChat client, session cache) are up, in the table's order; stop() runs
- * at app_stop() in the reverse order, after HTTP stopped. A module that needs a route's
+ * at app_stop() in the reverse order, after HTTP stopped, and release() after the database
+ * pool and the WeChat client stopped (nothing runs then that could still read what it frees:
+ * caches the workers use go there, not in stop()). A module that needs a route's
  * body limit from the configuration (uploads) gives body_limit(). Adding a module is adding
  * its file and one line in the table: app_t does not grow by hand.
  *
  * Ownership: the module and its routes are constant data with static storage. State that a
  * module's start() creates lives in the module's own file (one app per process) or behind a
- * field the module owns in app_t, and is freed by its stop().
+ * field the module owns in app_t, and is freed by its stop() or release().
  */
 #ifndef MEETOA_APP_MODULE_H
 #define MEETOA_APP_MODULE_H
@@ -33,6 +35,9 @@ typedef struct app_module {
     int (*start)(struct app *app, char *err, size_t err_size);
     /* Stops them (only called when start succeeded). NULL = nothing to stop. */
     void (*stop)(struct app *app);
+    /* Frees what database jobs may still read (a cache), once the pool has stopped; only
+     * called when start succeeded (or there is none). NULL = nothing to free. */
+    void (*release)(struct app *app);
 } app_module_t;
 
 /* For a module's initializer: .routes and .nroutes of a route table. */

@@ -321,7 +321,7 @@ static const http_route_t checkin_routes[] = {
     {"GET", "/wx/meeting/attendance.csv", attendance_csv},
 };
 
-static void checkin_stop(app_t *app)
+static void checkin_release(app_t *app)
 {
     (void)app;
     checkin_codes_clear();
@@ -330,5 +330,5 @@ static void checkin_stop(app_t *app)
 const app_module_t checkin_module = {
     .name = "checkin",
     APP_MODULE_ROUTES_FIELDS(checkin_routes),
-    .stop = checkin_stop,
+    .release = checkin_release,
 };

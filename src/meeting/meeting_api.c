@@ -818,7 +818,7 @@ static int meeting_start(app_t *app, char *err, size_t err_size)
     return 0;
 }
 
-static void meeting_stop(app_t *app)
+static void meeting_release(app_t *app)
 {
     (void)app;
     list_cache_free(list_pages);
@@ -830,5 +830,5 @@ const app_module_t meeting_module = {
     APP_MODULE_ROUTES_FIELDS(meeting_routes),
     .body_limit = meeting_body_limit,
     .start = meeting_start,
-    .stop = meeting_stop,
+    .release = meeting_release,
 };
