@@ -221,7 +221,8 @@ static void run_push(db_job_t *db, store_t *store)
     store_rc rc = store_user_get_by_openid(store, job->openid, &user);
     if (rc == STORE_NOT_FOUND)
         return; /* nobody we know: nothing to delete */
-    if (rc == STORE_OK && job->action >= PUSH_SUB_POPUP) {
+    bool subscription = job->action == PUSH_SUB_POPUP || job->action == PUSH_SUB_CHANGE || job->action == PUSH_SUB_SENT;
+    if (rc == STORE_OK && subscription) {
         rc = run_subscription(job, store, &user, now);
         if (rc != STORE_OK) {
             log_error("push: a subscription event could not be applied: %s", store_last_error(store));
