@@ -213,19 +213,14 @@ static void test_org_invite_race(void **state)
     int64_t admin = org_member(store, "o-admin", STORE_ROLE_ADMIN);
     org_invite(store, "RACE", 3, NOW + 3600, admin);
     join_worker_t w[N_THREADS];
-    pthread_t threads[N_THREADS];
-    pthread_barrier_t barrier;
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    race_t race;
+    race_init(&race);
     for (int i = 0; i < N_THREADS; i++) {
         char openid[32];
         snprintf(openid, sizeof openid, "o-race-%d", i);
-        w[i] = (join_worker_t){.f = f, .user_id = org_user(store, openid), .barrier = &barrier};
+        w[i] = (join_worker_t){.f = f, .user_id = org_user(store, openid), .barrier = &race.barrier};
     }
-    for (int i = 0; i < N_THREADS; i++)
-        assert_int_equal(pthread_create(&threads[i], NULL, join_worker_run, &w[i]), 0);
-    for (int i = 0; i < N_THREADS; i++)
-        pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&barrier);
+    race_run(&race, join_worker_run, w, sizeof w[0]);
     int joined = 0, refused = 0;
     for (int i = 0; i < N_THREADS; i++) {
         assert_int_equal(w[i].rc, STORE_OK);
@@ -578,20 +573,15 @@ static void test_meeting_booking_race(void **state)
     store_t *store = open_migrated(f);
     org_world_t w = org_world(store);
     book_worker_t workers[N_THREADS];
-    pthread_t threads[N_THREADS];
-    pthread_barrier_t barrier;
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    race_t race;
+    race_init(&race);
     for (int i = 0; i < N_THREADS; i++) {
         /* each overlaps every other: [10 h + i min, 11 h + i min) */
         store_meeting_input_t in = org_input(&w, NOW + 10 * H + i * 60, NOW + 11 * H + i * 60, NULL, 0);
         workers[i] =
-            (book_worker_t){.f = f, .meeting_id = org_meeting(store, &in), .host = w.host, .barrier = &barrier};
+            (book_worker_t){.f = f, .meeting_id = org_meeting(store, &in), .host = w.host, .barrier = &race.barrier};
     }
-    for (int i = 0; i < N_THREADS; i++)
-        assert_int_equal(pthread_create(&threads[i], NULL, book_worker_run, &workers[i]), 0);
-    for (int i = 0; i < N_THREADS; i++)
-        pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&barrier);
+    race_run(&race, book_worker_run, workers, sizeof workers[0]);
     int won = 0, busy = 0;
     for (int i = 0; i < N_THREADS; i++) {
         assert_int_equal(workers[i].rc, STORE_OK);
@@ -719,20 +709,15 @@ static void test_vote_race(void **state)
     store_refusal_t why;
     assert_int_equal(store_vote_move(store, vote, STORE_VOTE_DRAFT, STORE_VOTE_OPEN, NOW, &why), STORE_OK);
     vote_worker_t workers[N_THREADS];
-    pthread_t threads[N_THREADS];
-    pthread_barrier_t barrier;
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    race_t race;
+    race_init(&race);
     for (int i = 0; i < N_THREADS; i++)
         workers[i] = (vote_worker_t){.f = f,
                                      .vote_id = vote,
                                      .user_id = i < N_THREADS / 2 ? parts[0] : parts[i],
                                      .option_id = ids[i % 3],
-                                     .barrier = &barrier};
-    for (int i = 0; i < N_THREADS; i++)
-        assert_int_equal(pthread_create(&threads[i], NULL, vote_worker_run, &workers[i]), 0);
-    for (int i = 0; i < N_THREADS; i++)
-        pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&barrier);
+                                     .barrier = &race.barrier};
+    race_run(&race, vote_worker_run, workers, sizeof workers[0]);
     int counted = 0, already = 0;
     for (int i = 0; i < N_THREADS; i++) {
         assert_int_equal(workers[i].rc, STORE_OK);
@@ -1186,18 +1171,14 @@ static void test_reminder_claim_race(void **state)
         assert_int_equal(why, STORE_REFUSED_NOT);
     }
     static claim_worker_t workers[N_THREADS];
-    pthread_t threads[N_THREADS];
-    pthread_barrier_t barrier;
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    race_t race;
+    race_init(&race);
     for (int i = 0; i < N_THREADS; i++) {
         memset(&workers[i], 0, sizeof workers[i]);
         workers[i].f = f;
-        workers[i].barrier = &barrier;
-        assert_int_equal(pthread_create(&threads[i], NULL, claim_worker_run, &workers[i]), 0);
+        workers[i].barrier = &race.barrier;
     }
-    for (int i = 0; i < N_THREADS; i++)
-        pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&barrier);
+    race_run(&race, claim_worker_run, workers, sizeof workers[0]);
     int total = 0, p1 = 0, p2 = 0;
     int64_t seen[64];
     for (int i = 0; i < N_THREADS; i++) {

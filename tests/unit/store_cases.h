@@ -32,6 +32,31 @@
 
 /* ---- helpers ---- */
 
+/*
+ * A race of N_THREADS workers released at once: race_init() before the workers are filled in
+ * (each keeps &race.barrier and waits on it before its first statement), then race_run()
+ * starts run() on each of workers[0..N_THREADS) (size bytes apart) and joins them all before
+ * any check of their outcomes may fail.
+ */
+typedef struct race {
+    pthread_barrier_t barrier;
+    pthread_t threads[N_THREADS];
+} race_t;
+
+static void race_init(race_t *race)
+{
+    assert_int_equal(pthread_barrier_init(&race->barrier, NULL, N_THREADS), 0);
+}
+
+static void race_run(race_t *race, void *(*run)(void *), void *workers, size_t size)
+{
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&race->threads[i], NULL, run, (char *)workers + (size_t)i * size), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_join(race->threads[i], NULL), 0);
+    pthread_barrier_destroy(&race->barrier);
+}
+
 static store_t *open_store(const fixture_t *f)
 {
     char err[256] = "";
@@ -243,16 +268,11 @@ static void *worker_run(void *arg)
 /* N_THREADS connections to one new file start at once; returns how many migrated from 0. */
 static int run_workers(const fixture_t *f, const char *openid, worker_t *w)
 {
-    pthread_barrier_t barrier;
-    pthread_t threads[N_THREADS];
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
-    for (int i = 0; i < N_THREADS; i++) {
-        w[i] = (worker_t){.f = f, .barrier = &barrier, .openid = openid, .index = i, .from = -1, .to = -1};
-        assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &w[i]), 0);
-    }
-    for (int i = 0; i < N_THREADS; i++) /* all joined before any check may fail */
-        assert_int_equal(pthread_join(threads[i], NULL), 0);
-    pthread_barrier_destroy(&barrier);
+    race_t race;
+    race_init(&race);
+    for (int i = 0; i < N_THREADS; i++)
+        w[i] = (worker_t){.f = f, .barrier = &race.barrier, .openid = openid, .index = i, .from = -1, .to = -1};
+    race_run(&race, worker_run, w, sizeof w[0]);
     int fresh = 0;
     for (int i = 0; i < N_THREADS; i++) {
         if (w[i].rc != STORE_OK)
@@ -912,21 +932,16 @@ static void test_bind_mobile_concurrent(void **state)
     fixture_t *f = *state;
     store_t *store = open_migrated(f);
     binder_t b[N_THREADS];
-    pthread_barrier_t barrier;
-    pthread_t threads[N_THREADS];
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, N_THREADS), 0);
+    race_t race;
+    race_init(&race);
     for (int i = 0; i < N_THREADS; i++) {
         char openid[32];
         snprintf(openid, sizeof openid, "o-claim-%d", i);
         store_login_t in = login_of(openid, NOW);
-        b[i] = (binder_t){.f = f, .barrier = &barrier, .user_id = login_ok(store, &in).id};
+        b[i] = (binder_t){.f = f, .barrier = &race.barrier, .user_id = login_ok(store, &in).id};
     }
     store_close(store);
-    for (int i = 0; i < N_THREADS; i++)
-        assert_int_equal(pthread_create(&threads[i], NULL, binder_run, &b[i]), 0);
-    for (int i = 0; i < N_THREADS; i++) /* all joined before any check may fail */
-        assert_int_equal(pthread_join(threads[i], NULL), 0);
-    pthread_barrier_destroy(&barrier);
+    race_run(&race, binder_run, b, sizeof b[0]);
     int ok = 0, conflict = 0;
     for (int i = 0; i < N_THREADS; i++) {
         if (b[i].rc != STORE_OK && b[i].rc != STORE_CONFLICT)
