@@ -18,6 +18,7 @@
 #include "meeting/checkin_api.h"
 #include "meeting/meeting_api.h"
 #include "content/content_api.h"
+#include "health/health_api.h"
 #include "notify/notify_api.h"
 #include "meeting/minutes_api.h"
 #include "meeting/vote_api.h"
@@ -34,7 +35,8 @@
 /* The modules, in start order (app/module.h). */
 const app_module_t *const app_modules[] = {
     &auth_module,   &sessions_module, &account_module, &storage_module, &member_module,  &room_module, &content_module,
-    &notify_module, &meeting_module,  &checkin_module, &vote_module,    &minutes_module, &push_module};
+    &notify_module, &meeting_module,  &checkin_module, &vote_module,    &minutes_module, &push_module,
+    &health_module};
 const size_t app_module_count = sizeof(app_modules) / sizeof(app_modules[0]);
 
 /* Collects every module's routes into app->routes, with the body limits from the config. */
