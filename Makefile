@@ -28,7 +28,8 @@ test-build: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMEETOA_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 
-test: test-build format-check miniprogram-deps
+# `build` too: the optimised build of `make run` sees warnings (-Werror) the Debug one does not.
+test: test-build build format-check miniprogram-deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(TEST_BUILD) --output-on-failure -j 2
 

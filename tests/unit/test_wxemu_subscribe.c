@@ -576,7 +576,7 @@ static void test_sec_verdicts(void **ctx)
 {
     fixture_t *f = *ctx;
     emu_sec_result_t out;
-    emu_sec_info_t info;
+    emu_sec_info_t info = {0};
     const emu_slice_t risky[] = {S("赌博"), S("scam")};
     const emu_slice_t review[] = {S("maybe"), S("scam")};
     const emu_slice_t empty_word[] = {S("")};
