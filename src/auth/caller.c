@@ -33,6 +33,7 @@ typedef struct auth_then {
     auth_next_ctx_fn next_ctx; /* called with ctx */
     const void *ctx;
     bool may_renew;
+    auth_refuse_fn refuse; /* NULL = the envelope (http_reply_error) */
 } auth_then_t;
 
 typedef struct caller_job {
@@ -90,12 +91,21 @@ api_errno_t auth_user_refusal(const store_user_t *user)
     return user->deleted || user->status == STORE_USER_CLOSED ? API_USER_CLOSED : API_USER_DISABLED;
 }
 
+/* Answers a refused check: through then->refuse when given, else in the envelope. */
+static void refuse(h2o_req_t *req, const auth_then_t *then, api_errno_t code)
+{
+    if (then->refuse != NULL)
+        then->refuse(req, code);
+    else
+        http_reply_error(req, code);
+}
+
 /* Answers for users who may not act; returns false when it answered. */
-static bool user_may_act(h2o_req_t *req, const store_user_t *user)
+static bool user_may_act(h2o_req_t *req, const store_user_t *user, const auth_then_t *then)
 {
     api_errno_t refusal = auth_user_refusal(user);
     if (refusal != API_OK)
-        http_reply_error(req, refusal);
+        refuse(req, then, refusal);
     return refusal == API_OK;
 }
 
@@ -190,7 +200,7 @@ static void on_renewed(loop_msg_t *msg)
     } else if (job->rc == STORE_NOT_FOUND) { /* logged out meanwhile */
         session_cache_remove(app->sessions, job->caller.token_hash);
         if (req != NULL)
-            http_reply_error(req, API_UNLOGIN);
+            refuse(req, &job->then, API_UNLOGIN);
         req = NULL;
     } /* STORE_ERROR: logged; the request goes on with the old token, which is still valid */
     if (req != NULL)
@@ -259,10 +269,10 @@ static void on_lookup(loop_msg_t *msg)
 
     if (req != NULL) {
         if (job->rc == STORE_ERROR)
-            http_reply_error(req, API_SERIOUS);
+            refuse(req, &job->then, API_SERIOUS);
         else if (job->rc != STORE_OK || job->session.expires_at <= now)
-            http_reply_error(req, API_UNLOGIN);
-        else if (user_may_act(req, &job->caller.user)) {
+            refuse(req, &job->then, API_UNLOGIN);
+        else if (user_may_act(req, &job->caller.user, &job->then)) {
             job->caller.expires_at = job->session.expires_at;
             job->caller.renewed = job->session.renewed_at != 0;
             proceed(req, app, &job->caller, &job->then);
@@ -298,7 +308,7 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
 {
     h2o_iovec_t token = find_token(req, app);
     if (!token_well_formed(token.base, token.len)) {
-        http_reply_error(req, API_UNLOGIN);
+        refuse(req, then, API_UNLOGIN);
         return 0;
     }
     auth_caller_t caller;
@@ -306,11 +316,11 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
     uint64_t removals = session_cache_removals(app->sessions); /* before the cache is asked */
     switch (cache_lookup(app, token, time(NULL), &caller, hashes)) {
     case SESSION_CACHE_HIT:
-        if (user_may_act(req, &caller.user))
+        if (user_may_act(req, &caller.user, then))
             proceed(req, app, &caller, then);
         return 0;
     case SESSION_CACHE_EXPIRED:
-        http_reply_error(req, API_UNLOGIN);
+        refuse(req, then, API_UNLOGIN);
         return 0;
     case SESSION_CACHE_MISS:
         break;
@@ -318,7 +328,7 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
 
     caller_job_t *job = calloc(1, sizeof(*job));
     if (job == NULL) {
-        http_reply_error(req, API_SERIOUS);
+        refuse(req, then, API_SERIOUS);
         return 0;
     }
     job->app = app;
@@ -347,5 +357,11 @@ int auth_require_no_renew(h2o_req_t *req, app_t *app, auth_next_fn next)
 int auth_require_ctx(h2o_req_t *req, app_t *app, auth_next_ctx_fn next, const void *ctx)
 {
     auth_then_t then = {.next_ctx = next, .ctx = ctx, .may_renew = true};
+    return require(req, app, &then);
+}
+
+int auth_require_refuse(h2o_req_t *req, app_t *app, auth_next_fn next, auth_refuse_fn refuse_fn)
+{
+    auth_then_t then = {.next = next, .may_renew = false, .refuse = refuse_fn};
     return require(req, app, &then);
 }

@@ -66,6 +66,12 @@ int auth_require(h2o_req_t *req, app_t *app, auth_next_fn next);
 /* auth_require() that never renews the token: for the endpoints that end sessions. */
 int auth_require_no_renew(h2o_req_t *req, app_t *app, auth_next_fn next);
 
+/* auth_require_no_renew() whose refusals (every errno it would answer in the envelope: 501, 720,
+ * 721, 502) go to refuse(req, code) instead, which must answer req: for GET /wx/auth/verify,
+ * which answers bare HTTP statuses to a proxy's auth_request. */
+typedef void (*auth_refuse_fn)(h2o_req_t *req, api_errno_t code);
+int auth_require_refuse(h2o_req_t *req, app_t *app, auth_next_fn next, auth_refuse_fn refuse);
+
 /* auth_require() whose next() also gets ctx: a pointer the caller keeps valid (usually
  * constant data: it is not freed, whatever the outcome). */
 typedef void (*auth_next_ctx_fn)(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx);

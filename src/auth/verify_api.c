@@ -1,0 +1,194 @@
+/*
+ * auth/verify_api — GET /wx/auth/verify (contract in verify_api.h): the token check, then the
+ * membership from the cache below or one database read, then a bodiless answer.
+ */
+#include "auth/verify_api.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <h2o.h>
+
+#include "app/app.h"
+#include "auth/caller.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "org/org_job.h"
+#include "runtime/db_pool.h"
+#include "store/store_org.h"
+
+/* ---- the membership cache ---- */
+
+#define MEMBER_SHARDS 64
+
+enum { ROLE_NONE, ROLE_MEMBER, ROLE_ADMIN };
+static const char *const ROLE_NAMES[] = {"none", "member", "admin"};
+
+typedef struct member_slot {
+    int64_t user_id; /* 0 = empty */
+    int role;
+    char name[STORE_MEMBER_NAME_SIZE];
+    uint64_t epoch; /* org_write_epoch() before the read */
+    int64_t at_ms;  /* when the read began */
+} member_slot_t;
+
+static member_slot_t member_slots[VERIFY_MEMBER_SLOTS];
+static pthread_mutex_t member_locks[MEMBER_SHARDS] = {[0 ... MEMBER_SHARDS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t slot_of(int64_t user_id)
+{
+    return (size_t)(((uint64_t)user_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (VERIFY_MEMBER_SLOTS - 1);
+}
+
+static bool member_cached(int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms, member_slot_t *out)
+{
+    size_t i = slot_of(user_id);
+    pthread_mutex_t *lock = &member_locks[i % MEMBER_SHARDS];
+    pthread_mutex_lock(lock);
+    const member_slot_t *s = &member_slots[i];
+    bool hit = s->user_id == user_id && s->epoch == epoch && now_ms - s->at_ms < max_age_ms;
+    if (hit)
+        *out = *s;
+    pthread_mutex_unlock(lock);
+    return hit;
+}
+
+static void member_keep(const member_slot_t *entry)
+{
+    size_t i = slot_of(entry->user_id);
+    pthread_mutex_t *lock = &member_locks[i % MEMBER_SHARDS];
+    pthread_mutex_lock(lock);
+    member_slots[i] = *entry;
+    pthread_mutex_unlock(lock);
+}
+
+/* ---- answers ---- */
+
+size_t verify_percent_encode(const char *text, size_t len, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static void send_empty(h2o_req_t *req, int status, const char *reason)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    req->res.status = status;
+    req->res.reason = reason;
+    req->res.content_length = 0;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_start_response(req, &generator);
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
+static void verify_refuse(h2o_req_t *req, api_errno_t code)
+{
+    if (code == API_SERIOUS)
+        send_empty(req, 502, "Bad Gateway");
+    else
+        send_empty(req, 401, "Unauthorized");
+}
+
+static void answer_member(h2o_req_t *req, int64_t user_id, const member_slot_t *member)
+{
+    char id[24];
+    int n = snprintf(id, sizeof id, "%" PRId64, user_id);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-user-id"), 0, NULL,
+                          h2o_strdup(&req->pool, id, (size_t)n).base, (size_t)n);
+    const char *role = ROLE_NAMES[member->role];
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-role"), 0, NULL, role, strlen(role));
+    if (member->role != ROLE_NONE) {
+        size_t len = strlen(member->name);
+        char *name = h2o_mem_alloc_pool(&req->pool, 3 * len + 1);
+        size_t name_len = verify_percent_encode(member->name, len, name);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-name"), 0, NULL, name, name_len);
+    }
+    send_empty(req, 200, "OK");
+}
+
+/* ---- the membership read ---- */
+
+typedef struct verify_job {
+    db_job_t db; /* first */
+    http_pending_t pending;
+    int64_t user_id;
+    store_rc rc;
+    member_slot_t member;
+} verify_job_t;
+
+static void run_member(db_job_t *db, store_t *store)
+{
+    verify_job_t *job = (verify_job_t *)db;
+    store_member_t m;
+    job->rc = store_member_get(store, job->user_id, &m);
+    if (job->rc == STORE_NOT_FOUND)
+        job->rc = STORE_OK; /* no row: a visitor */
+    else if (job->rc != STORE_OK)
+        log_error("verify: membership not read: %s", store_last_error(store));
+    else if (store_member_is_active(&m)) {
+        job->member.role = store_member_is_admin(&m) ? ROLE_ADMIN : ROLE_MEMBER;
+        memcpy(job->member.name, m.name, sizeof(job->member.name));
+    }
+}
+
+static void on_member(loop_msg_t *msg)
+{
+    verify_job_t *job = (verify_job_t *)msg;
+    if (job->rc == STORE_OK)
+        member_keep(&job->member);
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL) {
+        if (job->rc == STORE_OK)
+            answer_member(req, job->user_id, &job->member);
+        else
+            verify_refuse(req, API_SERIOUS);
+    }
+    free(job);
+}
+
+static void verify_next(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+{
+    uint64_t epoch = org_write_epoch();
+    int64_t now_ms = clock_monotonic_ms();
+    member_slot_t member;
+    if (member_cached(caller->user.id, epoch, now_ms, (int64_t)app->config->token_cache_seconds * 1000, &member)) {
+        answer_member(req, caller->user.id, &member);
+        return;
+    }
+    verify_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        verify_refuse(req, API_SERIOUS);
+        return;
+    }
+    job->user_id = caller->user.id;
+    job->member = (member_slot_t){.user_id = caller->user.id, .role = ROLE_NONE, .epoch = epoch, .at_ms = now_ms};
+    http_pending_attach(&job->pending, req);
+    db_pool_run(app->db, &job->db, run_member, http_receiver(req), on_member);
+}
+
+static int auth_verify(h2o_req_t *req, void *app)
+{
+    return auth_require_refuse(req, app, verify_next, verify_refuse);
+}
+
+static const http_route_t verify_routes[] = {
+    {"GET", "/wx/auth/verify", auth_verify},
+};
+
+const app_module_t verify_module = {.name = "verify", APP_MODULE_ROUTES_FIELDS(verify_routes)};
