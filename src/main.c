@@ -69,6 +69,7 @@ static int load_config(config_t *config, const char *path)
     }
     int level = log_level_parse(config->log_level);
     log_set_level(level >= 0 ? (log_level_t)level : LOG_INFO);
+    log_set_format(log_format_parse(config->log_format) == LOG_FORMAT_JSON ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
     /* The organization's local time (oa.time-zone): every time the API and wx_user show. Set
      * before any thread starts, so the C library's localtime_r/mktime read it race-free. */
     setenv("TZ", config->time_zone, 1);
@@ -110,6 +111,11 @@ static void announce_port(const config_t *config, const app_t *app)
         return;
     const char *host = config->host;
     bool v6 = strchr(host, ':') != NULL;
+    if (config->log_file == NULL && strcmp(config->log_format, "json") == 0) { /* stderr holds JSON only */
+        log_write_always(LOG_INFO, "listening on http://%s%s%s:%d (log lines at level %s)", v6 ? "[" : "", host,
+                         v6 ? "]" : "", http_server_port(app->http), config->log_level);
+        return;
+    }
     fprintf(stderr, "meetoa: listening on http://%s%s%s:%d (log lines %s%s)\n", v6 ? "[" : "", host, v6 ? "]" : "",
             http_server_port(app->http), config->log_file != NULL ? "go to " : "at level ",
             config->log_file != NULL ? config->log_file : config->log_level);

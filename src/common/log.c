@@ -54,6 +54,7 @@
 #define LOG_THREAD_MAX 16
 
 static _Atomic int log_level = LOG_INFO;
+static _Atomic int log_format = LOG_FORMAT_TEXT;
 static _Atomic int log_fd = 2;
 static __thread char log_thread[LOG_THREAD_MAX];
 
@@ -102,6 +103,23 @@ int log_level_parse(const char *name)
         if (strcasecmp(name, LEVEL_NAMES[i]) == 0)
             return i;
     return -1;
+}
+
+int log_format_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    if (strcasecmp(name, "text") == 0)
+        return LOG_FORMAT_TEXT;
+    if (strcasecmp(name, "json") == 0)
+        return LOG_FORMAT_JSON;
+    return -1;
+}
+
+void log_set_format(log_format_t format)
+{
+    if (format == LOG_FORMAT_TEXT || format == LOG_FORMAT_JSON)
+        atomic_store(&log_format, (int)format);
 }
 
 void log_set_level(log_level_t level)
@@ -249,8 +267,8 @@ static void write_all(int fd, const char *p, size_t len)
     }
 }
 
-/* Formats and writes one line (the single write(2) of the contract). */
-static void log_vline(int level, const char *fmt, va_list ap)
+/* Formats and writes one text line (the single write(2) of the contract). */
+static void log_text_line(int level, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     size_t len = put_timestamp(line);
@@ -271,6 +289,86 @@ static void log_vline(int level, const char *fmt, va_list ap)
             line[i] = ' ';
     line[len++] = '\n';
     write_all(atomic_load(&log_fd), line, len);
+}
+
+/* The length of the UTF-8 character at s[0..len), 0 when the bytes there are not one. */
+static size_t utf8_char_len(const char *s, size_t len)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    return n > 0 && n <= len && text_utf8_valid(s, n) ? n : 0;
+}
+
+/* Appends msg[0..len) as the inside of a JSON string to out[0..*o), leaving room bytes free
+ * at the end of size; a message that does not fit is cut on a character and ends in "...". */
+static void put_json_text(char *out, size_t *o, size_t size, size_t room, const char *msg, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t limit = size - room - 3; /* "..." */
+    for (size_t i = 0; i < len;) {
+        char esc[8];
+        size_t n = utf8_char_len(msg + i, len - i), elen;
+        unsigned char c = (unsigned char)msg[i];
+        if (n == 0) { /* not UTF-8: one byte becomes U+FFFD */
+            memcpy(esc, "\\ufffd", 6);
+            elen = 6;
+            n = 1;
+        } else if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            elen = 2;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            esc[0] = '\\';
+            esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            elen = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        } else {
+            memcpy(esc, msg + i, n);
+            elen = n;
+        }
+        if (*o + elen > limit) {
+            memcpy(out + *o, "...", 3);
+            *o += 3;
+            return;
+        }
+        memcpy(out + *o, esc, elen);
+        *o += elen;
+        i += n;
+    }
+}
+
+/* Formats and writes one JSON line: the same fields as the text line, one object. */
+static void log_json_line(int level, const char *fmt, va_list ap)
+{
+    char msg[LOG_LINE_MAX], line[LOG_LINE_MAX], ts[40];
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t msg_len = n < 0 ? 0 : (size_t)n >= sizeof(msg) ? sizeof(msg) - 1 : (size_t)n;
+    ts[put_timestamp(ts)] = '\0';
+    size_t len =
+        (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"thread\":\"", ts, LEVEL_NAMES[level]);
+    if (log_thread[0]) /* thread names are ours: short, plain ASCII */
+        put_json_text(line, &len, sizeof(line), 64, log_thread, strlen(log_thread));
+    else
+        len += (size_t)snprintf(line + len, sizeof(line) - len, "tid-%d", (int)gettid());
+    memcpy(line + len, "\",\"message\":\"", 13);
+    len += 13;
+    put_json_text(line, &len, sizeof(line), 3, msg, msg_len); /* room for "}\n */
+    memcpy(line + len, "\"}\n", 3);
+    len += 3;
+    write_all(atomic_load(&log_fd), line, len);
+}
+
+/* Formats and writes one line (the single write(2) of the contract). */
+static void log_vline(int level, const char *fmt, va_list ap)
+{
+    if (atomic_load(&log_format) == LOG_FORMAT_JSON)
+        log_json_line(level, fmt, ap);
+    else
+        log_text_line(level, fmt, ap);
 }
 
 static void log_line(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -459,5 +557,17 @@ void log_write(log_level_t level, const char *fmt, ...)
         if (atomic_load(&log_pending) > 0)
             log_sweep(limited ? now : log_now(), 0);
     }
+    errno = saved_errno;
+}
+
+void log_write_always(log_level_t level, const char *fmt, ...)
+{
+    if ((int)level > (int)LOG_DEBUG || (int)level < (int)LOG_ERROR)
+        return;
+    int saved_errno = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline((int)level, fmt, ap);
+    va_end(ap);
     errno = saved_errno;
 }

@@ -7,6 +7,13 @@
  * Control characters in the message (newlines included) become spaces: one event, one line.
  * log_write never changes errno.
  *
+ * JSON format (logging.format: json, log_set_format): the same fields as one JSON object per
+ * line, for log shippers:
+ *   {"time":"2026-11-24T10:00:00.123+08:00","level":"INFO","thread":"loop-0","message":"..."}
+ * The message is escaped as JSON (" and \ escaped, control characters as \n, \t, \r or \u00XX,
+ * bytes that are not UTF-8 as \ufffd), so a newline in a value stays inside one string; a message
+ * too long for the line is cut on a character and ends in "...", the object always complete.
+ *
  * Repeated lines (a flood during an outage: "login not stored: ..." per failed request) are
  * limited per call site: at most LOG_LIMIT_PER_SECOND ERROR or WARN lines a second from one
  * call site are written; the others of that second are counted, not formatted or written.
@@ -51,6 +58,13 @@
 
 typedef enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 } log_level_t;
 
+typedef enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON = 1 } log_format_t;
+
+/* Parses "text" or "json" (case-insensitive). Returns -1 if unknown. */
+int log_format_parse(const char *name);
+/* Sets the line format (default LOG_FORMAT_TEXT); any thread, takes effect at the next line. */
+void log_set_format(log_format_t format);
+
 /* Parses "error", "warn", "info", "debug" (case-insensitive). Returns -1 if unknown. */
 int log_level_parse(const char *name);
 /* Sets the threshold (default LOG_INFO); a value outside the enum is ignored. */
@@ -85,6 +99,10 @@ void log_flush_suppressed(void);
 void log_set_clock_for_test(int64_t (*now_ns)(void));
 
 void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line at level whatever the threshold, never limited: for the few lines that must be seen
+ * where the logs go (the port a JSON-logging server listens on at level warn). */
+void log_write_always(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)

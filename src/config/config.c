@@ -87,6 +87,7 @@ static const key_def_t KEYS[] = {
     {"server.idle-timeout-ms", NULL, NULL, KIND_INT, 0, 100, 3600000, "30000", F(idle_timeout_ms)},
     {"logging.level", NULL, "logging.level.root", KIND_LEVEL, 0, 0, 0, "info", F(log_level)},
     {"logging.file.name", NULL, "logging.file", KIND_STRING, 0, 0, 0, NULL, F(log_file)},
+    {"logging.format", NULL, NULL, KIND_STRING, 0, 0, 0, "text", F(log_format)},
     {"oa.wx.app-id", NULL, NULL, KIND_STRING, KEY_REQUIRED, 0, 0, NULL, F(wx_app_id)},
     {"oa.wx.app-secret", NULL, NULL, KIND_STRING, KEY_REQUIRED | KEY_SECRET, 0, 0, NULL, F(wx_app_secret)},
     {"oa.wx.msgDataFormat", "oa.wx.msg-data-format", NULL, KIND_FORMAT, 0, 0, 0, "JSON", F(wx_msg_data_format)},
@@ -842,6 +843,14 @@ static bool aes_key_shape(const char *key)
 /* Rules between keys, and of values whose kind is plain text. */
 static bool check_relations(config_t *cfg, char *err, size_t err_size)
 {
+    int format = log_format_parse(cfg->log_format);
+    if (format < 0) {
+        char shown[48];
+        show_value(cfg->log_format, shown, sizeof(shown));
+        set_err(err, err_size, "logging.format: must be text or json, got \"%s\"", shown);
+        return false;
+    }
+    strcpy(cfg->log_format, format == LOG_FORMAT_JSON ? "json" : "text"); /* as long as the text it replaces */
     if (cfg->token_renew_threshold_seconds < 0)
         cfg->token_renew_threshold_seconds = cfg->token_expire_seconds / 4;
     else if (cfg->token_renew_threshold_seconds > cfg->token_expire_seconds / 2) {
@@ -944,6 +953,7 @@ void config_free(config_t *cfg)
     free(cfg->host);
     free(cfg->log_level);
     free(cfg->log_file);
+    free(cfg->log_format);
     free(cfg->wx_app_id);
     wipe_free(cfg->wx_app_secret);
     free(cfg->wx_msg_data_format);

@@ -22,6 +22,8 @@
  *   logging.file.name        none (stderr)               a file the log lines are appended to, reopened
  *                                                        on SIGHUP; Spring Boot 1.x's logging.file (a
  *                                                        plain path) is read when it is absent
+ *   logging.format           text                        text|json, any case: one JSON object per line
+ *                                                        (common/log.h) for log shippers
  *   oa.wx.app-id             required                    non-empty
  *   oa.wx.app-secret         required, secret            non-empty
  *   oa.wx.msgDataFormat      JSON                        JSON|XML
@@ -114,6 +116,7 @@ typedef struct config {
     int idle_timeout_ms;         /* server.idle-timeout-ms, default 30000 */
     char *log_level;             /* logging.level, default "info" */
     char *log_file;              /* logging.file.name (or Spring 1.x logging.file), NULL = stderr */
+    char *log_format;            /* logging.format, default "text": "text" or "json" (common/log.h) */
     /* oa.wx */
     char *wx_app_id;          /* required */
     char *wx_app_secret;      /* required, secret */

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -829,10 +831,108 @@ static void test_limit_threads(void **state)
     free(text);
 }
 
+/* ---- logging.format: json ---- */
+
+static void test_format_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(log_format_parse("text"), LOG_FORMAT_TEXT);
+    assert_int_equal(log_format_parse("JSON"), LOG_FORMAT_JSON);
+    assert_int_equal(log_format_parse("Json"), LOG_FORMAT_JSON);
+    assert_int_equal(log_format_parse("logfmt"), -1);
+    assert_int_equal(log_format_parse(""), -1);
+    assert_int_equal(log_format_parse(NULL), -1);
+}
+
+/* One line of the pipe as a JSON object with exactly the four fields; the caller decrefs it. */
+static json_t *json_line(pipe_t *p, char *buf, size_t cap)
+{
+    size_t len = drain(p, buf, cap);
+    assert_true(len > 0 && buf[len - 1] == '\n');
+    assert_null(memchr(buf, '\n', len - 1)); /* one line */
+    assert_true(len <= 2048);
+    json_error_t error;
+    json_t *o = json_loadb(buf, len - 1, 0, &error);
+    if (o == NULL)
+        fail_msg("not JSON (%s): %s", error.text, buf);
+    assert_true(json_is_object(o));
+    assert_int_equal(json_object_size(o), 4);
+    for (const char *const *k = (const char *const[]){"time", "level", "thread", "message", NULL}; *k; k++)
+        if (!json_is_string(json_object_get(o, *k)))
+            fail_msg("no string %s in %s", *k, buf);
+    return o;
+}
+
+static void test_json_line(void **state)
+{
+    char buf[8192];
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    log_set_format(LOG_FORMAT_JSON);
+    errno = EAGAIN;
+    log_warn("said \"hi\" \\ back%cslash\nnew\ttab\r%c%c %s", '/', 1, 0x7f, "张三 🌸");
+    assert_int_equal(errno, EAGAIN);
+    json_t *o = json_line(*state, buf, sizeof(buf));
+    assert_matches(json_string_value(json_object_get(o, "time")),
+                   "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}\\+08:00$");
+    assert_string_equal(json_string_value(json_object_get(o, "level")), "WARN");
+    assert_string_equal(json_string_value(json_object_get(o, "thread")), "main");
+    assert_string_equal(json_string_value(json_object_get(o, "message")),
+                        "said \"hi\" \\ back/slash\nnew\ttab\r\x01\x7f 张三 🌸");
+    json_decref(o);
+    /* the escapes themselves, as written */
+    log_info("a\x01" "b");
+    drain(*state, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"message\":\"a\\u0001b\"}\n"));
+    log_set_format(LOG_FORMAT_TEXT);
+    log_info("plain");
+    drain(*state, buf, sizeof(buf));
+    assert_matches(buf, " INFO \\[main\\] plain\n$");
+}
+
+static void test_json_not_utf8(void **state)
+{
+    char buf[8192];
+    log_set_format(LOG_FORMAT_JSON);
+    log_info("bad \xff, cut \xe4\xb8, overlong \xc0\xaf, surrogate \xed\xa0\x80, ok \xe4\xb8\xad");
+    json_t *o = json_line(*state, buf, sizeof(buf));
+    const char *m = json_string_value(json_object_get(o, "message"));
+    assert_string_equal(m, "bad \xef\xbf\xbd, cut \xef\xbf\xbd\xef\xbf\xbd, overlong \xef\xbf\xbd\xef\xbf\xbd, "
+                           "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd, ok \xe4\xb8\xad");
+    json_decref(o);
+    log_set_format(LOG_FORMAT_TEXT);
+}
+
+static void test_json_long_cut(void **state)
+{
+    char buf[16384], msg[5000];
+    log_set_format(LOG_FORMAT_JSON);
+    static const char *const fills[] = {"\"", "中", "\x01", "a"}; /* escapes of 2, 3 (raw), 6, 1 bytes */
+    for (size_t f = 0; f < COUNT(fills); f++) {
+        size_t n = strlen(fills[f]), len = 0;
+        while (len + n < sizeof(msg))
+            memcpy(msg + len, fills[f], n), len += n;
+        msg[len] = '\0';
+        log_error("%s", msg);
+        json_t *o = json_line(*state, buf, sizeof(buf));
+        const char *m = json_string_value(json_object_get(o, "message"));
+        size_t mlen = strlen(m);
+        assert_true(mlen > 300);
+        assert_string_equal(m + mlen - 3, "...");
+        assert_memory_equal(m, msg, mlen - 3); /* a prefix of whole characters */
+        json_decref(o);
+    }
+    log_set_format(LOG_FORMAT_TEXT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_level_parse),
+        cmocka_unit_test(test_format_parse),
+        cmocka_unit_test_setup_teardown(test_json_line, setup_pipe, teardown_pipe),
+        cmocka_unit_test_setup_teardown(test_json_not_utf8, setup_pipe, teardown_pipe),
+        cmocka_unit_test_setup_teardown(test_json_long_cut, setup_pipe, teardown_pipe),
         cmocka_unit_test_setup_teardown(test_line_format, setup_pipe, teardown_pipe),
         cmocka_unit_test_setup_teardown(test_threshold, setup_pipe, teardown_pipe),
         cmocka_unit_test_setup_teardown(test_thread_names, setup_pipe, teardown_pipe),
