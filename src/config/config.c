@@ -85,6 +85,8 @@ static const key_def_t KEYS[] = {
     {"server.max-connections", NULL, NULL, KIND_INT, 0, 1, 1000000, "10000", F(max_connections)},
     {"server.request-timeout-ms", NULL, NULL, KIND_INT, 0, 100, 600000, "10000", F(request_timeout_ms)},
     {"server.idle-timeout-ms", NULL, NULL, KIND_INT, 0, 100, 3600000, "30000", F(idle_timeout_ms)},
+    {"management.server.port", NULL, NULL, KIND_INT, 0, -1, 65535, "-1", F(management_port)},
+    {"management.server.address", NULL, NULL, KIND_STRING, 0, 0, 0, "127.0.0.1", F(management_address)},
     {"logging.level", NULL, "logging.level.root", KIND_LEVEL, 0, 0, 0, "info", F(log_level)},
     {"logging.file.name", NULL, "logging.file", KIND_STRING, 0, 0, 0, NULL, F(log_file)},
     {"logging.format", NULL, NULL, KIND_STRING, 0, 0, 0, "text", F(log_format)},
@@ -951,6 +953,7 @@ void config_free(config_t *cfg)
     if (cfg == NULL)
         return;
     free(cfg->host);
+    free(cfg->management_address);
     free(cfg->log_level);
     free(cfg->log_file);
     free(cfg->log_format);

@@ -17,6 +17,9 @@
  *                                                        must arrive within it (from its first byte)
  *   server.idle-timeout-ms   30000                       100..3600000: a keep-alive connection with
  *                                                        no request in progress is closed after it
+ *   management.server.port   -1 (off)                    -1..65535: the management listener (GET /metrics);
+ *                                                        0 = any free port (logged), -1 = none
+ *   management.server.address 127.0.0.1                  non-empty: the address it binds
  *   logging.level            info                        error|warn|info|debug, any case; Spring's
  *                                                        logging.level.root is read when it is absent
  *   logging.file.name        none (stderr)               a file the log lines are appended to, reopened
@@ -114,6 +117,8 @@ typedef struct config {
     int max_connections;         /* server.max-connections, default 10000 (see docs/limits.md) */
     int request_timeout_ms;      /* server.request-timeout-ms, default 10000 */
     int idle_timeout_ms;         /* server.idle-timeout-ms, default 30000 */
+    int management_port;         /* management.server.port, default -1 = no management listener */
+    char *management_address;    /* management.server.address, default "127.0.0.1" */
     char *log_level;             /* logging.level, default "info" */
     char *log_file;              /* logging.file.name (or Spring 1.x logging.file), NULL = stderr */
     char *log_format;            /* logging.format, default "text": "text" or "json" (common/log.h) */

@@ -2,6 +2,7 @@
 #include "http/reply.h"
 
 #include "http/json_out.h"
+#include "http/server.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,6 +41,13 @@ void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
         size_t len = (size_t)sprintf(seconds, "%u", answer->retry_after);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, seconds, len);
     }
+    /* The metrics' errno: the envelope's first member ({"errno":N,...), written by envelope_open. */
+    static const char prefix[] = "{\"errno\":";
+    if (answer->text != NULL && answer->len > sizeof(prefix) - 1 &&
+        memcmp(answer->text, prefix, sizeof(prefix) - 1) == 0)
+        http_request_errno(req, atoi(answer->text + sizeof(prefix) - 1));
+    else if (answer->text == NULL)
+        http_request_errno(req, API_SERIOUS);
     /* With the length known, h2o sends Content-Length instead of chunked encoding. */
     if (answer->text == NULL) {
         req->res.content_length = sizeof(out_of_memory) - 1;

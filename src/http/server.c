@@ -43,6 +43,7 @@
 
 #include "common/log.h"
 #include "http/reply.h"
+#include "metrics/metrics.h"
 #include "runtime/loop_msg.h"
 
 typedef struct http_loop {
@@ -76,6 +77,36 @@ typedef struct http_conn {
     bool shut;            /* shutdown(2) done, waiting for h2o to close it */
 } http_conn_t;
 
+/* The request metrics (docs/metrics.md): the route label's values are the distinct route paths
+ * (a prefix route's with "*" appended) and "unmatched"; the errno label's every errno of
+ * api/errno.h, "none" (an answer outside the envelope: a file, an image) and "aborted" (the
+ * request went away unanswered). */
+typedef struct http_metrics {
+    metrics_family_t *requests;    /* meetoa_http_requests_total{route, errno} */
+    metrics_family_t *duration;    /* meetoa_http_request_duration_seconds{route} */
+    metrics_family_t *in_flight;   /* meetoa_http_requests_in_flight */
+    metrics_family_t *connections; /* meetoa_http_connections */
+    size_t *route_label;           /* config.routes[i] -> its route label value */
+    size_t unmatched;              /* the route label of a path no route has */
+    size_t errno_label[1000];      /* errno -> its errno label value */
+    size_t errno_none, errno_aborted;
+} http_metrics_t;
+
+/* A request being counted: made in on_req, counted when h2o disposes of the request. */
+typedef struct req_stat {
+    http_metrics_t *metrics;
+    size_t route;
+    size_t errno_value; /* SIZE_MAX until an envelope answer notes it */
+    bool answered;      /* h2o_start_response ran */
+    double start;
+} req_stat_t;
+
+/* How http_request_errno finds the req_stat_t of a request (h2o keeps its prefilters). */
+typedef struct stat_prefilter {
+    h2o_req_prefilter_t super;
+    req_stat_t *stat;
+} stat_prefilter_t;
+
 typedef struct route_handler {
     h2o_handler_t super;
     http_server_t *server;
@@ -92,6 +123,7 @@ struct http_server {
     atomic_int connections; /* open accepted connections, all loops */
     int max_connections;
     uint64_t request_timeout_ms, idle_timeout_ms, sweep_ms;
+    http_metrics_t metrics;
 };
 
 static http_server_t *volatile stopped_server; /* see http_server_stop */
@@ -166,6 +198,120 @@ static bool route_matches(const char *route_path, h2o_iovec_t path)
     return h2o_memis(path.base, path.len, route_path, len);
 }
 
+/* ---- request metrics ---- */
+
+static void on_stat_ostream(h2o_req_prefilter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    ((stat_prefilter_t *)self)->stat->answered = true;
+    h2o_setup_next_prefilter(self, req, slot);
+}
+
+static void on_stat_dispose(void *p)
+{
+    req_stat_t *stat = p;
+    http_metrics_t *m = stat->metrics;
+    size_t errno_value = stat->errno_value != SIZE_MAX ? stat->errno_value
+                         : stat->answered              ? m->errno_none
+                                                       : m->errno_aborted;
+    metrics_inc(m->requests, metrics_series(m->requests, stat->route, errno_value));
+    metrics_observe(m->duration, stat->route, metrics_now() - stat->start);
+    metrics_gauge_add(m->in_flight, 0, -1);
+}
+
+/* Starts counting req (its route known later: stat_route). */
+static req_stat_t *stat_begin(http_server_t *server, h2o_req_t *req)
+{
+    http_metrics_t *m = &server->metrics;
+    if (m->requests == NULL)
+        return NULL;
+    req_stat_t *stat = h2o_mem_alloc_shared(&req->pool, sizeof(*stat), on_stat_dispose);
+    *stat = (req_stat_t){.metrics = m, .route = m->unmatched, .errno_value = SIZE_MAX, .start = metrics_now()};
+    stat_prefilter_t *prefilter = (stat_prefilter_t *)h2o_add_prefilter(req, sizeof(*prefilter));
+    prefilter->super.on_setup_ostream = on_stat_ostream;
+    prefilter->stat = stat;
+    metrics_gauge_add(m->in_flight, 0, 1);
+    return stat;
+}
+
+void http_request_errno(h2o_req_t *req, int code)
+{
+    for (h2o_req_prefilter_t *p = req->prefilters; p != NULL; p = p->next)
+        if (p->on_setup_ostream == on_stat_ostream) {
+            req_stat_t *stat = ((stat_prefilter_t *)p)->stat;
+            stat->errno_value = code >= 0 && code < 1000 ? stat->metrics->errno_label[code] : SIZE_MAX;
+            if (stat->errno_value == SIZE_MAX)
+                stat->errno_value = stat->metrics->errno_none;
+            return;
+        }
+}
+
+/* Registers the request metrics with the route table's paths as the route label. */
+static void metrics_register(http_server_t *server)
+{
+    http_metrics_t *m = &server->metrics;
+    const http_server_config_t *config = &server->config;
+    const char **routes = calloc(config->nroutes + 1, sizeof(*routes));
+    char **owned = calloc(config->nroutes + 1, sizeof(*owned));
+    const char *errnos[1002];
+    char errno_text[1000][4];
+    size_t nroutes = 0, nerrnos = 0;
+    m->route_label = calloc(config->nroutes + 1, sizeof(*m->route_label));
+    if (routes == NULL || owned == NULL || m->route_label == NULL)
+        goto done;
+    for (size_t i = 0; i < config->nroutes; i++) {
+        const char *path = config->routes[i].path;
+        size_t len = strlen(path);
+        char *label = malloc(len + 2);
+        if (label == NULL)
+            goto done;
+        snprintf(label, len + 2, "%s%s", path, len > 0 && path[len - 1] == '/' ? "*" : "");
+        size_t j = 0;
+        while (j < nroutes && strcmp(routes[j], label) != 0)
+            j++;
+        if (j == nroutes) {
+            routes[nroutes] = owned[nroutes] = label;
+            nroutes++;
+        } else {
+            free(label);
+        }
+        m->route_label[i] = j;
+    }
+    m->unmatched = nroutes;
+    routes[nroutes++] = "unmatched";
+    for (int code = 0; code < 1000; code++) {
+        m->errno_label[code] = SIZE_MAX;
+        if (code == API_SERIOUS || strcmp(api_errmsg((api_errno_t)code), api_errmsg(API_SERIOUS)) != 0) {
+            snprintf(errno_text[code], sizeof(errno_text[code]), "%d", code);
+            m->errno_label[code] = nerrnos;
+            errnos[nerrnos++] = errno_text[code];
+        }
+    }
+    m->errno_none = nerrnos;
+    errnos[nerrnos++] = "none";
+    m->errno_aborted = nerrnos;
+    errnos[nerrnos++] = "aborted";
+    metrics_label_t labels[] = {{"route", routes, nroutes}, {"errno", errnos, nerrnos}};
+    m->requests = metrics_counter("meetoa_http_requests_total",
+                                  "Requests answered, by route template and the errno of the answer's envelope "
+                                  "(none: not an envelope; aborted: the client went away first).",
+                                  labels, 2);
+    m->duration = metrics_histogram("meetoa_http_request_duration_seconds",
+                                    "Time from a request's routing to the end of its answer, by route template.",
+                                    labels, 1, metrics_duration_buckets, metrics_duration_nbuckets);
+    m->in_flight = metrics_gauge("meetoa_http_requests_in_flight", "Requests routed and not yet answered.", NULL, 0);
+    m->connections = metrics_gauge("meetoa_http_connections", "Open HTTP connections.", NULL, 0);
+done:
+    for (size_t i = 0; owned != NULL && i < nroutes; i++)
+        free(owned[i]); /* the registry copied them */
+    free(owned);
+    free(routes);
+    if (m->requests == NULL || m->duration == NULL) {
+        m->requests = NULL; /* stat_begin counts nothing */
+        free(m->route_label);
+        m->route_label = NULL;
+    }
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_server_t *server = ((route_handler_t *)self)->server;
@@ -173,11 +319,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t path = req->path_normalized;
     char allow[64] = "";
     bool path_known = false;
+    req_stat_t *stat = stat_begin(server, req);
 
     for (size_t i = 0; i < config->nroutes; i++) {
         const http_route_t *route = &config->routes[i];
         if (!route_matches(route->path, path))
             continue;
+        if (stat != NULL && !path_known)
+            stat->route = server->metrics.route_label[i];
         path_known = true;
         if (method_is(req, route->method)) {
             size_t limit = route->max_body_bytes != 0 ? route->max_body_bytes : config->max_body_bytes;
@@ -276,6 +425,7 @@ static void on_conn_close(void *data)
     h2o_linklist_unlink(&conn->link);
     free(conn);
     atomic_fetch_sub(&loop->server->connections, 1);
+    metrics_gauge_add(loop->server->metrics.connections, 0, -1);
     accept_resume(loop);
 }
 
@@ -321,6 +471,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     h2o_linklist_insert(&loop->conns, &conn->link);
     sock->on_close.cb = on_conn_close;
     sock->on_close.data = conn;
+    metrics_gauge_add(server->metrics.connections, 0, 1);
     h2o_accept(&loop->accept_ctx, sock);
 }
 
@@ -462,6 +613,7 @@ http_server_t *http_server_start(const http_server_config_t *config, char *err, 
     route_handler_t *handler = (route_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
     handler->super.on_req = on_req;
     handler->server = server;
+    metrics_register(server);
 
     int port = config->port;
     for (int i = 0; i < server->nloops; i++) {

@@ -75,6 +75,16 @@ int http_server_port(const http_server_t *server);
  */
 void http_server_stop(http_server_t *server, int grace_ms);
 
+/*
+ * Request metrics (docs/metrics.md): every request is counted when h2o disposes of it, in
+ * meetoa_http_requests_total{route, errno} and meetoa_http_request_duration_seconds{route}
+ * (route: the matching route's path, a prefix route's with "*", or "unmatched"; never the raw
+ * path), with meetoa_http_requests_in_flight and meetoa_http_connections. The errno is the one
+ * http/reply's envelope answered, noted by this call (http_send_answer makes it); "none" for
+ * answers outside the envelope, "aborted" when no answer started.
+ */
+void http_request_errno(h2o_req_t *req, int code);
+
 /* The loop_msg receiver of the loop that runs req (for jobs that must come back to it). */
 h2o_multithread_receiver_t *http_receiver(h2o_req_t *req);
 /* That loop's h2o event loop (for timers). */

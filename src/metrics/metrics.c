@@ -535,6 +535,10 @@ static void format_double(char *buf, size_t size, double v)
         snprintf(buf, size, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
         return;
     }
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* whole: 30, not 3e+01 */
+        snprintf(buf, size, "%.0f", v);
+        return;
+    }
     for (int precision = 1; precision <= 17; precision++) {
         snprintf(buf, size, "%.*g", precision, v);
         if (strtod(buf, NULL) == v)
