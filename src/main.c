@@ -50,6 +50,8 @@ static void usage(FILE *out)
           "  user delete OPENID         close a user's account (注销) as the user can in the mini program:\n"
           "                             personal data erased, sessions ended, a tombstone left\n"
           "  wx-token                   check that WeChat gives this app an access_token (never printed)\n"
+          "  check-config               validate the configuration and print what would be used\n"
+          "                             (every key, its value and where it came from; secrets masked)\n"
           "\n"
           "Options:\n"
           "  -c, --config FILE          application.yml (Spring Boot keys; see README)\n"
@@ -348,6 +350,17 @@ static int cmd_wx_token(const char *path)
     return rc;
 }
 
+/* meetoa check-config: the configuration validated and printed (config_print), exit 0, or its error, exit 1. */
+static int cmd_check_config(const char *path)
+{
+    char err[512];
+    if (config_print(path, stdout, err, sizeof(err)) != 0) {
+        fprintf(stderr, "meetoa: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -392,6 +405,8 @@ int main(int argc, char **argv)
         return cmd_user(config_path, nargs, args);
     if (strcmp(command, "wx-token") == 0 && nargs == 0)
         return cmd_wx_token(config_path);
+    if (strcmp(command, "check-config") == 0 && nargs == 0)
+        return cmd_check_config(config_path);
     fprintf(stderr, "meetoa: unknown command or arguments: %s\n", command);
     usage(stderr);
     return 2;

@@ -983,3 +983,109 @@ void config_free(config_t *cfg)
     ip_ranges_free(&cfg->trusted_proxies);
     explicit_bzero(cfg, sizeof(*cfg));
 }
+
+/* ---- meetoa check-config ---------------------------------------------------------------- */
+
+/* A secret text as check-config shows it: a URL (scheme:...) with the password of its user info
+ * replaced by ****, anything else ********. */
+static void mask_secret_text(const char *value, char *out, size_t size)
+{
+    const char *colon = strchr(value, ':');
+    bool url = colon != NULL && colon > value;
+    for (const char *p = value; url && p < colon; p++)
+        url = isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.';
+    if (!url) {
+        snprintf(out, size, "********");
+        return;
+    }
+    const char *auth = strstr(value, "://");
+    const char *host = auth != NULL ? auth + 3 : NULL;
+    const char *end = host != NULL ? host + strcspn(host, "/?#") : NULL;
+    const char *at = NULL;
+    for (const char *p = host; p != NULL && p < end; p++)
+        if (*p == '@')
+            at = p;
+    const char *pass = NULL;
+    for (const char *p = host; at != NULL && p < at; p++)
+        if (*p == ':') {
+            pass = p + 1;
+            break;
+        }
+    char shown[256];
+    if (pass != NULL)
+        snprintf(shown, sizeof shown, "%.*s****%s", (int)(pass - value), value, at);
+    else
+        snprintf(shown, sizeof shown, "%s", value);
+    show_value(shown, out, size);
+}
+
+/* The effective value of k in cfg, as text (secrets masked); raw is the text it came from. */
+static void show_effective(const config_t *cfg, const key_def_t *k, const char *raw, char *out, size_t size)
+{
+    const char *field = (const char *)cfg + k->offset;
+    if (raw == NULL) {
+        snprintf(out, size, "(not set)");
+        return;
+    }
+    switch (k->kind) {
+    case KIND_INT:
+        snprintf(out, size, "%d", *(const int *)field);
+        return;
+    case KIND_SIZE:
+        snprintf(out, size, "%zu", *(const size_t *)field);
+        return;
+    case KIND_BOOL:
+        snprintf(out, size, "%s", *(const bool *)field ? "true" : "false");
+        return;
+    case KIND_KEY32:
+        snprintf(out, size, "******** (32 bytes)");
+        return;
+    case KIND_KEY32_LIST:
+        snprintf(out, size, "******** (%d keys)", ((const config_key_list_t *)field)->count);
+        return;
+    case KIND_PROXIES:
+        show_value(raw, out, size);
+        return;
+    default: {
+        const char *text = *(char *const *)field;
+        if (text == NULL)
+            snprintf(out, size, "(not set)");
+        else if (k->flags & KEY_SECRET)
+            mask_secret_text(text, out, size);
+        else
+            show_value(text, out, size);
+        return;
+    }
+    }
+}
+
+int config_print(const char *path, FILE *out, char *err, size_t err_size)
+{
+    config_t cfg;
+    if (config_load(&cfg, path, err, err_size) != 0)
+        return -1;
+    doc_t doc = {0};
+    if (path != NULL && !yaml_read(path, &doc, err, err_size)) {
+        config_free(&cfg);
+        return -1;
+    }
+    fprintf(out, "# %s: valid; the effective configuration (secrets masked), each key with where its value came from\n",
+            path != NULL ? path : "(no file)");
+    int rc = 0;
+    for (size_t i = 0; i < KEY_COUNT && rc == 0; i++) {
+        source_t src;
+        char shown[256];
+        if (!resolve(&KEYS[i], &doc, path != NULL ? path : "", &src, err, err_size)) {
+            rc = -1;
+            break;
+        }
+        show_effective(&cfg, &KEYS[i], src.value, shown, sizeof shown);
+        if (src.value == NULL)
+            fprintf(out, "%-40s %s\n", KEYS[i].name, shown);
+        else
+            fprintf(out, "%-40s %s  (%s)\n", KEYS[i].name, shown, src.where);
+    }
+    doc_free(&doc);
+    config_free(&cfg);
+    return rc;
+}

@@ -94,6 +94,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "guard/ip_addr.h"
@@ -189,5 +190,13 @@ typedef struct config {
  */
 int config_load(config_t *cfg, const char *path, char *err, size_t err_size);
 void config_free(config_t *cfg);
+
+/*
+ * `meetoa check-config`: loads path as config_load does (same checks, same one-line error and -1
+ * on failure), then writes to out one line per key, in the table's order:
+ *   <key> <effective value>  (<where it came from: "FILE line N", "environment NAME", "default", "not set">)
+ * Secrets are masked: keys as "********", a URL's password as "****" (mysql://u:****@h/db).
+ */
+int config_print(const char *path, FILE *out, char *err, size_t err_size);
 
 #endif
