@@ -25,6 +25,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startWorld, send, runMeetoa, SOURCE_DIR, nowEpochSql } from './lib/meetoa.mjs';
+import { organization } from './lib/org.mjs';
 
 const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0) ?? 'nginx';
@@ -293,4 +294,31 @@ test('nginx: a client-forged identity never reaches the upstream', async () => {
   assert.equal(twice.status, 200);
   assertIdentity(twice.upstream[0], { id: u.id, role: 'none' });
   assert.doesNotMatch(nginx.errors(), /\[(emerg|alert|crit)\]/);
+});
+
+test('verify with cached memberships (cache-seconds 5): changes made through this instance show at once', async () => {
+  const w = await startWorld();
+  try {
+    const org = organization(w);
+    const admin = await org.admin('管理员甲');
+    const p = await org.visitor('zhang');
+    const header = w.oa.config.oa.token.header;
+    const verify = async (who) => {
+      const r = await w.oa.get('/wx/auth/verify', { [header]: who.token });
+      assert.equal(r.status, 200);
+      return [r.headers.get('x-oa-member-role'), r.headers.get('x-oa-member-name')];
+    };
+    assert.deepEqual(await verify(p), ['none', null]); // now cached
+    assert.deepEqual(await verify(p), ['none', null]);
+    const invite = (await admin.post('/wx/member/invite', { maxUses: 5, expireDays: 1 })).data.code;
+    assert.equal((await p.post('/wx/member/join', { name: '张三', inviteCode: invite })).data.membership, 'member');
+    assert.deepEqual(await verify(p), ['member', '%E5%BC%A0%E4%B8%89']);
+    assert.equal((await admin.post('/wx/member/role', { userId: p.id, role: 'admin' })).errno, 0);
+    assert.deepEqual(await verify(p), ['admin', '%E5%BC%A0%E4%B8%89']);
+    assert.equal((await admin.post('/wx/member/remove', { userId: p.id })).errno, 0);
+    assert.deepEqual(await verify(p), ['none', null]);
+    assert.equal((await verify(admin))[0], 'admin');
+  } finally {
+    await w.stop();
+  }
 });
