@@ -1,18 +1,19 @@
 // utils/account.js — the user's own account, for 我的 → 隐私与账号 (pages/account): the live
 // sessions (登录设备) and ending them, the login log, the data export and the account deletion.
 // Every function resolves or rejects a promise; rejections are Error objects with errno and
-// errmsg, as utils/util.js makes them.
+// errmsg (and `data` when the server gave some), as utils/util.js makes them.
 //
-// Two calls cannot go through util.request/util.downloadFile as they are:
-//   - delete_account answers its refusal 816 with data {list: the meetings the user hosts}, and
-//     util.request keeps only errno and errmsg of a refusal; and it must not log in again by
-//     itself (the user confirmed with this login's code): deleteAccount() sends it with wx.request
-//     and rejects an error carrying `data`;
-//   - the export is a JSON file (application/json, Content-Disposition: attachment), which
-//     util.downloadFile takes for an error envelope: exportData() downloads it with wx.downloadFile
-//     and the token header, and tells the file from an envelope by its disposition (an envelope
-//     has none). A refused token (501) is renewed once by a util.request of /wx/auth/info (its
-//     silent re-login), then the download is tried again.
+// Every call goes through util.request / util.downloadFile: the token header, the envelope, a
+// renewed token kept (X-OA-Token-Renewed) and the silent re-login on 501, except where it is
+// turned off on purpose:
+//   - logout_all ends this session too: logging in again to log out makes no sense;
+//   - delete_account's body is a fresh wx.login() code the user confirmed with, for the login
+//     the token names. A refused token (501) is not renewed by a silent login followed by the same
+//     deletion: the call rejects 501 and the page sends the user to the login page, to log in and
+//     confirm again. (The server never renews a token on delete_account either: it may end
+//     every session, src/auth/account_api.c.)
+//   - the export is a file (application/json with Content-Disposition: attachment), which
+//     util.downloadFile keeps as a file; a refused token is renewed once as for every call.
 
 const util = require('./util.js');
 const api = require('../config/api.js');
@@ -21,8 +22,6 @@ const NOT_LOGGED_IN_ERRNO = util.NOT_LOGGED_IN_ERRNO;
 const HOSTS_MEETINGS_ERRNO = 816; // delete_account: the user hosts upcoming meetings (data.list)
 const LAST_ADMIN_ERRNO = 807; // delete_account: the last admin cannot go
 const EXPORT_FILE_NAME = 'meetoa-export.json';
-const REQUEST_TIMEOUT_MS = 10000;
-const DOWNLOAD_TIMEOUT_MS = 60000;
 
 const EVENT_TEXT = {
   login: '登录',
@@ -32,49 +31,6 @@ const EVENT_TEXT = {
   deleted: '注销账号',
   refused: '登录被拒绝',
 };
-
-/** An Error as util.js makes them: message = errmsg; `data` when the server gave some. */
-function apiError(errno, errmsg, data) {
-  const err = new Error(errmsg || '请求失败');
-  err.errno = errno;
-  err.errmsg = err.message;
-  if (data !== undefined && data !== null) err.data = data;
-  return err;
-}
-
-function networkError(res) {
-  const err = apiError(util.NETWORK_ERRNO, '无法连接服务器，请检查网络后重试');
-  err.detail = res && res.errMsg;
-  return err;
-}
-
-/** The token header of this moment. */
-function tokenHeader() {
-  const header = {};
-  const token = util.getToken();
-  if (token) header[api.TokenHeader] = token;
-  return header;
-}
-
-/** A header's value whatever the case of its name ('' when absent). */
-function headerValue(header, name) {
-  const want = name.toLowerCase();
-  for (const k of Object.keys(header || {})) if (k.toLowerCase() === want) return String(header[k]);
-  return '';
-}
-
-/** MeetOA's envelope in `body` (an object or its JSON text), or null when it is not one. */
-function envelopeIn(body) {
-  let value = body;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch (e) {
-      return null;
-    }
-  }
-  return value && typeof value === 'object' && typeof value.errno === 'number' ? value : null;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Sessions and the login log
@@ -139,51 +95,6 @@ function loginLog(page, limit) {
 // ---------------------------------------------------------------------------------------------
 // Export
 
-/** One wx.downloadFile of the export with the token of this moment: resolves {file} or {envelope}. */
-function downloadExport() {
-  return new Promise((resolve, reject) => {
-    let header = {};
-    const task = wx.downloadFile({
-      url: api.AuthExport,
-      header: tokenHeader(),
-      timeout: DOWNLOAD_TIMEOUT_MS,
-      success: (res) => {
-        let text = '';
-        try {
-          text = wx.getFileSystemManager().readFileSync(res.tempFilePath, 'utf8');
-        } catch (e) {
-          reject(apiError(util.BAD_ANSWER_ERRNO, '导出文件无法读取，请重试'));
-          return;
-        }
-        const attachment = /attachment/i.test(headerValue(header, 'Content-Disposition'));
-        const envelope = attachment ? null : envelopeIn(text);
-        if (envelope !== null) {
-          resolve({ envelope });
-          return;
-        }
-        let data = null;
-        try {
-          data = JSON.parse(text);
-        } catch (e) {
-          data = null;
-        }
-        if (res.statusCode !== 200 || data === null || typeof data !== 'object') {
-          reject(apiError(util.BAD_ANSWER_ERRNO, '服务器应答异常（HTTP ' + res.statusCode + '）'));
-          return;
-        }
-        // dataLength: the downloaded size in bytes, as WeChat reports it.
-        const bytes = typeof res.dataLength === 'number' ? res.dataLength : text.length;
-        resolve({ file: { tempFilePath: res.tempFilePath, bytes, data } });
-      },
-      fail: (res) => reject(networkError(res)),
-    });
-    if (task && typeof task.onHeadersReceived === 'function')
-      task.onHeadersReceived((res) => {
-        header = (res && res.header) || {};
-      });
-  });
-}
-
 /** The counts the page shows of an export: [{key, count}] for its top-level lists and objects. */
 function exportSummary(data) {
   const out = [];
@@ -195,24 +106,29 @@ function exportSummary(data) {
   return out;
 }
 
+/** The export file at `tempFilePath` read back as JSON: {data, text}, or null when it is not an object. */
+function readExport(tempFilePath) {
+  try {
+    const text = wx.getFileSystemManager().readFileSync(tempFilePath, 'utf8');
+    const data = JSON.parse(text);
+    return data !== null && typeof data === 'object' ? { data, text } : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 /**
- * GET /wx/auth/export: downloads the file (with the token; a refused token renewed once, as every
- * other call is). Resolves {tempFilePath, fileName, bytes, data, summary}.
+ * GET /wx/auth/export: downloads the file with util.downloadFile (the token; a refused token
+ * renewed once, a renewed one kept, as every other call). Resolves {tempFilePath, fileName,
+ * bytes, data, summary}.
  */
 function exportData() {
-  const settle = (answer) => {
-    if (answer.file) return answer.file;
-    const env = answer.envelope;
-    throw apiError(env.errno, env.errmsg, env.data);
-  };
-  return downloadExport()
-    .then((answer) => {
-      if (answer.envelope && answer.envelope.errno === NOT_LOGGED_IN_ERRNO)
-        return util.request(api.AuthInfo).then(() => downloadExport());
-      return answer;
-    })
-    .then(settle)
-    .then((file) => Object.assign({ fileName: EXPORT_FILE_NAME, summary: exportSummary(file.data) }, file));
+  return util.downloadFile(api.AuthExport).then((file) => {
+    const read = readExport(file.tempFilePath);
+    if (read === null) throw util.apiError(util.BAD_ANSWER_ERRNO, '导出文件无法读取，请重试');
+    const bytes = typeof file.dataLength === 'number' ? file.dataLength : read.text.length;
+    return { tempFilePath: file.tempFilePath, fileName: EXPORT_FILE_NAME, bytes, data: read.data, summary: exportSummary(read.data) };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,32 +136,15 @@ function exportData() {
 
 /**
  * 注销账号: a fresh wx.login() code (the server checks it is this user's WeChat account, so a
- * stolen token alone cannot delete it), then POST /wx/auth/delete_account {code}, once, no silent
- * re-login. On success the stored login is forgotten. Rejects with `data` when the server gave
- * some (816: {list: [{id, title, startTime}]}).
+ * stolen token alone cannot delete it), then POST /wx/auth/delete_account {code}, once: no silent
+ * re-login (a 501 rejects; the stored login is left as it is, the page opens the login page). On
+ * success the stored login is forgotten. A refusal rejects with the server's `data` when it gave
+ * some (816: err.data = {list: [{id, title, startTime}]}).
  */
 function deleteAccount() {
   return util
     .wxLogin()
-    .then(
-      (res) =>
-        new Promise((resolve, reject) => {
-          wx.request({
-            url: api.AuthDeleteAccount,
-            method: 'POST',
-            data: { code: res.code },
-            timeout: REQUEST_TIMEOUT_MS,
-            header: Object.assign({ 'Content-Type': 'application/json' }, tokenHeader()),
-            success: (answer) => {
-              const env = envelopeIn(answer.data);
-              if (env === null) reject(apiError(util.BAD_ANSWER_ERRNO, '服务器应答异常（HTTP ' + answer.statusCode + '）'));
-              else if (env.errno !== 0) reject(apiError(env.errno, env.errmsg, env.data));
-              else resolve(env.data);
-            },
-            fail: (answer) => reject(networkError(answer)),
-          });
-        }),
-    )
+    .then((res) => util.request(api.AuthDeleteAccount, { code: res.code }, 'POST', { relogin: false }))
     .then((data) => {
       util.clearLogin();
       return data;

@@ -24,7 +24,13 @@
 // Errors are Error objects with `errno` and `errmsg`: the server's errno, or NETWORK_ERRNO (-1)
 // when the server cannot be reached, BAD_ANSWER_ERRNO (-2) when it answers something that is
 // not MeetOA's envelope, WX_LOGIN_ERRNO (-3) when wx.login() fails. `message` is Chinese text
-// fit for a toast.
+// fit for a toast. A refusal whose envelope has a `data` (not null) carries it as `err.data`
+// (delete_account's 816: {list: the meetings the user still hosts}); other errors have none.
+//
+// Downloads: an answer with `Content-Disposition: attachment` is a file whatever its type (the
+// data export is an application/json attachment); any other application/json answer, or one
+// whose status is not 200, is read back as MeetOA's envelope (MeetOA answers errors with it and
+// HTTP 200), so a refusal of a download rejects like request()'s.
 
 const api = require('../config/api.js');
 
@@ -46,6 +52,13 @@ function apiError(errno, errmsg, detail) {
   err.errno = errno;
   err.errmsg = err.message;
   if (detail !== undefined) err.detail = detail;
+  return err;
+}
+
+/** The Error of an envelope whose errno is not 0: its errno, errmsg and `data` (when not null). */
+function refusalError(answer) {
+  const err = apiError(answer.errno, answer.errmsg);
+  if (answer.data !== undefined && answer.data !== null) err.data = answer.data;
   return err;
 }
 
@@ -183,25 +196,33 @@ function headerValue(header, name) {
   return '';
 }
 
+/** Whether an answer's headers make it a file to keep: Content-Disposition: attachment. */
+function isAttachment(header) {
+  return /^\s*attachment\s*(;|$)/i.test(headerValue(header, 'Content-Disposition'));
+}
+
 /**
  * wx.downloadFile once, with the token of this moment; resolves an envelope: the server's own
  * when it answered one (an error: MeetOA answers errors with the envelope and HTTP 200, known by
- * the answer's Content-Type application/json), else {errno: 0, data: {tempFilePath, contentType}}.
+ * the answer's Content-Type application/json without an attachment disposition), else
+ * {errno: 0, data: {tempFilePath, contentType, dataLength?}}. The headers come from the task's
+ * onHeadersReceived (WeChat's success result has none) or the result when it has them.
  */
 function sendDownload(url) {
   const token = getToken();
   return new Promise((resolve, reject) => {
-    let contentType = '';
+    let header = {};
     const task = wx.downloadFile({
       url,
       timeout: UPLOAD_TIMEOUT_MS,
       header: authHeader(token),
       success: (res) => {
         if (res.header) {
-          contentType = headerValue(res.header, 'Content-Type') || contentType;
+          header = res.header;
           adoptRenewal(res.header, token);
         }
-        if (/^application\/json/i.test(contentType) || res.statusCode !== 200) {
+        const contentType = headerValue(header, 'Content-Type');
+        if (res.statusCode !== 200 || (/^application\/json/i.test(contentType) && !isAttachment(header))) {
           let text = '';
           try {
             text = wx.getFileSystemManager().readFileSync(res.tempFilePath, 'utf8');
@@ -211,14 +232,16 @@ function sendDownload(url) {
           envelopeOf({ data: text, statusCode: res.statusCode }).then(resolve, reject);
           return;
         }
-        resolve({ errno: 0, data: { tempFilePath: res.tempFilePath, contentType } });
+        const file = { tempFilePath: res.tempFilePath, contentType };
+        if (typeof res.dataLength === 'number') file.dataLength = res.dataLength; // bytes, as WeChat reports them
+        resolve({ errno: 0, data: file });
       },
       fail: (res) => reject(networkError(res)),
     });
     if (task && typeof task.onHeadersReceived === 'function')
       task.onHeadersReceived((res) => {
-        contentType = headerValue(res && res.header, 'Content-Type');
-        adoptRenewal(res && res.header, token);
+        header = (res && res.header) || {};
+        adoptRenewal(header, token);
       });
   });
 }
@@ -251,7 +274,7 @@ function loginWithWeixin(userInfo) {
       return sendRequest(api.AuthLoginByWeixin, body, 'POST', false);
     })
     .then((answer) => {
-      if (answer.errno !== 0) throw apiError(answer.errno, answer.errmsg);
+      if (answer.errno !== 0) throw refusalError(answer);
       saveLogin(answer.data);
       return answer.data;
     });
@@ -290,19 +313,19 @@ function renewLogin(sentWith) {
 
 /**
  * Runs send() (a function answering an envelope; it reads the stored token when called); on 501
- * logs in again once and runs it once more. Resolves `data` of an errno-0 answer, rejects an
- * ApiError otherwise.
+ * logs in again once and runs it once more (not with options.relogin false). Resolves `data` of
+ * an errno-0 answer, rejects refusalError() otherwise.
  */
 function withRelogin(send, options) {
   const relogin = !options || options.relogin !== false;
   const sentWith = getToken();
   return send().then((answer) => {
     if (answer.errno === 0) return answer.data;
-    if (answer.errno !== NOT_LOGGED_IN_ERRNO || !relogin) throw apiError(answer.errno, answer.errmsg);
+    if (answer.errno !== NOT_LOGGED_IN_ERRNO || !relogin) throw refusalError(answer);
     return renewLogin(sentWith)
       .then(() => send())
       .then((again) => {
-        if (again.errno !== 0) throw apiError(again.errno, again.errmsg);
+        if (again.errno !== 0) throw refusalError(again);
         return again.data;
       });
   });
@@ -314,7 +337,9 @@ function withRelogin(send, options) {
 /**
  * Calls MeetOA: url from config/api.js, data (an object; GET sends it as the query), method
  * 'GET' (default) or 'POST'. options.relogin = false turns the silent re-login off (logout
- * uses it: logging in to log out makes no sense). Resolves the answer's `data`.
+ * uses it: logging in to log out makes no sense; so does delete_account, whose body is a code
+ * of the login the user confirmed with). Resolves the answer's `data`; a refusal rejects with
+ * the answer's `data` as err.data when it has one.
  */
 function request(url, data = {}, method = 'GET', options) {
   return withRelogin(() => sendRequest(url, data, method), options);
@@ -331,8 +356,10 @@ function uploadFile(url, filePath, name = 'file', options) {
 
 /**
  * Downloads what `url` (with `data` as its query) answers, with the token header (an attachment:
- * never a public URL). Resolves {tempFilePath, contentType}; an envelope answered instead (an
- * error) rejects like request() does, with the same silent re-login on 501.
+ * never a public URL). Resolves {tempFilePath, contentType, dataLength (bytes, when WeChat gives
+ * it)}: any answer with Content-Disposition: attachment, or of another type than application/json;
+ * an envelope answered instead (an error) rejects like request() does, with the same silent
+ * re-login on 501.
  */
 function downloadFile(url, data = {}, options) {
   return withRelogin(() => sendDownload(withQuery(url, data)), options);
@@ -408,6 +435,7 @@ module.exports = {
   BAD_ANSWER_ERRNO,
   WX_LOGIN_ERRNO,
   NOT_LOGGED_IN_ERRNO,
+  apiError,
   request,
   uploadFile,
   downloadFile,

@@ -11,6 +11,7 @@
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import { startMiniWorld, setRoleByCli, APP_ID } from './harness.mjs';
 import { person, as, call, okCall, serverMe, joinWithCode, paths } from './people.mjs';
@@ -27,6 +28,13 @@ after(async () => {
 });
 
 const ev = (dataset) => ({ currentTarget: { dataset } });
+
+/** An export without its clock (exportTime: two exports a moment apart may differ by a second). */
+function clockless(exported) {
+  assert.match(exported.exportTime, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  const { exportTime, ...rest } = exported;
+  return rest;
+}
 
 /** Opens 隐私与账号 as `p`; answers {mp, page}, shown. */
 async function accountPage(p) {
@@ -193,7 +201,37 @@ describe('导出我的数据', () => {
     assert.equal(p.phone.sharedFiles.length, 1);
     const [shared] = p.phone.sharedFiles;
     assert.equal(shared.fileName, 'meetoa-export.json');
-    assert.deepEqual(JSON.parse(shared.bytes.toString('utf8')), data, 'what the server exports');
+    assert.deepEqual(clockless(JSON.parse(shared.bytes.toString('utf8'))), clockless(data), 'what the server exports');
+  });
+
+  test('through util.downloadFile: the JSON attachment is a file (its bytes, type, length); an envelope of the same URL is still an error', T, async () => {
+    const p = await person(world, 'gil');
+    const mp = as(p);
+    const file = await mp.util.downloadFile(mp.api.AuthExport);
+    const server = await call(world, p, 'GET', '/wx/auth/export');
+    assert.equal(file.contentType, server.headers.get('content-type'));
+    assert.match(file.contentType, /^application\/json/);
+    const bytes = readFileSync(file.tempFilePath);
+    assert.equal(file.dataLength, bytes.length);
+    const mine = JSON.parse(bytes.toString('utf8'));
+    assert.equal(mine.format, 'meetoa-export');
+    assert.deepEqual(clockless(mine), clockless(JSON.parse(server.body.toString('utf8'))));
+    assert.equal(p.phone.count('login'), 0);
+
+    // The same URL refusing the token answers the envelope (application/json, no attachment).
+    const old = p.token();
+    assert.equal((await world.oa.logout(old)).errno, 0);
+    const refused = await call(world, p, 'GET', '/wx/auth/export');
+    assert.equal(refused.headers.get('content-disposition'), null);
+    p.phone.reset();
+    await assert.rejects(mp.util.downloadFile(mp.api.AuthExport, {}, { relogin: false }), (err) => {
+      assert.equal(err.errno, 501);
+      assert.equal(err.message, refused.errmsg);
+      assert.equal('data' in err, false, 'a refusal without data carries none');
+      return true;
+    });
+    assert.deepEqual(paths(p), ['GET /wx/auth/export']);
+    assert.equal(p.phone.count('login'), 0);
   });
 
   test('a refused token: renewed once silently, then exported', T, async () => {
@@ -205,8 +243,12 @@ describe('导出我的数据', () => {
     await mp.press(page, 'export-button');
     assert.equal(p.phone.count('login'), 1, 'one silent login');
     assert.notEqual(p.token(), old);
-    assert.deepEqual(paths(p), ['GET /wx/auth/export', 'GET /wx/auth/info', 'POST /wx/auth/login_by_weixin', 'GET /wx/auth/info', 'GET /wx/auth/export']);
+    // util.downloadFile's own re-login: no detour through another endpoint.
+    assert.deepEqual(paths(p), ['GET /wx/auth/export', 'POST /wx/auth/login_by_weixin', 'GET /wx/auth/export']);
+    assert.equal(p.phone.requests[0].header[mp.api.TokenHeader], old);
+    assert.equal(p.phone.requests[2].header[mp.api.TokenHeader], p.token(), 'retried with the new token');
     assert.ok(page.data.exported);
+    assert.deepEqual(p.phone.toasts(), []);
   });
 });
 
@@ -243,6 +285,25 @@ describe('注销账号', () => {
     assert.equal(info.data.nickName, '');
     assert.equal(info.data.mobile, '');
     assert.notEqual((await call(world, { mp: p.mp, token: () => again }, 'GET', '/wx/member/me')).data?.userId, before);
+  });
+
+  test('a refused token (501): no silent login and deletion, one wx.login (the code), the login page; nothing deleted', T, async () => {
+    const p = await person(world, 'jon');
+    const { page } = await accountPage(p); // shown with a live token
+    const old = p.token();
+    const before = (await serverMe(world, p)).userId;
+    assert.equal((await world.oa.logout(old)).errno, 0); // ended elsewhere meanwhile
+    p.phone.reset();
+    await page.onDeleteAccount();
+    assert.equal(p.phone.count('login'), 1, 'only the confirmation code');
+    assert.deepEqual(paths(p), ['POST /wx/auth/delete_account']);
+    assert.equal(p.phone.requests[0].header[p.mp.api.TokenHeader], old);
+    assert.deepEqual(p.phone.callsOf('navigateTo').map((c) => c.args.url), ['/pages/login/login']);
+    assert.equal(p.phone.callsOf('reLaunch').length, 0);
+    assert.equal(page.data.deleting, false);
+    // The account is still there: the same WeChat user logs in to the same user.
+    const again = await world.oa.loginOk('jon');
+    assert.equal((await call(world, { mp: p.mp, token: () => again }, 'GET', '/wx/member/me')).data?.userId, before);
   });
 
   test('807: the only admin is told so, nothing deleted', T, async () => {
@@ -287,5 +348,20 @@ describe('注销账号', () => {
     assert.equal((await world.oa.info(token)).errno, 0);
     page.onHostedTap(ev({ id: m.id }));
     assert.deepEqual(host.phone.callsOf('navigateTo').map((c) => c.args.url), [`/pages/meeting/detail/detail?id=${m.id}`]);
+
+    // util.request itself hands a refusal's data to the caller, as the server sent it.
+    const code = await world.wx.newCode(APP_ID, 'kim');
+    await assert.rejects(host.mp.util.request(host.mp.api.AuthDeleteAccount, { code }, 'POST', { relogin: false }), (err) => {
+      assert.equal(err.errno, 816);
+      assert.equal(err.message, refused.errmsg);
+      assert.deepEqual(err.data, refused.data);
+      return true;
+    });
+    // One without data (804: no such session) carries none.
+    await assert.rejects(host.mp.util.request(host.mp.api.AuthLogoutSession, { id: '0123456789abcdef' }, 'POST'), (err) => {
+      assert.equal(err.errno, 804);
+      assert.equal('data' in err, false);
+      return true;
+    });
   });
 });
