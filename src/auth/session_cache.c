@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "metrics/metrics.h"
+
+static void metrics_register(session_cache_t *cache);
 
 #define SHARDS 64
 
@@ -133,6 +136,7 @@ session_cache_t *session_cache_new(void)
         shard_init(&cache->sessions[i]);
         shard_init(&cache->users[i]);
     }
+    metrics_register(cache);
     return cache;
 }
 
@@ -277,8 +281,49 @@ static void unlink_session(shard_t *shard, session_entry_t **slot)
     free(e);
 }
 
+/* ---- metrics (docs/metrics.md) ---- */
+
+static session_cache_rc lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                               store_user_t *user_out, session_cache_hit_t *hit, bool *cached);
+
+enum { LOOKUP_HIT, LOOKUP_MISS, LOOKUP_REVALIDATE, LOOKUP_EXPIRED };
+static metrics_family_t *_Atomic lookups;
+
+static double entries_of(void *cache)
+{
+    return (double)session_cache_count(cache);
+}
+
+/* The lookups counter, and the entries gauge of the first cache made (one per server). */
+static void metrics_register(session_cache_t *cache)
+{
+    static const char *const results[] = {"hit", "miss", "revalidate", "expired"};
+    metrics_label_t label = {"result", results, 4};
+    atomic_store(&lookups, metrics_counter("meetoa_session_cache_lookups_total",
+                                           "Token checks by the session cache's answer: hit, miss (not cached), "
+                                           "revalidate (cached longer than oa.token.cache-seconds: the database is "
+                                           "read again), expired.",
+                                           &label, 1));
+    static atomic_flag entries_registered = ATOMIC_FLAG_INIT;
+    if (!atomic_flag_test_and_set(&entries_registered))
+        metrics_gauge_fn("meetoa_session_cache_entries", "Sessions held by the session cache.", entries_of, cache);
+}
+
 session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
                                       store_user_t *user_out, session_cache_hit_t *hit)
+{
+    bool cached = false;
+    session_cache_rc rc = lookup(cache, token_hash, now, max_age, user_out, hit, &cached);
+    metrics_inc(atomic_load_explicit(&lookups, memory_order_relaxed), rc == SESSION_CACHE_HIT       ? LOOKUP_HIT
+                                                                      : rc == SESSION_CACHE_EXPIRED ? LOOKUP_EXPIRED
+                                                                      : cached                      ? LOOKUP_REVALIDATE
+                                                                                                    : LOOKUP_MISS);
+    return rc;
+}
+
+/* *cached: the session was there, not expired, but too old to trust (or its user was). */
+static session_cache_rc lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                               store_user_t *user_out, session_cache_hit_t *hit, bool *cached)
 {
     shard_t *shard = session_shard(cache, token_hash);
     int64_t user_id = 0, expires = 0;
@@ -287,6 +332,7 @@ session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t toke
     pthread_mutex_lock(&shard->lock);
     session_entry_t **slot = session_slot(shard, token_hash);
     if (*slot != NULL) {
+        *cached = true;
         if ((*slot)->expires_at <= now) {
             unlink_session(shard, slot);
             rc = SESSION_CACHE_EXPIRED;

@@ -276,6 +276,7 @@ static void metrics_register(http_server_t *server)
         }
         m->route_label[i] = j;
     }
+    metrics_operations_publish(routes, nroutes); /* operation i + 1 = route label i */
     m->unmatched = nroutes;
     routes[nroutes++] = "unmatched";
     for (int code = 0; code < 1000; code++) {
@@ -334,7 +335,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                 http_reply_error(req, API_BODY_TOO_LARGE);
                 return 0;
             }
-            return route->handler(req, config->app);
+            if (stat == NULL)
+                return route->handler(req, config->app);
+            metrics_operation_set(server->metrics.route_label[i] + 1);
+            int rc = route->handler(req, config->app);
+            metrics_operation_set(0);
+            return rc;
         }
         size_t used = strlen(allow);
         snprintf(allow + used, sizeof(allow) - used, "%s%s", used ? ", " : "", route->method);

@@ -444,6 +444,49 @@ void metrics_observe(metrics_family_t *family, size_t series, double value)
     cell_add(cell + family->nbuckets + 1, nano >= 1.8e19 ? UINT64_MAX / 2 : (uint64_t)llround(nano));
 }
 
+/* ---- operations ---- */
+
+static const char *const background_only[] = {"background"};
+static _Atomic(const char *const *) operation_names;
+static atomic_size_t noperations;
+static _Thread_local size_t tls_operation;
+
+void metrics_operations_publish(const char *const *names, size_t n)
+{
+    if (atomic_load(&operation_names) != NULL)
+        return; /* once per process: the label values of families already made must not change */
+    char **copy = calloc(n + 1, sizeof(*copy));
+    if (copy == NULL)
+        return;
+    copy[0] = (char *)background_only[0];
+    for (size_t i = 0; i < n; i++)
+        if ((copy[i + 1] = strdup(names[i])) == NULL)
+            return; /* no memory at start-up: operations stay "background" (a leak of a few bytes) */
+    atomic_store(&noperations, n + 1);
+    atomic_store(&operation_names, (const char *const *)copy);
+}
+
+const char *const *metrics_operations(size_t *n)
+{
+    const char *const *names = atomic_load(&operation_names);
+    if (names == NULL) {
+        *n = 1;
+        return background_only;
+    }
+    *n = atomic_load(&noperations);
+    return names;
+}
+
+size_t metrics_operation(void)
+{
+    return tls_operation;
+}
+
+void metrics_operation_set(size_t op)
+{
+    tls_operation = op;
+}
+
 double metrics_now(void)
 {
     struct timespec ts;

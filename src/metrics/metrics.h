@@ -97,6 +97,18 @@ void metrics_gauge_add(metrics_family_t *family, size_t series, int64_t delta);
 void metrics_gauge_set(metrics_family_t *family, size_t series, double value);
 void metrics_observe(metrics_family_t *family, size_t series, double value);
 
+/*
+ * Operations: what a thread is working for, as the `operation` label of the database metrics.
+ * Index 0 is "background" (work no request asked for); http/server publishes its route
+ * templates as 1..n at start and sets the operation while a route's handler runs; loop_msg
+ * carries it from a job's submission to its completion, so chained work keeps its request's.
+ */
+void metrics_operations_publish(const char *const *names, size_t n);
+/* The published names ([0] "background"), *n their number; {"background"} until published. */
+const char *const *metrics_operations(size_t *n);
+size_t metrics_operation(void);
+void metrics_operation_set(size_t op);
+
 /* A monotonic clock in seconds, for durations passed to metrics_observe. */
 double metrics_now(void);
 

@@ -6,10 +6,36 @@
 #include "runtime/db_pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
+
+/* The metrics of every pool of the process (docs/metrics.md). */
+static metrics_family_t *_Atomic m_queued;
+static metrics_family_t *_Atomic m_wait;
+static metrics_family_t *_Atomic m_duration;
+
+/* The labelled families, once the operations are known (registration is idempotent). */
+static void metrics_ready(void)
+{
+    size_t n;
+    const char *const *ops = metrics_operations(&n);
+    if (atomic_load_explicit(&m_duration, memory_order_acquire) != NULL || n < 2)
+        return;
+    metrics_label_t label = {"operation", ops, n};
+    atomic_store(&m_wait,
+                 metrics_histogram("meetoa_db_job_wait_seconds",
+                                   "Time database jobs waited for a worker, by the operation that queued them.", &label,
+                                   1, metrics_duration_buckets, metrics_duration_nbuckets));
+    atomic_store_explicit(&m_duration,
+                          metrics_histogram("meetoa_db_job_duration_seconds",
+                                            "Time database jobs ran on a worker, by the operation that queued them.",
+                                            &label, 1, metrics_duration_buckets, metrics_duration_nbuckets),
+                          memory_order_release);
+}
 
 struct db_pool {
     pthread_mutex_t lock;
@@ -54,7 +80,13 @@ static void *worker_main(void *p)
 
     db_job_t *job;
     while ((job = next_job(pool)) != NULL) {
+        double started = metrics_now();
+        metrics_gauge_add(atomic_load(&m_queued), 0, -1);
+        metrics_ready();
+        metrics_family_t *wait = atomic_load(&m_wait), *duration = atomic_load(&m_duration);
+        metrics_observe(wait, job->_op, started - job->_queued_at);
         job->run(job, store);
+        metrics_observe(duration, job->_op, metrics_now() - started);
         loop_msg_reply(&job->msg);
     }
     return NULL;
@@ -69,6 +101,7 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
     }
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
+    atomic_store(&m_queued, metrics_gauge("meetoa_db_jobs_queued", "Database jobs waiting for a worker.", NULL, 0));
     pool->tids = calloc((size_t)threads, sizeof(*pool->tids));
     pool->stores = calloc((size_t)threads, sizeof(*pool->stores));
     if (pool->tids == NULL || pool->stores == NULL)
@@ -119,6 +152,9 @@ void db_pool_stop(db_pool_t *pool)
 void db_pool_submit(db_pool_t *pool, db_job_t *job)
 {
     job->_next = NULL;
+    job->_queued_at = metrics_now();
+    job->_op = metrics_operation();
+    metrics_gauge_add(atomic_load(&m_queued), 0, 1);
     pthread_mutex_lock(&pool->lock);
     if (pool->tail != NULL)
         pool->tail->_next = job;

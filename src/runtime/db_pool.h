@@ -6,6 +6,11 @@
  * the job's loop_msg back, so job->msg.on_done runs on the submitting loop. Jobs are taken
  * in submission order.
  *
+ * Metrics (docs/metrics.md): meetoa_db_jobs_queued (waiting for a worker), and by operation
+ * (the route template whose request queued the job, or "background") the time a job waited
+ * (meetoa_db_job_wait_seconds) and ran (meetoa_db_job_duration_seconds); counted from the
+ * first request on (the operations are the HTTP routes, known once the server started).
+ *
  * Ownership: the caller allocates the job (usually as the first member of a bigger struct)
  * and frees it in on_done. The pool only borrows it.
  */
@@ -24,6 +29,8 @@ struct db_job {
     loop_msg_t msg; /* must stay first: on_done receives &job->msg */
     void (*run)(db_job_t *job, store_t *store);
     db_job_t *_next;
+    double _queued_at; /* metrics: when it was submitted */
+    size_t _op;        /* metrics: the operation (metrics_operation()) that submitted it */
 };
 
 /* Opens `threads` connections to url and starts the workers. NULL and one line in err on failure. */

@@ -15,6 +15,8 @@
 #include <h2o.h>
 #include <h2o/multithread.h>
 
+#include "metrics/metrics.h"
+
 typedef struct loop_msg loop_msg_t;
 typedef void (*loop_msg_cb)(loop_msg_t *msg);
 
@@ -22,6 +24,7 @@ struct loop_msg {
     h2o_multithread_message_t super; /* must stay first */
     h2o_multithread_receiver_t *reply_to;
     loop_msg_cb on_done;
+    size_t op; /* metrics_operation() of the thread that made it, restored around on_done */
 };
 
 /* Sets up a message to come back to reply_to and run on_done there. */
@@ -30,6 +33,7 @@ static inline void loop_msg_init(loop_msg_t *msg, h2o_multithread_receiver_t *re
     msg->super.link = (h2o_linklist_t){NULL, NULL};
     msg->reply_to = reply_to;
     msg->on_done = on_done;
+    msg->op = metrics_operation();
 }
 
 /* Sends msg back to its loop (from any thread). */

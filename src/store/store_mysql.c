@@ -79,7 +79,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <unistd.h>
+
+#include "metrics/metrics.h"
+
+/* meetoa_db_connection_errors_total{kind}: connects that failed, connections found gone
+ * (registered once per process; docs/metrics.md). */
+static metrics_family_t *my_connection_errors(void)
+{
+    static metrics_family_t *_Atomic family;
+    static const char *const kinds[] = {"connect", "lost"};
+    metrics_family_t *f = atomic_load(&family);
+    if (f == NULL) {
+        metrics_label_t label = {"kind", kinds, 2};
+        f = metrics_counter("meetoa_db_connection_errors_total",
+                            "MariaDB/MySQL connections that could not be made (connect) or broke (lost).", &label, 1);
+        atomic_store(&family, f);
+    }
+    return f;
+}
 
 #define MY_CONNECT_TIMEOUT_S    5
 #define MY_IO_TIMEOUT_S         10
@@ -416,6 +435,7 @@ static bool my_connect(const my_url_t *u, unsigned io_timeout, my_conn_t *c, cha
     }
     const char *host = u->socket != NULL && u->host == NULL ? "localhost" : u->host;
     if (mysql_real_connect(c->db, host, u->user, u->password, u->db, u->port, u->socket, 0) == NULL) {
+        metrics_inc(my_connection_errors(), 0);
         snprintf(why, why_size, "%s", mysql_error(c->db));
         goto fail;
     }
@@ -463,6 +483,8 @@ static store_rc my_fail_with(my_store_t *s, my_conn_t *c, const char *op, unsign
 {
     c->last_errno = err;
     if (my_error_is_gone(err)) {
+        if (!c->broken)
+            metrics_inc(my_connection_errors(), 1);
         c->broken = true;
         return store_error_set(&s->base, STORE_ERROR, op, "database unavailable: %s", msg);
     }

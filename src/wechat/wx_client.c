@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
 
 #ifndef MEETOA_VERSION
 #define MEETOA_VERSION "dev"
@@ -264,6 +265,80 @@ static const char *wx_safe_error(const wx_client_t *client, const wx_call_t *cal
     return call->errbuf;
 }
 
+/* ---- metrics (docs/metrics.md) ---- */
+
+static const char *const wx_metric_apis[] = {"/sns/jscode2session",
+                                             "/wxa/business/getuserphonenumber",
+                                             "/wxa/checksession",
+                                             "/cgi-bin/token",
+                                             "/cgi-bin/stable_token",
+                                             "/wxa/getwxacodeunlimit",
+                                             "/cgi-bin/message/subscribe/send",
+                                             "/wxa/msg_sec_check",
+                                             "/wxa/media_check_async",
+                                             "other"};
+#define WX_METRIC_APIS (sizeof(wx_metric_apis) / sizeof(wx_metric_apis[0]))
+typedef enum wx_metric_outcome {
+    WXM_OK,            /* HTTP 200, errcode 0 or none */
+    WXM_ERRCODE_BUSY,  /* errcode -1: system busy */
+    WXM_ERRCODE_TOKEN, /* 40001, 40014, 42001: the access_token refused */
+    WXM_ERRCODE_OTHER, /* any other errcode: the request refused */
+    WXM_HTTP_STATUS,   /* not HTTP 200 */
+    WXM_TIMEOUT,       /* oa.wx.timeout-ms passed */
+    WXM_TRANSPORT,     /* DNS, connect, TLS, connection lost, aborted */
+    WXM_BAD_RESPONSE,  /* too big, not HTTP */
+} wx_metric_outcome_t;
+static const char *const wx_metric_outcomes[] = {"ok",          "errcode_busy", "errcode_token", "errcode_other",
+                                                 "http_status", "timeout",      "transport",     "bad_response"};
+static metrics_family_t *wx_m_calls, *wx_m_duration;
+
+static void wx_metrics_register(void)
+{
+    metrics_label_t labels[] = {{"api", wx_metric_apis, WX_METRIC_APIS},
+                                {"outcome", wx_metric_outcomes, sizeof(wx_metric_outcomes) / sizeof(char *)}};
+    wx_m_calls =
+        metrics_counter("meetoa_wechat_calls_total", "Calls to WeChat's API, by API path and outcome.", labels, 2);
+    wx_m_duration =
+        metrics_histogram("meetoa_wechat_call_duration_seconds", "Duration of calls to WeChat, by API path.", labels, 1,
+                          metrics_duration_buckets, metrics_duration_nbuckets);
+    wx_token_metric(); /* its zeros shown from the start */
+}
+
+/* The errcode of a JSON answer ("errcode":N anywhere at its top; 0 when there is none). */
+static long wx_metric_errcode(const char *body, size_t len)
+{
+    const char *p = body != NULL ? memmem(body, len, "\"errcode\"", 9) : NULL;
+    if (p == NULL)
+        return 0;
+    p += 9;
+    while (p < body + len && (*p == ' ' || *p == ':'))
+        p++;
+    return p < body + len ? strtol(p, NULL, 10) : 0;
+}
+
+static void wx_metrics_count(const wx_call_t *call, const wx_answer_t *answer, int64_t elapsed_ms)
+{
+    size_t api = 0;
+    while (api < WX_METRIC_APIS - 1 && strcmp(wx_metric_apis[api], call->path) != 0)
+        api++;
+    wx_metric_outcome_t outcome = WXM_TRANSPORT;
+    if (answer->outcome == WX_OK && answer->http_status != 200) {
+        outcome = WXM_HTTP_STATUS;
+    } else if (answer->outcome == WX_OK) {
+        long errcode = wx_metric_errcode(answer->body, answer->len);
+        outcome = errcode == 0                                               ? WXM_OK
+                  : errcode == -1                                            ? WXM_ERRCODE_BUSY
+                  : errcode == 40001 || errcode == 40014 || errcode == 42001 ? WXM_ERRCODE_TOKEN
+                                                                             : WXM_ERRCODE_OTHER;
+    } else if (answer->outcome == WX_TIMEOUT) {
+        outcome = WXM_TIMEOUT;
+    } else if (answer->outcome == WX_BAD_RESPONSE) {
+        outcome = WXM_BAD_RESPONSE;
+    }
+    metrics_inc(wx_m_calls, metrics_series(wx_m_calls, api, outcome));
+    metrics_observe(wx_m_duration, api, (double)elapsed_ms / 1000.0);
+}
+
 /* Ends a call: takes it out of the multi, logs (path only), runs its completion, frees it. */
 static void wx_call_end(wx_client_t *client, wx_call_t *call, CURLcode rc, bool aborted)
 {
@@ -288,6 +363,7 @@ static void wx_call_end(wx_client_t *client, wx_call_t *call, CURLcode rc, bool 
         log_warn("wx: %s %s failed after %lld ms: %s", call->method, call->path, (long long)elapsed,
                  wx_safe_error(client, call, rc));
     }
+    wx_metrics_count(call, &answer, elapsed);
     call->on_done(client, call->ctx, &answer);
     wx_call_free(client, call);
 }
@@ -522,6 +598,7 @@ wx_client_t *wx_client_start(const wx_client_config_t *config, char *err, size_t
 
     if (!wx_config_check(config, err, err_size))
         return NULL;
+    wx_metrics_register();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, err_size, "libcurl could not initialise");
         return NULL;

@@ -77,6 +77,9 @@ void wx_free_secret(char *s);
 
 /* ---- calls that need the access_token (wx_token.c) ------------------------------------------ */
 
+/* meetoa_wechat_token_refreshes_total{outcome} (registered on first use; docs/metrics.md). */
+struct metrics_family *wx_token_metric(void);
+
 typedef struct wx_authed wx_authed_t;
 
 /* What the token manager needs from one kind of call (getuserphonenumber, checksession). */

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
 
 #define WX_DAY_S 86400
 
@@ -119,8 +120,24 @@ static void wx_token_forget_refusal(wx_token_mgr_t *mgr)
     mgr->refused_errcode = 0;
 }
 
+/* meetoa_wechat_token_refreshes_total{outcome}: a fetch of the access_token that got one, or
+ * failed (rare: registered at the event, which finds the same family after the first time). */
+metrics_family_t *wx_token_metric(void)
+{
+    static const char *const outcomes[] = {"ok", "failed"};
+    metrics_label_t label = {"outcome", outcomes, 2};
+    return metrics_counter("meetoa_wechat_token_refreshes_total",
+                           "Fetches of the access_token from WeChat, by outcome.", &label, 1);
+}
+
+static void wx_token_count(bool ok)
+{
+    metrics_inc(wx_token_metric(), ok ? 0 : 1);
+}
+
 static void wx_token_install(wx_token_mgr_t *mgr, const wx_token_answer_t *answer)
 {
+    wx_token_count(true);
     memcpy(mgr->token, answer->token, sizeof(mgr->token));
     mgr->have = true;
     mgr->gen++;
@@ -226,6 +243,7 @@ static void wx_token_failed(wx_client_t *client, const wx_token_answer_t *answer
 
     mgr->failures++;
     mgr->last_errcode = answer->errcode;
+    wx_token_count(false);
     if (error->fault == WX_FAULT_CONFIG)
         log_error("wx: access_token from %s refused with errcode %ld: check wechat app_id, app_secret and the "
                   "IP whitelist (fetches %ld, failures %ld)",
