@@ -17,9 +17,13 @@ import { startWorld, SESSION_KEY_SHAPE, APP_ID, eventually } from './lib/meetoa.
 const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$/;
 
+/** LeakSanitizer's "Suppressions used" table (tests/lsan.supp), written by the sanitizer runtime
+ * at exit under ASan builds: not a line of meetoa's. */
+const LSAN_SUPPRESSIONS = /^-+\nSuppressions used:\n(?:.*\n)*?-+\n\n?/m;
+
 /** Every line of text parsed: [{time, level, thread, message}]. */
 function parseLines(text) {
-  const lines = text.split('\n');
+  const lines = text.replace(LSAN_SUPPRESSIONS, '').split('\n');
   assert.equal(lines.pop(), '', 'the output ends with a newline');
   return lines.map((line) => {
     let o;

@@ -881,7 +881,8 @@ static void test_json_line(void **state)
                         "said \"hi\" \\ back/slash\nnew\ttab\r\x01\x7f 张三 🌸");
     json_decref(o);
     /* the escapes themselves, as written */
-    log_info("a\x01" "b");
+    log_info("a\x01"
+             "b");
     drain(*state, buf, sizeof(buf));
     assert_non_null(strstr(buf, "\"message\":\"a\\u0001b\"}\n"));
     log_set_format(LOG_FORMAT_TEXT);
