@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
+#include "redis/redis_url.h"
 
 /* ---- the keys ------------------------------------------------------------------------ */
 
@@ -144,6 +145,8 @@ static const key_def_t KEYS[] = {
     {"oa.rate-limit.phone-openid", NULL, NULL, KIND_INT, 0, 0, 1000000, "10", F(rate_phone_openid)},
     {"oa.rate-limit.upload-ip", NULL, NULL, KIND_INT, 0, 0, 1000000, "120", F(rate_upload_ip)},
     {"oa.rate-limit.upload-openid", NULL, NULL, KIND_INT, 0, 0, 1000000, "20", F(rate_upload_openid)},
+    {"oa.redis.url", NULL, NULL, KIND_STRING, KEY_SECRET, 0, 0, NULL, F(redis_url)},
+    {"oa.redis.timeout-ms", NULL, NULL, KIND_INT, 0, 10, 10000, "250", F(redis_timeout_ms)},
 };
 #define KEY_COUNT (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -853,6 +856,16 @@ static bool check_relations(config_t *cfg, char *err, size_t err_size)
         return false;
     }
     strcpy(cfg->log_format, format == LOG_FORMAT_JSON ? "json" : "text"); /* as long as the text it replaces */
+    if (cfg->redis_url != NULL) {
+        redis_url_t url;
+        char why[160];
+        bool ok = redis_url_parse(cfg->redis_url, &url, why, sizeof why);
+        redis_url_wipe(&url);
+        if (!ok) { /* why never repeats the password */
+            set_err(err, err_size, "oa.redis.url: %s", why);
+            return false;
+        }
+    }
     if (cfg->token_renew_threshold_seconds < 0)
         cfg->token_renew_threshold_seconds = cfg->token_expire_seconds / 4;
     else if (cfg->token_renew_threshold_seconds > cfg->token_expire_seconds / 2) {
@@ -964,6 +977,7 @@ void config_free(config_t *cfg)
     free(cfg->wx_ca_file);
     free(cfg->token_header);
     wipe_free(cfg->datasource_url);
+    wipe_free(cfg->redis_url);
     free(cfg->wx_token_api);
     free(cfg->time_zone);
     wipe_free(cfg->push_token);

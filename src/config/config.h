@@ -54,6 +54,10 @@
  *   oa.rate-limit.phone-openid  10                       429 (HTTP 429, Retry-After)
  *   oa.rate-limit.upload-ip     120
  *   oa.rate-limit.upload-openid 20
+ *   oa.redis.url             none (per process)          redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or
+ *                                                        unix://[[USER]:PASSWORD@]/PATH[?db=N]; secret:
+ *                                                        rate limits shared, session ends published
+ *   oa.redis.timeout-ms      250                         10..10000: connect, each command; slower = down
  *   oa.wx.content-check      false                       true|false: meetings', votes' and minutes' texts
  *                                                        go through WeChat's msg_sec_check before they are stored
  *   oa.subscribe.KIND.template-id  none (KIND off)        KIND: invitation, approval, starting, changed;
@@ -180,6 +184,9 @@ typedef struct config {
     int rate_login_ip, rate_login_openid;
     int rate_phone_ip, rate_phone_openid;
     int rate_upload_ip, rate_upload_openid;
+    /* oa.redis (redis/redis_url.h) */
+    char *redis_url;      /* NULL = no Redis: everything per process */
+    int redis_timeout_ms; /* 250 */
 } config_t;
 
 /*
