@@ -43,6 +43,9 @@
 #include "auth/session_key.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
+
+#include <stdatomic.h>
 #include "common/text.h"
 #include "content/content_check.h"
 #include "crypto/crypto.h"
@@ -90,10 +93,51 @@ static void login_job_free(login_job_t *job)
     free(job);
 }
 
+/* meetoa_logins_total and meetoa_login_refusals_total{reason} (docs/metrics.md): one per login
+ * that reached WeChat or its checks (requests that joined a login in flight share its count). */
+static void login_count(int code)
+{
+    static const struct {
+        int code;
+        const char *reason;
+    } reasons[] = {{API_WX_CODE_INVALID, "wx_code_invalid"},
+                   {API_WX_CODE_USED, "wx_code_used"},
+                   {API_WX_BUSY, "wx_busy"},
+                   {API_WX_RATE_LIMITED, "wx_rate_limited"},
+                   {API_WX_USER_BLOCKED, "wx_user_blocked"},
+                   {API_WX_UNAVAILABLE, "wx_unavailable"},
+                   {API_USER_DISABLED, "user_disabled"},
+                   {API_USER_CLOSED, "user_closed"},
+                   {API_TOO_MANY_REQUESTS, "rate_limited"},
+                   {API_MOBILE_REGISTERED, "mobile_registered"},
+                   {API_SERIOUS, "server_error"}};
+    enum { NREASONS = sizeof(reasons) / sizeof(reasons[0]) };
+    static metrics_family_t *_Atomic logins, *_Atomic refusals;
+    if (atomic_load(&refusals) == NULL) { /* the first login: registration is idempotent */
+        const char *names[NREASONS + 1];
+        for (size_t i = 0; i < NREASONS; i++)
+            names[i] = reasons[i].reason;
+        names[NREASONS] = "other";
+        metrics_label_t label = {"reason", names, NREASONS + 1};
+        atomic_store(&logins, metrics_counter("meetoa_logins_total", "Logins answered with a token.", NULL, 0));
+        atomic_store(&refusals,
+                     metrics_counter("meetoa_login_refusals_total", "Logins refused, by reason.", &label, 1));
+    }
+    if (code == API_OK) {
+        metrics_inc(atomic_load(&logins), 0);
+        return;
+    }
+    size_t i = 0;
+    while (i < NREASONS && reasons[i].code != code)
+        i++;
+    metrics_inc(atomic_load(&refusals), i);
+}
+
 /* Every end of a login: the answer goes to the leader's request, if it is still there, and
  * to every request that joined it. */
 static void login_finish(login_job_t *job, http_answer_t answer)
 {
+    login_count(http_answer_errno(&answer));
     login_flights_finish(job->app->flights, job->wx.code, &answer);
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL)

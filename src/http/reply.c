@@ -29,6 +29,17 @@ static const char *reason_of(int status)
     }
 }
 
+int http_answer_errno(const http_answer_t *answer)
+{
+    /* The envelope's first member ({"errno":N,...), as envelope_open writes it. */
+    static const char prefix[] = "{\"errno\":";
+    if (answer->text == NULL)
+        return API_SERIOUS;
+    if (answer->len > sizeof(prefix) - 1 && memcmp(answer->text, prefix, sizeof(prefix) - 1) == 0)
+        return atoi(answer->text + sizeof(prefix) - 1);
+    return -1;
+}
+
 void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
 {
     req->res.status = answer->status;
@@ -41,13 +52,7 @@ void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
         size_t len = (size_t)sprintf(seconds, "%u", answer->retry_after);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, seconds, len);
     }
-    /* The metrics' errno: the envelope's first member ({"errno":N,...), written by envelope_open. */
-    static const char prefix[] = "{\"errno\":";
-    if (answer->text != NULL && answer->len > sizeof(prefix) - 1 &&
-        memcmp(answer->text, prefix, sizeof(prefix) - 1) == 0)
-        http_request_errno(req, atoi(answer->text + sizeof(prefix) - 1));
-    else if (answer->text == NULL)
-        http_request_errno(req, API_SERIOUS);
+    http_request_errno(req, http_answer_errno(answer));
     /* With the length known, h2o sends Content-Length instead of chunked encoding. */
     if (answer->text == NULL) {
         req->res.content_length = sizeof(out_of_memory) - 1;

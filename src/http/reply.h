@@ -30,6 +30,8 @@ void http_answer_open(json_out_t *o);
 http_answer_t http_answer_close(json_out_t *o);
 /* Errno 429 (HTTP 429) with a Retry-After of retry_after_s seconds (at least 1). */
 http_answer_t http_answer_too_many(unsigned retry_after_s);
+/* The errno an answer carries (502 for one that ran out of memory; -1 if it is no envelope). */
+int http_answer_errno(const http_answer_t *answer);
 /* Sends it (the text is copied into req->pool). */
 void http_send_answer(h2o_req_t *req, const http_answer_t *answer);
 void http_answer_free(http_answer_t *answer);
