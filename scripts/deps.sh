@@ -14,6 +14,7 @@ packages=(
   libhiredis-dev redis-server # oa.redis.url: shared rate limits and session invalidation; tests run a private redis-server
   nginx-light                 # tests run a private nginx in front of meetoa (auth_request)
   prometheus                  # promtool checks /metrics; tests run a private Prometheus that scrapes meetoa
+  systemd                     # systemd-analyze verify/security: tests check deploy/meetoa.service (nothing is started)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
