@@ -32,6 +32,8 @@
 #include "store/store.h"
 #include "store/store_org.h"
 #include "auth/account_api.h"
+#include "auth/session_bus.h"
+#include "redis/redis_client.h"
 
 #define GRACE_MS 5000
 
@@ -198,6 +200,26 @@ static store_rc print_hosted(const store_hosted_meeting_t *m, void *ctx)
     return STORE_OK;
 }
 
+/* With oa.redis.url, tells every instance to forget user_id's cached sessions and profile now
+ * (auth/session_bus.h); returns how soon the instances see the change, for the message. */
+static const char *publish_user_ended(const config_t *config, int64_t user_id)
+{
+    static const char *const later = "within oa.token.cache-seconds";
+    if (config->redis_url == NULL)
+        return later;
+    redis_url_t url;
+    char err[300], msg[SESSION_BUS_MSG_SIZE];
+    size_t len = session_bus_format_user(user_id, "cli", msg);
+    int rc = redis_url_parse(config->redis_url, &url, err, sizeof err)
+                 ? redis_publish_once(&url, config->redis_timeout_ms, SESSION_BUS_CHANNEL, msg, len, err, sizeof err)
+                 : -1;
+    redis_url_wipe(&url);
+    if (rc == 0)
+        return "at once (published through Redis)";
+    fprintf(stderr, "meetoa: warning: not published: %s\n", err);
+    return later;
+}
+
 /* meetoa user delete OPENID: account_close, as POST /wx/auth/delete_account does. */
 static int user_delete(store_t *store, const config_t *config, const char *openid)
 {
@@ -224,9 +246,9 @@ static int user_delete(store_t *store, const config_t *config, const char *openi
         fprintf(stderr, "meetoa: user %s is the last admin: make another admin first\n", openid);
         return 1;
     }
-    printf("user %s: account closed (user %lld is a tombstone; other instances refuse its tokens within "
-           "oa.token.cache-seconds)\n",
-           openid, (long long)user.id);
+    const char *when = publish_user_ended(config, user.id);
+    printf("user %s: account closed (user %lld is a tombstone; the instances refuse its tokens %s)\n", openid,
+           (long long)user.id, when);
     return 0;
 }
 
@@ -237,8 +259,10 @@ static int user_command(store_t *store, const config_t *config, char **argv)
         return user_delete(store, config, argv[1]);
     if (strcmp(argv[0], "status") == 0) {
         store_rc src = store_user_set_status(store, argv[1], argv[2][0] - '0', time(NULL));
-        if (src == STORE_OK) {
-            printf("user %s: status %s\n", argv[1], argv[2]);
+        store_user_t user;
+        if (src == STORE_OK && store_user_get_by_openid(store, argv[1], &user) == STORE_OK) {
+            const char *when = publish_user_ended(config, user.id);
+            printf("user %s: status %s (the instances see it %s)\n", argv[1], argv[2], when);
             return 0;
         }
         if (src == STORE_NOT_FOUND)

@@ -14,6 +14,7 @@
 #include "app/module.h"
 #include "auth/account_api.h"
 #include "auth/auth_api.h"
+#include "auth/session_bus.h"
 #include "auth/sessions_api.h"
 #include "auth/verify_api.h"
 #include "meeting/checkin_api.h"
@@ -31,6 +32,7 @@
 #include "auth/token.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 #include "store/store_sessions.h"
 
@@ -114,7 +116,7 @@ struct app_sweeper {
     session_cache_t *cache;
     int cache_seconds;
     int login_log_days;
-    rate_limit_t *const *limits; /* APP_LIMITS of them, app_t's */
+    shared_limit_t *const *limits; /* APP_LIMITS of them, app_t's */
 };
 
 static void sweep_database(struct app_sweeper *sweeper)
@@ -144,7 +146,7 @@ static void *sweeper_main(void *arg)
         if (dropped > 0)
             log_debug("session cache: %ld idle or expired entries dropped", dropped);
         for (int i = 0; i < APP_LIMITS; i++)
-            rate_limit_sweep(sweeper->limits[i], clock_monotonic_ms());
+            rate_limit_sweep(shared_limit_local(sweeper->limits[i]), clock_monotonic_ms());
         if (now >= next_db_sweep) {
             sweep_database(sweeper);
             next_db_sweep = now + DB_SWEEP_SECONDS;
@@ -160,7 +162,7 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t *cache, rate_limit_t *const *limits,
+static struct app_sweeper *sweeper_start(const config_t *config, session_cache_t *cache, shared_limit_t *const *limits,
                                          char *err, size_t err_size)
 {
     struct app_sweeper *sweeper = calloc(1, sizeof(*sweeper));
@@ -198,7 +200,58 @@ static void sweeper_stop(struct app_sweeper *sweeper)
     free(sweeper);
 }
 
+/* ---- Redis (oa.redis.url): the subscriber's callbacks ---- */
+
+static void on_bus_message(void *ctx, const char *payload, size_t len)
+{
+    app_t *app = ctx;
+    if (!session_bus_apply(app->sessions, app->redis_origin, payload, len))
+        log_debug("redis: a message on %s that is not a session end ignored", SESSION_BUS_CHANNEL);
+}
+
+/* What was published while this instance was not listening is unknown: forget every cached
+ * session, each is read again at its next use. */
+static void on_bus_subscribed(void *ctx, bool again)
+{
+    app_t *app = ctx;
+    long dropped = session_cache_sweep(app->sessions, time(NULL), 0);
+    if (again || dropped > 0)
+        log_info("redis: listening for session ends again; %ld cached sessions dropped", dropped);
+}
+
+static int redis_start(app_t *app, const config_t *config, char *err, size_t err_size)
+{
+    uint8_t origin[8];
+    if (config->redis_url == NULL)
+        return 0;
+    redis_url_t url;
+    if (!crypto_random(origin, sizeof origin)) {
+        snprintf(err, err_size, "no randomness for the redis origin id");
+        return -1;
+    }
+    if (!redis_url_parse(config->redis_url, &url, err, err_size))
+        return -1; /* checked by config_load already */
+    crypto_hex(origin, sizeof origin, app->redis_origin);
+    redis_client_config_t rc = {
+        .url = &url,
+        .timeout_ms = config->redis_timeout_ms,
+        .channel = SESSION_BUS_CHANNEL,
+        .on_message = on_bus_message,
+        .on_subscribed = on_bus_subscribed,
+        .ctx = app,
+    };
+    app->redis = redis_client_start(&rc, err, err_size);
+    redis_url_wipe(&url);
+    return app->redis != NULL ? 0 : -1;
+}
+
 /* ---- the rate limits ---- */
+
+static const char *const LIMIT_NAMES[APP_LIMITS] = {
+    [APP_LIMIT_LOGIN_IP] = "login-ip",   [APP_LIMIT_LOGIN_OPENID] = "login-openid",
+    [APP_LIMIT_PHONE_IP] = "phone-ip",   [APP_LIMIT_PHONE_OPENID] = "phone-openid",
+    [APP_LIMIT_UPLOAD_IP] = "upload-ip", [APP_LIMIT_UPLOAD_OPENID] = "upload-openid",
+};
 
 static bool limits_start(app_t *app, const config_t *config)
 {
@@ -207,21 +260,26 @@ static bool limits_start(app_t *app, const config_t *config)
         [APP_LIMIT_PHONE_IP] = config->rate_phone_ip,   [APP_LIMIT_PHONE_OPENID] = config->rate_phone_openid,
         [APP_LIMIT_UPLOAD_IP] = config->rate_upload_ip, [APP_LIMIT_UPLOAD_OPENID] = config->rate_upload_openid,
     };
+    uint8_t key_key[32];
+    shared_limit_derive_key(config->data_key, key_key);
     for (int i = 0; i < APP_LIMITS; i++)
-        if ((app->limits[i] = rate_limit_new((unsigned)per_minute[i])) == NULL)
-            return false;
-    log_info("rate limits per minute, per IP/per user (0 = off): login %d/%d, bindPhone %d/%d, upload %d/%d; "
+        if ((app->limits[i] = shared_limit_new(LIMIT_NAMES[i], (unsigned)per_minute[i], app->redis, key_key)) == NULL)
+            break;
+    explicit_bzero(key_key, sizeof key_key);
+    if (app->limits[APP_LIMITS - 1] == NULL)
+        return false;
+    log_info("rate limits per minute, per IP/per user (0 = off): login %d/%d, bindPhone %d/%d, upload %d/%d%s; "
              "trusted proxy entries: %zu",
              per_minute[APP_LIMIT_LOGIN_IP], per_minute[APP_LIMIT_LOGIN_OPENID], per_minute[APP_LIMIT_PHONE_IP],
              per_minute[APP_LIMIT_PHONE_OPENID], per_minute[APP_LIMIT_UPLOAD_IP], per_minute[APP_LIMIT_UPLOAD_OPENID],
-             config->trusted_proxies.n);
+             app->redis != NULL ? ", shared through Redis" : "", config->trusted_proxies.n);
     return true;
 }
 
 static void limits_stop(app_t *app)
 {
     for (int i = 0; i < APP_LIMITS; i++) {
-        rate_limit_free(app->limits[i]);
+        shared_limit_free(app->limits[i]);
         app->limits[i] = NULL;
     }
 }
@@ -281,6 +339,8 @@ int app_start(app_t *app, const config_t *config, char *err, size_t err_size)
         goto fail;
     if ((app->wx = wx_client_start(&wx, err, err_size)) == NULL)
         goto fail;
+    if (redis_start(app, config, err, err_size) != 0)
+        goto fail;
     if (!limits_start(app, config)) {
         snprintf(err, err_size, "out of memory");
         goto fail;
@@ -317,6 +377,7 @@ fail:
         wx_client_stop(app->wx);
     if (app->db != NULL)
         db_pool_stop(app->db);
+    redis_client_stop(app->redis);
     modules_release(app);
     session_cache_free(app->sessions);
     login_flights_free(app->flights);
@@ -336,6 +397,8 @@ void app_stop(app_t *app, int grace_ms)
     sweeper_stop(app->sweeper);
     wx_client_stop(app->wx);
     db_pool_stop(app->db);
+    redis_client_stop(app->redis); /* before the cache its subscriber writes to is freed */
+    app->redis = NULL;
     modules_release(app); /* the workers have stopped: nothing reads the modules' caches now */
     session_cache_free(app->sessions);
     login_flights_free(app->flights);

@@ -17,7 +17,8 @@
 #include "auth/session_cache.h"
 #include "auth/token.h"
 #include "config/config.h"
-#include "guard/rate_limit.h"
+#include "guard/shared_limit.h"
+#include "redis/redis_client.h"
 #include "http/server.h"
 #include "runtime/db_pool.h"
 #include "wechat/wx_client.h"
@@ -40,9 +41,14 @@ typedef struct app {
     session_cache_t *sessions;
     login_flights_t *flights;
     http_server_t *http;
-    struct app_sweeper *sweeper;      /* deletes expired sessions now and then */
-    rate_limit_t *limits[APP_LIMITS]; /* made from the config at start, freed at stop */
-    http_route_t *routes;             /* every module's routes (app/module.h), with their body limits */
+    struct app_sweeper *sweeper; /* deletes expired sessions now and then */
+    /* the rate limits, made from the config at start, freed at stop */
+    shared_limit_t *limits[APP_LIMITS];
+    /* oa.redis.url (guard/shared_limit.h, auth/session_bus.h); NULL without it */
+    redis_client_t *redis;
+    /* this process's id in session_bus messages */
+    char redis_origin[17];
+    http_route_t *routes; /* every module's routes (app/module.h), with their body limits */
     size_t nroutes;
     size_t modules_started;                 /* app_modules[0..modules_started) were started */
     uint8_t token_keys[TOKEN_KEYS_MAX][32]; /* token hash keys: [0] of data-key, then of previous-data-keys */

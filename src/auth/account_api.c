@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "auth/caller.h"
+#include "auth/session_bus.h"
 #include "auth/sessions_api.h"
 #include "common/log.h"
 #include "guard/rate_guard.h"
@@ -82,6 +83,8 @@ static void on_deleted(loop_msg_t *msg)
     if (closed) {
         /* the sessions are gone from the database: none may be answered from the cache again */
         session_cache_remove_user(job->app->sessions, job->user_id);
+        /* the other instances at once */
+        session_bus_user_ended(job->app, job->user_id);
         org_write_bump(); /* cached meeting pages show the old name */
     }
     h2o_req_t *req = http_pending_take(&job->pending);
@@ -160,12 +163,19 @@ static void do_delete(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     wx_code2session(app->wx, &job->wx);
 }
 
+static void delete_authorize(h2o_req_t *req, void *app, const void *arg)
+{
+    (void)arg;
+    auth_require_no_renew(req, app, do_delete);
+}
+
 static int auth_delete_account(h2o_req_t *req, void *app_)
 {
     app_t *app = app_;
-    if (!rate_guard_client(req, app->limits[APP_LIMIT_LOGIN_IP], &app->config->trusted_proxies))
-        return 0; /* each one costs a call to WeChat, like a login */
-    return auth_require_no_renew(req, app, do_delete);
+    /* each one costs a call to WeChat, like a login */
+    rate_guard_client(req, app->limits[APP_LIMIT_LOGIN_IP], &app->config->trusted_proxies, delete_authorize, app, NULL,
+                      0);
+    return 0;
 }
 
 /* ---- GET /wx/auth/export ---- */

@@ -40,6 +40,7 @@
 #include "auth/login_flight.h"
 #include "auth/phone_api.h"
 #include "auth/profile.h"
+#include "auth/session_bus.h"
 #include "auth/session_key.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -64,6 +65,8 @@ typedef struct login_job {
     app_t *app;
     wx_code2session_req_t wx;
     wx_phone_req_t phone; /* only when a phoneCode came along */
+    /* oa.rate-limit.login-openid, after WeChat answered */
+    shared_check_t openid_check;
     /* from the request */
     char ip[IP_TEXT_SIZE];
     profile_t profile;
@@ -345,6 +348,8 @@ static api_errno_t check_legacy_profile(login_job_t *job)
     return code;
 }
 
+static void on_login_openid_checked(shared_check_t *check);
+
 static void on_login_wechat(loop_msg_t *msg)
 {
     login_job_t *job = H2O_STRUCT_FROM_MEMBER(login_job_t, wx.msg, msg);
@@ -364,10 +369,19 @@ static void on_login_wechat(loop_msg_t *msg)
         login_finish(job, http_answer_make(error->api_errno, error->errmsg, NULL));
         return;
     }
-    unsigned retry_after; /* oa.rate-limit.login-openid: the openid is known only now; nothing is written yet */
-    if (!rate_limit_take(job->app->limits[APP_LIMIT_LOGIN_OPENID], result->openid, strlen(result->openid),
-                         clock_monotonic_ms(), &retry_after)) {
-        login_finish(job, http_answer_too_many(retry_after));
+    /* oa.rate-limit.login-openid: the openid is known only now; nothing is written yet */
+    if (shared_limit_take(job->app->limits[APP_LIMIT_LOGIN_OPENID], result->openid, strlen(result->openid),
+                          &job->openid_check, job->wx.msg.reply_to, on_login_openid_checked))
+        on_login_openid_checked(&job->openid_check);
+}
+
+/* The openid's rate limit answered (at once, or from Redis on this loop). */
+static void on_login_openid_checked(shared_check_t *check)
+{
+    login_job_t *job = H2O_STRUCT_FROM_MEMBER(login_job_t, openid_check, check);
+    const wx_session_result_t *result = &job->wx.result;
+    if (!check->allowed) {
+        login_finish(job, http_answer_too_many(check->retry_after_s));
         return;
     }
     api_errno_t code = check_legacy_profile(job);
@@ -445,13 +459,11 @@ static bool read_login_body(json_t *body, login_job_t *job, api_errno_t *err)
     return true;
 }
 
-int auth_login_by_weixin(h2o_req_t *req, void *app_)
+/* After the IP's rate limit: arg is the client address. */
+static void login_start(h2o_req_t *req, void *app_, const void *arg)
 {
     app_t *app = app_;
-    ip_addr_t client;
-    http_client_addr(req, &app->config->trusted_proxies, &client);
-    if (!rate_guard_addr(req, app->limits[APP_LIMIT_LOGIN_IP], &client))
-        return 0; /* every attempt counts, before any parsing */
+    const ip_addr_t *client = arg;
     api_errno_t err = API_BAD_ARGUMENT;
     login_job_t *job = NULL;
     json_t *body = http_read_json(req, &err);
@@ -467,23 +479,32 @@ int auth_login_by_weixin(h2o_req_t *req, void *app_)
     if (join_login(req, app, code)) {
         login_job_free(job);
         json_decref(body);
-        return 0;
+        return;
     }
     job->app = app;
     snprintf(job->wx.code, sizeof(job->wx.code), "%s", code);
-    ip_addr_text(&client, job->ip);
+    ip_addr_text(client, job->ip);
     json_decref(body);
 
     loop_msg_init(&job->wx.msg, http_receiver(req), on_login_wechat);
     http_pending_attach(&job->pending, req);
     wx_code2session(app->wx, &job->wx);
-    return 0;
+    return;
 
 refuse:
     if (job != NULL)
         login_job_free(job);
     json_decref(body);
     http_reply_error(req, err);
+}
+
+int auth_login_by_weixin(h2o_req_t *req, void *app_)
+{
+    app_t *app = app_;
+    ip_addr_t client;
+    http_client_addr(req, &app->config->trusted_proxies, &client);
+    /* every attempt counts, before any parsing */
+    rate_guard_addr(req, app->limits[APP_LIMIT_LOGIN_IP], &client, login_start, app, &client, sizeof client);
     return 0;
 }
 
@@ -533,6 +554,8 @@ static void on_logout(loop_msg_t *msg)
     logout_job_t *job = (logout_job_t *)msg;
     /* again now that the row is gone: a token check that read it meanwhile cannot have cached it */
     session_cache_remove(job->app->sessions, job->token_hash);
+    if (job->rc == STORE_OK)
+        session_bus_session_ended(job->app, job->token_hash); /* the other instances at once */
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL) {
         if (job->rc == STORE_ERROR)

@@ -162,10 +162,11 @@ static void on_phone(loop_msg_t *msg)
     submit_bind(job);
 }
 
-static void bind_phone(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+/* After both rate limits: arg is the caller. */
+static void bind_phone_start(h2o_req_t *req, void *app_, const void *arg)
 {
-    if (!rate_guard_key(req, app->limits[APP_LIMIT_PHONE_OPENID], caller->user.openid))
-        return;
+    app_t *app = app_;
+    const auth_caller_t *caller = arg;
     api_errno_t err = API_BAD_ARGUMENT;
     json_t *body = http_read_json(req, &err);
     const char *code = NULL, *encrypted = NULL, *iv = NULL;
@@ -207,12 +208,24 @@ refuse:
     http_reply_error(req, err);
 }
 
+static void bind_phone(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+{
+    rate_guard_key(req, app->limits[APP_LIMIT_PHONE_OPENID], caller->user.openid, bind_phone_start, app, caller,
+                   sizeof *caller);
+}
+
+static void bind_phone_authorize(h2o_req_t *req, void *app, const void *arg)
+{
+    (void)arg;
+    auth_require(req, app, bind_phone);
+}
+
 int auth_bind_phone(h2o_req_t *req, void *app_)
 {
     app_t *app = app_;
-    if (!rate_guard_client(req, app->limits[APP_LIMIT_PHONE_IP], &app->config->trusted_proxies))
-        return 0;
-    return auth_require(req, app, bind_phone);
+    rate_guard_client(req, app->limits[APP_LIMIT_PHONE_IP], &app->config->trusted_proxies, bind_phone_authorize, app,
+                      NULL, 0);
+    return 0;
 }
 
 /* ---- check_session ---- */

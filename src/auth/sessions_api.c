@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "auth/caller.h"
+#include "auth/session_bus.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/crypto.h"
@@ -190,6 +191,7 @@ static void done_logout_all(sessions_job_t *job, h2o_req_t *req)
 {
     (void)req;
     session_cache_remove_user(job->app->sessions, job->user_id);
+    session_bus_user_ended(job->app, job->user_id); /* the other instances at once */
 }
 
 static void logout_all(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
@@ -243,8 +245,10 @@ static void run_logout_session(db_job_t *db, store_t *store)
 static void done_logout_session(sessions_job_t *job, h2o_req_t *req)
 {
     (void)req;
-    if (job->found)
+    if (job->found) {
         session_cache_remove(job->app->sessions, job->ended);
+        session_bus_session_ended(job->app, job->ended); /* the other instances at once */
+    }
 }
 
 static bool is_session_id(const char *id)

@@ -1,45 +1,97 @@
 /* guard/rate_guard — see rate_guard.h. */
 #include "guard/rate_guard.h"
 
+#include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "common/clock.h"
 #include "common/log.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "http/server.h"
 
-/* Takes a token for key; answers 429 when there is none. */
-static bool take(h2o_req_t *req, rate_limit_t *rl, const char *key, size_t len)
+/* A check waiting for Redis, with the continuation and a copy of its argument. */
+typedef struct guard_job {
+    shared_check_t check; /* first */
+    http_pending_t pending;
+    rate_guard_then then;
+    void *app;
+    size_t arg_size;
+    alignas(max_align_t) unsigned char arg[];
+} guard_job_t;
+
+static void refuse(h2o_req_t *req, const shared_limit_t *rl, unsigned retry_after)
 {
-    unsigned retry_after;
-    if (rate_limit_take(rl, key, len, clock_monotonic_ms(), &retry_after))
-        return true;
     h2o_iovec_t path = req->path_normalized;
-    log_debug("%.*s refused by a rate limit: retry in %u s", (int)(path.len < 100 ? path.len : 100), path.base,
-              retry_after);
+    log_debug("%.*s refused by the rate limit %s: retry in %u s", (int)(path.len < 100 ? path.len : 100), path.base,
+              shared_limit_name(rl), retry_after);
     http_reply_too_many(req, retry_after);
-    return false;
 }
 
-bool rate_guard_addr(h2o_req_t *req, rate_limit_t *rl, const ip_addr_t *client)
+static void on_checked(shared_check_t *check)
+{
+    guard_job_t *job = (guard_job_t *)check;
+    h2o_req_t *req = http_pending_take(&job->pending);
+    if (req != NULL) {
+        if (check->allowed)
+            job->then(req, job->app, job->arg_size > 0 ? job->arg : NULL);
+        else
+            refuse(req, check->limit, check->retry_after_s);
+    }
+    free(job);
+}
+
+/* Takes a token for key, then runs then or answers 429. */
+static void take(h2o_req_t *req, shared_limit_t *rl, const char *key, size_t len, rate_guard_then then, void *app,
+                 const void *arg, size_t arg_size)
+{
+    guard_job_t *job = NULL;
+    if (shared_limit_remote(rl) && (job = malloc(sizeof(*job) + arg_size)) != NULL) {
+        job->then = then;
+        job->app = app;
+        job->arg_size = arg_size;
+        if (arg_size > 0)
+            memcpy(job->arg, arg, arg_size);
+        http_pending_attach(&job->pending, req);
+        if (shared_limit_take(rl, key, len, &job->check, http_receiver(req), on_checked))
+            on_checked(&job->check); /* the shared mode ended just now: answered here */
+        return;
+    }
+    unsigned retry_after;
+    if (shared_limit_take_now(rl, key, len, &retry_after))
+        then(req, app, arg);
+    else
+        refuse(req, rl, retry_after);
+}
+
+void rate_guard_addr(h2o_req_t *req, shared_limit_t *rl, const ip_addr_t *client, rate_guard_then then, void *app,
+                     const void *arg, size_t arg_size)
 {
     char key[IP_KEY_SIZE];
-    if (rate_limit_off(rl))
-        return true;
-    size_t len = ip_addr_limit_key(client, key);
-    return len == 0 || take(req, rl, key, len);
+    size_t len = shared_limit_off(rl) ? 0 : ip_addr_limit_key(client, key);
+    if (len == 0)
+        then(req, app, arg);
+    else
+        take(req, rl, key, len, then, app, arg, arg_size);
 }
 
-bool rate_guard_client(h2o_req_t *req, rate_limit_t *rl, const ip_ranges_t *trusted)
+void rate_guard_client(h2o_req_t *req, shared_limit_t *rl, const ip_ranges_t *trusted, rate_guard_then then, void *app,
+                       const void *arg, size_t arg_size)
 {
     ip_addr_t client;
-    if (rate_limit_off(rl))
-        return true;
+    if (shared_limit_off(rl)) {
+        then(req, app, arg);
+        return;
+    }
     http_client_addr(req, trusted, &client);
-    return rate_guard_addr(req, rl, &client);
+    rate_guard_addr(req, rl, &client, then, app, arg, arg_size);
 }
 
-bool rate_guard_key(h2o_req_t *req, rate_limit_t *rl, const char *key)
+void rate_guard_key(h2o_req_t *req, shared_limit_t *rl, const char *key, rate_guard_then then, void *app,
+                    const void *arg, size_t arg_size)
 {
-    return rate_limit_off(rl) || take(req, rl, key, strlen(key));
+    if (shared_limit_off(rl))
+        then(req, app, arg);
+    else
+        take(req, rl, key, strlen(key), then, app, arg, arg_size);
 }

@@ -187,12 +187,13 @@ static api_errno_t upload_check(h2o_req_t *req, const app_t *app, multipart_slic
     return API_OK;
 }
 
-static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+/* After both rate limits: arg is the caller. */
+static void upload_start(h2o_req_t *req, void *app_, const void *arg)
 {
+    app_t *app = app_;
+    const auth_caller_t *caller = arg;
     multipart_slice_t file;
     const image_type_t *type;
-    if (!rate_guard_key(req, app->limits[APP_LIMIT_UPLOAD_OPENID], caller->user.openid))
-        return;
     api_errno_t err = upload_check(req, app, &file, &type);
     if (err != API_OK) {
         http_reply_error(req, err);
@@ -216,12 +217,24 @@ static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
     db_pool_run(app->db, &job->db, run_upload, http_receiver(req), on_upload_done);
 }
 
+static void do_upload(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
+{
+    rate_guard_key(req, app->limits[APP_LIMIT_UPLOAD_OPENID], caller->user.openid, upload_start, app, caller,
+                   sizeof *caller);
+}
+
+static void upload_authorize(h2o_req_t *req, void *app, const void *arg)
+{
+    (void)arg;
+    auth_require(req, app, do_upload);
+}
+
 int storage_upload(h2o_req_t *req, void *app_)
 {
     app_t *app = app_;
-    if (!rate_guard_client(req, app->limits[APP_LIMIT_UPLOAD_IP], &app->config->trusted_proxies))
-        return 0;
-    return auth_require(req, app, do_upload);
+    rate_guard_client(req, app->limits[APP_LIMIT_UPLOAD_IP], &app->config->trusted_proxies, upload_authorize, app, NULL,
+                      0);
+    return 0;
 }
 
 /* ---- fetch ---- */
