@@ -18,6 +18,9 @@
 #                meetings.sh, written with SQL in seconds), on SQLite then MariaDB (wrk -t1 -c64);
 #                answers checked before and after the run (prepare.mjs meetings); wrk's CPU shown;
 #                on SQLite once more without the page cache (oa.meeting.list-cache-bytes 0)
+#   4c. metrics  the cost of counting: info as in 2 (1,000 users) with a management listener, without
+#                and with a scraper (curl GET /metrics once a second, on core 1), three runs in turn
+#                (off, on, off); wrk's CPU shown (BENCH_ONLY=metrics: that scenario alone)
 #   5. callgrind instructions per request of the info and login paths (bench/callgrind.sh; skip
 #                with BENCH_CALLGRIND=0)
 # It prints a table and appends it, with the date, machine and commit, to bench/RESULTS.md.
@@ -39,8 +42,8 @@ RESULTS=${BENCH_RESULTS:-bench/RESULTS.md}
 WITH_MARIADB=${BENCH_MARIADB:-1}
 WITH_CALLGRIND=${BENCH_CALLGRIND:-1}
 ONLY=${BENCH_ONLY:-}
-case $ONLY in "" | meeting-list) ;; *) echo "bench: BENCH_ONLY is meeting-list or empty, not '$ONLY'" >&2 && exit 2 ;; esac
-[ "$ONLY" = meeting-list ] && WITH_CALLGRIND=0
+case $ONLY in "" | meeting-list | metrics) ;; *) echo "bench: BENCH_ONLY is meeting-list, metrics or empty, not '$ONLY'" >&2 && exit 2 ;; esac
+[ -n "$ONLY" ] && WITH_CALLGRIND=0
 APPID=wxbench00000000001
 INFO_USERS=10000
 LOGIN_USERS=10000
@@ -485,6 +488,10 @@ report() {
         report_main
         echo
     fi
+    if [ -n "${R_MET_ON:-}" ]; then
+        report_metrics
+        echo
+    fi
     if [ -n "${R_ML_SQLITE:-}" ]; then
         report_meeting_list
     fi
@@ -529,6 +536,73 @@ report_main() {
             (r - rh) * 1024 / h, (rx - r) * 1024 / x }'
 }
 
+# ---- metrics: the cost of counting ----
+
+# met_wrk NAME SECONDS: info's wrk on core 1 timed by /usr/bin/time; the BENCH line with wrk_cpu=%.
+met_wrk() {
+    local name=$1 seconds=$2 line cpu t0 t1 srv
+    t0=$(awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat")
+    BENCH_TOKENS=$TMP/met.tokens taskset -c 1 /usr/bin/time -f 'WRKCPU %U %S %e' -o "$TMP/$name.time" \
+        wrk -t1 -c64 -d"${seconds}s" --latency -s bench/lib/info.lua "http://127.0.0.1:$SRV_PORT" > "$TMP/$name.wrk" 2>&1 ||
+        die "wrk failed: $(cat "$TMP/$name.wrk")"
+    line=$(grep -m1 '^BENCH ' "$TMP/$name.wrk") || die "no result from wrk: $(cat "$TMP/$name.wrk")"
+    t1=$(awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat")
+    cpu=$(awk '/^WRKCPU/ { printf "%.0f", ($2 + $3) * 100 / $4 }' "$TMP/$name.time")
+    # meetoa's CPU (utime + stime in clock ticks) per answered request, in microseconds
+    srv=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v rps="$(field "$line" rps)" -v s="$seconds" \
+        'BEGIN { printf "%.1f", d / hz * 1e6 / (rps * s) }')
+    echo "$line wrk_cpu=$cpu srv_us=$srv"
+}
+
+scenario_metrics() {
+    local mport n scraper
+    mport=$(free_port)
+    write_config "$TMP/metrics.yml" "sqlite:$TMP/metrics.db"
+    echo "management: {server: {port: $mport, address: 127.0.0.1}}" >> "$TMP/metrics.yml"
+    start_meetoa meetoa-metrics "$TMP/metrics.yml"
+    log "metrics: logging in 1000 users"
+    taskset -c 1 node bench/prepare.mjs logins --emu "http://127.0.0.1:$EMU_PORT" \
+        --server "http://127.0.0.1:$SRV_PORT" --appid "$APPID" --users 1000 --prefix met- \
+        --out "$TMP/met.tokens" > /dev/null
+    curl -sf "http://127.0.0.1:$mport/metrics" > "$TMP/metrics.txt" || die "no /metrics on $mport"
+    met_wrk met-warm 2 > /dev/null
+    log "metrics: info without scraping, $DURATION s"
+    R_MET_OFF=$(met_wrk met-off "$DURATION")
+    log "metrics: info with a scrape a second, $DURATION s"
+    : > "$TMP/scrapes"
+    taskset -c 1 bash -c "while :; do curl -sf -o /dev/null http://127.0.0.1:$mport/metrics && echo ok >> '$TMP/scrapes'; sleep 1; done" &
+    scraper=$!
+    PIDS+=("$scraper")
+    R_MET_ON=$(met_wrk met-on "$DURATION")
+    kill "$scraper" 2> /dev/null || true
+    wait "$scraper" 2> /dev/null || true
+    MET_SCRAPES=$(wc -l < "$TMP/scrapes")
+    log "metrics: info without scraping again, $DURATION s"
+    R_MET_OFF2=$(met_wrk met-off2 "$DURATION")
+    curl -sf "http://127.0.0.1:$mport/metrics" > "$TMP/metrics.txt"
+    MET_BYTES=$(wc -c < "$TMP/metrics.txt")
+    MET_COUNTED=$(sed -n 's/^meetoa_http_requests_total{route="\/wx\/auth\/info",errno="0"} //p' "$TMP/metrics.txt")
+    stop_pid "$SRV_PID"
+}
+
+report_metrics() {
+    local off on off2 mean
+    off=$(field "$R_MET_OFF" rps)
+    on=$(field "$R_MET_ON" rps)
+    off2=$(field "$R_MET_OFF2" rps)
+    mean=$(awk "BEGIN { printf \"%.0f\", ($off + $off2) / 2 }")
+    echo "| metrics cost: info, 1,000 users, SQLite | requests/s | p50 ms | p99 ms | errors | wrk CPU | meetoa CPU µs/request |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for r in "no scrape:$R_MET_OFF" "a scrape a second:$R_MET_ON" "no scrape again:$R_MET_OFF2"; do
+        printf '| %s | %s | %s | %s | %s | %s %% | %s |\n' "${r%%:*}" "$(field "${r#*:}" rps)" "$(field "${r#*:}" p50_ms)" \
+            "$(field "${r#*:}" p99_ms)" "$(field "${r#*:}" errors)" "$(field "${r#*:}" wrk_cpu)" "$(field "${r#*:}" srv_us)"
+    done
+    echo
+    awk -v on="$on" -v mean="$mean" -v n="$MET_SCRAPES" -v b="$MET_BYTES" -v c="$MET_COUNTED" 'BEGIN {
+        printf "With a scrape a second: %.1f %% of the mean of the runs without (%d scrapes of %d bytes; %s info requests counted in all).\n",
+            on * 100 / mean, n, b, c }'
+}
+
 # ---- main ----
 
 main() {
@@ -550,8 +624,14 @@ main() {
         scenario_memory
         if [ "$WITH_MARIADB" = 1 ]; then scenario_mariadb; fi
     fi
-    scenario_meeting_list sqlite
-    if [ "$WITH_MARIADB" = 1 ]; then scenario_meeting_list mariadb; fi
+    if [ "$ONLY" = metrics ] || [ -z "$ONLY" ]; then
+        [ -n "$ONLY" ] && start_wxemu wxemu
+        scenario_metrics
+    fi
+    if [ "$ONLY" != metrics ]; then
+        scenario_meeting_list sqlite
+        if [ "$WITH_MARIADB" = 1 ]; then scenario_meeting_list mariadb; fi
+    fi
 
     local cg=""
     if [ "$WITH_CALLGRIND" = 1 ]; then

@@ -2,6 +2,7 @@
 #include "notify/notify_sender.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "runtime/loop_msg.h"
 
 typedef struct sending sending_t;
@@ -58,6 +60,24 @@ static void config_fault(notify_sender_t *s, int kind, long errcode, const char 
     }
 }
 
+/* meetoa_reminders_total{kind, outcome} (docs/metrics.md). */
+static void reminder_count(int kind, wx_outcome_t outcome)
+{
+    static const char *const outcomes[] = {"sent", "refused", "timeout", "transport"};
+    static metrics_family_t *_Atomic family;
+    metrics_family_t *f = atomic_load(&family);
+    if (f == NULL) {
+        metrics_label_t labels[] = {{"kind", KIND_NAMES + 1, 4}, {"outcome", outcomes, 4}};
+        f = metrics_counter("meetoa_reminders_total",
+                            "Subscription-message reminders by kind and outcome: sent, refused (an errcode), "
+                            "timeout, transport.",
+                            labels, 2);
+        atomic_store(&family, f);
+    }
+    size_t o = outcome == WX_OK ? 0 : outcome == WX_ERRCODE ? 1 : outcome == WX_TIMEOUT ? 2 : 3;
+    metrics_inc(f, metrics_series(f, (size_t)(kind - 1), o));
+}
+
 static void on_sent(loop_msg_t *msg)
 {
     sending_t *x = (sending_t *)msg;
@@ -65,6 +85,7 @@ static void on_sent(loop_msg_t *msg)
     wx_subscribe_req_t *r = &x->req;
     bool sent = r->outcome == WX_OK;
     long errcode = 0;
+    reminder_count(x->kind, r->outcome);
     bool give_back = false;
     switch (r->outcome) {
     case WX_OK:

@@ -4,19 +4,19 @@
 // cache), no token, openid or raw path in any label, `promtool check metrics` without a single
 // lint problem, and a real Prometheus (Debian's, private data dir, free port, 1 s scrape
 // interval, config written here) that scrapes meetoa and answers the login count through its
-// HTTP API's PromQL query.
+// HTTP API's PromQL query, and evaluates every query of docs/grafana-dashboard.json.
 
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { startWorld, APP_ID, assertOk, assertErr } from './lib/meetoa.mjs';
+import { startWorld, APP_ID, SOURCE_DIR, assertOk, assertErr } from './lib/meetoa.mjs';
 
 const LOGINS = 3;
 let world, oa, wx, mport;
@@ -187,6 +187,18 @@ test('a real Prometheus scrapes meetoa and answers the login count by PromQL', a
     assert.equal(up[0].value[1], '1');
     const rate = await query('sum(meetoa_http_requests_total{route="/wx/auth/login_by_weixin",errno="0"})');
     assert.equal(rate[0].value[1], String(LOGINS + 1));
+    // Every query of docs/grafana-dashboard.json is valid PromQL that Prometheus evaluates.
+    const dashboard = JSON.parse(readFileSync(path.join(SOURCE_DIR, 'docs/grafana-dashboard.json'), 'utf8'));
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    assert.ok(exprs.length >= 14, `${exprs.length} dashboard queries`);
+    for (const e of exprs) await query(e.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.*'));
+    // The logins panel's rate has a series once two scrapes are in.
+    const loginsExpr = dashboard.panels.find((p) => p.title === 'Logins and refusals').targets[0].expr;
+    await until(async () => {
+      const logins = await query(loginsExpr.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.*'));
+      assert.equal(logins.length, 1, 'the logins panel has a series');
+      assert.ok(Number(logins[0].value[1]) >= 0);
+    }, 10000, 250);
   } finally {
     prom.kill('SIGTERM');
     await new Promise((resolve) => (prom.exitCode !== null ? resolve() : prom.once('exit', resolve)));
