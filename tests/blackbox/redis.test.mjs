@@ -12,6 +12,7 @@
 
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { APP_ID, assertAnswer, assertErr, assertOk, eventually, newDataKey, newSecret, run, send, startMeetoa } from './lib/meetoa.mjs';
@@ -222,6 +223,11 @@ test('logout, logout_session, logout_all, account deletion and a ban reach the o
   }
   assert.match(await metrics(a), /^meetoa_redis_session_messages_total\{way="published"\} [1-9]/m);
   assert.match(await metrics(b), /^meetoa_redis_session_messages_total\{way="received"\} [1-9]/m);
+  const text = await metrics(a);
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(r.error, undefined, `promtool: ${r.error}`);
+  assert.equal(r.status, 0, `promtool check metrics with the Redis metrics:\n${r.stdout}${r.stderr}`);
+  assert.equal((r.stdout + r.stderr).trim(), '', `promtool lint output:\n${r.stdout}${r.stderr}`);
 });
 
 /** Requests on both processes until stop() is called; every answer recorded. */
