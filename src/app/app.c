@@ -37,10 +37,10 @@
 #include "store/store_sessions.h"
 
 /* The modules, in start order (app/module.h). */
-const app_module_t *const app_modules[] = {
-    &auth_module,   &sessions_module, &account_module, &storage_module, &member_module,  &room_module, &content_module,
-    &notify_module, &meeting_module,  &checkin_module, &vote_module,    &minutes_module, &push_module,
-    &health_module, &metrics_module, &verify_module};
+const app_module_t *const app_modules[] = {&auth_module,    &sessions_module, &account_module, &storage_module,
+                                           &member_module,  &room_module,     &content_module, &notify_module,
+                                           &meeting_module, &checkin_module,  &vote_module,    &minutes_module,
+                                           &push_module,    &health_module,   &metrics_module, &verify_module};
 const size_t app_module_count = sizeof(app_modules) / sizeof(app_modules[0]);
 
 /* Collects every module's routes into app->routes, with the body limits from the config. */

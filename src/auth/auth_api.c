@@ -381,6 +381,7 @@ static void on_login_openid_checked(shared_check_t *check)
     login_job_t *job = H2O_STRUCT_FROM_MEMBER(login_job_t, openid_check, check);
     const wx_session_result_t *result = &job->wx.result;
     if (!check->allowed) {
+        rate_guard_count_refusal(job->app->limits[APP_LIMIT_LOGIN_OPENID]);
         login_finish(job, http_answer_too_many(check->retry_after_s));
         return;
     }

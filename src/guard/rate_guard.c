@@ -2,6 +2,7 @@
 #include "guard/rate_guard.h"
 
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 
 /* A check waiting for Redis, with the continuation and a copy of its argument. */
 typedef struct guard_job {
@@ -20,8 +22,26 @@ typedef struct guard_job {
     alignas(max_align_t) unsigned char arg[];
 } guard_job_t;
 
+void rate_guard_count_refusal(const shared_limit_t *rl)
+{
+    /* The limits' names as app.c gives them (oa.rate-limit.*), and "other". */
+    static const char *const names[] = {"login-ip",  "login-openid",  "phone-ip", "phone-openid",
+                                        "upload-ip", "upload-openid", "other"};
+    enum { NNAMES = sizeof(names) / sizeof(names[0]) };
+    static metrics_family_t *_Atomic family;
+    metrics_family_t *f = atomic_load(&family);
+    if (f == NULL) {
+        metrics_label_t label = {"limit", names, NNAMES};
+        f = metrics_counter("meetoa_rate_limited_total",
+                            "Requests refused by a rate limit (429), by oa.rate-limit key.", &label, 1);
+        atomic_store(&family, f);
+    }
+    metrics_inc(f, metrics_label_index(f, 0, shared_limit_name(rl), NNAMES - 1));
+}
+
 static void refuse(h2o_req_t *req, const shared_limit_t *rl, unsigned retry_after)
 {
+    rate_guard_count_refusal(rl);
     h2o_iovec_t path = req->path_normalized;
     log_debug("%.*s refused by the rate limit %s: retry in %u s", (int)(path.len < 100 ? path.len : 100), path.base,
               shared_limit_name(rl), retry_after);

@@ -44,4 +44,8 @@ void rate_guard_client(h2o_req_t *req, shared_limit_t *rl, const ip_ranges_t *tr
 void rate_guard_key(h2o_req_t *req, shared_limit_t *rl, const char *key, rate_guard_then then, void *app,
                     const void *arg, size_t arg_size);
 
+/* Counts a refusal of rl in meetoa_rate_limited_total{limit} (the guards do; a caller that
+ * refuses by a limit itself, as the login's openid check, calls it). */
+void rate_guard_count_refusal(const shared_limit_t *rl);
+
 #endif

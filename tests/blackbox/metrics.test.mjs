@@ -16,7 +16,7 @@ import path from 'node:path';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { startWorld, APP_ID, SOURCE_DIR, assertOk, assertErr } from './lib/meetoa.mjs';
+import { startWorld, startMeetoa, APP_ID, SOURCE_DIR, assertAnswer, assertOk, assertErr } from './lib/meetoa.mjs';
 
 const LOGINS = 3;
 let world, oa, wx, mport;
@@ -125,6 +125,25 @@ test('the management listener serves only /metrics, and the API port does not se
   assert.equal((await scrape('/metrics?x=1')).status, 200);
   const api = await oa.get('/metrics');
   assert.equal(api.status, 404);
+});
+
+test('requests refused by a rate limit are counted by limit', async () => {
+  const limited = await startMeetoa({
+    wxemu: wx,
+    appSecret: world.appSecret,
+    config: { management: { server: { port: 0 } }, oa: { 'rate-limit': { 'login-ip': 1 } } },
+  });
+  try {
+    const port = /management endpoint GET \/metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(limited.logs())[1];
+    assertOk(await limited.login('metrics-limited-1'), 'first login');
+    assertAnswer(await limited.login('metrics-limited-2'), 429, 429, 'second login over login-ip 1/min');
+    const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.equal(sample(t, 'meetoa_rate_limited_total{limit="login-ip"}'), 1);
+    assert.equal(sample(t, 'meetoa_rate_limited_total{limit="login-openid"}'), 0);
+    assert.equal(sample(t, 'meetoa_http_requests_total{route="/wx/auth/login_by_weixin",errno="429"}'), 1);
+  } finally {
+    await limited.stop();
+  }
 });
 
 test('promtool check metrics finds no problem', async () => {
