@@ -596,9 +596,10 @@ static void *sub_main(void *arg)
         snprintf(why, sizeof why, "stopping");
         sub_session(c, ctx, why, sizeof why);
         redisFree(ctx);
+        if (sub_stopping(c))
+            break; /* a stop is not a loss: no WARN */
         state_set(c, true, false, why);
-        if (!sub_stopping(c))
-            sub_wait(c, BACKOFF_FIRST_MS);
+        sub_wait(c, BACKOFF_FIRST_MS);
     }
     return NULL;
 }

@@ -110,6 +110,7 @@ after(async () => {
     const exit = await oa.stop();
     if (exit.code !== 0 || exit.signal !== null) problems.push(`meetoa on ${oa.port} exited ${JSON.stringify(exit)}`);
     if (SANITIZER_REPORT.test(oa.logs())) problems.push(`meetoa on ${oa.port}: sanitizer report:\n${oa.logs()}`);
+    if (/WARN .*shared mode lost \(stopping\)/.test(oa.logs())) problems.push(`meetoa on ${oa.port} warned about Redis when it stopped`);
   }
   await wx?.stop();
   await redis?.stop();
