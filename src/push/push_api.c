@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "auth/session_bus.h"
 #include "common/log.h"
 #include "content/content_check.h"
 #include "http/reply.h"
@@ -105,6 +106,7 @@ typedef struct push_job {
     push_sub_item_t items[PUSH_ITEMS_MAX];
     int nitems;
     bool failed;
+    int64_t changed_user; /* revoked or cancelled: its cached sessions and profile are dropped everywhere */
 } push_job_t;
 
 /* RevokeInfo: "6" nickname and avatar, "8" phone number (a number, or a list of them). */
@@ -246,12 +248,17 @@ static void run_push(db_job_t *db, store_t *store)
     }
     log_info("push: %s applied for user %lld", job->action == PUSH_REVOKE ? "authorization revoke" : "cancellation",
              (long long)user.id);
+    job->changed_user = user.id;
 }
 
 static void on_push_done(loop_msg_t *msg)
 {
     push_job_t *job = (push_job_t *)msg;
     h2o_req_t *req = http_pending_take(&job->pending);
+    if (job->changed_user != 0) { /* the new status and profile: read again here and, with Redis, everywhere */
+        session_cache_remove_user(job->app->sessions, job->changed_user);
+        session_bus_user_ended(job->app, job->changed_user);
+    }
     if (!job->failed)
         seen_add(job->key);
     if (req != NULL)

@@ -18,12 +18,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_ID, assertAnswer, assertErr, assertOk, eventually, newDataKey, newSecret, run, send, startMeetoa } from './lib/meetoa.mjs';
 import { startWxemu } from './lib/wxemu.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { sha1 } from './lib/push.mjs';
 
 const CACHE_SECONDS = 60; // an invalidation seen quickly is the publish, not the cache's expiry
 const BOUND_MS = 100;
 const LOGIN_IP = 4;
 const LOGIN_OPENID = 3;
+const UPLOAD_IP = 60; // one token a second: the refill is seen in a test
 const TIMEOUT_MS = 200;
+const PUSH_TOKEN = 'RedisPushToken1';
 const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 const LOST = /WARN .*redis 127\.0\.0\.1:\d+\/0: shared mode (lost|not available)/g;
 const BACK = /INFO .*redis 127\.0\.0\.1:\d+\/0: shared mode on/g;
@@ -77,7 +80,8 @@ async function startOne(url) {
       management: { server: { port: 0 } },
       oa: {
         token: { 'cache-seconds': CACHE_SECONDS },
-        'rate-limit': { 'login-ip': LOGIN_IP, 'login-openid': LOGIN_OPENID },
+        wx: { push: { token: PUSH_TOKEN } },
+        'rate-limit': { 'login-ip': LOGIN_IP, 'login-openid': LOGIN_OPENID, 'upload-ip': UPLOAD_IP },
         redis: { url: redis.url, 'timeout-ms': TIMEOUT_MS },
         ...(url ? { datasource: { url } } : {}),
       },
@@ -174,7 +178,24 @@ test('the login limits are one bucket for both processes, named without the IP o
   assert.match(await metrics(a), /^meetoa_redis_limit_checks_total\{answered_by="redis"\} [1-9]/m);
 });
 
-test('logout, logout_session, logout_all, account deletion and a ban reach the other process within 100 ms', async (t) => {
+test('a shared bucket refills on Redis\' clock: 60 a minute is one more request a second, across both processes', async () => {
+  // upload-ip is checked before the token: an upload without one costs a token and is then 501
+  const ip = freshIp();
+  const upload = (oa) => send(oa.base, 'POST', '/wx/storage/upload', 'x', { 'X-Forwarded-For': ip, 'Content-Type': 'text/plain' });
+  const t0 = Date.now();
+  const burst = await Promise.all(Array.from({ length: UPLOAD_IP + 8 }, (_, i) => upload(i % 2 ? b : a)));
+  const ms = Date.now() - t0;
+  const passed = burst.filter((r) => r.errno === 501).length;
+  const refused = burst.filter((r) => r.status === 429 && r.errno === 429).length;
+  assert.equal(passed + refused, burst.length, 'each one passed the limit (then 501) or was refused (429)');
+  assert.ok(passed >= UPLOAD_IP && passed <= UPLOAD_IP + Math.floor(ms / 1000), `${passed} passed in ${ms} ms: the bucket's ${UPLOAD_IP} plus what refilled`);
+  tooMany(await upload(a), 'empty', UPLOAD_IP);
+  await sleep(1100);
+  assertErr(await upload(b), 501, 'a second later: one token back (then no token: 501)');
+  tooMany(await upload(a), 'and only one', UPLOAD_IP);
+});
+
+test('logout, logout_session, logout_all, account deletion, a ban and a cancellation pushed by WeChat reach the other process within 100 ms', async (t) => {
   const sub = await redis.subscribe('meetoa:sessions');
   const took = {};
   try {
@@ -214,11 +235,23 @@ test('logout, logout_session, logout_all, account deletion and a ban reach the o
     assert.equal((await a.setUserStatus(banned.openid, 0)).code, 0);
     assertOk(await b.info(bt), 'lifted again, at once too');
 
+    // WeChat's user_authorization_cancellation pushed to a (plaintext mode): closed on both
+    const cancelled = await wx.newLogin(APP_ID, 'bus-cancel');
+    const ct = (await send(a.base, 'POST', '/wx/auth/login_by_weixin', { code: cancelled.code }, { 'X-Forwarded-For': freshIp() })).data.token;
+    assertOk(await a.info(ct), 'cached by a too');
+    took.cancellation = await refusedWithin(b, [ct], async () => {
+      const ts = String(Math.floor(Date.now() / 1000));
+      const msg = { FromUserName: cancelled.openid, CreateTime: Number(ts), MsgType: 'event', Event: 'user_authorization_cancellation', OpenID: cancelled.openid };
+      const r = await send(a.base, 'POST', `/wx/wechat/push?signature=${sha1(PUSH_TOKEN, ts, '9')}&timestamp=${ts}&nonce=9`, JSON.stringify(msg));
+      assert.equal(r.text, 'success');
+    }, 721);
+    assertErr(await a.info(ct), 721, 'and at once on a, where it was pushed');
+
     t.diagnostic(`refused by the other process after (ms): ${JSON.stringify(took)}`);
-    await eventually(() => sub.messages().length >= 7, 1000, 20);
+    await eventually(() => sub.messages().length >= 8, 1000, 20);
     const msgs = sub.messages();
     for (const m of msgs) assert.match(m, /^(s [0-9a-f]{64} [0-9a-f]{16}|u \d+ ([0-9a-f]{16}|cli))$/, `message shape: ${m}`);
-    for (const tok of [token, end, ...all, gone, bt]) assert.ok(!msgs.some((m) => m.includes(tok)), 'no token on the channel');
+    for (const tok of [token, end, ...all, gone, bt, ct]) assert.ok(!msgs.some((m) => m.includes(tok)), 'no token on the channel');
   } finally {
     sub.close();
   }
