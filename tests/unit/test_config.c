@@ -68,6 +68,9 @@ static const char *const ENV_NAMES[] = {
     "OA_SECURITY_PREVIOUS_DATA_KEYS",
     "LOGGING_FILE_NAME",
     "LOGGING_FILE",
+    "OA_REDIS_URL",
+    "OA_REDIS_TIMEOUTMS",
+    "OA_REDIS_TIMEOUT_MS",
 };
 
 static int clear_env(void **state)
@@ -1006,6 +1009,38 @@ static void test_connection_limits(void **state)
     }
 }
 
+/* oa.redis: off by default; the URL checked at load (redis/redis_url.h), a secret in errors; the environment. */
+static void test_redis_keys(void **state)
+{
+    config_t c;
+    char err[256];
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_null(c.redis_url);
+    assert_int_equal(c.redis_timeout_ms, 250);
+    config_free(&c);
+    assert_int_equal(
+        load_text(&c, REQUIRED_YAML "oa.redis.url: redis://:hunter2@10.0.0.20:6380/2\noa.redis.timeout-ms: 40\n", err,
+                  sizeof(err)),
+        0);
+    assert_string_equal(c.redis_url, "redis://:hunter2@10.0.0.20:6380/2");
+    assert_int_equal(c.redis_timeout_ms, 40);
+    config_free(&c);
+    static const char *const bad[] = {"redis://:hunter2@h:99999", "rediss://:hunter2@h", "http://hunter2"};
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml, "%soa.redis.url: \"%s\"\n", REQUIRED_YAML, bad[i]);
+        assert_int_equal(load_text(&c, yaml, err, sizeof(err)), -1);
+        assert_err_names(err, "oa.redis.url");
+        assert_null(strstr(err, "hunter2"));
+    }
+    assert_int_equal(load_text(&c, REQUIRED_YAML "oa.redis.timeout-ms: 5\n", err, sizeof(err)), -1);
+    assert_err_names(err, "oa.redis.timeout-ms");
+    setenv("OA_REDIS_URL", "unix:///run/redis.sock?db=1", 1);
+    assert_int_equal(load_text(&c, REQUIRED_YAML, err, sizeof(err)), 0);
+    assert_string_equal(c.redis_url, "unix:///run/redis.sock?db=1");
+    config_free(&c);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup(name, clear_env)
@@ -1037,6 +1072,7 @@ int main(void)
         T(test_previous_data_keys_refused),
         T(test_logging_file),
         T(test_connection_limits),
+        T(test_redis_keys),
     };
     return cmocka_run_group_tests(tests, clear_env, clear_env);
 }
