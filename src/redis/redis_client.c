@@ -35,6 +35,7 @@
 #define PING_EVERY_MS    1000
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   2000
+#define STABLE_MS        10000 /* a connection that lasted this long resets the backoff */
 #define WHY_SIZE         160
 
 typedef struct pub {
@@ -176,6 +177,15 @@ static redisContext *connect_server(const redis_url_t *url, int timeout_ms, char
 static int backoff_next(int backoff)
 {
     return backoff == 0 ? BACKOFF_FIRST_MS : backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+}
+
+/* The wait before reconnecting after a connection made at connected_at broke at now: the backoff
+ * goes on growing unless it had lasted STABLE_MS, so a server that accepts and then fails at once
+ * (flapping) is retried, and its loss logged, at most every BACKOFF_MAX_MS. */
+static int backoff_after_loss(int *backoff, int64_t connected_at, int64_t now)
+{
+    *backoff = now - connected_at >= STABLE_MS ? BACKOFF_FIRST_MS : backoff_next(*backoff);
+    return *backoff;
 }
 
 /* ---- the command thread ---- */
@@ -344,7 +354,7 @@ static void *cmd_main(void *arg)
     pthread_setname_np(pthread_self(), "redis"); /* for ps and /proc: which threads exist */
     redisContext *ctx = NULL;
     int backoff = 0;
-    int64_t next_try = 0, last_io = 0;
+    int64_t next_try = 0, last_io = 0, connected_at = 0;
     char why[WHY_SIZE];
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
@@ -353,8 +363,7 @@ static void *cmd_main(void *arg)
             pthread_mutex_unlock(&c->lock);
             ctx = connect_server(&c->url, c->timeout_ms, why, sizeof why);
             if (ctx != NULL) {
-                backoff = 0;
-                last_io = clock_monotonic_ms();
+                connected_at = last_io = clock_monotonic_ms();
             } else {
                 backoff = backoff_next(backoff);
                 next_try = clock_monotonic_ms() + backoff;
@@ -387,7 +396,7 @@ static void *cmd_main(void *arg)
             if (!ok) {
                 redisFree(ctx);
                 ctx = NULL;
-                next_try = last_io + BACKOFF_FIRST_MS;
+                next_try = last_io + backoff_after_loss(&backoff, connected_at, last_io);
                 state_set(c, false, false, why);
             }
             pthread_mutex_lock(&c->lock);
@@ -399,7 +408,7 @@ static void *cmd_main(void *arg)
         if (!ok) {
             redisFree(ctx);
             ctx = NULL;
-            next_try = last_io + BACKOFF_FIRST_MS;
+            next_try = last_io + backoff_after_loss(&backoff, connected_at, last_io);
             state_set(c, false, false, why);
         }
         pthread_mutex_lock(&c->lock);
@@ -588,7 +597,7 @@ static void *sub_main(void *arg)
             sub_wait(c, backoff);
             continue;
         }
-        backoff = 0;
+        int64_t connected_at = clock_monotonic_ms();
         if (c->on_subscribed != NULL)
             c->on_subscribed(c->ctx, again);
         again = true;
@@ -599,7 +608,7 @@ static void *sub_main(void *arg)
         if (sub_stopping(c))
             break; /* a stop is not a loss: no WARN */
         state_set(c, true, false, why);
-        sub_wait(c, BACKOFF_FIRST_MS);
+        sub_wait(c, backoff_after_loss(&backoff, connected_at, clock_monotonic_ms()));
     }
     return NULL;
 }

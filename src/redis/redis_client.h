@@ -17,10 +17,10 @@
  * fail, a timeout) closes that connection; the ops in its batch and those queued while it is
  * down are answered REDIS_OP_UNAVAILABLE at once (the caller falls back), publishes are
  * dropped. The threads reconnect by themselves with a backoff (100 ms doubling to 2 s) and
- * resubscribe; on_subscribed runs after every successful SUBSCRIBE (again = true after the
- * first) so the owner can forget what it may have missed. Losing the shared mode logs one WARN
- * line, getting it back one INFO line (never one per request); the gauge meetoa_redis_up says
- * the same.
+ * resubscribe (a connection that breaks within 10 s of being made does not reset the backoff, so
+ * a flapping server is retried, and its loss logged, at most every 2 s); on_subscribed runs after every successful
+ * SUBSCRIBE (again = true after the first) so the owner can forget what it may have missed. Losing the shared mode logs
+ * one WARN line, getting it back one INFO line (never one per request); the gauge meetoa_redis_up says the same.
  *
  * Scripts: an eval names a redis_script_t made by redis_script_init (its SHA-1 computed
  * here); the thread sends EVALSHA and, on NOSCRIPT (a restarted or flushed server), EVAL with
