@@ -455,6 +455,8 @@ static const char *const WAYS[] = {"published", "unpublished", "received"};
 
 void redis_client_publish(redis_client_t *client, const char *channel, const char *payload, size_t len)
 {
+    if (client == NULL)
+        return;
     if (!redis_client_up(client)) { /* the others are bound by oa.token.cache-seconds */
         metrics_inc(client->messages, metrics_series(client->messages, WAY_UNPUBLISHED, 0));
         return;
