@@ -10,13 +10,13 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startWorld, startMeetoa, APP_ID, SOURCE_DIR, assertAnswer, assertOk, assertErr } from './lib/meetoa.mjs';
+import { freePort } from './lib/ports.mjs';
 
 const LOGINS = 3;
 let world, oa, wx, mport;
@@ -45,17 +45,6 @@ async function until(fn, ms, every) {
     }
     await sleep(every);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 before(async () => {

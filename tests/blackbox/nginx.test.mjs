@@ -26,24 +26,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startWorld, send, runMeetoa, SOURCE_DIR, nowEpochSql } from './lib/meetoa.mjs';
 import { organization } from './lib/org.mjs';
+import { freePort } from './lib/ports.mjs';
 
 const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0) ?? 'nginx';
 
 let world, oa, upstream, nginx;
 const seen = []; // the requests the upstream got: {url, headers, raw}
-
-/** A free TCP port on 127.0.0.1 (bound and released). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The http-level block of docs/nginx.md with this test's addresses. */
 function docConfig(meetoaPort, upstreamPort, listenPort) {
