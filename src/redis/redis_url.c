@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
+
 static bool fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail(char *err, size_t size, const char *fmt, ...)
 {
@@ -17,17 +19,6 @@ static bool fail(char *err, size_t size, const char *fmt, ...)
     return false;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..len) into out (cap bytes with the NUL); false on a bad escape, a NUL or no room. */
 static bool decode(const char *s, size_t len, char *out, size_t cap)
 {
@@ -35,8 +26,8 @@ static bool decode(const char *s, size_t len, char *out, size_t cap)
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            int hi = i + 2 < len ? text_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < len ? text_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = hi * 16 + lo;
