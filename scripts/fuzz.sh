@@ -27,7 +27,7 @@ declare -A SRCS=(
   [wx_parse]="wechat/wx_parse.c"
   [wx_legacy]="wechat/wx_legacy.c crypto/crypto.c"
   [b64]="crypto/crypto.c"
-  [config]="config/config.c guard/ip_addr.c common/log.c common/text.c crypto/crypto.c"
+  [config]="config/config.c guard/ip_addr.c redis/redis_url.c common/log.c common/text.c crypto/crypto.c"
   [client_ip]="guard/ip_addr.c common/text.c"
 )
 declare -A LIBS=(
