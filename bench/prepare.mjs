@@ -17,6 +17,11 @@
 //   node bench/prepare.mjs drive --server URL --tokens FILE --from A --to B [--concurrency C]
 //       GET /wx/auth/info once with each token of lines [A, B) of FILE; prints
 //       {"requests","errors","seconds"} and exits 1 when any answer was not errno 0
+//   node bench/prepare.mjs info --server URL --tokens FILE --sample N
+//       GET /wx/auth/info with N tokens of FILE (spread over it) and checks each answer: HTTP 200,
+//       errno 0, data with nickName, avatar, mobile, unionId strings and a numeric gender; prints
+//       {"checked","errors"} and exits 1 when any answer failed a check (run before and after
+//       every timed info run, which reads no answers itself)
 //   node bench/prepare.mjs meetings --server URL --tokens FILE --sample N
 //       GET /wx/meeting/list?view=upcoming&page=1&limit=20 with N tokens of FILE (spread over it)
 //       and checks each answer: errno 0, min(20, total) items, soonest first (by startTime), state
@@ -195,6 +200,31 @@ async function cmdDrive(args) {
   return out;
 }
 
+async function cmdInfo(args) {
+  const server = need(args, 'server');
+  const all = readFileSync(need(args, 'tokens'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const sample = Math.min(needInt(args, 'sample'), all.length);
+  const agent = newAgent(16);
+  let errors = 0;
+  await pool(sample, 16, async (n) => {
+    const i = Math.floor((n * all.length) / sample);
+    const r = await request(agent, server, 'GET', '/wx/auth/info', { 'x-oa-token': all[i] });
+    const d = r.json?.data;
+    const shaped = d !== null && typeof d === 'object' && typeof d.gender === 'number' &&
+      ['nickName', 'avatar', 'mobile', 'unionId'].every((k) => typeof d[k] === 'string');
+    if (r.status !== 200 || r.json?.errno !== 0 || !shaped) {
+      if (errors++ < 5) console.error(`prepare.mjs info: token ${i}: HTTP ${r.status} errno ${r.json?.errno}`);
+    }
+  });
+  agent.destroy();
+  const out = { checked: sample, errors };
+  if (errors > 0) {
+    console.log(JSON.stringify(out));
+    process.exit(1);
+  }
+  return out;
+}
+
 async function cmdMeetings(args) {
   const server = need(args, 'server');
   const all = readFileSync(need(args, 'tokens'), 'utf8').split('\n').filter((l) => l.length > 0);
@@ -233,13 +263,13 @@ async function cmdMeetings(args) {
   return out;
 }
 
-const commands = { logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive, meetings: cmdMeetings };
+const commands = { logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive, info: cmdInfo, meetings: cmdMeetings };
 
 async function main() {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = commands[name];
   if (cmd === undefined) {
-    console.error('usage: prepare.mjs logins|codes|mint|drive|meetings --option value ...');
+    console.error('usage: prepare.mjs logins|codes|mint|drive|info|meetings --option value ...');
     process.exit(2);
   }
   console.log(JSON.stringify(await cmd(parseArgs(rest))));

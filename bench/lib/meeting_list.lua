@@ -3,8 +3,8 @@
 -- Lean on purpose, so that wrk's core is not the limit: every request is formatted once in
 -- init(), in a random order fixed there (BENCH_REQUESTS of them, default 100,000, the tokens
 -- shuffled and repeated), and request() only hands the next one out. There is no response()
--- callback (wrk then does not hand bodies to Lua): bad stays 0 and errors are socket errors
--- and non-2xx answers. The answers themselves are checked outside the timed run
+-- callback (wrk then does not hand bodies to Lua): errors are socket errors and non-2xx
+-- answers. The answers themselves are checked outside the timed run
 -- (bench/prepare.mjs meetings: errno 0, 20 items, soonest first).
 dofile(os.getenv("BENCH_LIB") .. "/summary.lua")
 
