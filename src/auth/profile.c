@@ -136,12 +136,7 @@ const content_field_t profile_nickname_check[] = {{"nickname", "昵称", 1}, {NU
 static void on_nickname_checked(void *ctx, const content_outcome_t *outcome)
 {
     profile_job_t *job = ctx;
-    if (outcome->risky) {
-        h2o_req_t *req = http_pending_take(&job->pending);
-        char msg[128];
-        content_risky_errmsg(outcome, msg, sizeof msg);
-        if (req != NULL)
-            http_reply_error_msg(req, API_CONTENT_RISKY, msg);
+    if (content_refuse_risky(&job->pending, outcome)) {
         free(job);
         return;
     }

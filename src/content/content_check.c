@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "http/reply.h"
 #include "runtime/db_pool.h"
 #include "wechat/wx_client.h"
 
@@ -173,9 +174,16 @@ bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const jso
     return true;
 }
 
-void content_risky_errmsg(const content_outcome_t *outcome, char *buf, size_t size)
+bool content_refuse_risky(http_pending_t *pending, const content_outcome_t *outcome)
 {
-    snprintf(buf, size, "%s含有违规内容，请修改后再提交", outcome->risky_name);
+    if (!outcome->risky)
+        return false;
+    h2o_req_t *req = http_pending_take(pending);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s含有违规内容，请修改后再提交", outcome->risky_name);
+    if (req != NULL)
+        http_reply_error_msg(req, API_CONTENT_RISKY, msg);
+    return true;
 }
 
 content_outcome_t *content_outcome_keep(const content_outcome_t *outcome)

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "http/server.h"
 #include "store/store_content.h"
 
 typedef struct content_field {
@@ -51,8 +52,10 @@ typedef void (*content_done_fn)(void *ctx, const content_outcome_t *outcome);
 bool content_check_start(app_t *app, h2o_multithread_receiver_t *loop, const json_t *params,
                          const content_field_t *fields, const char *openid, content_done_fn done, void *ctx);
 
-/* The errmsg of a risky outcome, naming its field: "昵称含有违规内容，请修改后再提交". */
-void content_risky_errmsg(const content_outcome_t *outcome, char *buf, size_t size);
+/* When outcome is risky: answers the request of pending (if it is still there) 815 with the
+ * errmsg naming the field ("昵称含有违规内容，请修改后再提交") and returns true (the caller frees its
+ * job); else false. */
+bool content_refuse_risky(http_pending_t *pending, const content_outcome_t *outcome);
 
 /* A copy of outcome's flags to keep until the texts are stored (malloc'd; free() it); NULL when
  * it has none (or there is no memory: logged, the texts are stored unflagged). */

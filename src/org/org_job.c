@@ -155,12 +155,7 @@ static api_errno_t read_upload(h2o_req_t *req, const org_endpoint_t *endpoint, j
 static void on_content_checked(void *ctx, const content_outcome_t *outcome)
 {
     org_job_t *job = ctx;
-    if (outcome->risky) {
-        h2o_req_t *req = http_pending_take(&job->pending);
-        char msg[128];
-        content_risky_errmsg(outcome, msg, sizeof msg);
-        if (req != NULL)
-            http_reply_error_msg(req, API_CONTENT_RISKY, msg);
+    if (content_refuse_risky(&job->pending, outcome)) {
         job_free(job);
         return;
     }
