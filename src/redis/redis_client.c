@@ -264,13 +264,12 @@ static bool read_eval(const redisReply *r, redis_op_t *op)
     return false;
 }
 
-/* Runs a batch; false (why set) when the connection broke: the ops not answered yet fail. */
-static bool run_batch(redisContext *ctx, redis_op_t *ops, char *why, size_t size)
+/* Reads the replies of ops (sent in this order) and finishes each; with again_tail, a script op
+ * that answered NOSCRIPT goes on that list instead (to be sent again with EVAL). False (why set)
+ * when the connection broke: the ops not answered yet fail. */
+static bool read_replies(redisContext *ctx, redis_op_t *ops, redis_op_t ***again_tail, char *why, size_t size)
 {
-    redis_op_t *again = NULL, **again_tail = &again;
     bool ok = true;
-    for (redis_op_t *op = ops; op != NULL; op = op->_next)
-        append_op(ctx, op);
     while (ops != NULL) {
         redis_op_t *op = ops;
         void *reply = NULL;
@@ -285,36 +284,30 @@ static bool run_batch(redisContext *ctx, redis_op_t *ops, char *why, size_t size
             op_finish(op);
             continue;
         }
-        if (op->script != NULL && read_eval(reply, op)) {
-            *again_tail = op;
-            again_tail = &op->_next;
+        if (op->script != NULL && read_eval(reply, op) && again_tail != NULL) {
+            **again_tail = op;
+            *again_tail = &op->_next;
         } else {
             op_finish(op);
         }
         freeReplyObject(reply);
     }
-    if (!ok) {
+    return ok;
+}
+
+/* Runs a batch; false (why set) when the connection broke: the ops not answered yet fail. */
+static bool run_batch(redisContext *ctx, redis_op_t *ops, char *why, size_t size)
+{
+    redis_op_t *again = NULL, **again_tail = &again;
+    for (redis_op_t *op = ops; op != NULL; op = op->_next)
+        append_op(ctx, op);
+    if (!read_replies(ctx, ops, &again_tail, why, size)) {
         ops_fail(again);
         return false;
     }
     for (redis_op_t *op = again; op != NULL; op = op->_next)
         append_eval(ctx, op, true);
-    while (again != NULL) {
-        redis_op_t *op = again;
-        void *reply = NULL;
-        if (ok && redisGetReply(ctx, &reply) != REDIS_OK) {
-            snprintf(why, size, "%s", ctx->errstr[0] ? ctx->errstr : "connection lost");
-            ok = false;
-        }
-        again = op->_next;
-        op->_next = NULL;
-        if (ok) {
-            read_eval(reply, op);
-            freeReplyObject(reply);
-        }
-        op_finish(op);
-    }
-    return ok;
+    return read_replies(ctx, again, NULL, why, size);
 }
 
 /* Takes up to BATCH_MAX queued ops (lock held). */
