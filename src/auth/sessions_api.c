@@ -18,6 +18,7 @@
 #include "http/fields.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "org/org_job.h"
 #include "store/store_sessions.h"
 
 #define LOG_DEFAULT_LIMIT 20
@@ -109,14 +110,6 @@ static void job_fail_store(sessions_job_t *job, store_t *store, const char *what
     job->err = API_SERIOUS;
 }
 
-static json_t *time_json(int64_t epoch)
-{
-    char text[TEXT_SQLTIME_SIZE] = "";
-    if (epoch != 0)
-        text_sqltime(epoch, text);
-    return json_string(text);
-}
-
 static json_t *page_json(json_t *list, int64_t total, int64_t page, int64_t limit)
 {
     json_t *obj = json_object();
@@ -137,9 +130,10 @@ static store_rc add_session(const store_session_row_t *row, void *ctx)
     auth_session_id(row->token_hash, id);
     json_t *item = json_object();
     json_object_set_new(item, "id", json_string(id));
-    json_object_set_new(item, "createdAt", time_json(row->created_at));
-    json_object_set_new(item, "lastUsedAt", time_json(row->last_used_at != 0 ? row->last_used_at : row->created_at));
-    json_object_set_new(item, "expireTime", time_json(row->expires_at));
+    json_object_set_new(item, "createdAt", org_time_json(row->created_at));
+    json_object_set_new(item, "lastUsedAt",
+                        org_time_json(row->last_used_at != 0 ? row->last_used_at : row->created_at));
+    json_object_set_new(item, "expireTime", org_time_json(row->expires_at));
     json_object_set_new(item, "ip", json_string(row->last_ip[0] != '\0' ? row->last_ip : row->login_ip));
     json_object_set_new(item, "loginIp", json_string(row->login_ip));
     json_object_set_new(item, "current", json_boolean(crypto_equal(row->token_hash, job->current, 32)));
@@ -298,7 +292,7 @@ static store_rc add_log_row(const store_login_log_row_t *row, void *ctx)
     json_object_set_new(item, "event", json_string(row->event));
     json_object_set_new(item, "errno", json_integer(row->err));
     json_object_set_new(item, "ip", json_string(row->ip));
-    json_object_set_new(item, "time", time_json(row->created_at));
+    json_object_set_new(item, "time", org_time_json(row->created_at));
     json_array_append_new(ctx, item);
     return STORE_OK;
 }
