@@ -13,7 +13,7 @@
 //   node bench/prepare.mjs mint --data-key B64 --count N --users U --out-tokens FILE --out-sql FILE
 //       mints N tokens the way MeetOA does (32 random bytes, base64url) and writes SQL that
 //       inserts their sessions (hash = HMAC-SHA256(HMAC-SHA256(data_key, "meetoa token hash v1"),
-//       token), user i % U + 1, valid 2 hours) into wx_session
+//       token), user i % U + 1, valid 2 hours) into wx_session (token line i + 1 is user i % U + 1)
 //   node bench/prepare.mjs drive --server URL --tokens FILE --from A --to B [--concurrency C]
 //       GET /wx/auth/info once with each token of lines [A, B) of FILE; prints
 //       {"requests","errors","seconds"} and exits 1 when any answer was not errno 0
@@ -27,6 +27,17 @@
 //       and checks each answer: errno 0, min(20, total) items, soonest first (by startTime), state
 //       4 or 5 (approved, in progress); prints {"checked","errors","full","meanTotal"} and exits 1
 //       when any answer failed a check
+//   node bench/prepare.mjs verify --server URL --tokens FILE --sample N
+//       GET /wx/auth/verify with N tokens of FILE (spread over it) and checks each answer: HTTP
+//       200, no body, Cache-Control no-store, a numeric X-OA-User-Id, X-OA-Member-Role member and
+//       an X-OA-Member-Name; then one unknown token, which must answer 401 without those headers;
+//       prints {"checked","errors"} and exits 1 when any answer failed a check
+//   node bench/prepare.mjs votes --server URL --ops FILE --from A --to B --expect fresh|repeat [--sample N]
+//       sends the requests of lines [A, B) (or N lines spread over them) of a vote-signin operations file (TOKEN<TAB>PATH<TAB>
+//       BODY, bench/lib/vote_signin.lua's), one at a time, and checks each answer: fresh, a sign-in
+//       answers errno 0 with already false and a ballot errno 0 with voted true; repeat (the
+//       operation was done before), a sign-in answers errno 0 with already true and a ballot 813;
+//       prints {"checked","errors"} and exits 1 when any answer failed a check
 //
 // Every command prints one JSON line on stdout; progress and failures go to stderr.
 
@@ -71,7 +82,7 @@ function request(agent, base, method, path, headers, body) {
           } catch {
             /* leave null: the caller counts it as an error */
           }
-          resolve({ status: res.statusCode, json });
+          resolve({ status: res.statusCode, json, headers: res.headers, text });
         });
       },
     );
@@ -166,7 +177,8 @@ function cmdMint(args) {
     tokens.push(token);
     // The sealed session_key is opened only by phone/check_session: random bytes of the real
     // length (24 characters of base64 + 12 nonce + 16 tag) stand in for it.
-    sql.push(`INSERT INTO wx_session VALUES (X'${hash}', ${(i % users) + 1}, ${now}, ${now + 7200}, randomblob(52));`);
+    sql.push('INSERT INTO wx_session (token_hash, user_id, created_at, expires_at, session_key_sealed, last_used_at) ' +
+      `VALUES (X'${hash}', ${(i % users) + 1}, ${now}, ${now + 7200}, randomblob(52), ${now});`);
   }
   sql.push('COMMIT;');
   writeFileSync(need(args, 'out-tokens'), tokens.join('\n') + '\n');
@@ -263,13 +275,80 @@ async function cmdMeetings(args) {
   return out;
 }
 
-const commands = { logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive, info: cmdInfo, meetings: cmdMeetings };
+async function cmdVerify(args) {
+  const server = need(args, 'server');
+  const all = readFileSync(need(args, 'tokens'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const sample = Math.min(needInt(args, 'sample'), all.length);
+  const agent = newAgent(16);
+  let errors = 0;
+  const fail = (what, why) => {
+    if (errors++ < 5) console.error(`prepare.mjs verify: ${what}: ${why}`);
+  };
+  await pool(sample, 16, async (n) => {
+    const i = Math.floor((n * all.length) / sample);
+    const r = await request(agent, server, 'GET', '/wx/auth/verify', { 'x-oa-token': all[i] });
+    const h = r.headers;
+    if (r.status !== 200 || r.text !== '' || h['cache-control'] !== 'no-store' ||
+        !/^[1-9][0-9]*$/.test(h['x-oa-user-id'] ?? '') || h['x-oa-member-role'] !== 'member' ||
+        !(h['x-oa-member-name']?.length > 0))
+      fail(`token ${i}`, `HTTP ${r.status}, user ${h['x-oa-user-id']}, role ${h['x-oa-member-role']}, ${r.text.length} bytes`);
+  });
+  const bad = await request(agent, server, 'GET', '/wx/auth/verify',
+    { 'x-oa-token': randomBytes(32).toString('base64url') });
+  if (bad.status !== 401 || bad.headers['x-oa-user-id'] !== undefined) fail('an unknown token', `HTTP ${bad.status}`);
+  agent.destroy();
+  const out = { checked: sample + 1, errors };
+  if (errors > 0) {
+    console.log(JSON.stringify(out));
+    process.exit(1);
+  }
+  return out;
+}
+
+async function cmdVotes(args) {
+  const server = need(args, 'server');
+  const lines = readFileSync(need(args, 'ops'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const from = needInt(args, 'from');
+  const to = Math.min(needInt(args, 'to'), lines.length);
+  const expect = need(args, 'expect');
+  if (expect !== 'fresh' && expect !== 'repeat') throw new Error('--expect is fresh or repeat');
+  const sample = Math.min(args.sample === undefined ? to - from : needInt(args, 'sample'), to - from);
+  const agent = newAgent(1);
+  let errors = 0;
+  for (let n = 0; n < sample; n++) {
+    const i = from + Math.floor((n * (to - from)) / sample);
+    const [token, path, body] = lines[i].split('\t');
+    const r = await request(agent, server, 'POST', path,
+      { 'content-type': 'application/json', 'x-oa-token': token }, body);
+    const j = r.json;
+    let ok;
+    if (path === '/wx/meeting/checkin')
+      ok = j?.errno === 0 && j.data?.already === (expect === 'repeat') && typeof j.data?.checkinTime === 'string';
+    else if (expect === 'fresh') ok = j?.errno === 0 && j.data?.voted === true;
+    else ok = j?.errno === 813;
+    if (r.status !== 200 || !ok) {
+      if (errors++ < 5) console.error(`prepare.mjs votes: line ${i} (${path}, ${expect}): HTTP ${r.status} ${r.text.slice(0, 200)}`);
+    }
+  }
+  agent.destroy();
+  const out = { checked: sample, errors };
+  if (errors > 0) {
+    console.log(JSON.stringify(out));
+    process.exit(1);
+  }
+  return out;
+}
+
+const commands = {
+  logins: cmdLogins, codes: cmdCodes, mint: cmdMint, drive: cmdDrive, info: cmdInfo, meetings: cmdMeetings,
+  verify: cmdVerify, votes: cmdVotes,
+};
 
 async function main() {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = commands[name];
   if (cmd === undefined) {
-    console.error('usage: prepare.mjs logins|codes|mint|drive|info|meetings --option value ...');
+    console.error('usage: prepare.mjs logins|codes|mint|drive|info|meetings|verify|votes --option value ...');
     process.exit(2);
   }
   console.log(JSON.stringify(await cmd(parseArgs(rest))));

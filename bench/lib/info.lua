@@ -1,6 +1,7 @@
--- bench/lib/info.lua — GET /wx/auth/info, each request with a random token of the file named by
--- BENCH_TOKENS (one per line), sent in X-OA-Token. The nginx baseline runs the same script, so
--- both sides of the ratio get the same client. Lean, so that wrk's core is not the limit: every
+-- bench/lib/info.lua — GET /wx/auth/info (or the path in BENCH_PATH: /wx/auth/verify for the
+-- verify scenario), each request with a random token of the file named by BENCH_TOKENS (one per
+-- line), sent in X-OA-Token. The nginx baselines run the same script, so both sides of the ratio
+-- get the same client. Lean, so that wrk's core is not the limit: every
 -- request is formatted once in init(), in a random order fixed there (BENCH_REQUESTS of them,
 -- default 100,000, seeded per thread), and request() only hands the next one out. There is no
 -- response() callback: wrk counts socket errors and non-2xx answers itself, and the answers are
@@ -17,8 +18,9 @@ function init(args)
    end
    assert(#tokens > 0, "no tokens in BENCH_TOKENS")
    math.randomseed(4242 + (id or 0))
+   local path = os.getenv("BENCH_PATH") or "/wx/auth/info"
    for i = 1, tonumber(os.getenv("BENCH_REQUESTS") or "100000") do
-      reqs[i] = wrk.format("GET", "/wx/auth/info", { ["X-OA-Token"] = tokens[math.random(#tokens)] })
+      reqs[i] = wrk.format("GET", path, { ["X-OA-Token"] = tokens[math.random(#tokens)] })
    end
 end
 

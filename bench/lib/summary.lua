@@ -2,7 +2,8 @@
 -- registered in setup(), and done() prints one machine-readable line that bench/run.sh parses:
 --   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E socket=Y status=Z
 -- errors = socket errors (connect, read, write, timeout) + non-2xx answers, wrk's own counters;
--- login.lua adds exhausted=N (times a thread ran out of codes and had to reuse them). No script
+-- login.lua adds exhausted=N (times a thread ran out of codes and had to reuse them) and
+-- vote_signin.lua also handed=N (requests handed to wrk by request(): sent, answered or not). No script
 -- reads answers in Lua (no response() callback): bench/run.sh checks a sample of answers before
 -- and after every run instead, outside the timed loop.
 
@@ -16,12 +17,15 @@ function setup(thread)
 end
 
 function done(summary, latency, requests)
-   local nexhausted, extra = nil, ""
-   for _, t in ipairs(threads) do
-      local ex = t:get("exhausted")
-      if ex ~= nil then nexhausted = (nexhausted or 0) + ex end
+   local extra = ""
+   for _, name in ipairs({ "exhausted", "handed" }) do
+      local sum = nil
+      for _, t in ipairs(threads) do
+         local v = t:get(name)
+         if v ~= nil then sum = (sum or 0) + v end
+      end
+      if sum ~= nil then extra = extra .. " " .. name .. "=" .. sum end
    end
-   if nexhausted ~= nil then extra = " exhausted=" .. nexhausted end
    local e = summary.errors
    local socket = e.connect + e.read + e.write + e.timeout
    local seconds = summary.duration / 1e6
