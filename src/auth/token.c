@@ -35,16 +35,23 @@ bool token_new(char out[TOKEN_TEXT_LEN + 1])
     return true;
 }
 
+/* The URL-safe base64 alphabet (A-Z a-z 0-9 - _), as a 256-entry table: one load a character. */
+static const bool url_safe[256] = {
+    ['-'] = true, ['_'] = true,
+#define R(a) [a] = true, [a + 1] = true, [a + 2] = true, [a + 3] = true, [a + 4] = true
+    R('0'),       R('5'),       R('A'), R('F'), R('K'), R('P'), R('U'),
+    ['Z'] = true, R('a'),       R('f'), R('k'), R('p'), R('u'), ['z'] = true,
+#undef R
+};
+
 bool token_well_formed(const char *text, size_t len)
 {
     if (len != TOKEN_TEXT_LEN)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return false;
-    }
-    return true;
+    bool ok = true;
+    for (size_t i = 0; i < TOKEN_TEXT_LEN; i++)
+        ok &= url_safe[(unsigned char)text[i]];
+    return ok;
 }
 
 void token_hash(const uint8_t token_key[32], const char *text, size_t len, uint8_t hash[TOKEN_HASH_SIZE])

@@ -16,8 +16,12 @@
  * Buffers that held plaintext are cleansed when an open/decrypt fails, so a caller that
  * ignores the result never reads half-decrypted secrets.
  */
+/* crypto_hmac_sha256_key32 uses the low-level SHA256_* functions (deprecated in OpenSSL 3, kept
+ * for the 3.x series), which keep a hash state in a plain struct that can be copied. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto/crypto.h"
 
+#include <endian.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,9 +29,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #define GCM_NONCE_LEN 12
 #define GCM_TAG_LEN   16
@@ -189,25 +193,28 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
 }
 
 /*
- * The keyed HMAC of the hot path. OpenSSL 3's one-shot HMAC() looks the algorithms up by
- * name, allocates contexts and schedules the key on every call: two thirds of the cost of
- * hashing a 43-byte token. Here each thread keeps one EVP_MAC_CTX keyed once; a call with the
- * same key only re-initialises it (HMAC reuses the scheduled key) and hashes.
+ * The keyed HMAC of the hot path (the token hash of every request). HMAC(K, m) is
+ * SHA256((K ^ opad) || SHA256((K ^ ipad) || m)): the two SHA-256 states after the key's pad
+ * blocks depend on the key alone, so each thread computes them once per key and a call copies
+ * them and hashes only the message and the inner digest (two compressions for a token). The
+ * low-level SHA256_* functions do exactly that on a plain struct; EVP_MAC (and HMAC()) costs
+ * three times as much per call in provider dispatch, context copies and cleanses. The digest is
+ * HMAC-SHA256's, byte for byte (tests/unit/test_crypto.c: RFC 4231 and the one-shot HMAC).
  */
 typedef struct hmac_cache {
     uint8_t key[32];
-    EVP_MAC_CTX *ctx; /* NULL until first use */
+    bool ready;
+    SHA256_CTX inner, outer; /* after (K ^ ipad) and (K ^ opad) */
 } hmac_cache_t;
 
-static pthread_key_t hmac_cache_key;
+static pthread_key_t hmac_cache_key; /* frees (and cleanses) a thread's cache when it ends */
 static pthread_once_t hmac_cache_once = PTHREAD_ONCE_INIT;
+static _Thread_local hmac_cache_t *hmac_cache_mine;
 
 static void hmac_cache_free(void *p)
 {
-    hmac_cache_t *cache = p;
-    EVP_MAC_CTX_free(cache->ctx);
-    OPENSSL_cleanse(cache, sizeof(*cache));
-    free(cache);
+    OPENSSL_cleanse(p, sizeof(hmac_cache_t));
+    free(p);
 }
 
 static void hmac_cache_init(void)
@@ -216,38 +223,105 @@ static void hmac_cache_init(void)
         abort();
 }
 
-static EVP_MAC_CTX *hmac_keyed(const uint8_t key[32])
+/* Constant-time equality of two 32-byte keys (word by word, no early exit). */
+static bool key32_equal(const uint8_t a[32], const uint8_t b[32])
 {
-    pthread_once(&hmac_cache_once, hmac_cache_init);
-    hmac_cache_t *cache = pthread_getspecific(hmac_cache_key);
+    uint64_t diff = 0;
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
+    return diff == 0;
+}
+
+static const hmac_cache_t *hmac_keyed(const uint8_t key[32])
+{
+    hmac_cache_t *cache = hmac_cache_mine;
     if (cache == NULL) {
+        pthread_once(&hmac_cache_once, hmac_cache_init);
         if ((cache = calloc(1, sizeof(*cache))) == NULL || pthread_setspecific(hmac_cache_key, cache) != 0)
             abort();
+        hmac_cache_mine = cache;
     }
-    if (cache->ctx != NULL && CRYPTO_memcmp(cache->key, key, 32) == 0)
-        return EVP_MAC_init(cache->ctx, NULL, 0, NULL) == 1 ? cache->ctx : NULL;
-    if (cache->ctx == NULL) {
-        EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        cache->ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-        EVP_MAC_free(mac);
-        if (cache->ctx == NULL)
-            abort();
-    }
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-                           OSSL_PARAM_construct_end()};
-    if (EVP_MAC_init(cache->ctx, key, 32, params) != 1)
-        abort();
+    if (cache->ready && key32_equal(cache->key, key))
+        return cache;
+    uint8_t pad[64];
+    memset(pad, 0x36, sizeof(pad));
+    for (int i = 0; i < 32; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&cache->inner);
+    SHA256_Update(&cache->inner, pad, sizeof(pad));
+    memset(pad, 0x5c, sizeof(pad));
+    for (int i = 0; i < 32; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&cache->outer);
+    SHA256_Update(&cache->outer, pad, sizeof(pad));
+    OPENSSL_cleanse(pad, sizeof(pad));
     memcpy(cache->key, key, 32);
-    return cache->ctx;
+    cache->ready = true;
+    return cache;
 }
 
 void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg_len, uint8_t out[32])
 {
-    EVP_MAC_CTX *ctx = hmac_keyed(key);
-    size_t out_len = 0;
-    if (ctx == NULL || EVP_MAC_update(ctx, msg, msg_len) != 1 || EVP_MAC_final(ctx, out, &out_len, 32) != 1 ||
-        out_len != 32)
-        abort();
+    const hmac_cache_t *cache = hmac_keyed(key);
+    SHA256_CTX ctx = cache->inner;
+    uint8_t inner[32];
+    SHA256_Update(&ctx, msg, msg_len);
+    SHA256_Final(inner, &ctx);
+    ctx = cache->outer;
+    SHA256_Update(&ctx, inner, sizeof(inner));
+    SHA256_Final(out, &ctx);
+    explicit_bzero(&ctx, sizeof(ctx)); /* a keyed state: as good as the key for making MACs */
+}
+
+/* ---- SipHash-2-4 --------------------------------------------------------------------- */
+
+static uint64_t load64_le(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return le64toh(v);
+}
+
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                                       \
+    do {                                                                                                               \
+        v0 += v1, v1 = ROTL64(v1, 13), v1 ^= v0, v0 = ROTL64(v0, 32);                                                  \
+        v2 += v3, v3 = ROTL64(v3, 16), v3 ^= v2;                                                                       \
+        v0 += v3, v3 = ROTL64(v3, 21), v3 ^= v0;                                                                       \
+        v2 += v1, v1 = ROTL64(v1, 17), v1 ^= v2, v2 = ROTL64(v2, 32);                                                  \
+    } while (0)
+
+uint64_t crypto_siphash24(const uint8_t key[16], const void *msg, size_t len)
+{
+    const uint8_t *in = msg;
+    uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
+    uint64_t v0 = k0 ^ UINT64_C(0x736f6d6570736575), v1 = k1 ^ UINT64_C(0x646f72616e646f6d);
+    uint64_t v2 = k0 ^ UINT64_C(0x6c7967656e657261), v3 = k1 ^ UINT64_C(0x7465646279746573);
+    size_t whole = len - len % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m = load64_le(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        last |= (uint64_t)in[whole + i] << (8 * i);
+    v3 ^= last;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 /* The hex digit of a nibble without a branch or a table: '0' + n, plus the distance from
@@ -269,7 +343,19 @@ void crypto_hex(const uint8_t *in, size_t len, char *out)
 
 bool crypto_equal(const void *a, const void *b, size_t len)
 {
-    int diff = CRYPTO_memcmp(a, b, len); /* OpenSSL's: ORs the XORs of all bytes, no early exit */
+    /* ORs the XORs of all bytes, eight at a time, with no early exit (OpenSSL's CRYPTO_memcmp
+     * does the same a byte at a time: a 32-byte hash compare was 270 instructions). */
+    const unsigned char *x = a, *y = b;
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        diff |= u ^ v;
+    }
+    for (; i < len; i++)
+        diff |= (uint64_t)(x[i] ^ y[i]);
     CRYPTO_DECLASSIFY(&diff, sizeof(diff));
     return diff == 0;
 }

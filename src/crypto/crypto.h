@@ -47,9 +47,14 @@ void crypto_sha1(const void *in, size_t len, uint8_t out[20]);
 void crypto_sha256(const void *in, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32]);
 /* The same for a 32-byte key used again and again (the token hash key): each thread keeps the
- * key scheduled, so a call only hashes. The one exception to "no copy of a key is kept": the
- * calling thread holds this key (in an OpenSSL context) until it ends or uses another key. */
+ * SHA-256 states after the key's two pad blocks, so a call only hashes the message (two
+ * compressions for up to 55 bytes). The one exception to "no copy of a key is kept": the calling
+ * thread holds this key and its states until it ends (then they are cleansed) or uses another key. */
 void crypto_hmac_sha256_key32(const uint8_t key[32], const void *msg, size_t msg_len, uint8_t out[32]);
+/* SipHash-2-4 (Aumasson and Bernstein) of msg under a 128-bit key: a fast PRF with a 64-bit
+ * output for short inputs (about 250 instructions for a 43-byte token, against 4,500 for
+ * HMAC-SHA256). The key is little-endian k0 || k1 as in the reference code. */
+uint64_t crypto_siphash24(const uint8_t key[16], const void *msg, size_t len);
 /* Lowercase hex of len bytes; out must hold 2*len+1. Constant time (no table lookup): it
  * writes out expected signatures that are then compared with crypto_equal. */
 void crypto_hex(const uint8_t *in, size_t len, char *out);

@@ -422,10 +422,99 @@ static void test_hmac_key32_matches_one_shot(void **state)
     assert_memory_equal(a, b, 32);
 }
 
+/* RFC 4231 cases 1, 2 and 3 through the 32-byte-key function: HMAC pads a short key with zeros to
+ * the block size, so the key followed by zeros up to 32 bytes is the same key. */
+static void test_hmac_key32_rfc4231(void **state)
+{
+    static const struct {
+        uint8_t key_byte; /* repeated key_len times, unless key_text */
+        const char *key_text;
+        size_t key_len;
+        uint8_t data_byte; /* repeated data_len times, unless data_text */
+        const char *data_text;
+        size_t data_len;
+        const char *mac;
+    } cases[] = {
+        {0x0b, NULL, 20, 0, "Hi There", 8, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {0, "Jefe", 4, 0, "what do ya want for nothing?", 28,
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {0xaa, NULL, 20, 0xdd, NULL, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        uint8_t key[32] = {0}, data[64], mac[32];
+        char hex[65];
+        if (cases[c].key_text != NULL)
+            memcpy(key, cases[c].key_text, cases[c].key_len);
+        else
+            memset(key, cases[c].key_byte, cases[c].key_len);
+        if (cases[c].data_text != NULL)
+            memcpy(data, cases[c].data_text, cases[c].data_len);
+        else
+            memset(data, cases[c].data_byte, cases[c].data_len);
+        crypto_hmac_sha256_key32(key, data, cases[c].data_len, mac);
+        crypto_hex(mac, 32, hex);
+        assert_string_equal(hex, cases[c].mac);
+    }
+}
+
+/* Messages of every length across the block boundaries (0..200 bytes) give the one-shot HMAC's
+ * digest, under one key used again and again and after a change of key. */
+static void test_hmac_key32_lengths(void **state)
+{
+    uint8_t keys[2][32], msg[200];
+    assert_true(crypto_random(keys, sizeof(keys)));
+    assert_true(crypto_random(msg, sizeof(msg)));
+    for (int k = 0; k < 2; k++)
+        for (size_t n = 0; n <= sizeof(msg); n++) {
+            uint8_t fast[32], slow[32];
+            crypto_hmac_sha256_key32(keys[k], msg, n, fast);
+            crypto_hmac_sha256(keys[k], 32, msg, n, slow);
+            assert_memory_equal(fast, slow, 32);
+        }
+}
+
+/* SipHash-2-4's reference vectors (key 00..0f, message 00..len-1): the empty message, 7, 8 and
+ * 15 bytes (the paper's example), 63 bytes. */
+static void test_siphash24_reference_vectors(void **state)
+{
+    uint8_t key[16], msg[64];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    for (int i = 0; i < 64; i++)
+        msg[i] = (uint8_t)i;
+    assert_true(crypto_siphash24(key, msg, 0) == UINT64_C(0x726fdb47dd0e0e31));
+    assert_true(crypto_siphash24(key, msg, 7) == UINT64_C(0xab0200f58b01d137));
+    assert_true(crypto_siphash24(key, msg, 8) == UINT64_C(0x93f5f5799a932462));
+    assert_true(crypto_siphash24(key, msg, 15) == UINT64_C(0xa129ca6149be45e5));
+    assert_true(crypto_siphash24(key, msg, 63) == UINT64_C(0x958a324ceb064572));
+}
+
+/* crypto_equal finds a difference in any byte, for lengths that are and are not multiples of 8. */
+static void test_equal_every_byte(void **state)
+{
+    uint8_t a[41], b[41];
+    assert_true(crypto_random(a, sizeof(a)));
+    for (size_t len = 0; len <= sizeof(a); len++) {
+        memcpy(b, a, sizeof(a));
+        assert_true(crypto_equal(a, b, len));
+        for (size_t i = 0; i < len; i++) {
+            b[i] ^= 0x80;
+            assert_false(crypto_equal(a, b, len));
+            b[i] ^= 0x81;
+            assert_false(crypto_equal(a, b, len));
+            b[i] ^= 0x01;
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wechat_decrypt_vector),
+        cmocka_unit_test(test_hmac_key32_rfc4231),
+        cmocka_unit_test(test_hmac_key32_lengths),
+        cmocka_unit_test(test_equal_every_byte),
+        cmocka_unit_test(test_siphash24_reference_vectors),
         cmocka_unit_test(test_wechat_decrypt_wrong_key_refused),
         cmocka_unit_test(test_wechat_rawdata_signature),
         cmocka_unit_test(test_wechat_hmac_example),

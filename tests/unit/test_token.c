@@ -32,6 +32,23 @@ static void malformed_tokens_are_refused(void **state)
     assert_false(token_well_formed("0123456789012345678901234567890123456789012=", 44));
 }
 
+/* Every byte value in a token's place: accepted exactly when it is in the URL-safe alphabet. */
+static void every_byte_checked(void **state)
+{
+    char t[TOKEN_TEXT_LEN + 1];
+    assert_true(token_new(t));
+    for (int c = 0; c < 256; c++) {
+        bool alphabet =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        for (size_t at = 0; at < TOKEN_TEXT_LEN; at += 21) {
+            char u[TOKEN_TEXT_LEN + 1];
+            memcpy(u, t, sizeof(u));
+            u[at] = (char)c;
+            assert_int_equal(token_well_formed(u, TOKEN_TEXT_LEN), alphabet);
+        }
+    }
+}
+
 static void hash_depends_on_token_and_key(void **state)
 {
     uint8_t k1[32] = {1}, k2[32] = {2}, key1[32], key2[32];
@@ -92,6 +109,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(new_tokens_are_43_urlsafe_chars_and_differ),
         cmocka_unit_test(malformed_tokens_are_refused),
+        cmocka_unit_test(every_byte_checked),
         cmocka_unit_test(hash_depends_on_token_and_key),
         cmocka_unit_test(every_data_key_gets_a_hashing_key),
     };
