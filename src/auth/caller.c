@@ -1,11 +1,13 @@
 /*
- * auth/caller — see caller.h. The fast path (a cached, recently confirmed session) takes
- * one HMAC and two shard locks; the slow path reads wx_session joined with wx_user on a
- * database worker and refreshes the cache. While previous data keys are configured, a token
- * that is not a current one costs one HMAC and one cache probe per key, and one database read
- * per key when the cache does not know it.
+ * auth/caller — see caller.h. The fast path (a cached, recently confirmed session of a token
+ * in the session cache's memo) takes one SipHash tag of the token and three shard locks (memo,
+ * session, user), no HMAC; a token the memo does not know yet costs one HMAC per data key tried.
+ * The slow path reads wx_session joined with wx_user on a database worker and refreshes the
+ * cache. While previous data keys are configured, a token that is not a current one costs one
+ * HMAC and one cache probe per key, and one database read per key when the cache does not know
+ * it (once: then the memo has its key).
  *
- * Timing: the cache compares token hashes in constant time (crypto_equal; tests/ct proves it).
+ * Timing: the cache compares token hashes and tags in constant time (crypto_equal; tests/ct proves it).
  * The database finds the row by an index on the hash, whose search does leak, through timing,
  * how close a presented hash is to stored ones. That is harmless: the hash is an HMAC under a
  * key derived from the data key, so an attacker cannot compute the hash of a guessed token,
@@ -44,7 +46,9 @@ typedef struct caller_job {
     store_rc rc;
     store_session_t session;
     int nkeys;
-    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE]; /* the token under each data key */
+    int key_base;                                    /* the data key index of hashes[0] */
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];             /* the token's memo tag */
+    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE]; /* the token under each data key (from key_base) */
     auth_caller_t caller;                            /* token_hash and key_index: the one found */
     char ip[IP_TEXT_SIZE];                           /* the client's, for last_ip */
     uint64_t removals;                               /* session_cache_removals() before the read */
@@ -242,7 +246,7 @@ static void run_lookup(db_job_t *db, store_t *store)
     job->rc = STORE_NOT_FOUND;
     for (int i = 0; i < job->nkeys && job->rc == STORE_NOT_FOUND; i++) {
         job->rc = store_session_get(store, job->hashes[i], &job->session, &job->caller.user);
-        job->caller.key_index = i;
+        job->caller.key_index = job->key_base + i;
         memcpy(job->caller.token_hash, job->hashes[i], TOKEN_HASH_SIZE);
     }
     if (job->rc == STORE_ERROR)
@@ -261,11 +265,15 @@ static void on_lookup(loop_msg_t *msg)
     app_t *app = job->app;
     int64_t now = time(NULL);
 
-    if (job->rc == STORE_OK && job->session.expires_at > now)
+    if (job->rc == STORE_OK && job->session.expires_at > now) {
         session_cache_put_unless_removed(app->sessions, &job->session, &job->caller.user, now, job->removals);
-    else
+        session_cache_remember(app->sessions, job->tag, job->caller.token_hash, job->caller.key_index, now);
+    } else {
         for (int i = 0; i < job->nkeys; i++) /* whichever hash a stale entry is under */
             session_cache_remove(app->sessions, job->hashes[i]);
+        if (job->rc != STORE_ERROR) /* no such session (any more) */
+            session_cache_forget(app->sessions, job->tag);
+    }
 
     if (req != NULL) {
         if (job->rc == STORE_ERROR)
@@ -281,27 +289,56 @@ static void on_lookup(loop_msg_t *msg)
     free(job);
 }
 
-/*
- * Looks the token up in the session cache under each data key. HIT: *caller is filled;
- * MISS: hashes[0..nkeys) hold the token's hash under every key, for the database.
- */
-static session_cache_rc cache_lookup(app_t *app, h2o_iovec_t token, int64_t now, auth_caller_t *caller,
-                                     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE])
+/* The cache's answer for the token's hash under data key key_index; *caller filled on a HIT. */
+static session_cache_rc cache_get(app_t *app, const uint8_t hash[TOKEN_HASH_SIZE], int key_index, int64_t now,
+                                  auth_caller_t *caller)
 {
-    for (int i = 0; i < app->token_key_count; i++) {
-        token_hash(app->token_keys[i], token.base, token.len, hashes[i]);
-        session_cache_hit_t hit = {0}; /* filled on a HIT only */
-        session_cache_rc rc =
-            session_cache_lookup(app->sessions, hashes[i], now, app->config->token_cache_seconds, &caller->user, &hit);
-        if (rc == SESSION_CACHE_MISS)
-            continue;
-        memcpy(caller->token_hash, hashes[i], TOKEN_HASH_SIZE);
-        caller->key_index = i;
+    session_cache_hit_t hit = {0}; /* filled on a HIT only */
+    session_cache_rc rc =
+        session_cache_lookup(app->sessions, hash, now, app->config->token_cache_seconds, &caller->user, &hit);
+    if (rc != SESSION_CACHE_MISS) {
+        memcpy(caller->token_hash, hash, TOKEN_HASH_SIZE);
+        caller->key_index = key_index;
         caller->expires_at = hit.expires_at;
         caller->renewed = hit.renewed;
-        return rc;
     }
-    return SESSION_CACHE_MISS;
+    return rc;
+}
+
+/* What the cache knows of a token, and on a MISS what the database is to be asked. */
+typedef struct cache_answer {
+    session_cache_rc rc;
+    int nkeys, key_base; /* MISS: hashes[0..nkeys) are the token under data keys key_base.. */
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
+} cache_answer_t;
+
+/*
+ * Looks the token up in the session cache. A token in the memo (session_cache.h) has its hash
+ * and data key from there: one probe, and on a MISS one database read under that key (a token
+ * has a session under one key only). Otherwise the token is hashed under each data key in turn
+ * and looked up; a HIT remembers the hash. HIT: *caller is filled.
+ */
+static void cache_lookup(app_t *app, h2o_iovec_t token, int64_t now, auth_caller_t *caller, cache_answer_t *out)
+{
+    session_cache_tag(app->sessions, token.base, token.len, out->tag);
+    int key_index;
+    if (session_cache_recall(app->sessions, out->tag, now, out->hashes[0], &key_index)) {
+        out->rc = cache_get(app, out->hashes[0], key_index, now, caller);
+        out->nkeys = 1;
+        out->key_base = key_index;
+        return;
+    }
+    out->nkeys = app->token_key_count;
+    out->key_base = 0;
+    for (int i = 0; i < app->token_key_count; i++) {
+        token_hash(app->token_keys[i], token.base, token.len, out->hashes[i]);
+        out->rc = cache_get(app, out->hashes[i], i, now, caller);
+        if (out->rc == SESSION_CACHE_HIT)
+            session_cache_remember(app->sessions, out->tag, out->hashes[i], i, now);
+        if (out->rc != SESSION_CACHE_MISS)
+            return;
+    }
 }
 
 static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
@@ -312,9 +349,10 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
         return 0;
     }
     auth_caller_t caller;
-    uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
+    cache_answer_t answer;
     uint64_t removals = session_cache_removals(app->sessions); /* before the cache is asked */
-    switch (cache_lookup(app, token, time(NULL), &caller, hashes)) {
+    cache_lookup(app, token, time(NULL), &caller, &answer);
+    switch (answer.rc) {
     case SESSION_CACHE_HIT:
         if (user_may_act(req, &caller.user, then))
             proceed(req, app, &caller, then);
@@ -334,8 +372,10 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
     job->app = app;
     job->then = *then;
     job->removals = removals;
-    job->nkeys = app->token_key_count;
-    memcpy(job->hashes, hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
+    job->nkeys = answer.nkeys;
+    job->key_base = answer.key_base;
+    memcpy(job->tag, answer.tag, sizeof(job->tag));
+    memcpy(job->hashes, answer.hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
     auth_client_ip(req, app, job->ip);
     http_pending_attach(&job->pending, req);
     db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);

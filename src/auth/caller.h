@@ -11,7 +11,8 @@
  * The token is hashed under each data key in turn (auth/token.h: the current one, then the
  * previous ones) until a session is found: first in the session cache for every key, then in
  * the database for every key. The caller records the key that matched: its session_key is
- * sealed under the same data key.
+ * sealed under the same data key. A token whose session was found recently is in the session
+ * cache's memo (session_cache.h), which gives its hash and key without hashing it again.
  *
  * Last use: the database read of a session (at most once per oa.token.cache-seconds per process
  * while it is in use) also records when and from which IP it was used, when the row's
@@ -49,6 +50,8 @@ typedef struct auth_caller {
     int key_index;                       /* the data key of that hash (token_data_key) */
     int64_t expires_at;
     bool renewed; /* a renewal replaced this session: it lives out its grace */
+    /* From the cache: id, openid, unionid, nickname, avatar, mobile, gender, user_level, status
+     * and deleted (session_cache.h); username, last_login_ip and the times may be empty. */
     store_user_t user;
 } auth_caller_t;
 

@@ -1,15 +1,18 @@
 /*
- * auth/session_cache — two sharded chained hash tables (see session_cache.h).
+ * auth/session_cache — three sharded chained hash tables (see session_cache.h).
  *
  * Sessions are small fixed entries keyed by the 32-byte token hash (already uniformly
- * random, so its first 8 bytes are the hash value). Users are keyed by id and hold a
- * copy of store_user_t; several sessions of one user share its entry. A shard's bucket
- * array doubles when it holds more entries than buckets.
+ * random, so its first 8 bytes are the hash value). Users are keyed by id and hold only what
+ * authenticated calls use (id, status, gender, level, and openid, unionid, nickname, avatar and
+ * mobile packed in one allocation with the entry: about 250 bytes for a typical user, where a
+ * whole store_user_t was 1.8 KB); several sessions of one user share its entry. The token memo
+ * is keyed by a token's 128-bit tag and holds its hash. A shard's bucket array doubles when it
+ * holds more entries than buckets.
  *
- * Token hashes are compared with crypto_equal (constant time, checked by tests/ct). The
- * bucket is chosen by the hash's first bytes, which is no leak worth closing: the hash is an
- * HMAC under a server key, so a caller can neither choose nor compute the hash of a token it
- * presents.
+ * Token hashes and tags are compared with crypto_equal (constant time, checked by tests/ct).
+ * The bucket is chosen by the hash's (the tag's) first bytes, which is no leak worth closing:
+ * the hash is an HMAC under a server key and the tag a PRF under a random key of this process,
+ * so a caller can neither choose nor compute the hash or tag of a token it presents.
  */
 #include "auth/session_cache.h"
 
@@ -34,11 +37,27 @@ typedef struct session_entry {
     bool renewed;
 } session_entry_t;
 
+/* The user fields of store_user_t that the cache keeps (session_cache.h); the strings follow the
+ * entry, each NUL-terminated, in this order. */
+enum { U_OPENID, U_UNIONID, U_NICKNAME, U_AVATAR, U_MOBILE, U_STRINGS };
+
 typedef struct user_entry {
     struct user_entry *next;
+    int64_t id;
     int64_t confirmed_at;
-    store_user_t user;
+    int32_t gender, user_level, status;
+    bool deleted;
+    uint16_t len[U_STRINGS]; /* each string's length without its NUL */
+    char text[];             /* the strings */
 } user_entry_t;
+
+typedef struct memo_entry {
+    struct memo_entry *next;
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+    uint8_t hash[32];
+    int64_t used_at;
+    int key_index;
+} memo_entry_t;
 
 typedef struct shard {
     pthread_mutex_t lock;
@@ -50,10 +69,12 @@ typedef struct shard {
 struct session_cache {
     shard_t sessions[SHARDS];
     shard_t users[SHARDS];
+    shard_t memo[SHARDS];
+    uint8_t tag_keys[2][16];   /* two independent SipHash keys, random per cache */
     _Atomic uint64_t removals; /* bumped before every removal takes its locks */
 };
 
-static uint64_t session_key(const uint8_t hash[32])
+static uint64_t session_key(const uint8_t *hash) /* its first 8 bytes */
 {
     uint64_t k;
     memcpy(&k, hash, sizeof(k));
@@ -109,7 +130,53 @@ static uint64_t session_key_of(const chained_t *e)
 
 static uint64_t user_key_of(const chained_t *e)
 {
-    return user_key(((const user_entry_t *)e)->user.id);
+    return user_key(((const user_entry_t *)e)->id);
+}
+
+static uint64_t memo_key_of(const chained_t *e)
+{
+    return session_key(((const memo_entry_t *)e)->tag);
+}
+
+/* Takes *slot out of its chain and frees it. */
+static void unlink_chained(shard_t *shard, chained_t **slot)
+{
+    chained_t *e = *slot;
+    *slot = e->next;
+    shard->count--;
+    free(e);
+}
+
+/* Drops, under the shard's lock, the entries for which drop(entry, arg) holds; returns how many. */
+static long drop_where(shard_t *shard, bool (*drop)(const chained_t *e, const void *arg), const void *arg)
+{
+    long dropped = 0;
+    pthread_mutex_lock(&shard->lock);
+    for (size_t b = 0; b < shard->nbuckets; b++) {
+        chained_t **slot = (chained_t **)&shard->buckets[b];
+        while (*slot != NULL) {
+            if (drop(*slot, arg)) {
+                unlink_chained(shard, slot);
+                dropped++;
+            } else {
+                slot = &(*slot)->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&shard->lock);
+    return dropped;
+}
+
+/* The entries of a table's shards. */
+static long count_of(shard_t shards[SHARDS])
+{
+    long n = 0;
+    for (int i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&shards[i].lock);
+        n += (long)shards[i].count;
+        pthread_mutex_unlock(&shards[i].lock);
+    }
+    return n;
 }
 
 static void shard_free(shard_t *shard)
@@ -132,9 +199,14 @@ session_cache_t *session_cache_new(void)
     if (cache == NULL)
         return NULL;
     atomic_init(&cache->removals, 0);
+    if (!crypto_random(cache->tag_keys, sizeof(cache->tag_keys))) {
+        free(cache);
+        return NULL;
+    }
     for (int i = 0; i < SHARDS; i++) {
         shard_init(&cache->sessions[i]);
         shard_init(&cache->users[i]);
+        shard_init(&cache->memo[i]);
     }
     metrics_register(cache);
     return cache;
@@ -147,7 +219,9 @@ void session_cache_free(session_cache_t *cache)
     for (int i = 0; i < SHARDS; i++) {
         shard_free(&cache->sessions[i]);
         shard_free(&cache->users[i]);
+        shard_free(&cache->memo[i]);
     }
+    explicit_bzero(cache->tag_keys, sizeof(cache->tag_keys));
     free(cache);
 }
 
@@ -156,41 +230,88 @@ void session_cache_free(session_cache_t *cache)
 static user_entry_t **user_slot(shard_t *shard, int64_t id)
 {
     user_entry_t **slot = (user_entry_t **)&shard->buckets[(user_key(id) / SHARDS) & (shard->nbuckets - 1)];
-    while (*slot != NULL && (*slot)->user.id != id)
+    while (*slot != NULL && (*slot)->id != id)
         slot = &(*slot)->next;
     return slot;
 }
 
-static void put_user(session_cache_t *cache, const store_user_t *user, int64_t now)
+/* A new entry holding user's kept fields; NULL when out of memory. */
+static user_entry_t *user_entry_new(const store_user_t *user, int64_t confirmed_at)
+{
+    const char *text[U_STRINGS] = {user->openid, user->unionid, user->nickname, user->avatar, user->mobile};
+    const size_t cap[U_STRINGS] = {sizeof(user->openid), sizeof(user->unionid), sizeof(user->nickname),
+                                   sizeof(user->avatar), sizeof(user->mobile)};
+    size_t len[U_STRINGS], total = 0;
+    for (int i = 0; i < U_STRINGS; i++)
+        total += (len[i] = strnlen(text[i], cap[i] - 1)) + 1;
+    user_entry_t *e = malloc(sizeof(*e) + total);
+    if (e == NULL)
+        return NULL;
+    *e = (user_entry_t){.id = user->id,
+                        .confirmed_at = confirmed_at,
+                        .gender = user->gender,
+                        .user_level = user->user_level,
+                        .status = user->status,
+                        .deleted = user->deleted};
+    char *p = e->text;
+    for (int i = 0; i < U_STRINGS; i++) {
+        e->len[i] = (uint16_t)len[i];
+        memcpy(p, text[i], len[i]);
+        p[len[i]] = '\0';
+        p += len[i] + 1;
+    }
+    return e;
+}
+
+/* Fills *out from e: the kept fields, the others empty (session_cache.h). */
+static void user_entry_out(const user_entry_t *e, store_user_t *out)
+{
+    char *dest[U_STRINGS] = {out->openid, out->unionid, out->nickname, out->avatar, out->mobile};
+    out->id = e->id;
+    out->gender = e->gender;
+    out->user_level = e->user_level;
+    out->status = e->status;
+    out->deleted = e->deleted;
+    out->username[0] = '\0';
+    out->last_login_ip[0] = '\0';
+    out->add_time = out->update_time = out->last_login_time = 0;
+    const char *p = e->text;
+    for (int i = 0; i < U_STRINGS; i++) {
+        memcpy(dest[i], p, (size_t)e->len[i] + 1);
+        p += e->len[i] + 1;
+    }
+}
+
+/* Puts a copy of user in place of its entry, or as a new one confirmed at `now`; with keep_time,
+ * the old entry's confirmation time stays and nothing is put when there is no entry. */
+static void store_user_entry(session_cache_t *cache, const store_user_t *user, bool keep_time, int64_t now)
 {
     shard_t *shard = &cache->users[user_key(user->id) % SHARDS];
     pthread_mutex_lock(&shard->lock);
     user_entry_t **slot = user_slot(shard, user->id);
-    if (*slot == NULL) {
-        user_entry_t *e = calloc(1, sizeof(*e));
-        if (e != NULL) {
-            e->user.id = user->id; /* the key must be in place before a grow rehashes it */
-            *slot = e;
-            if (++shard->count > shard->nbuckets)
-                shard_grow(shard, user_key_of);
-            slot = user_slot(shard, user->id);
-        }
-    }
-    if (*slot != NULL) {
-        (*slot)->user = *user;
-        (*slot)->confirmed_at = now;
+    user_entry_t *old = *slot;
+    user_entry_t *e =
+        old != NULL || !keep_time ? user_entry_new(user, old != NULL && keep_time ? old->confirmed_at : now) : NULL;
+    if (e != NULL && old != NULL) { /* in the old one's place */
+        e->next = old->next;
+        *slot = e;
+        free(old);
+    } else if (e != NULL) {
+        *slot = e;
+        if (++shard->count > shard->nbuckets)
+            shard_grow(shard, user_key_of);
     }
     pthread_mutex_unlock(&shard->lock);
 }
 
+static void put_user(session_cache_t *cache, const store_user_t *user, int64_t now)
+{
+    store_user_entry(cache, user, false, now);
+}
+
 void session_cache_update_user(session_cache_t *cache, const store_user_t *user)
 {
-    shard_t *shard = &cache->users[user_key(user->id) % SHARDS];
-    pthread_mutex_lock(&shard->lock);
-    user_entry_t *e = *user_slot(shard, user->id);
-    if (e != NULL)
-        e->user = *user;
-    pthread_mutex_unlock(&shard->lock);
+    store_user_entry(cache, user, true, 0);
 }
 
 /* Copies the user out when it was confirmed within max_age. */
@@ -201,7 +322,7 @@ static bool get_user(session_cache_t *cache, int64_t id, int64_t now, int max_ag
     pthread_mutex_lock(&shard->lock);
     user_entry_t *e = *user_slot(shard, id);
     if (e != NULL && now - e->confirmed_at < max_age) {
-        *out = e->user;
+        user_entry_out(e, out);
         fresh = true;
     }
     pthread_mutex_unlock(&shard->lock);
@@ -273,12 +394,81 @@ bool session_cache_put_unless_removed(session_cache_t *cache, const store_sessio
     return put_session(cache, session, user, now, true, since);
 }
 
-static void unlink_session(shard_t *shard, session_entry_t **slot)
+/* ---- the token memo ---- */
+
+void session_cache_tag(const session_cache_t *cache, const char *token, size_t len, uint8_t tag[SESSION_CACHE_TAG_SIZE])
 {
-    session_entry_t *e = *slot;
-    *slot = e->next;
-    shard->count--;
-    free(e);
+    uint64_t a = crypto_siphash24(cache->tag_keys[0], token, len);
+    uint64_t b = crypto_siphash24(cache->tag_keys[1], token, len);
+    memcpy(tag, &a, 8);
+    memcpy(tag + 8, &b, 8);
+}
+
+static shard_t *memo_shard(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE])
+{
+    return &cache->memo[session_key(tag) % SHARDS];
+}
+
+static memo_entry_t **memo_slot(shard_t *shard, const uint8_t tag[SESSION_CACHE_TAG_SIZE])
+{
+    memo_entry_t **slot = (memo_entry_t **)&shard->buckets[(session_key(tag) / SHARDS) & (shard->nbuckets - 1)];
+    while (*slot != NULL && !crypto_equal((*slot)->tag, tag, SESSION_CACHE_TAG_SIZE))
+        slot = &(*slot)->next;
+    return slot;
+}
+
+bool session_cache_recall(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], int64_t now,
+                          uint8_t hash[32], int *key_index)
+{
+    shard_t *shard = memo_shard(cache, tag);
+    pthread_mutex_lock(&shard->lock);
+    memo_entry_t *e = *memo_slot(shard, tag);
+    if (e != NULL) {
+        memcpy(hash, e->hash, 32);
+        *key_index = e->key_index;
+        e->used_at = now;
+    }
+    pthread_mutex_unlock(&shard->lock);
+    return e != NULL;
+}
+
+void session_cache_remember(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], const uint8_t hash[32],
+                            int key_index, int64_t now)
+{
+    shard_t *shard = memo_shard(cache, tag);
+    pthread_mutex_lock(&shard->lock);
+    memo_entry_t **slot = memo_slot(shard, tag);
+    if (*slot == NULL) {
+        memo_entry_t *e = calloc(1, sizeof(*e));
+        if (e != NULL) {
+            memcpy(e->tag, tag, SESSION_CACHE_TAG_SIZE);
+            *slot = e;
+            if (++shard->count > shard->nbuckets)
+                shard_grow(shard, memo_key_of);
+            slot = memo_slot(shard, tag);
+        }
+    }
+    if (*slot != NULL) {
+        memcpy((*slot)->hash, hash, 32);
+        (*slot)->key_index = key_index;
+        (*slot)->used_at = now;
+    }
+    pthread_mutex_unlock(&shard->lock);
+}
+
+void session_cache_forget(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE])
+{
+    shard_t *shard = memo_shard(cache, tag);
+    pthread_mutex_lock(&shard->lock);
+    memo_entry_t **slot = memo_slot(shard, tag);
+    if (*slot != NULL)
+        unlink_chained(shard, (chained_t **)slot);
+    pthread_mutex_unlock(&shard->lock);
+}
+
+long session_cache_memo_count(session_cache_t *cache)
+{
+    return count_of(cache->memo);
 }
 
 /* ---- metrics (docs/metrics.md) ---- */
@@ -334,7 +524,7 @@ static session_cache_rc lookup(session_cache_t *cache, const uint8_t token_hash[
     if (*slot != NULL) {
         *cached = true;
         if ((*slot)->expires_at <= now) {
-            unlink_session(shard, slot);
+            unlink_chained(shard, (chained_t **)slot);
             rc = SESSION_CACHE_EXPIRED;
         } else if (now - (*slot)->confirmed_at < max_age) {
             user_id = (*slot)->user_id;
@@ -385,53 +575,25 @@ void session_cache_remove(session_cache_t *cache, const uint8_t token_hash[32])
     pthread_mutex_lock(&shard->lock);
     session_entry_t **slot = session_slot(shard, token_hash);
     if (*slot != NULL)
-        unlink_session(shard, slot);
+        unlink_chained(shard, (chained_t **)slot);
     pthread_mutex_unlock(&shard->lock);
 }
 
-/* Drops, under the shard's lock, the sessions for which drop(entry, arg) holds; returns how many. */
-static long drop_sessions(shard_t *shard, bool (*drop)(const session_entry_t *e, const void *arg), const void *arg)
+static bool of_user(const chained_t *e, const void *arg)
 {
-    long dropped = 0;
-    pthread_mutex_lock(&shard->lock);
-    for (size_t b = 0; b < shard->nbuckets; b++) {
-        session_entry_t **slot = (session_entry_t **)&shard->buckets[b];
-        while (*slot != NULL) {
-            if (drop(*slot, arg)) {
-                unlink_session(shard, slot);
-                dropped++;
-            } else {
-                slot = &(*slot)->next;
-            }
-        }
-    }
-    pthread_mutex_unlock(&shard->lock);
-    return dropped;
-}
-
-static void unlink_user(shard_t *shard, user_entry_t **slot)
-{
-    user_entry_t *e = *slot;
-    *slot = e->next;
-    shard->count--;
-    free(e);
-}
-
-static bool of_user(const session_entry_t *e, const void *arg)
-{
-    return e->user_id == *(const int64_t *)arg;
+    return ((const session_entry_t *)e)->user_id == *(const int64_t *)arg;
 }
 
 void session_cache_remove_user(session_cache_t *cache, int64_t user_id)
 {
     atomic_fetch_add(&cache->removals, 1);
     for (int i = 0; i < SHARDS; i++)
-        drop_sessions(&cache->sessions[i], of_user, &user_id);
+        drop_where(&cache->sessions[i], of_user, &user_id);
     shard_t *shard = &cache->users[user_key(user_id) % SHARDS];
     pthread_mutex_lock(&shard->lock);
     user_entry_t **slot = user_slot(shard, user_id);
     if (*slot != NULL)
-        unlink_user(shard, slot);
+        unlink_chained(shard, (chained_t **)slot);
     pthread_mutex_unlock(&shard->lock);
 }
 
@@ -440,10 +602,24 @@ typedef struct sweep_arg {
     int max_age;
 } sweep_arg_t;
 
-static bool cannot_answer(const session_entry_t *e, const void *arg)
+static bool cannot_answer(const chained_t *c, const void *arg)
 {
+    const session_entry_t *e = (const session_entry_t *)c;
     const sweep_arg_t *a = arg;
     return e->expires_at <= a->now || a->now - e->confirmed_at >= a->max_age;
+}
+
+static bool user_too_old(const chained_t *e, const void *arg)
+{
+    const sweep_arg_t *a = arg;
+    return a->now - ((const user_entry_t *)e)->confirmed_at >= a->max_age;
+}
+
+static bool memo_unused(const chained_t *e, const void *arg)
+{
+    const sweep_arg_t *a = arg;
+    int age = a->max_age > SESSION_CACHE_MEMO_SECONDS ? a->max_age : SESSION_CACHE_MEMO_SECONDS;
+    return a->now - ((const memo_entry_t *)e)->used_at >= age;
 }
 
 long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age)
@@ -451,31 +627,14 @@ long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age)
     long dropped = 0;
     sweep_arg_t arg = {now, max_age};
     for (int i = 0; i < SHARDS; i++) {
-        dropped += drop_sessions(&cache->sessions[i], cannot_answer, &arg);
-
-        shard_t *shard = &cache->users[i];
-        pthread_mutex_lock(&shard->lock);
-        for (size_t b = 0; b < shard->nbuckets; b++) {
-            user_entry_t **slot = (user_entry_t **)&shard->buckets[b];
-            while (*slot != NULL) {
-                if (now - (*slot)->confirmed_at >= max_age)
-                    unlink_user(shard, slot);
-                else
-                    slot = &(*slot)->next;
-            }
-        }
-        pthread_mutex_unlock(&shard->lock);
+        dropped += drop_where(&cache->sessions[i], cannot_answer, &arg);
+        drop_where(&cache->users[i], user_too_old, &arg);
+        drop_where(&cache->memo[i], memo_unused, &arg);
     }
     return dropped;
 }
 
 long session_cache_count(session_cache_t *cache)
 {
-    long n = 0;
-    for (int i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&cache->sessions[i].lock);
-        n += (long)cache->sessions[i].count;
-        pthread_mutex_unlock(&cache->sessions[i].lock);
-    }
-    return n;
+    return count_of(cache->sessions);
 }

@@ -16,6 +16,21 @@
  * counts in session_cache_removals(), and session_cache_put_unless_removed() puts nothing when
  * the count moved since the read began (a removal anywhere: the next lookup just reads again).
  *
+ * A cached user keeps what authenticated calls use: id, openid, unionid, nickname, avatar,
+ * mobile, gender, user_level, status and deleted. A lookup fills those fields of *user_out and
+ * leaves username and last_login_ip "" and the three times 0.
+ *
+ * The token memo. A token's hash (auth/token.h: HMAC-SHA256, two SHA-256 compressions) was most
+ * of the cost of a cached check, so the cache also remembers, for the tokens it has recently
+ * seen, their hash and data key, under the token's tag: two SipHash-2-4 of the token under two
+ * independent 128-bit keys drawn from the OS random source when the cache is made (a 128-bit
+ * PRF output; a tag means nothing outside this process and nobody can compute one without the
+ * keys, so presenting another token with a known token's tag is a 2^-128 guess). A token's hash
+ * never changes, so an entry needs no confirmation by the database: it is only remembered after
+ * the token's hash was computed and found a session (in the cache or the database), forgotten
+ * when the database no longer knows the session, and dropped by the sweep when unused for
+ * max(max_age, SESSION_CACHE_MEMO_SECONDS).
+ *
  * All functions are thread-safe. Strings are copied in and out; nothing returned points
  * into the cache.
  */
@@ -23,6 +38,7 @@
 #define MEETOA_AUTH_SESSION_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -76,5 +92,22 @@ void session_cache_remove_user(session_cache_t *cache, int64_t user_id);
 long session_cache_sweep(session_cache_t *cache, int64_t now, int max_age);
 /* Number of cached sessions (for logs and tests). */
 long session_cache_count(session_cache_t *cache);
+
+/* ---- the token memo (see above) ---- */
+#define SESSION_CACHE_TAG_SIZE     16
+#define SESSION_CACHE_MEMO_SECONDS 600 /* an unused entry lives at least this long */
+/* The tag of token[0..len) under this cache's keys. */
+void session_cache_tag(const session_cache_t *cache, const char *token, size_t len,
+                       uint8_t tag[SESSION_CACHE_TAG_SIZE]);
+/* The hash and data key index remembered for tag (true), marked used at now; false when none. */
+bool session_cache_recall(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], int64_t now,
+                          uint8_t hash[32], int *key_index);
+/* Remembers that the token of tag has this hash under data key key_index. */
+void session_cache_remember(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], const uint8_t hash[32],
+                            int key_index, int64_t now);
+/* Forgets tag's entry (its session is gone). */
+void session_cache_forget(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE]);
+/* Number of memo entries (for tests). */
+long session_cache_memo_count(session_cache_t *cache);
 
 #endif

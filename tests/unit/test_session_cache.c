@@ -296,9 +296,148 @@ static void renewed_sessions_are_marked_and_cut(void **state)
     session_cache_free(c);
 }
 
+/* A cached user gives back every field authenticated calls use, strings at their longest
+ * included, and leaves the others empty. */
+static void cached_user_keeps_the_fields_calls_use(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 2000);
+    store_user_t u = user_of(42, "");
+    memset(u.nickname, 'n', sizeof(u.nickname) - 1);
+    memset(u.avatar, 'a', sizeof(u.avatar) - 1);
+    snprintf(u.openid, sizeof(u.openid), "%s", "oOpenid-1");
+    snprintf(u.unionid, sizeof(u.unionid), "%s", "oUnion-1");
+    snprintf(u.mobile, sizeof(u.mobile), "%s", "13800138000");
+    snprintf(u.username, sizeof(u.username), "%s", "oOpenid-1");
+    snprintf(u.last_login_ip, sizeof(u.last_login_ip), "%s", "203.0.113.9");
+    u.user_level = 3;
+    u.status = STORE_USER_DISABLED;
+    u.deleted = true;
+    u.add_time = 7;
+    session_cache_put(c, &s, &u, 1000);
+
+    store_user_t out;
+    memset(&out, 'x', sizeof(out)); /* nothing left from before */
+    assert_int_equal(session_cache_get(c, s.token_hash, 1001, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_int_equal(out.id, 42);
+    assert_string_equal(out.nickname, u.nickname);
+    assert_string_equal(out.avatar, u.avatar);
+    assert_string_equal(out.openid, "oOpenid-1");
+    assert_string_equal(out.unionid, "oUnion-1");
+    assert_string_equal(out.mobile, "13800138000");
+    assert_int_equal(out.gender, 2);
+    assert_int_equal(out.user_level, 3);
+    assert_int_equal(out.status, STORE_USER_DISABLED);
+    assert_true(out.deleted);
+    assert_string_equal(out.username, "");
+    assert_string_equal(out.last_login_ip, "");
+    assert_int_equal(out.add_time, 0);
+    assert_int_equal(out.update_time, 0);
+    assert_int_equal(out.last_login_time, 0);
+    session_cache_free(c);
+}
+
+/* An update replaces the user (with a longer nickname: a new packed entry) and keeps its
+ * confirmation time. */
+static void update_keeps_the_confirmation_time(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    store_session_t s = session_of(1, 42, 5000);
+    store_user_t u = user_of(42, "before"), changed = user_of(42, "a much longer nickname than before");
+    session_cache_put(c, &s, &u, 1000);
+    session_cache_update_user(c, &changed);
+    store_user_t out;
+    assert_int_equal(session_cache_get(c, s.token_hash, 1004, 5, &out, NULL), SESSION_CACHE_HIT);
+    assert_string_equal(out.nickname, "a much longer nickname than before");
+    assert_int_equal(session_cache_get(c, s.token_hash, 1005, 5, &out, NULL), SESSION_CACHE_MISS);
+    session_cache_free(c);
+}
+
+/* The memo: a tag depends on the token and on the cache (its random keys); a remembered tag gives
+ * its hash and key index back; forget drops it; the sweep drops entries unused for
+ * max(max_age, SESSION_CACHE_MEMO_SECONDS), and a recall counts as a use. */
+static void memo_remembers_recalls_forgets_and_sweeps(void **state)
+{
+    session_cache_t *c = session_cache_new(), *other = session_cache_new();
+    const char *t1 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", *t2 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB";
+    uint8_t a[SESSION_CACHE_TAG_SIZE], a2[SESSION_CACHE_TAG_SIZE], b[SESSION_CACHE_TAG_SIZE],
+        elsewhere[SESSION_CACHE_TAG_SIZE];
+    session_cache_tag(c, t1, 43, a);
+    session_cache_tag(c, t1, 43, a2);
+    session_cache_tag(c, t2, 43, b);
+    session_cache_tag(other, t1, 43, elsewhere);
+    assert_memory_equal(a, a2, sizeof(a));
+    assert_memory_not_equal(a, b, sizeof(a));
+    assert_memory_not_equal(a, elsewhere, sizeof(a));
+
+    store_session_t s1 = session_of(1, 42, 5000), s2 = session_of(2, 42, 5000);
+    uint8_t hash[32];
+    int key = -1;
+    assert_false(session_cache_recall(c, a, 1000, hash, &key));
+    session_cache_remember(c, a, s1.token_hash, 0, 1000);
+    session_cache_remember(c, b, s2.token_hash, 1, 1000);
+    assert_int_equal(session_cache_memo_count(c), 2);
+    assert_true(session_cache_recall(c, a, 1000, hash, &key));
+    assert_memory_equal(hash, s1.token_hash, 32);
+    assert_int_equal(key, 0);
+    assert_true(session_cache_recall(c, b, 1000, hash, &key));
+    assert_memory_equal(hash, s2.token_hash, 32);
+    assert_int_equal(key, 1);
+    assert_false(session_cache_recall(other, a, 1000, hash, &key));
+    session_cache_forget(c, b);
+    assert_false(session_cache_recall(c, b, 1000, hash, &key));
+    assert_int_equal(session_cache_memo_count(c), 1);
+
+    /* a's last use at 1000 + SESSION_CACHE_MEMO_SECONDS - 1: kept by the sweep until then */
+    assert_true(session_cache_recall(c, a, 1000 + SESSION_CACHE_MEMO_SECONDS - 1, hash, &key));
+    session_cache_sweep(c, 1000 + 2 * SESSION_CACHE_MEMO_SECONDS - 2, 5);
+    assert_int_equal(session_cache_memo_count(c), 1);
+    session_cache_sweep(c, 1000 + 2 * SESSION_CACHE_MEMO_SECONDS - 1, 5);
+    assert_int_equal(session_cache_memo_count(c), 0);
+    /* a max_age longer than the memo's own lifetime keeps entries that long */
+    session_cache_remember(c, a, s1.token_hash, 0, 1000);
+    session_cache_sweep(c, 1000 + SESSION_CACHE_MEMO_SECONDS, SESSION_CACHE_MEMO_SECONDS + 10);
+    assert_int_equal(session_cache_memo_count(c), 1);
+    session_cache_sweep(c, 1000 + SESSION_CACHE_MEMO_SECONDS + 10, SESSION_CACHE_MEMO_SECONDS + 10);
+    assert_int_equal(session_cache_memo_count(c), 0);
+    session_cache_free(c);
+    session_cache_free(other);
+}
+
+/* Many tags grow the memo's tables and each still gives its own hash. */
+static void many_memo_entries(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    enum { N = 20000 };
+    char token[44];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(token, sizeof(token), "%043u", i);
+        uint8_t tag[SESSION_CACHE_TAG_SIZE];
+        session_cache_tag(c, token, 43, tag);
+        store_session_t s = session_of(i, 1, 5000);
+        session_cache_remember(c, tag, s.token_hash, (int)(i % 3), 1000);
+    }
+    assert_int_equal(session_cache_memo_count(c), N);
+    for (uint32_t i = 0; i < N; i += 7) {
+        snprintf(token, sizeof(token), "%043u", i);
+        uint8_t tag[SESSION_CACHE_TAG_SIZE], hash[32];
+        int key;
+        session_cache_tag(c, token, 43, tag);
+        assert_true(session_cache_recall(c, tag, 1001, hash, &key));
+        store_session_t s = session_of(i, 1, 5000);
+        assert_memory_equal(hash, s.token_hash, 32);
+        assert_int_equal(key, (int)(i % 3));
+    }
+    session_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cached_user_keeps_the_fields_calls_use),
+        cmocka_unit_test(update_keeps_the_confirmation_time),
+        cmocka_unit_test(memo_remembers_recalls_forgets_and_sweeps),
+        cmocka_unit_test(many_memo_entries),
         cmocka_unit_test(hit_returns_the_user_and_expiry),
         cmocka_unit_test(unknown_token_misses),
         cmocka_unit_test(entry_older_than_max_age_misses),
