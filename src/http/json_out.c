@@ -30,16 +30,39 @@ void json_out_bytes(json_out_t *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* Whether c needs an escape: a control character, '"' or '\\'. */
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* The index of the first byte of s[i..n) that needs an escape, or n. Eight bytes at a time: a
+ * word with none of them (no byte below 0x20, none equal to '"' or '\\') is skipped at once;
+ * the bit tricks may flag a word that has none, which the byte loop then passes over. */
+static size_t next_escape(const char *s, size_t i, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+        uint64_t flagged = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        if (flagged & highs)
+            break;
+    }
+    for (; i < n && !needs_escape((unsigned char)s[i]); i++)
+        ;
+    return i;
+}
+
 void json_out_string(json_out_t *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     json_out_reserve(o, n + 2);
     json_out_lit(o, "\"");
     size_t plain = 0; /* start of the run of bytes that need no escape */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i; (i = next_escape(s, plain, n)) < n;) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
         json_out_bytes(o, s + plain, i - plain);
         plain = i + 1;
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};

@@ -72,12 +72,55 @@ static void key_order_is_insertion_order(void **state)
     http_answer_free(&answer);
 }
 
+/* The escape of one byte as json_out writes it (the reference for the word-at-a-time scan). */
+static size_t escape_byte(unsigned char c, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (c == '"' || c == '\\')
+        return (size_t)(out[0] = '\\', out[1] = (char)c, 2);
+    if (c == '\n' || c == '\t' || c == '\r')
+        return (size_t)(out[0] = '\\', out[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r', 2);
+    if (c < 0x20)
+        return (size_t)(out[0] = '\\', out[1] = 'u', out[2] = '0', out[3] = '0', out[4] = hex[c >> 4],
+                        out[5] = hex[c & 15], 6);
+    out[0] = (char)c;
+    return 1;
+}
+
+/* Every byte value at every place of strings of 0..24 bytes (plain ASCII and UTF-8 around it, so
+ * the special byte falls in a whole word, at its edges and in the tail) is written as the
+ * byte-by-byte reference writes it. */
+static void every_byte_at_every_place(void **state)
+{
+    static const char fill[] = "ab\xc3\xa9\xe4\xb8\xadxyz0123456789ABCDEFGHIJKLMN";
+    for (size_t len = 0; len <= 24; len++)
+        for (size_t at = 0; at <= len; at++)
+            for (int c = 0; c < 256; c++) {
+                char in[32], expected[256];
+                memcpy(in, fill, len);
+                if (at < len)
+                    in[at] = (char)c;
+                size_t e = 0;
+                expected[e++] = '"';
+                for (size_t i = 0; i < len; i++)
+                    e += escape_byte((unsigned char)in[i], expected + e);
+                expected[e++] = '"';
+                json_out_t o = JSON_OUT_INIT;
+                json_out_string(&o, in, len);
+                assert_false(json_out_failed(&o));
+                assert_int_equal(o.len, e);
+                assert_memory_equal(o.base, expected, e);
+                json_out_free(&o);
+                if (at == len)
+                    break; /* no special byte: once */
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(envelope_in_litemall_order),
-        cmocka_unit_test(strings_that_need_escapes),
-        cmocka_unit_test(numbers_nesting_and_literals),
+        cmocka_unit_test(envelope_in_litemall_order),   cmocka_unit_test(strings_that_need_escapes),
+        cmocka_unit_test(every_byte_at_every_place),    cmocka_unit_test(numbers_nesting_and_literals),
         cmocka_unit_test(key_order_is_insertion_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
