@@ -54,7 +54,7 @@ WITH_MARIADB=${BENCH_MARIADB:-1}
 WITH_CALLGRIND=${BENCH_CALLGRIND:-1}
 RUNS=${BENCH_RUNS:-3}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS is a positive number, not '$RUNS'" >&2 && exit 2; }
-SCENARIOS=info,login-sqlite,login-mariadb,memory,meeting-list,metrics,callgrind
+SCENARIOS=info,info-expiring,verify,login-sqlite,login-mariadb,memory,meeting-list,vote-signin,metrics,callgrind
 ONLY=${BENCH_ONLY:-}
 for s in ${ONLY//,/ }; do
     case ",$SCENARIOS," in *",$s,"*) ;; *) echo "bench: BENCH_ONLY names scenarios of $SCENARIOS, not '$s'" >&2 && exit 2 ;; esac
@@ -71,6 +71,14 @@ MEM_SESSIONS=1000000
 MEM_USED=100000
 ML_USERS=10000
 ML_MEETINGS=200000
+EXP_CACHE_SECONDS=2
+VS_USERS=10000
+VS_MEETINGS=200
+VS_CONNS=64
+VS_CHECKS=20
+# vote-signin: operations prepared per run for up to this many a second (a run that uses them
+# all fails: raise it)
+VS_RATE=${BENCH_VS_RATE:-30000}
 export BENCH_LIB=$ROOT/bench/lib
 
 log() { echo "bench: $*" >&2; }
@@ -83,8 +91,10 @@ die() {
 
 . bench/lib/procs.sh
 . bench/lib/meetings.sh
+. bench/lib/votes.sh
 TMP=""
 MARIADB_DIR=""
+CG=""
 cleanup() {
     stop_all
     if [ -n "$MARIADB_DIR" ]; then scripts/mariadb.sh stop "$MARIADB_DIR" 2> /dev/null || true; fi
@@ -178,7 +188,8 @@ free_port() {
     die "no free port"
 }
 
-# start_nginx BODY_FILE: one worker on core 0, answering the body to every request; sets
+# start_nginx BODY_FILE: one worker on core 0, answering the body to every request (and, with
+# NGINX_VERIFY set to add_header lines, those headers and no body to /wx/auth/verify); sets
 # NGINX_PID and NGINX_PORT. Tries another port when the one picked was taken meanwhile.
 start_nginx() {
     local body d=$TMP/nginx
@@ -221,9 +232,16 @@ http {
     keepalive_requests 1000000;
     server {
         listen 127.0.0.1:$2;
+        server_tokens off;
         location / {
             default_type "application/json;charset=UTF-8";
             return 200 '$3';
+        }
+        # GET /wx/auth/verify's answer (when the verify scenario runs): 200, no body, headers
+        location = /wx/auth/verify {
+            default_type "";
+            ${NGINX_VERIFY:-return 404;}
+            return 200;
         }
     }
 }
@@ -247,7 +265,8 @@ run_wrk() {
 
 # combine LINE...: the BENCH lines of several runs as one: runs=N, every field the median of
 # the runs (the mean of the middle two for an even count), with NAME_min and NAME_max; the
-# counters (requests, errors, socket, status, exhausted) summed over the runs.
+# counters (requests, errors, socket, status, exhausted, and vote-signin's handed, signins,
+# ballots, refused, lost, doubled) summed over the runs.
 combine() {
     printf '%s\n' "$@" | awk '
     function num(x) { return (x == int(x)) ? sprintf("%d", x) : sprintf("%.3f", x) }
@@ -259,7 +278,7 @@ combine() {
         out = "BENCH runs=" NR
         for (j = 1; j <= nk; j++) {
             k = keys[j]
-            if (k ~ /^(requests|errors|socket|status|exhausted)$/) {
+            if (k ~ /^(requests|errors|socket|status|exhausted|handed|signins|ballots|refused|lost|doubled)$/) {
                 s = 0; for (r = 1; r <= NR; r++) s += v[k, r]
                 out = out " " k "=" s; continue }
             if (k == "seconds") { out = out " seconds=" v[k, 1]; continue }
@@ -314,41 +333,116 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # ---- the scenarios ----
 
+# scenario_info_and_baseline: info, info-expiring and verify (whichever are wanted) against the
+# nginx baselines, their runs alternating. Needs EMU_PORT and SRV_PORT (meetoa, cache-seconds 5);
+# sets R_BASE, R_INFO, R_EXP (with reval_per_s: revalidations a second), R_VBASE, R_VERIFY.
 scenario_info_and_baseline() {
+    local info_port=$SRV_PORT exp_port="" exp_mport="" exp_pid=""
     log "info: logging in $INFO_USERS users"
     taskset -c 1 node bench/prepare.mjs logins --emu "http://127.0.0.1:$EMU_PORT" \
         --server "http://127.0.0.1:$SRV_PORT" --appid "$APPID" --users "$INFO_USERS" --prefix info- \
         --out "$TMP/info.tokens" > /dev/null
+    if want verify; then
+        # auth_request guards a service for members: every info user becomes one (an active
+        # member named 成员<id>), written with SQL; the membership cache starts empty.
+        sqlite3 -cmd '.timeout 5000' "$TMP/meetoa.db" "INSERT OR IGNORE INTO oa_member (user_id, name, department,
+            status, role, requested_at, joined_at, updated_at) SELECT id, '成员' || id, '部门', 1, 0,
+            strftime('%s', 'now'), strftime('%s', 'now'), strftime('%s', 'now') FROM wx_user" ||
+            die "verify: members not written"
+    fi
     curl -s "http://127.0.0.1:$SRV_PORT/wx/auth/info" -H "X-OA-Token: $(head -1 "$TMP/info.tokens")" > "$TMP/info.body"
     grep -q '^{"errno":0' "$TMP/info.body" || die "info answered $(cat "$TMP/info.body")"
     INFO_BODY_BYTES=$(wc -c < "$TMP/info.body")
     export BENCH_TOKENS=$TMP/info.tokens
-
-    log "baseline: nginx with the same $INFO_BODY_BYTES-byte body"
+    NGINX_VERIFY=""
+    if want verify; then
+        # nginx's /wx/auth/verify answers what meetoa's does for the first user: 200, no body,
+        # the same headers (names in lower case, as h2o writes them) and values of the same width.
+        curl -s -D "$TMP/verify.head" -o "$TMP/verify.body" "http://127.0.0.1:$SRV_PORT/wx/auth/verify" \
+            -H "X-OA-Token: $(head -1 "$TMP/info.tokens")"
+        if [ -s "$TMP/verify.body" ] || ! head -1 "$TMP/verify.head" | grep -q ' 200 '; then
+            die "verify answered $(cat "$TMP/verify.head" "$TMP/verify.body")"
+        fi
+        NGINX_VERIFY=$(tr -d '\r' < "$TMP/verify.head" | awk -F': ' 'tolower($1) ~ /^(x-oa-|cache-control$)/ {
+            printf "add_header %s \"%s\";\n", tolower($1), $2 }')
+        verify_check verify-before "$info_port"
+    fi
+    log "baseline: nginx with the same $INFO_BODY_BYTES-byte body${NGINX_VERIFY:+, and the answer of /wx/auth/verify}"
     start_nginx "$TMP/info.body"
     curl -s "http://127.0.0.1:$NGINX_PORT/" > "$TMP/nginx.body"
     cmp -s "$TMP/nginx.body" "$TMP/info.body" ||
         die "nginx answers $(wc -c < "$TMP/nginx.body") bytes, not the $INFO_BODY_BYTES of info: $(cat "$TMP/nginx.body")"
-    run_wrk baseline-warm 2 "http://127.0.0.1:$NGINX_PORT" -t1 -c64 -s bench/lib/info.lua > /dev/null
-    run_wrk info-warm 2 "http://127.0.0.1:$SRV_PORT" -t1 -c64 -s bench/lib/info.lua > /dev/null
-    # The runs alternate (baseline 1, info 1, baseline 2, ...): both see the same noise. nginx
-    # idles during info's runs and meetoa during the baseline's.
-    local i base=() info=()
-    nginx_check baseline-before
-    info_check info-before "$TMP/info.tokens"
+    if want verify; then
+        nginx_verify_check vbaseline-before
+        VERIFY_HEAD_BYTES=$(wc -c < "$TMP/verify.head")
+        VBASE_HEAD_BYTES=$(wc -c < "$TMP/vbaseline-before.head")
+    fi
+    if want info-expiring; then
+        # A second meetoa on the same database, cache-seconds EXP_CACHE_SECONDS: every cached
+        # session is read again from SQLite that often while it is used. Its management listener
+        # counts the revalidations (meetoa_session_cache_lookups_total{result="revalidate"}).
+        exp_mport=$(free_port)
+        write_config "$TMP/expiring.yml" "sqlite:$TMP/meetoa.db" "$EXP_CACHE_SECONDS"
+        echo "management: {server: {port: $exp_mport, address: 127.0.0.1}}" >> "$TMP/expiring.yml"
+        start_meetoa meetoa-expiring "$TMP/expiring.yml"
+        exp_port=$SRV_PORT exp_pid=$SRV_PID
+        SRV_PORT=$info_port
+    fi
+    local base_url=http://127.0.0.1:$NGINX_PORT
+    want info || want info-expiring && run_wrk baseline-warm 2 "$base_url" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    want info && run_wrk info-warm 2 "http://127.0.0.1:$info_port" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    [ -z "$exp_port" ] || run_wrk exp-warm 2 "http://127.0.0.1:$exp_port" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    if want verify; then
+        BENCH_PATH=/wx/auth/verify run_wrk vbaseline-warm 2 "$base_url" -t1 -c64 -s bench/lib/info.lua > /dev/null
+        BENCH_PATH=/wx/auth/verify run_wrk verify-warm 2 "http://127.0.0.1:$info_port" -t1 -c64 -s bench/lib/info.lua > /dev/null
+    fi
+    # The runs alternate (baseline 1, info 1, info-expiring 1, verify baseline 1, verify 1,
+    # baseline 2, ...): every side sees the same noise. The others idle during each run.
+    local i r r0 r1 base=() info=() exp=() vbase=() verify=()
+    want info || want info-expiring && nginx_check baseline-before
+    want info && info_check info-before "$TMP/info.tokens" "$info_port"
+    [ -z "$exp_port" ] || info_check exp-before "$TMP/info.tokens" "$exp_port"
     for i in $(seq 1 "$RUNS"); do
-        log "baseline: run $i of $RUNS, $DURATION s"
-        base+=("$(run_wrk "baseline-$i" "$DURATION" "http://127.0.0.1:$NGINX_PORT" -t1 -c64 -s bench/lib/info.lua)")
-        nginx_check "baseline-$i-after"
-        log "info: run $i of $RUNS, $DURATION s"
-        info+=("$(run_wrk "info-$i" "$DURATION" "http://127.0.0.1:$SRV_PORT" -t1 -c64 -s bench/lib/info.lua)")
-        info_check "info-$i-after" "$TMP/info.tokens"
+        if want info || want info-expiring; then
+            log "baseline: run $i of $RUNS, $DURATION s"
+            base+=("$(run_wrk "baseline-$i" "$DURATION" "$base_url" -t1 -c64 -s bench/lib/info.lua)")
+            nginx_check "baseline-$i-after"
+        fi
+        if want info; then
+            log "info: run $i of $RUNS, $DURATION s"
+            info+=("$(run_wrk "info-$i" "$DURATION" "http://127.0.0.1:$info_port" -t1 -c64 -s bench/lib/info.lua)")
+            info_check "info-$i-after" "$TMP/info.tokens" "$info_port"
+        fi
+        if [ -n "$exp_port" ]; then
+            log "info-expiring: run $i of $RUNS, $DURATION s, cache-seconds $EXP_CACHE_SECONDS"
+            r0=$(metric_sum "$exp_mport" 'meetoa_session_cache_lookups_total{result="revalidate"}')
+            r=$(run_wrk "exp-$i" "$DURATION" "http://127.0.0.1:$exp_port" -t1 -c64 -s bench/lib/info.lua)
+            r1=$(metric_sum "$exp_mport" 'meetoa_session_cache_lookups_total{result="revalidate"}')
+            exp+=("$r reval_per_s=$(awk -v a="$r0" -v b="$r1" -v s="$(field "$r" seconds)" 'BEGIN { printf "%.0f", (b - a) / s }')")
+            info_check "exp-$i-after" "$TMP/info.tokens" "$exp_port"
+        fi
+        if want verify; then
+            log "verify baseline: run $i of $RUNS, $DURATION s"
+            vbase+=("$(BENCH_PATH=/wx/auth/verify run_wrk "vbaseline-$i" "$DURATION" "$base_url" -t1 -c64 -s bench/lib/info.lua)")
+            nginx_verify_check "vbaseline-$i-after"
+            log "verify: run $i of $RUNS, $DURATION s"
+            verify+=("$(BENCH_PATH=/wx/auth/verify run_wrk "verify-$i" "$DURATION" "http://127.0.0.1:$info_port" -t1 -c64 -s bench/lib/info.lua)")
+            verify_check "verify-$i-after" "$info_port"
+        fi
     done
     stop_pid "$NGINX_PID"
-    R_BASE=$(combine "${base[@]}")
-    R_INFO=$(combine "${info[@]}")
-    log "baseline: $R_BASE"
-    log "info: $R_INFO"
+    [ -z "$exp_pid" ] || stop_pid "$exp_pid"
+    if [ ${#base[@]} -gt 0 ]; then R_BASE=$(combine "${base[@]}") && log "baseline: $R_BASE"; fi
+    if [ ${#info[@]} -gt 0 ]; then R_INFO=$(combine "${info[@]}") && log "info: $R_INFO"; fi
+    if [ ${#exp[@]} -gt 0 ]; then R_EXP=$(combine "${exp[@]}") && log "info-expiring: $R_EXP"; fi
+    if [ ${#vbase[@]} -gt 0 ]; then R_VBASE=$(combine "${vbase[@]}") && log "verify baseline: $R_VBASE"; fi
+    if [ ${#verify[@]} -gt 0 ]; then R_VERIFY=$(combine "${verify[@]}") && log "verify: $R_VERIFY"; fi
+}
+
+# metric_sum PORT SERIES: the value of one series (name and labels, exactly as written) of
+# meetoa's /metrics on the management PORT, 0 when it was never counted.
+metric_sum() {
+    curl -sf "http://127.0.0.1:$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { v += $NF } END { printf "%.0f\n", v }'
 }
 
 # nginx_check NAME: nginx still answers info's very bytes.
@@ -357,10 +451,33 @@ nginx_check() {
     cmp -s "$TMP/$1.body" "$TMP/info.body" || die "$1: nginx answered $(head -c 300 "$TMP/$1.body")"
 }
 
-# info_check NAME TOKENS: a sample of 200 tokens' /wx/auth/info answers checked (prepare.mjs info).
+# nginx_verify_check NAME: nginx's /wx/auth/verify answers meetoa's status, no body, and the
+# same header names with values of the same length (the head kept in $TMP/NAME.head).
+nginx_verify_check() {
+    curl -s -D "$TMP/$1.head" -o "$TMP/$1.body" "http://127.0.0.1:$NGINX_PORT/wx/auth/verify"
+    if [ -s "$TMP/$1.body" ] || [ "$(head_shape < "$TMP/$1.head")" != "$(head_shape < "$TMP/verify.head")" ]; then
+        die "$1: nginx's verify answer differs from meetoa's: $(cat "$TMP/$1.head") against $(cat "$TMP/verify.head")"
+    fi
+}
+
+# head_shape: an HTTP answer's head on stdin as its status and each header's name (lower case)
+# with the length of its value, sorted; Date and Server left out.
+head_shape() {
+    tr -d '\r' | awk -F': ' 'NR == 1 { print $1, $2; next }
+        NF > 1 && tolower($1) !~ /^(date|server)$/ { print tolower($1), length($2) }' | sort
+}
+
+# info_check NAME TOKENS [PORT]: a sample of 200 tokens' /wx/auth/info answers checked (prepare.mjs info).
 info_check() {
-    taskset -c 1 node bench/prepare.mjs info --server "http://127.0.0.1:$SRV_PORT" \
+    taskset -c 1 node bench/prepare.mjs info --server "http://127.0.0.1:${3:-$SRV_PORT}" \
         --tokens "$2" --sample 200 > "$TMP/$1.check" || die "$1: wrong answers: $(cat "$TMP/$1.check")"
+}
+
+# verify_check NAME PORT: a sample of 200 info tokens' /wx/auth/verify answers checked (200, no
+# body, the user id and member headers) and an unknown token's (401) (prepare.mjs verify).
+verify_check() {
+    taskset -c 1 node bench/prepare.mjs verify --server "http://127.0.0.1:$2" \
+        --tokens "$TMP/info.tokens" --sample 200 > "$TMP/$1.check" || die "$1: wrong answers: $(cat "$TMP/$1.check")"
 }
 
 # login_check NAME: 20 users of their own log in (errno 0, a token each) and their tokens answer info.
@@ -575,14 +692,134 @@ scenario_meeting_list() {
     fi
 }
 
+# ---- vote-signin: sign-ins and ballots at meetings in progress ----
+
+# vs_counts ROUND FROM TO: the database's counts of the round (votes_counts_sql), one line.
+vs_counts() {
+    votes_counts_sql "$@" | sqlite3 -cmd '.timeout 10000' "$TMP/vs.db" || die "vote-signin: counts not read"
+}
+
+# vs_answered MPORT: "signin_ok signin_other ballot_ok ballot_other": meetoa's answers so far on
+# the two routes by errno (0 or any other), from /metrics.
+vs_answered() {
+    curl -sf "http://127.0.0.1:$1/metrics" | awk '
+        /^meetoa_http_requests_total\{route="\/wx\/meeting\/checkin",/ { if ($0 ~ /errno="0"/) a += $NF; else b += $NF }
+        /^meetoa_http_requests_total\{route="\/wx\/vote\/cast",/ { if ($0 ~ /errno="0"/) c += $NF; else d += $NF }
+        END { printf "%.0f %.0f %.0f %.0f\n", a, b, c, d }'
+}
+
+# vs_round ROUND: the round's data (fresh meetings, attendees, open questions, operations) and
+# its operations file: $TMP/vs-ROUND.check (the first VS_CHECKS operations, for the check before
+# the run) and $TMP/vs-ROUND.ops (the rest, wrk's), each line TOKEN<TAB>PATH<TAB>BODY.
+vs_round() {
+    votes_round_sql "$1" "$VS_USERS" "$VS_MEETINGS" "$VS_VOTES" "$(date +%s)" |
+        sqlite3 -bail -cmd '.timeout 10000' "$TMP/vs.db" > /dev/null || die "vote-signin: round $1 not written"
+    votes_ops_sql "$1" | sqlite3 -separator $'\t' "$TMP/vs.db" |
+        awk -F'\t' -v n="$VS_CHECKS" -v c="$TMP/vs-$1.check" -v o="$TMP/vs-$1.ops" '
+            NR == FNR { tok[FNR] = $0; next }
+            { line = tok[$2] "\t" $3 "\t" $4; if ($1 < n) print line > c; else print line > o }' \
+            "$TMP/vs.tokens" - || die "vote-signin: operations of round $1 not written"
+}
+
+# vs_run ROUND SECONDS: one measured run on a fresh round; prints its BENCH line with the
+# database's findings: signins, ballots (accepted by meetoa: errno 0, from /metrics), lost and
+# doubled (see report_vote_signin), refused (answers with another errno) and wrk_cpu.
+vs_run() {
+    local r=$1 seconds=$2 line after handed c0 c1 a0 a1 ok_s ok_b refused lost doubled
+    vs_round "$r"
+    # Before: fresh operations answer errno 0 (already false, voted true), and again as repeats
+    # (already true, 813); the database holds each once.
+    taskset -c 1 node bench/prepare.mjs votes --server "http://127.0.0.1:$SRV_PORT" --ops "$TMP/vs-$r.check" \
+        --from 0 --to "$VS_CHECKS" --expect fresh > "$TMP/vs-$r-before.check" ||
+        die "vote-signin: round $r: wrong answers before: $(cat "$TMP/vs-$r-before.check")"
+    taskset -c 1 node bench/prepare.mjs votes --server "http://127.0.0.1:$SRV_PORT" --ops "$TMP/vs-$r.check" \
+        --from 0 --to "$VS_CHECKS" --expect repeat >> "$TMP/vs-$r-before.check" ||
+        die "vote-signin: round $r: wrong repeated answers before: $(cat "$TMP/vs-$r-before.check")"
+    c0=$(vs_counts "$r" 0 0)
+    [ $(($(field " $c0" signins) + $(field " $c0" ballots))) = "$VS_CHECKS" ] ||
+        die "vote-signin: round $r: $VS_CHECKS operations checked, the database holds $c0"
+    a0=$(vs_answered "$VS_MPORT")
+    line=$(BENCH_OPS=$TMP/vs-$r.ops run_wrk "vs-$r" "$seconds" "http://127.0.0.1:$SRV_PORT" -t1 -c"$VS_CONNS" \
+        -s bench/lib/vote_signin.lua)
+    [ "$(field "$line" exhausted)" = 0 ] || die "vote-signin: round $r ran out of operations (raise BENCH_VS_RATE): $line"
+    handed=$(field "$line" handed)
+    # Requests still in flight when wrk stopped are answered after it: wait until the counts stand.
+    a1=$(vs_answered "$VS_MPORT")
+    for _ in $(seq 1 50); do
+        sleep 0.2
+        after=$(vs_answered "$VS_MPORT")
+        [ "$after" = "$a1" ] && break
+        a1=$after
+    done
+    c1=$(vs_counts "$r" "$VS_CHECKS" $((VS_CHECKS + handed)))
+    read -r ok_s ok_b refused <<< "$(awk -v a="$a0" -v b="$a1" 'BEGIN { split(a, x); split(b, y)
+        printf "%d %d %d", y[1] - x[1], y[3] - x[3], y[2] - x[2] + y[4] - x[4] }')"
+    # lost: accepted (errno 0) but not in the database; doubled: in the database more often than
+    # accepted, a counter that disagrees with the ballots, or an operation never handed out done.
+    read -r lost doubled <<< "$(awk -v s="$ok_s" -v b="$ok_b" -v c0="$c0" -v c1="$c1" '
+        function f(line, k,   i, n, kv) { n = split(line, kv, " "); for (i = 1; i <= n; i++) if (index(kv[i], k "=") == 1) return substr(kv[i], length(k) + 2) + 0 }
+        function pos(x) { return x > 0 ? x : 0 }
+        function abs(x) { return x < 0 ? -x : x }
+        BEGIN {
+            ds = f(c1, "signins") - f(c0, "signins"); db = f(c1, "ballots") - f(c0, "ballots")
+            lost = pos(s - ds) + pos(b - db)
+            doubled = pos(ds - s) + pos(db - b) + abs(f(c1, "choices") - f(c1, "ballots")) +
+                abs(f(c1, "option_votes") - f(c1, "ballots")) + abs(f(c1, "vote_ballots") - f(c1, "ballots")) +
+                f(c1, "beyond") + abs(f(c1, "op_signins") - ds) + abs(f(c1, "op_ballots") - db)
+            print lost, doubled }')"
+    # After: a sample of the operations surely answered (all but the last VS_CONNS handed out)
+    # repeated: already signed in, 813; the database unchanged by them.
+    if [ "$handed" -gt $((VS_CONNS + 1)) ]; then
+        taskset -c 1 node bench/prepare.mjs votes --server "http://127.0.0.1:$SRV_PORT" --ops "$TMP/vs-$r.ops" \
+            --from 0 --to $((handed - VS_CONNS)) --sample 200 --expect repeat > "$TMP/vs-$r-after.check" ||
+            die "vote-signin: round $r: wrong repeated answers after: $(cat "$TMP/vs-$r-after.check")"
+        [ "$(vs_counts "$r" "$VS_CHECKS" $((VS_CHECKS + handed)))" = "$c1" ] ||
+            die "vote-signin: round $r: repeated operations changed the database: $c1 before"
+    fi
+    log "vote-signin: round $r: $line; accepted $ok_s sign-ins, $ok_b ballots, $refused refused; database: $c1"
+    rm -f "$TMP/vs-$r.ops" "$TMP/vs-$r.check"
+    echo "$line signins=$ok_s ballots=$ok_b refused=$refused lost=$lost doubled=$doubled"
+}
+
+# scenario_vote_signin: VS_USERS members (10,000) on VS_MEETINGS meetings in progress (200) on
+# SQLite, each run on a fresh round of them; sets R_VS.
+scenario_vote_signin() {
+    local i now runs=()
+    VS_MPORT=$(free_port)
+    write_config "$TMP/vs.yml" "sqlite:$TMP/vs.db"
+    echo "management: {server: {port: $VS_MPORT, address: 127.0.0.1}}" >> "$TMP/vs.yml"
+    taskset -c 0 "$BUILD/meetoa" migrate --config "$TMP/vs.yml" > /dev/null 2>&1 || die "vote-signin: migrate failed"
+    now=$(date +%s)
+    log "vote-signin: $VS_USERS members, their tokens minted"
+    votes_people_sql "$VS_USERS" "$now" | sqlite3 -bail "$TMP/vs.db" > /dev/null || die "vote-signin: members not written"
+    node bench/prepare.mjs mint --data-key "$DATA_KEY" --count "$VS_USERS" --users "$VS_USERS" \
+        --out-tokens "$TMP/vs.tokens" --out-sql "$TMP/vs.sql" > /dev/null
+    sqlite3 -bail "$TMP/vs.db" < "$TMP/vs.sql" > /dev/null || die "vote-signin: sessions not written"
+    start_meetoa meetoa-vs "$TMP/vs.yml"
+    taskset -c 1 node bench/prepare.mjs drive --server "http://127.0.0.1:$SRV_PORT" --tokens "$TMP/vs.tokens" \
+        --from 0 --to "$VS_USERS" > /dev/null || die "vote-signin: tokens refused"
+    log "vote-signin: warm-up round, 2 s"
+    VS_VOTES=$(((VS_RATE * 2 + VS_USERS - 1) / VS_USERS))
+    vs_run 0 2 > /dev/null
+    VS_VOTES=$(((VS_RATE * DURATION + VS_USERS - 1) / VS_USERS))
+    VS_OPS=$((VS_USERS * (1 + VS_VOTES)))
+    for i in $(seq 1 "$RUNS"); do
+        log "vote-signin: run $i of $RUNS: $VS_MEETINGS meetings, $VS_USERS attendees, $VS_VOTES questions each, $VS_OPS operations, $DURATION s"
+        runs+=("$(vs_run "$i" "$DURATION")")
+    done
+    stop_pid "$SRV_PID"
+    R_VS=$(combine "${runs[@]}")
+    log "vote-signin: $R_VS"
+}
+
 # ---- the report ----
 
 # verdict OK_EXPR: "met" or "MISSED" from an awk condition on the given variables.
 verdict() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
 
-row() { # NAME BENCH_LINE BOUND_TEXT RATIO TARGET VERDICT
+row() { # NAME BENCH_LINE BOUND_TEXT RATIO TARGET VERDICT [ERRORS: wrk's when not given]
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(mm "$2" rps)" "$(mm "$2" p50_ms)" \
-        "$(mm "$2" p99_ms)" "$(field "$2" errors)" "$(cpu_cell "$2")" "$3" "$4" "$5" "$6"
+        "$(mm "$2" p99_ms)" "${7:-$(field "$2" errors)}" "$(cpu_cell "$2")" "$3" "$4" "$5" "$6"
 }
 
 # The meeting-list table (one row per backend measured).
@@ -597,14 +834,15 @@ report_meeting_list() {
         [ -n "$r" ] || continue
         name="ML_LOAD_${b^^}"
         name=${name/_COLD/}
-        local what="$b, page cache warm" target="beside SQLite"
-        v="stated"
+        local what="$b, page cache warm" target="≥ 10,000 pages/s, 0 errors"
+        v=$(verdict "$(field "$r" rps) >= 10000 && $(field "$r" errors) == 0")
         if [ "$b" = sqlite ]; then
-            v=$(verdict "$(field "$r" rps) >= 10000 && $(field "$r" p99_ms) < 10 && $(field "$r" errors) == 0")
-            target="≥ 10,000/s, p99 < 10 ms, 0 errors"
+            v=$(verdict "$(field "$r" rps) >= 20000 && $(field "$r" errors) == 0")
+            target="≥ 20,000 pages/s, 0 errors"
         elif [ "$b" = sqlite_cold ]; then
             what="sqlite, no page cache (list-cache-bytes 0)"
             target="beside the warm row"
+            v="stated"
         fi
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
             "meeting list upcoming, 10,000 members, 200,000 meetings, $what" "$(mm "$r" rps)" \
@@ -618,7 +856,7 @@ report_meeting_list() {
 }
 
 report() {
-    if [ -n "${R_INFO:-}${R_LOGIN:-}${R_LOGIN_MARIADB:-}${MEM_RSS:-}" ]; then
+    if [ -n "${R_BASE:-}${R_VBASE:-}${R_LOGIN:-}${R_LOGIN_MARIADB:-}${R_VS:-}${MEM_RSS:-}$CG" ]; then
         report_main
         echo
     fi
@@ -632,49 +870,92 @@ report() {
 }
 
 report_main() {
-    local base info login ratio_i ratio_l v notes=()
+    local base vbase ratio v notes=() lo
     echo "| scenario | requests/s | p50 ms | p99 ms | errors | wrk CPU | bound | ratio | target | verdict |"
     echo "|---|---:|---:|---:|---:|---:|---|---:|---|---|"
-    if [ -n "${R_INFO:-}" ]; then
+    if [ -n "${R_BASE:-}" ]; then
         base=$(field "$R_BASE" rps)
-        info=$(field "$R_INFO" rps)
-        # The ratio of the medians, both measured in this run, their runs alternating.
-        ratio_i=$(awk "BEGIN { printf \"%.2f\", $info / $base }")
         row "baseline: nginx return 200, ${INFO_BODY_BYTES} B body" "$R_BASE" "one core" "1.00" "—" "—"
-        v=$(verdict "$ratio_i >= 0.75 && $(field "$R_INFO" p99_ms) <= 2 && $(field "$R_INFO" errors) == 0")
-        row "info: 10,000 users, random token, SQLite" "$R_INFO" "baseline $(mm "$R_BASE" rps | cut -d' ' -f1)/s" "$ratio_i" \
-            "≥ 0.75 × baseline, p99 ≤ 2 ms, 0 errors" "$v"
-        notes+=("baseline=$R_BASE" "info=$R_INFO")
+        notes+=("baseline=$R_BASE")
+    fi
+    # Each ratio is of the medians, both measured in this run, their runs alternating.
+    if [ -n "${R_INFO:-}" ]; then
+        ratio=$(awk "BEGIN { printf \"%.2f\", $(field "$R_INFO" rps) / $base }")
+        v=$(verdict "$ratio >= 0.9 && $(field "$R_INFO" p99_ms) <= 2 && $(field "$R_INFO" errors) == 0")
+        row "info: 10,000 users, random token, SQLite, cache warm" "$R_INFO" "baseline $(mm "$R_BASE" rps | cut -d' ' -f1)/s" \
+            "$ratio" "≥ 0.9 × nginx, p99 ≤ 2 ms, 0 errors" "$v"
+        notes+=("info=$R_INFO")
+    fi
+    if [ -n "${R_EXP:-}" ]; then
+        ratio=$(awk "BEGIN { printf \"%.2f\", $(field "$R_EXP" rps) / $base }")
+        v=$(verdict "$ratio >= 0.8 && $(field "$R_EXP" errors) == 0")
+        row "info, cache-seconds $EXP_CACHE_SECONDS expiring (revalidations $(mm "$R_EXP" reval_per_s | sed 's/\.00//g')/s measured)" \
+            "$R_EXP" "baseline $(mm "$R_BASE" rps | cut -d' ' -f1)/s" "$ratio" "≥ 0.8 × nginx, 0 errors" "$v"
+        notes+=("info expiring=$R_EXP")
+    fi
+    if [ -n "${R_VBASE:-}" ]; then
+        vbase=$(field "$R_VBASE" rps)
+        row "baseline: nginx, verify's answer (200, no body, its headers: $VBASE_HEAD_BYTES B head)" "$R_VBASE" "one core" \
+            "1.00" "—" "—"
+        ratio=$(awk "BEGIN { printf \"%.2f\", $(field "$R_VERIFY" rps) / $vbase }")
+        v=$(verdict "$ratio >= 0.9 && $(field "$R_VERIFY" errors) == 0")
+        row "verify (auth_request): 10,000 members, random token, SQLite ($VERIFY_HEAD_BYTES B head)" "$R_VERIFY" \
+            "baseline $(mm "$R_VBASE" rps | cut -d' ' -f1)/s" "$ratio" "≥ 0.9 × nginx, 0 errors" "$v"
+        notes+=("verify baseline=$R_VBASE" "verify=$R_VERIFY")
     fi
     if [ -n "${R_LOGIN:-}" ]; then
-        login=$(field "$R_LOGIN" rps)
-        ratio_l=$(awk "BEGIN { printf \"%.2f\", $login / 5120 }")
-        v=$(verdict "$login >= 3000 && $(field "$R_LOGIN" p99_ms) <= 150 && $(field "$R_LOGIN" errors) == 0")
-        row "login: SQLite, wxemu 50 ms, c256" "$R_LOGIN" "ideal 5,120/s" "$ratio_l" \
-            "≥ 3,000/s (0.6 ×), p99 ≤ 150 ms, 0 errors" "$v"
+        lo=$(field "$R_LOGIN" rps)
+        v=$(verdict "$lo >= 0.9 * 5120 && $(field "$R_LOGIN" p99_ms) <= 80 && $(field "$R_LOGIN" errors) == 0")
+        row "login: SQLite, wxemu 50 ms, c256" "$R_LOGIN" "ideal 5,120/s" "$(awk "BEGIN { printf \"%.2f\", $lo / 5120 }")" \
+            "≥ 0.9 × 5,120/s, p99 ≤ 80 ms, 0 errors" "$v"
         notes+=("login SQLite=$R_LOGIN")
     fi
     if [ -n "${R_LOGIN_MARIADB:-}" ]; then
-        notes+=("login MariaDB=$R_LOGIN_MARIADB")
-        local lm
-        lm=$(field "$R_LOGIN_MARIADB" rps)
-        # The issue's MariaDB target is a rate; its p99 is shown, and stays a known gap (RESULTS.md).
-        v=$(verdict "$lm >= 2000 && $(field "$R_LOGIN_MARIADB" errors) == 0")
+        lo=$(field "$R_LOGIN_MARIADB" rps)
+        v=$(verdict "$lo >= 0.8 * 5120 && $(field "$R_LOGIN_MARIADB" p99_ms) <= 150 && $(field "$R_LOGIN_MARIADB" errors) == 0")
         row "login: MariaDB, wxemu 50 ms, c256" "$R_LOGIN_MARIADB" "ideal 5,120/s" \
-            "$(awk "BEGIN { printf \"%.2f\", $lm / 5120 }")" "≥ 2,000/s, 0 errors" "$v"
+            "$(awk "BEGIN { printf \"%.2f\", $lo / 5120 }")" "≥ 0.8 × 5,120/s, p99 ≤ 150 ms, 0 errors" "$v"
+        notes+=("login MariaDB=$R_LOGIN_MARIADB")
+    fi
+    if [ -n "${R_VS:-}" ]; then
+        local errs
+        errs=$(($(field "$R_VS" errors) + $(field "$R_VS" refused)))
+        v=$(verdict "$(field "$R_VS" rps) >= 10000 && $errs == 0 && $(field "$R_VS" lost) == 0 && $(field "$R_VS" doubled) == 0")
+        # errors: wrk's (socket, non-2xx) + answers with an errno other than 0 (meetoa's /metrics)
+        row "vote + sign-in: 200 meetings in progress, 10,000 attendees, SQLite" "$R_VS" \
+            "lost $(field "$R_VS" lost), doubled $(field "$R_VS" doubled)" "—" \
+            "≥ 10,000/s, 0 lost or doubled, 0 errors" "$v" "$errs"
+        notes+=("vote + sign-in=$R_VS")
     fi
     echo
     [ ${#notes[@]} -eq 0 ] || saturation_note "${notes[@]}"
-    [ -n "${MEM_RSS:-}" ] || return 0
-    local mib
-    mib=$(awk "BEGIN { printf \"%.1f\", $MEM_RSS / 1024 }")
-    v=$(verdict "$MEM_RSS <= 262144 && $MEM_ERRORS == 0")
+    if [ -n "${R_EXP:-}" ]; then
+        echo "Info expiring: a second meetoa on the same database with cache-seconds $EXP_CACHE_SECONDS: each of the 10,000 sessions in use is read again from SQLite (session and user) every $EXP_CACHE_SECONDS s, $((INFO_USERS / EXP_CACHE_SECONDS)) revalidations a second expected (10,000 users / cache-seconds); the row shows those counted by meetoa_session_cache_lookups_total{result=\"revalidate\"} during the runs."
+    fi
+    if [ -n "${R_VBASE:-}" ]; then
+        echo "Verify: the info users made members (SQL) so that verify answers X-OA-User-Id, X-OA-Member-Role: member and X-OA-Member-Name; nginx's location = /wx/auth/verify answers 200 with no body and the same headers, values of the same width (checked before and after every run, as a sample of 200 of meetoa's answers and a 401 for an unknown token)."
+    fi
+    if [ -n "${R_VS:-}" ]; then
+        echo "Vote + sign-in: requests/s counts both operations (POST /wx/meeting/checkin by the meeting's code, POST /wx/vote/cast on an open named single-choice question), c$VS_CONNS. Each run has a fresh round: 200 new meetings in progress (the earlier ones ended), the same 10,000 members as their attendees (50 each, everyone votes), $VS_VOTES open questions a meeting, so $VS_OPS distinct operations (each attendee's sign-in and ballots, shuffled; each sent at most once, enough for $VS_RATE/s). Accepted in all runs: $(field "$R_VS" signins) sign-ins and $(field "$R_VS" ballots) ballots (errno 0, by meetoa's /metrics); lost = accepted but not in the database, doubled = in the database beyond the accepted ones, plus any disagreement of oa_vote_choice rows, oa_vote_option.votes and oa_vote.ballots with the ballots, plus operations done that wrk never handed out (sqlite3 after every run)."
+    fi
+    local mem=${MEM_RSS:-} cgper=""
+    [ -z "$CG" ] || cgper=$(awk -F'|' '/^\| info, session cache hit/ { gsub(/ /, "", $5); print $5 }' <<< "$CG")
+    [ -n "$mem$cgper" ] || return 0
     echo
     echo "| scenario | errors | bound | ratio | target | verdict |"
     echo "|---|---:|---|---:|---|---|"
-    printf '| %s | %s | %s | %s | %s | %s |\n' \
-        "memory: RSS $mib MiB, 1,000,000 stored, 100,000 used (one measurement)" "$MEM_ERRORS" "256 MiB" \
-        "$(awk "BEGIN { printf \"%.2f\", $MEM_RSS / 262144 }")" "≤ 256 MiB" "$v"
+    if [ -n "$mem" ]; then
+        v=$(verdict "$MEM_RSS <= 131072 && $MEM_ERRORS == 0")
+        printf '| %s | %s | %s | %s | %s | %s |\n' \
+            "memory: RSS $(awk "BEGIN { printf \"%.1f\", $MEM_RSS / 1024 }") MiB, 1,000,000 stored, 100,000 used (one measurement)" \
+            "$MEM_ERRORS" "128 MiB" "$(awk "BEGIN { printf \"%.2f\", $MEM_RSS / 131072 }")" "≤ 128 MiB" "$v"
+    fi
+    if [ -n "$cgper" ]; then
+        v=$(verdict "$cgper <= 12000")
+        printf '| %s | %s | %s | %s | %s | %s |\n' "cached info, callgrind: $cgper instructions a request (bench/callgrind.sh)" \
+            "—" "12,000" "$(awk "BEGIN { printf \"%.2f\", $cgper / 12000 }")" "≤ 12,000 instructions a request" "$v"
+    fi
+    [ -n "$mem" ] || return 0
     echo
     awk -v r0="$MEM_RSS0" -v rh="$MEM_RSS_HALF" -v r="$MEM_RSS" -v rx="$MEM_RSS_EXTRA" -v h="$MEM_HALF" \
         -v x="$MEM_EXTRA" 'BEGIN {
@@ -768,25 +1049,25 @@ main() {
     DATA_KEY=$(head -c 32 /dev/urandom | base64)
 
     start_wxemu wxemu
-    if want info || want login-sqlite; then
+    if want info || want info-expiring || want verify || want login-sqlite; then
         write_config "$TMP/sqlite.yml" "sqlite:$TMP/meetoa.db"
         start_meetoa meetoa "$TMP/sqlite.yml"
-        if want info; then scenario_info_and_baseline; fi
+        if want info || want info-expiring || want verify; then scenario_info_and_baseline; fi
         if want login-sqlite; then scenario_login login; fi
         stop_pid "$SRV_PID"
     fi
     if want memory; then scenario_memory; fi
     if want login-mariadb && [ "$WITH_MARIADB" = 1 ]; then scenario_mariadb; fi
+    if want vote-signin; then scenario_vote_signin; fi
     if want metrics; then scenario_metrics; fi
     if want meeting-list; then
         scenario_meeting_list sqlite
         if [ "$WITH_MARIADB" = 1 ]; then scenario_meeting_list mariadb; fi
     fi
 
-    local cg=""
     if [ "$WITH_CALLGRIND" = 1 ]; then
         log "callgrind: instructions per request (slow: the server runs under valgrind)"
-        cg=$(bench/callgrind.sh "$BUILD" "$TMP/callgrind") || die "callgrind failed"
+        CG=$(bench/callgrind.sh "$BUILD" "$TMP/callgrind") || die "callgrind failed"
     fi
 
     local table commit dirty=""
@@ -803,9 +1084,9 @@ main() {
         echo "each wrk row: the median of $RUNS runs (min–max in brackets), requests pre-formatted in init(), no per-answer Lua, answers checked before and after every run; wrk CPU = user + sys over wall time."
         echo
         echo "$table"
-        if [ -n "$cg" ]; then
+        if [ -n "$CG" ]; then
             echo
-            echo "$cg"
+            echo "$CG"
         fi
         echo
         echo "Run time: $((SECONDS - started)) s."
