@@ -192,6 +192,54 @@ static void test_sqltime_round_trip(void **state)
     }
 }
 
+/* The per-thread day cache gives mktime()'s answer: every 17 minutes 3 seconds through the DST
+ * changes of two years in three zones, each time read twice (the second from the cache), and
+ * again after the TZ changed under the cache (a time read in one zone, then in another). */
+static int64_t by_mktime(const char *text)
+{
+    struct tm tm = {.tm_isdst = -1};
+    assert_int_equal(
+        sscanf(text, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec),
+        6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)mktime(&tm);
+}
+
+/* got is want, or (in the repeated hour of autumn, where mktime itself answers either, by its
+ * history) want's twin an hour away, which reads as the same text. */
+static bool same_local_time(int64_t got, int64_t want, const char *text)
+{
+    char again[TEXT_SQLTIME_SIZE];
+    text_sqltime(got, again);
+    return got == want || ((got - want == 3600 || want - got == 3600) && strcmp(again, text) == 0);
+}
+
+static void test_sqltime_parse_matches_mktime(void **state)
+{
+    static const char *const zones[] = {"America/New_York", "Europe/London", "Asia/Shanghai"};
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t z = 0; z < COUNT(zones); z++) {
+            use_tz(zones[z]);
+            for (int64_t t = INT64_C(1709000000); t < INT64_C(1762000000); t += 1023) {
+                char out[TEXT_SQLTIME_SIZE];
+                text_sqltime(t, out);
+                int64_t want = by_mktime(out), first = 0, second = 0;
+                assert_true(text_sqltime_parse(out, &first));
+                assert_true(text_sqltime_parse(out, &second));
+                if (!same_local_time(first, want, out) || !same_local_time(second, want, out))
+                    fail_msg("%s in %s: %lld, %lld, mktime %lld", out, zones[z], (long long)first, (long long)second,
+                             (long long)want);
+            }
+        }
+    int64_t a = 0, b = 0;
+    use_tz("Asia/Shanghai");
+    assert_true(text_sqltime_parse("2026-06-01 12:00:00", &a));
+    use_tz("America/New_York");
+    assert_true(text_sqltime_parse("2026-06-01 12:00:00", &b));
+    assert_int_equal(b - a, 12 * 3600); /* UTC+8 against UTC-4 (EDT) */
+}
+
 static void test_sqltime_parse_ambiguous_hour(void **state)
 {
     /* 2026-11-01 01:30 happens twice in New York (EDT, then EST): either instant is right. */
@@ -394,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_sqltime_format_and_parse),
         cmocka_unit_test(test_sqltime_round_trip),
         cmocka_unit_test(test_sqltime_parse_ambiguous_hour),
+        cmocka_unit_test(test_sqltime_parse_matches_mktime),
         cmocka_unit_test(test_sqltime_parse_malformed),
         cmocka_unit_test(test_time_out_of_range),
         cmocka_unit_test(test_copy),
