@@ -5,10 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+void json_out_fixed(json_out_t *o, char *buf, size_t cap)
+{
+    *o = (json_out_t){.base = buf, .cap = cap, .fixed = true};
+}
+
 void json_out_reserve(json_out_t *o, size_t more)
 {
     if (o->failed || o->len + more <= o->cap)
         return;
+    if (o->fixed) {
+        o->failed = true;
+        return;
+    }
     size_t cap = o->cap ? o->cap * 2 : 256;
     while (cap < o->len + more)
         cap *= 2;
@@ -166,6 +175,7 @@ void json_out_value(json_out_t *o, const json_t *v)
 
 void json_out_free(json_out_t *o)
 {
-    free(o->base);
+    if (!o->fixed)
+        free(o->base);
     *o = (json_out_t)JSON_OUT_INIT;
 }

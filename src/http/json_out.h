@@ -22,15 +22,19 @@
 #include <jansson.h>
 
 typedef struct json_out {
-    char *base; /* malloc'd; NULL until the first write */
+    char *base; /* malloc'd (NULL until the first write), or the caller's (fixed) */
     size_t len, cap;
     bool failed;
+    bool fixed; /* base is the caller's buffer of cap bytes: never grown nor freed */
 } json_out_t;
 
 #define JSON_OUT_INIT                                                                                                  \
     {                                                                                                                  \
-        NULL, 0, 0, false                                                                                              \
+        NULL, 0, 0, false, false                                                                                       \
     }
+
+/* Starts o on the caller's buffer buf[0..cap): a write that does not fit marks o failed. */
+void json_out_fixed(json_out_t *o, char *buf, size_t cap);
 
 /* Makes room for more bytes (a hint: writes grow the buffer anyway). */
 void json_out_reserve(json_out_t *o, size_t more);
@@ -48,7 +52,7 @@ static inline bool json_out_failed(const json_out_t *o)
 {
     return o->failed;
 }
-/* Frees the buffer and resets o to empty. */
+/* Frees the buffer (not a fixed one) and resets o to empty. */
 void json_out_free(json_out_t *o);
 
 #endif

@@ -40,19 +40,25 @@ int http_answer_errno(const http_answer_t *answer)
     return -1;
 }
 
-void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
+/* The status and headers of an envelope answer. */
+static void answer_head(h2o_req_t *req, int status, unsigned retry_after, int errno_value)
 {
-    req->res.status = answer->status;
-    req->res.reason = reason_of(answer->status);
+    req->res.status = status;
+    req->res.reason = reason_of(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json;charset=UTF-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    if (answer->retry_after > 0) {
+    if (retry_after > 0) {
         char *seconds = h2o_mem_alloc_pool(&req->pool, sizeof(H2O_UINT32_LONGEST_STR));
-        size_t len = (size_t)sprintf(seconds, "%u", answer->retry_after);
+        size_t len = (size_t)sprintf(seconds, "%u", retry_after);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, seconds, len);
     }
-    http_request_errno(req, http_answer_errno(answer));
+    http_request_errno(req, errno_value);
+}
+
+void http_send_answer(h2o_req_t *req, const http_answer_t *answer)
+{
+    answer_head(req, answer->status, answer->retry_after, http_answer_errno(answer));
     /* With the length known, h2o sends Content-Length instead of chunked encoding. */
     if (answer->text == NULL) {
         req->res.content_length = sizeof(out_of_memory) - 1;
@@ -101,10 +107,35 @@ http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *dat
     return envelope_close(&o, code);
 }
 
+/* The envelope of an errno-0 answer up to its data (what envelope_open and ",\"data\":" write;
+ * unit.reply compares the two). */
+static const char ok_open[] = "{\"errno\":0,\"errmsg\":\"成功\",\"data\":";
+
 void http_answer_open(json_out_t *o)
 {
-    envelope_open(o, API_OK, NULL);
-    json_out_lit(o, ",\"data\":");
+    json_out_lit(o, ok_open);
+}
+
+void http_reply_ok_begin(h2o_req_t *req, json_out_t *o, size_t max_data)
+{
+    size_t cap = sizeof(ok_open) - 1 + max_data + 1; /* the closing brace */
+    json_out_fixed(o, h2o_mem_alloc_pool(&req->pool, cap), cap);
+    json_out_lit(o, ok_open);
+}
+
+void http_reply_ok_end(h2o_req_t *req, json_out_t *o)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    json_out_lit(o, "}");
+    if (json_out_failed(o)) {
+        http_send_answer(req, &(http_answer_t){.status = api_http_status(API_SERIOUS)});
+        return;
+    }
+    answer_head(req, api_http_status(API_OK), 0, API_OK);
+    req->res.content_length = o->len;
+    h2o_start_response(req, &generator);
+    h2o_iovec_t body = h2o_iovec_init(o->base, o->len); /* in req->pool: lives as long as the request */
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
 http_answer_t http_answer_close(json_out_t *o)

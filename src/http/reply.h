@@ -28,6 +28,13 @@ http_answer_t http_answer_make(api_errno_t code, const char *errmsg, json_t *dat
  * (o is left empty; a writer that failed gives an answer with text NULL, sent as a 502). */
 void http_answer_open(json_out_t *o);
 http_answer_t http_answer_close(json_out_t *o);
+/* An errno-0 answer written straight into req->pool and sent without a copy (a hot path: no
+ * malloc, no jansson): http_reply_ok_begin() starts o on a pool buffer that holds the envelope and
+ * max_data bytes of data and writes the envelope up to "data":; the caller writes one JSON value;
+ * http_reply_ok_end() ends the envelope and sends it. Data longer than max_data fails the writer:
+ * answered as a 502. */
+void http_reply_ok_begin(h2o_req_t *req, json_out_t *o, size_t max_data);
+void http_reply_ok_end(h2o_req_t *req, json_out_t *o);
 /* Errno 429 (HTTP 429) with a Retry-After of retry_after_s seconds (at least 1). */
 http_answer_t http_answer_too_many(unsigned retry_after_s);
 /* The errno an answer carries (502 for one that ran out of memory; -1 if it is no envelope). */

@@ -72,6 +72,36 @@ static void key_order_is_insertion_order(void **state)
     http_answer_free(&answer);
 }
 
+/* http_answer_open's constant envelope is the one http_answer_make writes. */
+static void open_and_make_agree(void **state)
+{
+    json_out_t o = JSON_OUT_INIT;
+    http_answer_open(&o);
+    json_out_lit(&o, "[1,\"x\"]");
+    http_answer_t opened = http_answer_close(&o);
+    http_answer_t made = http_answer_make(API_OK, NULL, json_pack("[i,s]", 1, "x"));
+    assert_string_equal(opened.text, made.text);
+    assert_int_equal(opened.len, made.len);
+    http_answer_free(&opened);
+    http_answer_free(&made);
+}
+
+/* A fixed writer fills its buffer and fails on the first write that does not fit. */
+static void fixed_writer_fails_when_full(void **state)
+{
+    char buf[8];
+    json_out_t o;
+    json_out_fixed(&o, buf, sizeof(buf));
+    json_out_cstr(&o, "abcd"); /* 6 bytes */
+    assert_false(json_out_failed(&o));
+    json_out_lit(&o, "12");
+    assert_false(json_out_failed(&o));
+    assert_memory_equal(buf, "\"abcd\"12", 8);
+    json_out_lit(&o, "3");
+    assert_true(json_out_failed(&o));
+    json_out_free(&o); /* does not free buf */
+}
+
 /* The escape of one byte as json_out writes it (the reference for the word-at-a-time scan). */
 static size_t escape_byte(unsigned char c, char *out)
 {
@@ -120,7 +150,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(envelope_in_litemall_order),   cmocka_unit_test(strings_that_need_escapes),
-        cmocka_unit_test(every_byte_at_every_place),    cmocka_unit_test(numbers_nesting_and_literals),
+        cmocka_unit_test(every_byte_at_every_place),    cmocka_unit_test(open_and_make_agree),
+        cmocka_unit_test(fixed_writer_fails_when_full), cmocka_unit_test(numbers_nesting_and_literals),
         cmocka_unit_test(key_order_is_insertion_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
