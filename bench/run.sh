@@ -2,44 +2,61 @@
 # bench/run.sh — `make bench`: MeetOA's throughput, latency and memory, measured in one run.
 #
 # What it does, one scenario after the other, the server side pinned to core 0 and the
-# load generator (wrk, node) and the WeChat emulator pinned to core 1 (taskset):
-#   1. baseline  nginx, one worker, access_log off, `return 200` with the very bytes MeetOA answers
-#                to /wx/auth/info: what one core can answer at all (wrk -t1 -c64, info.lua too);
-#                its runs alternate with info's, so that both sides see the same noise
-#   2. info      GET /wx/auth/info with 10,000 users logged in on SQLite, a random one of their
-#                tokens per request (wrk -t1 -c64); bound: the baseline
-#   3. login     POST /wx/auth/login_by_weixin against wxemu --latency-ms 50, a fresh code per
+# load generator (wrk, node) and the WeChat emulator pinned to core 1 (taskset). The names are
+# BENCH_ONLY's:
+#   info         GET /wx/auth/info with 10,000 users logged in on SQLite, a random one of their
+#                tokens per request (wrk -t1 -c64), cache warm (cache-seconds 5); bound: the
+#                baseline, nginx with one worker, access_log off, `return 200` with the very bytes
+#                MeetOA answers (the same client); the runs of every scenario of this group
+#                alternate with the baseline's, so that both sides see the same noise
+#   info-expiring the same against a second meetoa on the same database with cache-seconds 2:
+#                every session in use is revalidated from SQLite every 2 s (10,000 / 2 = 5,000
+#                database reads a second), counted from its /metrics; bound: the same baseline
+#   verify       GET /wx/auth/verify (nginx's auth_request) with the same tokens, the users made
+#                members (SQL); bound: nginx's location = /wx/auth/verify answering what verify
+#                answers (200, no body, the X-OA-* and Cache-Control headers, same widths)
+#   login-sqlite POST /wx/auth/login_by_weixin against wxemu --latency-ms 50, a fresh code per
 #                request for 10,000 distinct users (wrk -t1 -c256); bound: 256 / 0.05 s = 5,120/s
-#   3b. login on MariaDB, the same (skip with BENCH_MARIADB=0); mariadbd is on core 0 with meetoa
-#   4. memory    resident memory of meetoa with 1,000,000 sessions stored in SQLite, 100,000 of
+#   login-mariadb the same on MariaDB (skip with BENCH_MARIADB=0); mariadbd on core 0 with meetoa
+#   memory       resident memory of meetoa with 1,000,000 sessions stored in SQLite, 100,000 of
 #                them (of 100,000 distinct users) used through /wx/auth/info; plus the growth per
 #                extra cached session
-#   4b. meeting-list GET /wx/meeting/list?view=upcoming (page 1 of 20) for random members of an
+#   meeting-list GET /wx/meeting/list?view=upcoming (page 1 of 20) for random members of an
 #                organization of 10,000 members, 200,000 meetings, 2,000,000 attendee rows (bench/lib/
 #                meetings.sh, written with SQL in seconds), on SQLite then MariaDB (wrk -t1 -c64);
 #                answers checked before and after the run (prepare.mjs meetings); wrk's CPU shown;
 #                on SQLite once more without the page cache (oa.meeting.list-cache-bytes 0)
-#   4c. metrics  the cost of counting: info as in 2 (1,000 users) with a management listener, without
-#                and with a scraper (curl GET /metrics once a second, on core 1), three runs in turn
-#                (off, on, off); wrk's CPU shown (BENCH_ONLY=metrics: that scenario alone)
-#   5. callgrind instructions per request of the info and login paths (bench/callgrind.sh; skip
-#                with BENCH_CALLGRIND=0)
+#   vote-signin  sign-ins (POST /wx/meeting/checkin by the meeting's code) and ballots (POST
+#                /wx/vote/cast) on SQLite, 200 meetings in progress, 10,000 members their attendees
+#                (bench/lib/votes.sh, SQL; tokens minted), wrk -t1 -c64 (bench/lib/vote_signin.lua).
+#                Every run has a fresh round (200 new meetings, the earlier ones ended, enough
+#                open questions a meeting for BENCH_VS_RATE operations a second, default 30,000),
+#                each operation a distinct (attendee, meeting) sign-in or (attendee, question)
+#                ballot sent at most once; after the run the database is compared with meetoa's
+#                answers (errno 0 counted by its /metrics) and with what wrk handed out: lost,
+#                doubled, counters that disagree (report_main's note says how)
+#   metrics      the cost of counting: info as above (1,000 users) with a management listener,
+#                without and with a scraper (curl GET /metrics once a second, on core 1), three
+#                runs in turn (off, on, off); wrk's CPU shown
+#   callgrind    instructions per request of the info and login paths (bench/callgrind.sh; skip
+#                with BENCH_CALLGRIND=0); the cached info figure gets a verdict row
 # It prints a table and appends it, with the date, machine and commit, to bench/RESULTS.md.
 #
 # The client: every wrk script formats its requests once in init() (a fixed random order of
 # pre-built requests, walked by index) and has no response() callback, so no Lua runs per answer;
 # wrk counts socket errors and non-2xx itself. Answers are checked outside the timed runs: a
-# sample before and after every run (prepare.mjs info / meetings, logins of fresh users, nginx's
-# body compared byte for byte); a wrong answer fails the scenario. Every wrk row reports wrk's
-# CPU (user + sys over wall time, /usr/bin/time); above 90 % the client core is saturated and
+# sample before and after every run (prepare.mjs info / verify / meetings / votes, logins of
+# fresh users, nginx's body and verify head compared); a wrong answer fails the scenario. Every
+# wrk row reports wrk's CPU (user + sys over wall time, /usr/bin/time); above 90 % the client
+# core is saturated and
 # the table says so (the row then measures the client, not the server).
 #
 # Knobs: BENCH_DURATION (seconds per measured wrk run, default 10), BENCH_RUNS (runs per row,
 # default 3: each row is their median, with min and max), BENCH_BUILD (build dir, default
 # build-release), BENCH_MARIADB, BENCH_CALLGRIND (1/0), BENCH_RESULTS (file to append to),
-# BENCH_ONLY (a comma list of scenarios to run, default all: info (with the nginx baseline),
-# login-sqlite, login-mariadb, memory, meeting-list (SQLite and, unless BENCH_MARIADB=0,
-# MariaDB), metrics, callgrind), BENCH_KEEP (a folder that gets the wrk outputs and the meeting-list's SQLite database, its
+# BENCH_ONLY (a comma list of scenarios to run, default all: info, info-expiring, verify (each
+# with its nginx baseline), login-sqlite, login-mariadb, memory, meeting-list (SQLite and, unless
+# BENCH_MARIADB=0, MariaDB), vote-signin, metrics, callgrind), BENCH_VS_RATE, BENCH_KEEP (a folder that gets the wrk outputs and the meeting-list's SQLite database, its
 # config and its members' tokens, for experiments on the same organization).
 # Everything listens on 127.0.0.1 on free ports; everything it starts lives in a temporary
 # folder and is stopped at the end (also on failure or Ctrl-C). The system's nginx is never
@@ -556,6 +573,8 @@ SQL
     MEM_RSS_HALF=$(rss_kib "$SRV_PID")
     drive "$half" "$MEM_USED" > /dev/null
     MEM_RSS=$(rss_kib "$SRV_PID")
+    MEM_PARTS=$(awk '/^(RssAnon|RssFile|RssShmem):/ { printf "%s%s %.1f MiB", n++ ? ", " : "", $1, $2 / 1024 }' \
+        "/proc/$SRV_PID/status")
     drive "$MEM_USED" $((MEM_USED + extra)) > /dev/null
     MEM_RSS_EXTRA=$(rss_kib "$SRV_PID")
     MEM_ERRORS=0
@@ -679,6 +698,7 @@ scenario_meeting_list() {
         start_meetoa "meetoa-ml-$backend-cold" "$cfg.cold"
         ml_wrk "ml-$backend-cold-warm" 2 > /dev/null
         r=$(ml_runs "ml-$backend-cold")
+        # shellcheck disable=SC2034 # read by report_meeting_list through ${!name}
         R_ML_SQLITE_COLD=$r
         log "meeting-list ($backend, no page cache): $r"
         stop_pid "$SRV_PID"
@@ -725,7 +745,7 @@ vs_round() {
 # database's findings: signins, ballots (accepted by meetoa: errno 0, from /metrics), lost and
 # doubled (see report_vote_signin), refused (answers with another errno) and wrk_cpu.
 vs_run() {
-    local r=$1 seconds=$2 line after handed c0 c1 a0 a1 ok_s ok_b refused lost doubled
+    local r=$1 seconds=$2 line after handed c0 c1 a0 a1 t0 t1 ok_s ok_b refused lost doubled
     vs_round "$r"
     # Before: fresh operations answer errno 0 (already false, voted true), and again as repeats
     # (already true, 813); the database holds each once.
@@ -739,8 +759,13 @@ vs_run() {
     [ $(($(field " $c0" signins) + $(field " $c0" ballots))) = "$VS_CHECKS" ] ||
         die "vote-signin: round $r: $VS_CHECKS operations checked, the database holds $c0"
     a0=$(vs_answered "$VS_MPORT")
+    t0=$(awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat")
     line=$(BENCH_OPS=$TMP/vs-$r.ops run_wrk "vs-$r" "$seconds" "http://127.0.0.1:$SRV_PORT" -t1 -c"$VS_CONNS" \
         -s bench/lib/vote_signin.lua)
+    t1=$(awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat")
+    # meetoa's CPU over the run (all its threads), % of one core: low with a low rate means waiting
+    line="$line srv_cpu=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v s="$(field "$line" seconds)" \
+        'BEGIN { printf "%.0f", d / hz * 100 / s }')"
     [ "$(field "$line" exhausted)" = 0 ] || die "vote-signin: round $r ran out of operations (raise BENCH_VS_RATE): $line"
     handed=$(field "$line" handed)
     # Requests still in flight when wrk stopped are answered after it: wait until the counts stand.
@@ -872,6 +897,7 @@ report() {
 
 report_main() {
     local base vbase ratio v notes=() lo
+    [ -n "${R_BASE:-}${R_VBASE:-}${R_LOGIN:-}${R_LOGIN_MARIADB:-}${R_VS:-}" ] || { report_memory_callgrind; return 0; }
     echo "| scenario | requests/s | p50 ms | p99 ms | errors | wrk CPU | bound | ratio | target | verdict |"
     echo "|---|---:|---:|---:|---:|---:|---|---:|---|---|"
     if [ -n "${R_BASE:-}" ]; then
@@ -937,9 +963,14 @@ report_main() {
         echo "Verify: the info users made members (SQL) so that verify answers X-OA-User-Id, X-OA-Member-Role: member and X-OA-Member-Name; nginx's location = /wx/auth/verify answers 200 with no body and the same headers, values of the same width (checked before and after every run, as a sample of 200 of meetoa's answers and a 401 for an unknown token)."
     fi
     if [ -n "${R_VS:-}" ]; then
-        echo "Vote + sign-in: requests/s counts both operations (POST /wx/meeting/checkin by the meeting's code, POST /wx/vote/cast on an open named single-choice question), c$VS_CONNS. Each run has a fresh round: 200 new meetings in progress (the earlier ones ended), the same 10,000 members as their attendees (50 each, everyone votes), $VS_VOTES open questions a meeting, so $VS_OPS distinct operations (each attendee's sign-in and ballots, shuffled; each sent at most once, enough for $VS_RATE/s). Accepted in all runs: $(field "$R_VS" signins) sign-ins and $(field "$R_VS" ballots) ballots (errno 0, by meetoa's /metrics); lost = accepted but not in the database, doubled = in the database beyond the accepted ones, plus any disagreement of oa_vote_choice rows, oa_vote_option.votes and oa_vote.ballots with the ballots, plus operations done that wrk never handed out (sqlite3 after every run)."
+        echo "Vote + sign-in: requests/s counts both operations (POST /wx/meeting/checkin by the meeting's code, POST /wx/vote/cast on an open named single-choice question), c$VS_CONNS. Each run has a fresh round: 200 new meetings in progress (the earlier ones ended), the same 10,000 members as their attendees (50 each, everyone votes), $VS_VOTES open questions a meeting, so $VS_OPS distinct operations (each attendee's sign-in and ballots, shuffled; each sent at most once, enough for $VS_RATE/s). Accepted in all runs: $(field "$R_VS" signins) sign-ins and $(field "$R_VS" ballots) ballots (errno 0, by meetoa's /metrics); lost = accepted but not in the database, doubled = in the database beyond the accepted ones, plus any disagreement of oa_vote_choice rows, oa_vote_option.votes and oa_vote.ballots with the ballots, plus operations done that wrk never handed out (sqlite3 after every run). Errors: wrk's (socket, non-2xx) plus answers with another errno (/metrics). meetoa's CPU during the runs: $(mm "$R_VS" srv_cpu | sed 's/\.00//g') % of its core."
     fi
-    local mem=${MEM_RSS:-} cgper=""
+    report_memory_callgrind
+}
+
+# The memory and callgrind rows (no request rate), and the memory growth notes.
+report_memory_callgrind() {
+    local mem=${MEM_RSS:-} cgper="" v
     [ -z "$CG" ] || cgper=$(awk -F'|' '/^\| info, session cache hit/ { gsub(/ /, "", $5); print $5 }' <<< "$CG")
     [ -n "$mem$cgper" ] || return 0
     echo
@@ -964,6 +995,7 @@ report_main() {
             r0 / 1024, rh / 1024, h, r / 1024, 2 * h, rx / 1024, x
         printf "Growth per extra cached session: %.0f bytes when its user is new to the cache (session + user entry), %.0f bytes when its user is already cached.\n",
             (r - rh) * 1024 / h, (rx - r) * 1024 / x }'
+    echo "Resident at $MEM_USED sessions used, by kind (/proc/PID/status): $MEM_PARTS (RssFile: pages of files mapped, SQLite's mmap of the database included)."
 }
 
 # ---- metrics: the cost of counting ----
@@ -981,7 +1013,7 @@ met_wrk() {
 }
 
 scenario_metrics() {
-    local mport n scraper
+    local mport scraper
     mport=$(free_port)
     write_config "$TMP/metrics.yml" "sqlite:$TMP/metrics.db"
     echo "management: {server: {port: $mport, address: 127.0.0.1}}" >> "$TMP/metrics.yml"
@@ -1081,7 +1113,7 @@ main() {
         echo
         echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); load average before the run: $load (other processes on the machine add noise to core 0)."
         echo "Command: \`${ONLY:+BENCH_ONLY=$ONLY }BENCH_RUNS=$RUNS make bench\` (\`bench/run.sh\`), $DURATION s per wrk run; server on core 0, wrk/node/wxemu on core 1;"
-        echo "meetoa \`threads: 1\`, pool-size 4, cache-seconds 5, Release build; wrk -t1 -c64 (baseline, info, meeting list), -t1 -c$LOGIN_CONNS (login);"
+        echo "meetoa \`threads: 1\`, pool-size 4, cache-seconds 5 ($EXP_CACHE_SECONDS for info expiring), Release build; wrk -t1 -c64 (baselines, info, verify, meeting list, vote + sign-in), -t1 -c$LOGIN_CONNS (login);"
         echo "each wrk row: the median of $RUNS runs (min–max in brackets), requests pre-formatted in init(), no per-answer Lua, answers checked before and after every run; wrk CPU = user + sys over wall time."
         echo
         echo "$table"
