@@ -12,6 +12,13 @@
  *   on a pooled easy handle, collects at most WX_RESPONSE_MAX bytes and ends with one
  *   wx_answer_t given to the completion, which parses and delivers. Connections are kept alive
  *   by the multi's connection cache; easy handles are reused from a small idle pool.
+ * - At most once (code2Session, which spends the code): libcurl re-sends a request by itself
+ *   when a reused keep-alive connection ends before any answer, and has no switch for that. So
+ *   every call counts libcurl's sends (CURLOPT_PREREQFUNCTION, right before a request goes out
+ *   on a connection): a second send of an at-most-once call is aborted, and the call ends as
+ *   WX_UNREACHABLE, like a fresh connection lost before the answer. Such calls still reuse
+ *   connections (a connect, and with https a TLS handshake, saved per login), but only ones idle
+ *   for under WX_AT_MOST_ONCE_IDLE_S, so they do not race a server closing an idle connection.
  * - code2Session is one user of it: identical codes in flight share one call (a small hash map
  *   code -> flight; waiters chain on req->_next), and every waiter gets a copy of the result.
  *   It is never retried.
@@ -45,6 +52,10 @@
 
 #define WX_RESPONSE_MAX (64 * 1024) /* bigger answers are not WeChat's: WX_BAD_RESPONSE */
 #define WX_POLL_MAX_MS  1000
+/* A call that must reach WeChat at most once reuses only a connection idle for less than this
+ * (seconds): well below the idle timeouts of HTTP servers (nginx 75 s), so such a connection is
+ * not one the server is closing just as the request goes out. */
+#define WX_AT_MOST_ONCE_IDLE_S 5L
 
 struct wx_call {
     struct wx_call *prev, *next; /* calls in flight */
@@ -58,6 +69,7 @@ struct wx_call {
     size_t max_len; /* the largest answer accepted */
     int64_t started_ms;
     bool at_most_once;
+    int sends; /* times libcurl was about to send the request (wx_on_prereq) */
     wx_call_done_cb on_done;
     void *ctx;
     char errbuf[CURL_ERROR_SIZE];
@@ -148,6 +160,21 @@ static void wx_easy_give(wx_client_t *client, CURL *easy)
     }
 }
 
+/*
+ * Called by libcurl on a connection (new or reused) right before it sends the request. A second
+ * call for one transfer is libcurl re-sending it on its own: it does that when a reused
+ * keep-alive connection ended before any answer, and the first copy may have reached WeChat.
+ * A call that must reach WeChat at most once (a code spends itself) is then ended instead
+ * (CURLE_ABORTED_BY_CALLBACK: WX_UNREACHABLE, as a fresh connection lost before the answer).
+ */
+static int wx_on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                        int conn_local_port)
+{
+    (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+    wx_call_t *call = userdata;
+    return ++call->sends > 1 && call->at_most_once ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 /* Sets every option of a call. Returns false when libcurl refuses one. */
 static bool wx_call_setopts(wx_client_t *client, wx_call_t *call)
 {
@@ -165,8 +192,9 @@ static bool wx_call_setopts(wx_client_t *client, wx_call_t *call)
               curl_easy_setopt(e, CURLOPT_WRITEDATA, call) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_PRIVATE, call) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, call->at_most_once ? 1L : 0L) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_FORBID_REUSE, call->at_most_once ? 1L : 0L) == CURLE_OK;
+              curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, wx_on_prereq) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_PREREQDATA, call) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, call->at_most_once ? WX_AT_MOST_ONCE_IDLE_S : 118L) == CURLE_OK;
     if (ok && client->ca_file != NULL)
         ok = curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_file) == CURLE_OK;
     if (ok && call->body != NULL) {

@@ -54,7 +54,8 @@ typedef struct wx_call_spec {
     const char *json_body; /* POST only; copied (may hold secrets: wiped after) */
     /* The request must reach WeChat at most once (code2Session spends the code). libcurl
      * silently re-sends a request whose reused keep-alive connection died before any answer
-     * and has no switch for that, so such calls always open a fresh connection. */
+     * and has no switch for that, so such a re-send is aborted (the call ends WX_UNREACHABLE)
+     * and such calls reuse only recently used connections (wx_client.c). */
     bool at_most_once;
     size_t max_response; /* the largest answer accepted; 0 = 64 KiB (JSON answers) */
     wx_call_done_cb on_done;

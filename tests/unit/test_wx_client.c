@@ -63,6 +63,7 @@ typedef struct fake {
     pthread_t acceptor;
     atomic_int slow_ms;
     atomic_int connections; /* live connection threads */
+    atomic_int accepted;    /* connections accepted in all */
     pthread_mutex_t lock;
     char *targets[MAX_TARGETS];
     char *bodies[MAX_TARGETS]; /* "" for none */
@@ -137,6 +138,8 @@ static bool fake_answer(fake_t *fake, int fd, const char *target)
             (code[i] >= '0' && code[i] <= '9'))
             openid[n++] = code[i], openid[n] = '\0';
     }
+    if (strncmp(code, "vanish", 6) == 0)
+        return false; /* the connection ends without an answer (as a keep-alive one closed by the server) */
     if (strncmp(code, "slow", 4) == 0 && fake_wait(fake, fd, atomic_load(&fake->slow_ms)) != 0)
         return false; /* the client gave up (or the server stops): nothing to answer */
     if (strncmp(code, "ok", 2) == 0 || strncmp(code, "slow", 4) == 0) {
@@ -458,6 +461,7 @@ static void *fake_accept_main(void *arg)
         *conn = (fake_conn_t){fake, fd};
         pthread_t tid;
         atomic_fetch_add(&fake->connections, 1);
+        atomic_fetch_add(&fake->accepted, 1);
         pthread_create(&tid, NULL, fake_conn_main, conn);
         pthread_detach(tid);
     }
@@ -732,6 +736,33 @@ static void test_connection_refused(void **state)
     assert_int_equal(a.req.result.http_status, 0);
     assert_int_equal(wx_error_lookup(a.req.result.outcome, 0)->api_errno, API_WX_UNAVAILABLE);
     wx_client_stop(refused);
+    harness_stop(&h);
+}
+
+/* code2Session reuses keep-alive connections, and a request whose reused connection ends
+ * before the answer is not sent again (the code may be spent): it ends WX_UNREACHABLE. */
+static void test_code_reuses_connections_at_most_once(void **state)
+{
+    harness_t h;
+    call_t a, b, c, d;
+    harness_start(&h, 2000);
+    submit(&h, h.client, &a, "okReuse1");
+    assert_true(wait_replies(&h, 1, 3000));
+    submit(&h, h.client, &b, "okReuse2");
+    assert_true(wait_replies(&h, 2, 3000));
+    assert_int_equal(a.req.result.outcome, WX_OK);
+    assert_int_equal(b.req.result.outcome, WX_OK);
+    assert_int_equal(atomic_load(&h.fake.accepted), 1); /* the second went on the first's connection */
+
+    submit(&h, h.client, &c, "vanish1"); /* on the reused connection, which then ends unanswered */
+    assert_true(wait_replies(&h, 3, 3000));
+    assert_int_equal(c.req.result.outcome, WX_UNREACHABLE);
+    assert_int_equal(fake_count(&h.fake, "vanish1"), 1); /* libcurl's own re-send was stopped */
+
+    submit(&h, h.client, &d, "okReuse3"); /* the client goes on with a new connection */
+    assert_true(wait_replies(&h, 4, 3000));
+    assert_int_equal(d.req.result.outcome, WX_OK);
+    assert_int_equal(fake_total(&h.fake), 4); /* (libcurl connected again for its re-send, which never went out) */
     harness_stop(&h);
 }
 
@@ -1970,6 +2001,7 @@ int main(void)
         cmocka_unit_test(test_bad_answers),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_code_reuses_connections_at_most_once),
         cmocka_unit_test(test_bad_code_is_not_sent),
         cmocka_unit_test(test_single_flight),
         cmocka_unit_test(test_concurrency),
