@@ -1,14 +1,18 @@
 /*
  * db_pool — a fixed set of worker threads, each with its own database connection, fed
- * from one FIFO queue under a mutex. The loops never wait on it: they submit and return;
- * results come back through loop_msg. See db_pool.h for the contract.
+ * from two FIFO queues under a mutex: single jobs, and jobs for group commit, which one
+ * worker at a time takes many of at once (run_batch). The loops never wait on it: they
+ * submit and return; results come back through loop_msg. See db_pool.h for the contract.
  */
 #include "runtime/db_pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "metrics/metrics.h"
@@ -37,10 +41,16 @@ static void metrics_ready(void)
                           memory_order_release);
 }
 
+/* The most jobs one batch (group commit) takes. */
+#define DB_BATCH_MAX 64
+
 struct db_pool {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     db_job_t *head, *tail;
+    db_job_t *bhead, *btail; /* jobs for group commit (db_pool_submit_batched) */
+    bool batch_running;      /* a worker runs a batch: the others leave the batched jobs alone */
+    int64_t batch_since_ms;  /* when it began (monotonic clock) */
     int stopping;
     int threads; /* started */
     int nstores; /* opened */
@@ -53,19 +63,142 @@ typedef struct worker_arg {
     int index;
 } worker_arg_t;
 
-static db_job_t *next_job(db_pool_t *pool)
+/* A batch (or a lone batched job) running this long is taken to wait on a lock (SQLite's write
+ * lock held by another process, an InnoDB row lock): the other workers then take batched jobs
+ * too, one at a time, so that each waits for the lock on its own, side by side. */
+#define DB_BATCH_STUCK_MS 100
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes the first job of the batched queue (under the lock). */
+static db_job_t *take_batched(db_pool_t *pool, int max)
+{
+    db_job_t *job = pool->bhead, *last = job;
+    for (int n = 1; n < max && last->_next != NULL; n++)
+        last = last->_next;
+    pool->bhead = last->_next;
+    if (pool->bhead == NULL)
+        pool->btail = NULL;
+    last->_next = NULL;
+    return job;
+}
+
+/* The next work: one job (*batch false), or a list of up to DB_BATCH_MAX batched jobs linked
+ * by _next (*batch true; batch_running is set). NULL when stopping and nothing is left to do. */
+static db_job_t *next_job(db_pool_t *pool, bool *batch)
 {
     pthread_mutex_lock(&pool->lock);
-    while (pool->head == NULL && !pool->stopping)
-        pthread_cond_wait(&pool->wake, &pool->lock);
-    db_job_t *job = pool->head;
-    if (job != NULL) {
+    bool stuck = false;
+    for (;;) {
+        if ((pool->bhead != NULL && !pool->batch_running) || pool->head != NULL || pool->stopping)
+            break;
+        if (pool->bhead == NULL) {
+            pthread_cond_wait(&pool->wake, &pool->lock);
+            continue;
+        }
+        /* batched jobs wait behind a running batch: until it looks stuck */
+        int64_t due = pool->batch_since_ms + DB_BATCH_STUCK_MS;
+        if (now_ms() >= due) {
+            stuck = true;
+            break;
+        }
+        struct timespec at = {.tv_sec = (time_t)(due / 1000), .tv_nsec = (long)(due % 1000) * 1000000};
+        pthread_cond_timedwait(&pool->wake, &pool->lock, &at);
+    }
+    db_job_t *job = NULL;
+    *batch = false;
+    if (pool->bhead != NULL && !pool->batch_running) {
+        job = take_batched(pool, DB_BATCH_MAX);
+        pool->batch_running = true;
+        pool->batch_since_ms = now_ms();
+        *batch = true;
+    } else if (pool->head != NULL) {
+        job = pool->head;
         pool->head = job->_next;
         if (pool->head == NULL)
             pool->tail = NULL;
+    } else if (stuck) {
+        job = take_batched(pool, 1); /* alone, beside the stuck batch */
     }
+    /* else stopping, and the batched jobs left (if any) belong to the worker running a batch */
     pthread_mutex_unlock(&pool->lock);
     return job;
+}
+
+static void job_started(db_job_t *job, double started)
+{
+    metrics_gauge_add(atomic_load(&m_queued), 0, -1);
+    metrics_ready();
+    metrics_observe(atomic_load(&m_wait), job->_op, started - job->_queued_at);
+}
+
+/* Puts the jobs of list (linked by _next, already counted out of the queued gauge) at the front
+ * of the single jobs, in order, for any worker to run alone. */
+static void requeue_alone(db_pool_t *pool, db_job_t *list)
+{
+    if (list == NULL)
+        return;
+    db_job_t *last = list;
+    int n = 1;
+    for (; last->_next != NULL; last = last->_next)
+        n++;
+    metrics_gauge_add(atomic_load(&m_queued), 0, n);
+    pthread_mutex_lock(&pool->lock);
+    last->_next = pool->head;
+    if (pool->head == NULL)
+        pool->tail = last;
+    pool->head = list;
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/*
+ * Runs the batched jobs of list in one transaction (store_batch_begin/_end): each job's verbs
+ * join it, and all of them are answered after its commit. When the batch cannot begin (the
+ * database is locked, or down), or something in it failed, or its commit did, nothing of it was
+ * written: its jobs go back to the front of the single jobs, so that every worker can run them
+ * alone, side by side (each waits for a lock on its own, as without batches). A single job runs
+ * alone at once.
+ */
+static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
+{
+    double started = metrics_now();
+    int n = 0;
+    for (db_job_t *j = list; j != NULL; j = j->_next, n++)
+        job_started(j, started);
+    bool committed = false;
+    if (n > 1 && store_batch_begin(store) == STORE_OK) {
+        for (db_job_t *j = list; j != NULL && !store_batch_failed(store); j = j->_next)
+            j->run(j, store);
+        committed = store_batch_end(store) == STORE_OK;
+        if (!committed)
+            log_warn("a database batch of %d jobs was rolled back (%s); its jobs run one by one", n,
+                     store_last_error(store));
+    }
+    if (!committed && n > 1) {
+        requeue_alone(pool, list);
+        list = NULL;
+    } else if (!committed) {
+        list->run(list, store);
+    }
+    pthread_mutex_lock(&pool->lock);
+    pool->batch_running = false;
+    if (pool->bhead != NULL)
+        pthread_cond_signal(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    double ran = metrics_now() - started;
+    metrics_family_t *duration = atomic_load(&m_duration);
+    while (list != NULL) {
+        db_job_t *next = list->_next; /* the reply may free the job */
+        metrics_observe(duration, list->_op, ran);
+        loop_msg_reply(&list->msg);
+        list = next;
+    }
 }
 
 static void *worker_main(void *p)
@@ -79,14 +212,16 @@ static void *worker_main(void *p)
     free(arg);
 
     db_job_t *job;
-    while ((job = next_job(pool)) != NULL) {
+    bool batch;
+    while ((job = next_job(pool, &batch)) != NULL) {
+        if (batch) {
+            run_batch(pool, store, job);
+            continue;
+        }
         double started = metrics_now();
-        metrics_gauge_add(atomic_load(&m_queued), 0, -1);
-        metrics_ready();
-        metrics_family_t *wait = atomic_load(&m_wait), *duration = atomic_load(&m_duration);
-        metrics_observe(wait, job->_op, started - job->_queued_at);
+        job_started(job, started);
         job->run(job, store);
-        metrics_observe(duration, job->_op, metrics_now() - started);
+        metrics_observe(atomic_load(&m_duration), job->_op, metrics_now() - started);
         loop_msg_reply(&job->msg);
     }
     return NULL;
@@ -100,7 +235,11 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
         return NULL;
     }
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->wake, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the timed wait of next_job() */
+    pthread_cond_init(&pool->wake, &attr);
+    pthread_condattr_destroy(&attr);
     atomic_store(&m_queued, metrics_gauge("meetoa_db_jobs_queued", "Database jobs waiting for a worker.", NULL, 0));
     pool->tids = calloc((size_t)threads, sizeof(*pool->tids));
     pool->stores = calloc((size_t)threads, sizeof(*pool->stores));
@@ -149,18 +288,29 @@ void db_pool_stop(db_pool_t *pool)
     free(pool);
 }
 
-void db_pool_submit(db_pool_t *pool, db_job_t *job)
+static void submit(db_pool_t *pool, db_job_t *job, bool batched)
 {
     job->_next = NULL;
     job->_queued_at = metrics_now();
     job->_op = metrics_operation();
     metrics_gauge_add(atomic_load(&m_queued), 0, 1);
     pthread_mutex_lock(&pool->lock);
-    if (pool->tail != NULL)
-        pool->tail->_next = job;
+    db_job_t **head = batched ? &pool->bhead : &pool->head, **tail = batched ? &pool->btail : &pool->tail;
+    if (*tail != NULL)
+        (*tail)->_next = job;
     else
-        pool->head = job;
-    pool->tail = job;
+        *head = job;
+    *tail = job;
     pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
+}
+
+void db_pool_submit(db_pool_t *pool, db_job_t *job)
+{
+    submit(pool, job, false);
+}
+
+void db_pool_submit_batched(db_pool_t *pool, db_job_t *job)
+{
+    submit(pool, job, true);
 }

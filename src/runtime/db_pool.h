@@ -11,6 +11,18 @@
  * (meetoa_db_job_wait_seconds) and ran (meetoa_db_job_duration_seconds); counted from the
  * first request on (the operations are the HTTP routes, known once the server started).
  *
+ * Group commit: jobs queued with db_pool_submit_batched() (logins) are run by one worker at a
+ * time, up to 64 of those waiting at once in ONE transaction (store_batch_begin/_end of
+ * store.h), and answered (on_done) only after its commit: one commit, and on SQLite one hold of
+ * the write lock, for many jobs, and no two workers fighting over the lock for them. When the
+ * batch cannot begin, fails or its commit does, nothing of it was written, and each of its jobs
+ * runs again alone (on any worker, side by side), so a batched job's run must give the same
+ * outcome when run a second time after a rolled-back first run (it may log twice). A batched
+ * job runs alone when it is the only one waiting. The other workers take the other jobs
+ * meanwhile, and the batched ones too, one at a time, once a batch has run for 100 ms (it
+ * waits on a lock, as when another process holds SQLite's: the logins queued behind it then
+ * wait for that lock side by side instead of one after the other).
+ *
  * Ownership: the caller allocates the job (usually as the first member of a bigger struct)
  * and frees it in on_done. The pool only borrows it.
  */
@@ -40,6 +52,9 @@ void db_pool_stop(db_pool_t *pool);
 /* Queues job (any thread). job->msg must have been set with loop_msg_init(). */
 void db_pool_submit(db_pool_t *pool, db_job_t *job);
 
+/* Queues job for group commit (see the top). Any thread. */
+void db_pool_submit_batched(db_pool_t *pool, db_job_t *job);
+
 /* Sets job up to run `run` on a worker and then `on_done` on reply_to's loop, and queues it. */
 static inline void db_pool_run(db_pool_t *pool, db_job_t *job, void (*run)(db_job_t *job, store_t *store),
                                h2o_multithread_receiver_t *reply_to, loop_msg_cb on_done)
@@ -47,6 +62,15 @@ static inline void db_pool_run(db_pool_t *pool, db_job_t *job, void (*run)(db_jo
     job->run = run;
     loop_msg_init(&job->msg, reply_to, on_done);
     db_pool_submit(pool, job);
+}
+
+/* db_pool_run() for a job that may share its transaction with others (db_pool_submit_batched). */
+static inline void db_pool_run_batched(db_pool_t *pool, db_job_t *job, void (*run)(db_job_t *job, store_t *store),
+                                       h2o_multithread_receiver_t *reply_to, loop_msg_cb on_done)
+{
+    job->run = run;
+    loop_msg_init(&job->msg, reply_to, on_done);
+    db_pool_submit_batched(pool, job);
 }
 
 #endif

@@ -61,6 +61,8 @@ const char *store_backend_name(store_t *store)
 
 store_rc store_error_set(store_t *store, store_rc rc, const char *op, const char *fmt, ...)
 {
+    if (store->batch && (rc == STORE_ERROR || rc == STORE_CONFLICT))
+        store->batch_failed = true;
     int n = snprintf(store->error, sizeof store->error, "%s: ", op);
     if (n < 0 || (size_t)n >= sizeof store->error)
         return rc;
@@ -339,5 +341,43 @@ store_rc store_sql_refusable(store_t *store, const char *op, store_txn_fn fn, vo
     store_rc rc = store_sql_transaction(store, op, fn, arg);
     if (rc == STORE_SQL_REFUSED && *why != STORE_REFUSED_NOT)
         return STORE_OK;
+    return rc;
+}
+
+/* ---- group commit ---- */
+
+store_rc store_batch_begin(store_t *store)
+{
+    if (store == NULL)
+        return STORE_ERROR;
+    if (store->batch) { /* refused, but the open batch is not failed by it */
+        bool failed = store->batch_failed;
+        bad_argument(store, "batch_begin");
+        store->batch_failed = failed;
+        return STORE_ERROR;
+    }
+    store_rc rc = store->ops->batch_begin(store);
+    if (rc == STORE_OK) {
+        store->batch = true;
+        store->batch_failed = false;
+    }
+    return rc;
+}
+
+bool store_batch_failed(const store_t *store)
+{
+    return store->batch_failed;
+}
+
+store_rc store_batch_end(store_t *store)
+{
+    if (store == NULL || !store->batch)
+        return bad_argument(store, "batch_end");
+    bool commit = !store->batch_failed;
+    store->batch = false;
+    store->batch_failed = false;
+    store_rc rc = store->ops->batch_end(store, commit);
+    if (rc == STORE_OK && !commit)
+        rc = store_error_set(store, STORE_ERROR, "batch", "rolled back: a statement of the batch failed");
     return rc;
 }

@@ -192,4 +192,22 @@ store_rc store_session_delete(store_t *store, const uint8_t token_hash[32]);
 /* Deletes sessions whose expires_at < now; *deleted (may be NULL) gets the count. */
 store_rc store_session_purge(store_t *store, int64_t now, long *deleted);
 
+/*
+ * Group commit: several callers' verbs in ONE transaction with one commit (runtime/db_pool.h
+ * uses it for logins). store_batch_begin() opens the transaction (on SQLite BEGIN IMMEDIATE: the
+ * write lock is held from here; it waits at most 200 ms for it, not the busy timeout); until store_batch_end() every
+ * verb on this store, and store_sql_transaction(), runs inside it without beginning, committing or rolling back its own
+ * transaction. A verb that fails (STORE_ERROR or STORE_CONFLICT, or any rc but STORE_OK at the
+ * end of what would have been its own transaction) marks the batch failed: store_batch_failed()
+ * turns true and stays so; the caller should stop adding work. Verbs keep their own outcomes
+ * (what they return and fill in), but none of their writes is durable before store_batch_end():
+ * STORE_OK when the whole batch was committed; anything else means NOTHING of the batch was
+ * written (rolled back because it failed, or the commit failed), and the caller runs each piece
+ * of work again on its own. A broken connection is not reopened inside a batch (the verb fails).
+ * Batches do not nest; a store is in at most one.
+ */
+store_rc store_batch_begin(store_t *store);
+bool store_batch_failed(const store_t *store);
+store_rc store_batch_end(store_t *store);
+
 #endif

@@ -48,12 +48,22 @@ typedef struct store_backend_ops {
     store_rc (*sql_exec)(store_t *store, const store_sql_t *sql, const store_arg_t *args, size_t nargs,
                          store_row_fn on_row, void *ctx, store_sql_result_t *result);
     store_rc (*sql_transaction)(store_t *store, const char *op, store_txn_fn fn, void *arg);
+    /* Group commit (store_batch_begin/_end of store.h): opens the batch's transaction; ends it,
+     * committing when commit is true (STORE_OK only when the commit succeeded), else rolling it
+     * back. Between the two, store->batch is true and the backend's own verbs neither begin nor
+     * commit nor roll back: a verb whose transaction would have been rolled back (any rc but
+     * STORE_OK at its end) sets store->batch_failed instead, and so does store_error_set() for
+     * STORE_ERROR and STORE_CONFLICT; a connection found broken is not reopened in a batch. */
+    store_rc (*batch_begin)(store_t *store);
+    store_rc (*batch_end)(store_t *store, bool commit);
 } store_backend_ops_t;
 
 /* The common head of every backend's connection struct. */
 struct store {
     const store_backend_ops_t *ops;
     char error[STORE_ERROR_SIZE]; /* store_last_error() */
+    bool batch;                   /* inside store_batch_begin() .. store_batch_end() */
+    bool batch_failed;            /* something in the batch failed: it is rolled back, not committed */
 };
 
 /*

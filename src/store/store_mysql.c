@@ -543,6 +543,11 @@ static bool my_conn_alive(my_conn_t *c)
 static store_rc my_ready(my_store_t *s, const char *op)
 {
     my_conn_t *c = &s->conn;
+    if (s->base.batch) { /* checked when the batch began; a reconnect would lose its transaction */
+        if (c->db == NULL || c->broken)
+            return store_error_set(&s->base, STORE_ERROR, op, "database unavailable: the connection was lost");
+        return STORE_OK;
+    }
     if (c->db != NULL && !c->broken && !my_conn_alive(c))
         c->broken = true;
     if (c->broken)
@@ -682,6 +687,13 @@ typedef store_rc (*my_txn_fn)(my_store_t *s, void *arg);
 static store_rc my_transaction(my_store_t *s, const char *op, my_txn_fn fn, void *arg)
 {
     store_rc rc = my_ready(s, op);
+    if (s->base.batch) { /* inside the batch's transaction (store.h): no retry, the batch is */
+        if (rc == STORE_OK)
+            rc = fn(s, arg);
+        if (rc != STORE_OK)
+            s->base.batch_failed = true;
+        return rc;
+    }
     for (int attempt = 0; rc == STORE_OK; attempt++) {
         s->conn.last_errno = 0;
         rc = my_exec_done(s, &s->conn, MY_BEGIN, op, NULL, NULL);
@@ -1488,6 +1500,27 @@ static store_rc my_sql_transaction(store_t *store, const char *op, store_txn_fn 
     return my_transaction(my_of(store), op, my_sql_txn_body, &t);
 }
 
+/* Group commit (store.h): START TRANSACTION ... COMMIT around the verbs of several callers. */
+static store_rc my_batch_begin(store_t *store)
+{
+    my_store_t *s = my_of(store);
+    store_rc rc = my_ready(s, "batch");
+    if (rc == STORE_OK)
+        rc = my_exec_done(s, &s->conn, MY_BEGIN, "batch", NULL, NULL);
+    return rc;
+}
+
+static store_rc my_batch_end(store_t *store, bool commit)
+{
+    my_store_t *s = my_of(store);
+    store_rc rc = STORE_ERROR;
+    if (commit && !s->conn.broken && s->conn.db != NULL)
+        rc = my_exec_done(s, &s->conn, MY_COMMIT, "batch", NULL, NULL);
+    if (rc != STORE_OK)
+        my_rollback(s);
+    return rc;
+}
+
 static const store_backend_ops_t my_ops = {
     .name = "mysql",
     .close = my_close,
@@ -1505,4 +1538,6 @@ static const store_backend_ops_t my_ops = {
     .session_purge = my_session_purge,
     .sql_exec = my_sql_exec,
     .sql_transaction = my_sql_transaction,
+    .batch_begin = my_batch_begin,
+    .batch_end = my_batch_end,
 };

@@ -20,7 +20,10 @@
  * front, so the read and the write see the same state: two first logins of one openid,
  * or two processes migrating one file, are serialised and the second sees the first's
  * work. A lock held longer than the busy timeout becomes STORE_ERROR with a message
- * saying so.
+ * saying so. Group commit (store_batch_begin/_end, store.h): one BEGIN IMMEDIATE and one COMMIT
+ * around the verbs of many logins, whose own BEGIN/COMMIT/ROLLBACK are then skipped (sq_begin,
+ * sq_finish); a commit writes each changed page to the WAL once for all of them, which is
+ * most of a login's cost on its own (WAL frames, and the checkpoints that copy them back).
  *
  * Failures of the file itself (SQLITE_FULL, SQLITE_IOERR: a full disk, a file size limit
  * (EFBIG: main.c ignores SIGXFSZ), an I/O error) become STORE_ERROR saying the file's I/O
@@ -49,7 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SQ_BUSY_TIMEOUT_MS 5000
+#define SQ_BUSY_TIMEOUT_MS     5000
+#define SQ_BATCH_BEGIN_WAIT_MS 200 /* store_batch_begin()'s wait for the write lock */
 
 enum sq_stmt_id {
     SQ_BEGIN,
@@ -206,9 +210,10 @@ static store_rc sq_run(sq_store_t *s, enum sq_stmt_id id, const char *op)
     return rc != STORE_OK ? rc : sq_step_done(s, st, op, NULL);
 }
 
+/* Opens a verb's transaction; inside a batch (store.h) the batch's is used instead. */
 static store_rc sq_begin(sq_store_t *s, const char *op)
 {
-    return sq_run(s, SQ_BEGIN, op);
+    return s->base.batch ? STORE_OK : sq_run(s, SQ_BEGIN, op);
 }
 
 /* Rolls back the open transaction, if any; keeps the store's error text as it was. */
@@ -225,6 +230,11 @@ static void sq_rollback(sq_store_t *s)
 /* Commits when rc is STORE_OK, else rolls back; returns the final rc. */
 static store_rc sq_finish(sq_store_t *s, const char *op, store_rc rc)
 {
+    if (s->base.batch) { /* the batch commits or rolls back everything at its end */
+        if (rc != STORE_OK)
+            s->base.batch_failed = true;
+        return rc;
+    }
     if (rc == STORE_OK)
         rc = sq_run(s, SQ_COMMIT, op);
     if (rc != STORE_OK)
@@ -370,7 +380,14 @@ static bool sq_configure(sqlite3 *db, bool memory, char *err, size_t err_size)
     int rc = sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
     if (rc == SQLITE_OK) {
         step = "journal_mode";
-        rc = sq_pragma(db, "PRAGMA journal_mode = WAL", answer, sizeof answer);
+        /* Another connection opening the file at the same moment (recovering its WAL) can make
+         * this SQLITE_BUSY at once, without the busy handler: tried again for the busy timeout. */
+        for (int waited_ms = 0;; waited_ms++) {
+            rc = sq_pragma(db, "PRAGMA journal_mode = WAL", answer, sizeof answer);
+            if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= SQ_BUSY_TIMEOUT_MS)
+                break;
+            usleep(1000);
+        }
     }
     if (rc == SQLITE_OK && strcasecmp(answer, memory ? "memory" : "wal") != 0) {
         snprintf(err, err_size, "WAL mode did not take (journal_mode is '%s')", answer);
@@ -955,6 +972,28 @@ static store_rc sq_sql_transaction(store_t *store, const char *op, store_txn_fn 
     return sq_finish(s, op, fn(store, arg));
 }
 
+/* Group commit (store.h): one BEGIN IMMEDIATE, one COMMIT. */
+static store_rc sq_batch_begin(store_t *store)
+{
+    sq_store_t *s = sq_of(store);
+    /* A short wait only: when another connection holds the lock that long (another process),
+     * the caller runs the batch's work piece by piece, each piece waiting the busy timeout on
+     * its own connection (runtime/db_pool.c), instead of all of them waiting here first. */
+    sqlite3_busy_timeout(s->db, SQ_BATCH_BEGIN_WAIT_MS);
+    store_rc rc = sq_run(s, SQ_BEGIN, "batch");
+    sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    return rc;
+}
+
+static store_rc sq_batch_end(store_t *store, bool commit)
+{
+    sq_store_t *s = sq_of(store);
+    store_rc rc = commit ? sq_run(s, SQ_COMMIT, "batch") : STORE_ERROR;
+    if (rc != STORE_OK)
+        sq_rollback(s);
+    return rc;
+}
+
 static const store_backend_ops_t sq_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -972,4 +1011,6 @@ static const store_backend_ops_t sq_ops = {
     .session_purge = sq_session_purge,
     .sql_exec = sq_sql_exec,
     .sql_transaction = sq_sql_transaction,
+    .batch_begin = sq_batch_begin,
+    .batch_end = sq_batch_end,
 };

@@ -6,7 +6,7 @@
  * a returning login changes, one row under concurrent first logins from several threads and
  * from several processes, a username taken by another row), the whole login in one
  * transaction (store_login_session: a mobile conflict, a failed session insert or a
- * disabled user), sessions, status, profile,
+ * disabled user), group commit (store_batch_begin/_end: together or not at all), sessions, status, profile,
  * mobile binding (also by several connections at once) and 4-byte emoji round trips.
  *
  * Included once by a test file (not a real header: it defines static functions). Before
@@ -792,6 +792,63 @@ static void test_login_session_disabled_user_gets_no_session(void **state)
 
 /* ---- status, profile, mobile ---- */
 
+/* Group commit: several logins in one batch are committed together, or not at all. */
+static void test_batch_commits_together_or_not_at_all(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    raw_t *db = raw_open(f);
+    assert_int_equal(store_batch_end(store), STORE_ERROR); /* no batch open */
+
+    assert_int_equal(store_batch_begin(store), STORE_OK);
+    assert_int_equal(store_batch_begin(store), STORE_ERROR); /* batches do not nest */
+    store_login_t in = login_of("o-batch-a", NOW);
+    store_session_t sa = session_of(0, 41, NOW + 100);
+    store_user_t a = login_session_ok(store, &in, "", &sa);
+    in = login_of("o-batch-b", NOW);
+    store_session_t sb = session_of(0, 42, NOW + 100);
+    store_user_t b = login_session_ok(store, &in, "", &sb);
+    assert_true(a.id > 0 && b.id > a.id);
+    assert_int_equal(sb.user_id, b.id);
+    store_session_t got;
+    assert_int_equal(store_session_get(store, sa.token_hash, &got, NULL), STORE_OK); /* the batch sees itself */
+    if (store_batch_failed(store))
+        fail_msg("the batch failed: %s", store_last_error(store));
+    /* nothing is visible to another connection before the batch's commit */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 0);
+    assert_int_equal(store_batch_end(store), STORE_OK);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_user"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 2);
+
+    /* A login that fails (its token hash is taken) fails the batch: nothing of it is written. */
+    assert_int_equal(store_batch_begin(store), STORE_OK);
+    in = login_of("o-batch-c", NOW + 10);
+    store_session_t sc = session_of(0, 43, NOW + 100);
+    login_session_ok(store, &in, "", &sc);
+    assert_false(store_batch_failed(store));
+    in = login_of("o-batch-a", NOW + 10);
+    store_session_t dup = session_of(0, 42, NOW + 100);
+    store_user_t u;
+    assert_int_equal(store_login_session(store, &in, "", false, &dup, &u, NULL), STORE_CONFLICT);
+    assert_true(store_batch_failed(store));
+    assert_int_equal(store_batch_end(store), STORE_ERROR);
+    assert_false(store_batch_failed(store));
+    assert_int_equal(count_for(db, "SELECT count(*) FROM wx_user WHERE weixin_openid = '%s'", "o-batch-c"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 2);
+    store_user_t now;
+    assert_int_equal(store_user_get(store, a.id, &now), STORE_OK);
+    assert_same_user(&now, &a); /* a's returning login was rolled back too */
+
+    /* The store works on: the good login alone goes through. */
+    in = login_of("o-batch-c", NOW + 10);
+    u = login_session_ok(store, &in, "", &sc);
+    assert_int_equal(sc.user_id, u.id);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM wx_session"), 3);
+    raw_close(db);
+    store_close(store);
+}
+
 static void test_set_status(void **state)
 {
     fixture_t *f = *state;
@@ -1005,6 +1062,7 @@ static void test_emoji_nickname_round_trip(void **state)
         cmocka_unit_test_setup_teardown(test_login_session_mobile_conflict_rolls_back, setup, teardown),               \
         cmocka_unit_test_setup_teardown(test_login_session_failed_insert_rolls_back, setup, teardown),                 \
         cmocka_unit_test_setup_teardown(test_login_session_disabled_user_gets_no_session, setup, teardown),            \
+        cmocka_unit_test_setup_teardown(test_batch_commits_together_or_not_at_all, setup, teardown),                   \
         cmocka_unit_test_setup_teardown(test_set_status, setup, teardown),                                             \
         cmocka_unit_test_setup_teardown(test_update_profile_partial, setup, teardown),                                 \
         cmocka_unit_test_setup_teardown(test_bind_mobile, setup, teardown),                                            \
