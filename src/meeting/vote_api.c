@@ -20,20 +20,6 @@ typedef struct place {
     bool may_read, may_manage;
 } place_t;
 
-typedef struct place_walk {
-    place_t *p;
-    int64_t user_id;
-} place_walk_t;
-
-static store_rc on_attendee(const store_attendee_t *a, void *ctx)
-{
-    place_walk_t *w = ctx;
-    if (a->user_id == w->user_id)
-        w->p->my_role = a->role;
-    w->p->present += a->checkin_at != 0;
-    return STORE_OK;
-}
-
 /* Reads meeting id and the caller's place on it; false when the job failed (804, 506, 502). */
 static bool load_place(org_job_t *job, store_t *store, int64_t meeting_id, place_t *p)
 {
@@ -45,9 +31,8 @@ static bool load_place(org_job_t *job, store_t *store, int64_t meeting_id, place
     }
     job->owned[job->nowned++] = p->m;
     store_rc rc = store_meeting_get(store, meeting_id, p->m);
-    place_walk_t w = {p, job->user.id};
     if (rc == STORE_OK)
-        rc = store_meeting_attendees(store, meeting_id, on_attendee, &w);
+        rc = store_meeting_place(store, meeting_id, job->user.id, &p->my_role, &p->present);
     if (rc != STORE_OK) {
         org_fail_store(job, store, rc, "vote meeting");
         return false;

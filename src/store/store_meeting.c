@@ -573,6 +573,34 @@ store_rc store_meeting_attendees(store_t *store, int64_t id, store_attendee_fn f
     return store_sql_exec(store, &SQL_ATTENDEES, ARGS(store_arg_int(id)), 1, walk_attendee, &w, NULL);
 }
 
+static const store_sql_t SQL_PLACE = {
+    .op = "meeting_place",
+    .sqlite = "SELECT coalesce((SELECT role FROM oa_attendee WHERE meeting_id = ? AND user_id = ?), -1),"
+              " (SELECT count(*) FROM oa_attendee WHERE meeting_id = ? AND checkin_at <> 0)",
+};
+
+typedef struct place_read {
+    int *role;
+    int64_t *present;
+} place_read_t;
+
+static store_rc read_place(const store_row_t *row, void *ctx)
+{
+    place_read_t *p = ctx;
+    *p->role = (int)store_row_int(row, 0);
+    *p->present = store_row_int(row, 1);
+    return STORE_OK;
+}
+
+store_rc store_meeting_place(store_t *store, int64_t id, int64_t user_id, int *role, int64_t *present)
+{
+    place_read_t p = {role, present};
+    *role = -1;
+    *present = 0;
+    return store_sql_exec(store, &SQL_PLACE, ARGS(store_arg_int(id), store_arg_int(user_id), store_arg_int(id)), 3,
+                          read_place, &p, NULL);
+}
+
 static const store_sql_t SQL_HISTORY = {
     .op = "meeting_history",
     .sqlite = "SELECT l.user_id, l.from_state, l.to_state, l.reason, l.created_at, coalesce(m.name, '')"

@@ -145,6 +145,10 @@ typedef store_rc (*store_attendee_fn)(const store_attendee_t *a, void *ctx);
 /* The people on meeting id, host first, then by role and name: one query. */
 store_rc store_meeting_attendees(store_t *store, int64_t id, store_attendee_fn fn, void *ctx);
 
+/* user_id's place on meeting id in one query: *role its STORE_ATTENDEE_* (-1 = not on it) and
+ * *present the people signed in (index-only: no names read, unlike store_meeting_attendees). */
+store_rc store_meeting_place(store_t *store, int64_t id, int64_t user_id, int *role, int64_t *present);
+
 typedef struct store_meeting_log {
     int64_t user_id;
     int from_state, to_state;

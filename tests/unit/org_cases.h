@@ -452,6 +452,24 @@ static void test_meeting_lifecycle(void **state)
     assert_int_equal(org_move(store, id, BIT(STORE_MEETING_SUBMITTED), STORE_MEETING_APPROVED, true, NOW),
                      STORE_REFUSED_NOT);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM oa_attendee WHERE m_state = 4 AND m_visible = 1"), 2);
+    /* a place: the role on it and the people signed in, in one read */
+    int role = 0;
+    int64_t present = -1, at = 0;
+    bool late = true, already = true;
+    assert_int_equal(store_meeting_place(store, id, w.p2, &role, &present), STORE_OK);
+    assert_int_equal(role, STORE_ATTENDEE_PARTICIPANT);
+    assert_int_equal(present, 0);
+    assert_int_equal(store_meeting_place(store, id, w.visitor, &role, &present), STORE_OK);
+    assert_int_equal(role, -1);
+    assert_int_equal(store_meeting_checkin(store, id, w.p2, NOW, false, 0, "", &at, &late, &already, &why), STORE_OK);
+    assert_int_equal(why, STORE_REFUSED_NOT);
+    assert_false(already);
+    assert_int_equal(store_meeting_place(store, id, w.host, &role, &present), STORE_OK);
+    assert_int_equal(role, STORE_ATTENDEE_HOST);
+    assert_int_equal(present, 1);
+    assert_int_equal(store_meeting_place(store, id + 1000, w.host, &role, &present), STORE_OK);
+    assert_int_equal(role, -1); /* no such meeting: on nothing, nobody present */
+    assert_int_equal(present, 0);
     got = org_view(store, STORE_VIEW_UPCOMING, w.p2, false, NOW, &total);
     assert_int_equal(total, 1);
     got = org_view(store, STORE_VIEW_NOTICE, w.p2, false, NOW, &total);
