@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -49,8 +50,9 @@ struct db_pool {
     pthread_cond_t wake;
     db_job_t *head, *tail;
     db_job_t *bhead, *btail; /* jobs for group commit (db_pool_submit_batched) */
-    bool batch_running;      /* a worker runs a batch: the others leave the batched jobs alone */
-    int64_t batch_since_ms;  /* when it began (monotonic clock) */
+    int batches;             /* batches running now */
+    int batches_max;         /* at most this many at once: 1 on SQLite (one writer), else one a worker */
+    int64_t batch_since_ms;  /* when the last one began (monotonic clock) */
     int stopping;
     int threads; /* started */
     int nstores; /* opened */
@@ -89,13 +91,13 @@ static db_job_t *take_batched(db_pool_t *pool, int max)
 }
 
 /* The next work: one job (*batch false), or a list of up to DB_BATCH_MAX batched jobs linked
- * by _next (*batch true; batch_running is set). NULL when stopping and nothing is left to do. */
+ * by _next (*batch true; counted in batches). NULL when stopping and nothing is left to do. */
 static db_job_t *next_job(db_pool_t *pool, bool *batch)
 {
     pthread_mutex_lock(&pool->lock);
     bool stuck = false;
     for (;;) {
-        if ((pool->bhead != NULL && !pool->batch_running) || pool->head != NULL || pool->stopping)
+        if ((pool->bhead != NULL && pool->batches < pool->batches_max) || pool->head != NULL || pool->stopping)
             break;
         if (pool->bhead == NULL) {
             pthread_cond_wait(&pool->wake, &pool->lock);
@@ -112,9 +114,9 @@ static db_job_t *next_job(db_pool_t *pool, bool *batch)
     }
     db_job_t *job = NULL;
     *batch = false;
-    if (pool->bhead != NULL && !pool->batch_running) {
+    if (pool->bhead != NULL && pool->batches < pool->batches_max) {
         job = take_batched(pool, DB_BATCH_MAX);
-        pool->batch_running = true;
+        pool->batches++;
         pool->batch_since_ms = now_ms();
         *batch = true;
     } else if (pool->head != NULL) {
@@ -187,7 +189,7 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
         list->run(list, store);
     }
     pthread_mutex_lock(&pool->lock);
-    pool->batch_running = false;
+    pool->batches--;
     if (pool->bhead != NULL)
         pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
@@ -250,6 +252,9 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
             goto fail;
         pool->nstores = i + 1;
     }
+    /* SQLite has one writer: batches one after the other. A server (MariaDB) runs several at
+     * once, each on its connection, so logins keep its statements' round trips side by side. */
+    pool->batches_max = strcmp(store_backend_name(pool->stores[0]), "sqlite") == 0 ? 1 : threads;
     for (int i = 0; i < threads; i++) {
         worker_arg_t *arg = malloc(sizeof(*arg));
         if (arg == NULL)
