@@ -187,7 +187,7 @@ static void run_checkin(org_job_t *job, store_t *store)
     if (window_open(job, m))
         sign_in(job, store, m, job->user.id, 0, NULL);
 }
-ORG_ENDPOINT(checkin, ORG_MEMBER, run_checkin)
+ORG_ENDPOINT_BATCHED(checkin, ORG_MEMBER, run_checkin)
 
 /* POST /wx/meeting/checkin/makeup {id, userId, reason} (host or admin) */
 static void run_checkin_makeup(org_job_t *job, store_t *store)

@@ -278,7 +278,7 @@ static void run_vote_cast(org_job_t *job, store_t *store)
     }
     job->data = json_pack("{s:I, s:b}", "id", (json_int_t)id, "voted", true);
 }
-ORG_ENDPOINT(vote_cast, ORG_MEMBER, run_vote_cast)
+ORG_ENDPOINT_BATCHED(vote_cast, ORG_MEMBER, run_vote_cast)
 
 /* ---- GET /wx/vote/result?id= ---- */
 

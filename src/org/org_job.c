@@ -63,9 +63,26 @@ static int64_t object_id(const org_job_t *job)
 
 /* Worker, after a run() that stored the texts: the content check's flags. */
 /* Worker: the membership check, then the endpoint. */
+/* Forgets what a run() set: a batched job runs again alone after its batch rolled back. */
+static void reset_outcome(org_job_t *job)
+{
+    job->err = API_OK;
+    job->errmsg[0] = '\0';
+    json_decref(job->data);
+    job->data = NULL;
+    if (job->has_answer)
+        http_answer_free(&job->answer);
+    job->has_answer = false;
+    for (int i = 0; i < job->nowned; i++)
+        free(job->owned[i]);
+    job->nowned = 0;
+    job->file_key[0] = '\0';
+}
+
 static void run_job(db_job_t *db, store_t *store)
 {
     org_job_t *job = (org_job_t *)db;
+    reset_outcome(job);
     store_rc rc = store_member_get(store, job->user.id, &job->member);
     if (rc == STORE_NOT_FOUND) {
         memset(&job->member, 0, sizeof job->member);
@@ -96,13 +113,26 @@ static void run_job(db_job_t *db, store_t *store)
     job->endpoint->run(job, store);
     if (job->checked != NULL && !org_failed(job))
         content_flags_store(store, job->checked, job->route, job->user.id, object_id(job), job->now);
-    if (!job->is_get)
+    if (!job->is_get && !job->endpoint->batched)
         org_write_bump(); /* after its commits: what was read before may be stale */
+}
+
+static void on_job_done(loop_msg_t *msg);
+
+/* Queues the job on the database pool, in a batch when its endpoint allows. */
+static void submit(org_job_t *job)
+{
+    if (job->endpoint->batched)
+        db_pool_run_batched(job->app->db, &job->db, run_job, job->reply_to, on_job_done);
+    else
+        db_pool_run(job->app->db, &job->db, run_job, job->reply_to, on_job_done);
 }
 
 static void on_job_done(loop_msg_t *msg)
 {
     org_job_t *job = (org_job_t *)msg;
+    if (!job->is_get && job->endpoint->batched)
+        org_write_bump(); /* the batch has committed (run_job bumps the others') */
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL && job->err == API_OK && job->endpoint->then != NULL && job->endpoint->then(job, req))
         req = NULL; /* then() answers it */
@@ -160,7 +190,7 @@ static void on_content_checked(void *ctx, const content_outcome_t *outcome)
         return;
     }
     job->checked = content_outcome_keep(outcome);
-    db_pool_run(job->app->db, &job->db, run_job, job->reply_to, on_job_done);
+    submit(job);
 }
 
 static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, const void *ctx)
@@ -210,7 +240,7 @@ static void start_job(h2o_req_t *req, app_t *app, const auth_caller_t *caller, c
         content_check_start(app, job->reply_to, params, endpoint->content, caller->user.openid, on_content_checked,
                             job))
         return; /* the job goes on in on_content_checked */
-    db_pool_run(app->db, &job->db, run_job, job->reply_to, on_job_done);
+    submit(job);
 }
 
 int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint)

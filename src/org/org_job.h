@@ -72,6 +72,12 @@ typedef struct org_endpoint {
     /* An answer made on the loop, before any database work (a cached page): true when it
      * answered req; false sends the request on its way. NULL = none. */
     bool (*on_loop)(h2o_req_t *req, app_t *app, const struct auth_caller *caller, const json_t *params);
+    /* The job may share one transaction and one commit with other such jobs (group commit,
+     * runtime/db_pool.h: a sign-in, a ballot). Then run() may run twice: after a batch that
+     * rolled back (a job of it failed or was refused) each job runs again alone; the outcome
+     * of the first run is dropped before (data, errno, answer, owned). The write epoch is
+     * bumped back on the loop, after the batch's commit. */
+    bool batched;
 } org_endpoint_t;
 
 #define ORG_JOB_MAX_OWNED 8
@@ -130,6 +136,13 @@ int org_handle(h2o_req_t *req, void *app, const org_endpoint_t *endpoint);
 /* An endpoint whose texts content_ (a content_field_t list) are checked first. */
 #define ORG_ENDPOINT_CHECKED(name, access_, run_, content_)                                                            \
     static const org_endpoint_t name##_endpoint = {access_, run_, NULL, NULL, NULL, content_};                         \
+    static int name(h2o_req_t *req, void *app)                                                                         \
+    {                                                                                                                  \
+        return org_handle(req, app, &name##_endpoint);                                                                 \
+    }
+/* An endpoint whose job may be group-committed with others (org_endpoint_t's batched). */
+#define ORG_ENDPOINT_BATCHED(name, access_, run_)                                                                      \
+    static const org_endpoint_t name##_endpoint = {access_, run_, .batched = true};                                    \
     static int name(h2o_req_t *req, void *app)                                                                         \
     {                                                                                                                  \
         return org_handle(req, app, &name##_endpoint);                                                                 \

@@ -82,6 +82,25 @@ test('200 people at once: exact totals; a named vote shows who chose what', asyn
   assert.equal(r.passed, false, 'a tie for the lead, and nobody signed in');
 });
 
+test('ballots group-committed with refused ones: each person counted once, every refusal 813', async () => {
+  // Ballots share transactions (group commit); a refused one rolls its batch back and every
+  // ballot of it runs again alone: nothing may be lost or counted twice on the way.
+  const v = ok(await create(host));
+  ok(await host.post('/wx/vote/open', { id: v.id }));
+  const people = crowd.slice(0, 100);
+  const answers = await Promise.all(people.flatMap((c, i) => [0, 1].map((k) => cast(c, v.id, [v.options[(i + k) % 3].id]))));
+  assert.equal(answers.filter((r) => r.errno === 0).length, 100);
+  assert.equal(answers.filter((r) => r.errno === 813).length, 100);
+  for (let i = 0; i < people.length; i++) {
+    const mine = answers.slice(2 * i, 2 * i + 2);
+    assert.equal(mine.filter((r) => r.errno === 0).length, 1, `person ${i}: ${JSON.stringify(mine)}`);
+  }
+  const r = ok(await host.get(`/wx/vote/result?id=${v.id}`));
+  assert.equal(r.votes, 100);
+  assert.equal(r.options.reduce((s, o) => s + o.count, 0), 100);
+  assert.equal(r.options.reduce((s, o) => s + o.voters.length, 0), 100);
+});
+
 test('anonymous votes keep no link between a choice and a person', async () => {
   const v = ok(await create(host, { anonymous: true, multiple: true, maxChoices: 2 }));
   ok(await host.post('/wx/vote/open', { id: v.id }));
