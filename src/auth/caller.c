@@ -3,7 +3,9 @@
  * in the session cache's memo) takes one SipHash tag of the token and three shard locks (memo,
  * session, user), no HMAC; a token the memo does not know yet costs one HMAC per data key tried.
  * The slow path reads wx_session joined with wx_user on a database worker and refreshes the
- * cache. While previous data keys are configured, a token that is not a current one costs one
+ * cache; checks of the same token meanwhile queue a caller_waiter_t on that read (its flight) and
+ * get its outcome from the leader's loop (directly when on the same loop, else as a loop_msg).
+ * The client's address is kept as bytes and only made text when the read records the last use. While previous data keys are configured, a token that is not a current one costs one
  * HMAC and one cache probe per key, and one database read per key when the cache does not know
  * it (once: then the memo has its key).
  *
@@ -18,6 +20,7 @@
  */
 #include "auth/caller.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,12 +50,24 @@ typedef struct caller_job {
     store_session_t session;
     int nkeys;
     int key_base;                                    /* the data key index of hashes[0] */
-    uint8_t tag[SESSION_CACHE_TAG_SIZE];             /* the token's memo tag */
     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE]; /* the token under each data key (from key_base) */
     auth_caller_t caller;                            /* token_hash and key_index: the one found */
-    char ip[IP_TEXT_SIZE];                           /* the client's, for last_ip */
-    uint64_t removals;                               /* session_cache_removals() before the read */
+    ip_addr_t ip;                  /* the client's, for last_ip (text only when the use is recorded) */
+    uint64_t removals;             /* session_cache_removals() before the read */
+    session_cache_flight_t flight; /* this read, which other checks of the token may wait for */
 } caller_job_t;
+
+/* A check that waits for another's read of the same token (session_cache.h: single-flight), and
+ * then is answered from it on its own loop. */
+typedef struct caller_waiter {
+    loop_msg_t msg; /* first */
+    session_cache_waiter_t link;
+    http_pending_t pending;
+    app_t *app;
+    auth_then_t then;
+    api_errno_t code;     /* the read's outcome: API_OK, API_UNLOGIN or API_SERIOUS */
+    auth_caller_t caller; /* API_OK: who */
+} caller_waiter_t;
 
 typedef struct renew_job {
     db_job_t db; /* first */
@@ -253,9 +268,48 @@ static void run_lookup(db_job_t *db, store_t *store)
         log_error("session lookup failed: %s", store_last_error(store));
     int64_t now = time(NULL);
     if (job->rc == STORE_OK && job->session.expires_at > now &&
-        now - job->session.last_used_at >= STORE_SESSION_TOUCH_SECONDS &&
-        store_session_touch(store, job->caller.token_hash, now, job->ip) != STORE_OK)
-        log_warn("the last use of a session not recorded: %s", store_last_error(store));
+        now - job->session.last_used_at >= STORE_SESSION_TOUCH_SECONDS) {
+        char ip[IP_TEXT_SIZE];
+        ip_addr_text(&job->ip, ip);
+        if (store_session_touch(store, job->caller.token_hash, now, ip) != STORE_OK)
+            log_warn("the last use of a session not recorded: %s", store_last_error(store));
+    }
+}
+
+/* Answers req from a read's outcome (code) and, for API_OK, its caller. */
+static void answer_read(h2o_req_t *req, app_t *app, const auth_then_t *then, api_errno_t code,
+                        const auth_caller_t *caller)
+{
+    if (code != API_OK)
+        refuse(req, then, code);
+    else if (user_may_act(req, &caller->user, then))
+        proceed(req, app, caller, then);
+}
+
+static void on_waited(loop_msg_t *msg)
+{
+    caller_waiter_t *w = (caller_waiter_t *)msg;
+    h2o_req_t *req = http_pending_take(&w->pending);
+    if (req != NULL)
+        answer_read(req, w->app, &w->then, w->code, &w->caller);
+    free(w);
+}
+
+/* Hands the read's outcome to the checks that waited for it, each on its own loop. */
+static void answer_waiters(session_cache_waiter_t *link, api_errno_t code, const auth_caller_t *caller,
+                           h2o_multithread_receiver_t *here)
+{
+    while (link != NULL) {
+        caller_waiter_t *w = (caller_waiter_t *)((char *)link - offsetof(caller_waiter_t, link));
+        link = link->next;
+        w->code = code;
+        if (code == API_OK)
+            w->caller = *caller;
+        if (w->msg.reply_to == here)
+            on_waited(&w->msg);
+        else
+            loop_msg_reply(&w->msg);
+    }
 }
 
 static void on_lookup(loop_msg_t *msg)
@@ -264,38 +318,36 @@ static void on_lookup(loop_msg_t *msg)
     h2o_req_t *req = http_pending_take(&job->pending);
     app_t *app = job->app;
     int64_t now = time(NULL);
-
-    if (job->rc == STORE_OK && job->session.expires_at > now) {
+    /* the cache first (a check that comes now finds the fresh entry), then nobody joins any more */
+    api_errno_t code = job->rc == STORE_ERROR                                  ? API_SERIOUS
+                       : job->rc != STORE_OK || job->session.expires_at <= now ? API_UNLOGIN
+                                                                               : API_OK;
+    if (code == API_OK) {
         session_cache_put_unless_removed(app->sessions, &job->session, &job->caller.user, now, job->removals);
-        session_cache_remember(app->sessions, job->tag, job->caller.token_hash, job->caller.key_index, now);
+        session_cache_remember(app->sessions, job->flight.tag, job->caller.token_hash, job->caller.key_index, now);
+        job->caller.expires_at = job->session.expires_at;
+        job->caller.renewed = job->session.renewed_at != 0;
     } else {
         for (int i = 0; i < job->nkeys; i++) /* whichever hash a stale entry is under */
             session_cache_remove(app->sessions, job->hashes[i]);
         if (job->rc != STORE_ERROR) /* no such session (any more) */
-            session_cache_forget(app->sessions, job->tag);
+            session_cache_forget(app->sessions, job->flight.tag);
     }
-
-    if (req != NULL) {
-        if (job->rc == STORE_ERROR)
-            refuse(req, &job->then, API_SERIOUS);
-        else if (job->rc != STORE_OK || job->session.expires_at <= now)
-            refuse(req, &job->then, API_UNLOGIN);
-        else if (user_may_act(req, &job->caller.user, &job->then)) {
-            job->caller.expires_at = job->session.expires_at;
-            job->caller.renewed = job->session.renewed_at != 0;
-            proceed(req, app, &job->caller, &job->then);
-        }
-    }
+    session_cache_waiter_t *waiters = session_cache_flight_end(app->sessions, &job->flight);
+    if (req != NULL)
+        answer_read(req, app, &job->then, code, &job->caller);
+    answer_waiters(waiters, code, &job->caller, job->db.msg.reply_to);
     free(job);
 }
 
-/* The cache's answer for the token's hash under data key key_index; *caller filled on a HIT. */
+/* The cache's answer for the token's hash under data key key_index; *caller filled on a HIT; *stale
+ * set when a MISS found a stale entry. */
 static session_cache_rc cache_get(app_t *app, const uint8_t hash[TOKEN_HASH_SIZE], int key_index, int64_t now,
-                                  auth_caller_t *caller)
+                                  auth_caller_t *caller, bool *stale)
 {
     session_cache_hit_t hit = {0}; /* filled on a HIT only */
     session_cache_rc rc =
-        session_cache_lookup(app->sessions, hash, now, app->config->token_cache_seconds, &caller->user, &hit);
+        session_cache_probe(app->sessions, hash, now, app->config->token_cache_seconds, &caller->user, &hit, stale);
     if (rc != SESSION_CACHE_MISS) {
         memcpy(caller->token_hash, hash, TOKEN_HASH_SIZE);
         caller->key_index = key_index;
@@ -308,6 +360,7 @@ static session_cache_rc cache_get(app_t *app, const uint8_t hash[TOKEN_HASH_SIZE
 /* What the cache knows of a token, and on a MISS what the database is to be asked. */
 typedef struct cache_answer {
     session_cache_rc rc;
+    bool stale;          /* MISS: an entry was there, confirmed too long ago */
     int nkeys, key_base; /* MISS: hashes[0..nkeys) are the token under data keys key_base.. */
     uint8_t tag[SESSION_CACHE_TAG_SIZE];
     uint8_t hashes[TOKEN_KEYS_MAX][TOKEN_HASH_SIZE];
@@ -322,9 +375,10 @@ typedef struct cache_answer {
 static void cache_lookup(app_t *app, h2o_iovec_t token, int64_t now, auth_caller_t *caller, cache_answer_t *out)
 {
     session_cache_tag(app->sessions, token.base, token.len, out->tag);
+    out->stale = false;
     int key_index;
     if (session_cache_recall(app->sessions, out->tag, now, out->hashes[0], &key_index)) {
-        out->rc = cache_get(app, out->hashes[0], key_index, now, caller);
+        out->rc = cache_get(app, out->hashes[0], key_index, now, caller, &out->stale);
         out->nkeys = 1;
         out->key_base = key_index;
         return;
@@ -333,7 +387,9 @@ static void cache_lookup(app_t *app, h2o_iovec_t token, int64_t now, auth_caller
     out->key_base = 0;
     for (int i = 0; i < app->token_key_count; i++) {
         token_hash(app->token_keys[i], token.base, token.len, out->hashes[i]);
-        out->rc = cache_get(app, out->hashes[i], i, now, caller);
+        bool stale = false;
+        out->rc = cache_get(app, out->hashes[i], i, now, caller, &stale);
+        out->stale |= stale;
         if (out->rc == SESSION_CACHE_HIT)
             session_cache_remember(app->sessions, out->tag, out->hashes[i], i, now);
         if (out->rc != SESSION_CACHE_MISS)
@@ -351,34 +407,53 @@ static int require(h2o_req_t *req, app_t *app, const auth_then_t *then)
     auth_caller_t caller;
     cache_answer_t answer;
     uint64_t removals = session_cache_removals(app->sessions); /* before the cache is asked */
-    cache_lookup(app, token, time(NULL), &caller, &answer);
+    int64_t now = time(NULL);
+    cache_lookup(app, token, now, &caller, &answer);
     switch (answer.rc) {
     case SESSION_CACHE_HIT:
+        session_cache_note(SESSION_CACHE_COUNT_HIT);
         if (user_may_act(req, &caller.user, then))
             proceed(req, app, &caller, then);
         return 0;
     case SESSION_CACHE_EXPIRED:
+        session_cache_note(SESSION_CACHE_COUNT_EXPIRED);
         refuse(req, then, API_UNLOGIN);
         return 0;
     case SESSION_CACHE_MISS:
         break;
     }
 
-    caller_job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL) {
+    /* one allocation for either role: the leader's job, or a waiter (the smaller) */
+    caller_job_t *job = malloc(sizeof(*job));
+    caller_waiter_t *w = malloc(sizeof(*w));
+    if (job == NULL || w == NULL) {
+        free(job);
+        free(w);
         refuse(req, then, API_SERIOUS);
         return 0;
     }
+    h2o_multithread_receiver_t *here = http_receiver(req);
+    if (session_cache_flight_enter(app->sessions, answer.tag, now, app->config->token_cache_seconds, removals,
+                                   &job->flight, &w->link)) {
+        free(job);
+        session_cache_note(SESSION_CACHE_COUNT_JOINED);
+        w->app = app;
+        w->then = *then;
+        loop_msg_init(&w->msg, here, on_waited);
+        http_pending_attach(&w->pending, req);
+        return 0;
+    }
+    free(w);
+    session_cache_note(answer.stale ? SESSION_CACHE_COUNT_REVALIDATE : SESSION_CACHE_COUNT_MISS);
     job->app = app;
     job->then = *then;
     job->removals = removals;
     job->nkeys = answer.nkeys;
     job->key_base = answer.key_base;
-    memcpy(job->tag, answer.tag, sizeof(job->tag));
     memcpy(job->hashes, answer.hashes, (size_t)job->nkeys * TOKEN_HASH_SIZE);
-    auth_client_ip(req, app, job->ip);
+    http_client_addr(req, &app->config->trusted_proxies, &job->ip);
     http_pending_attach(&job->pending, req);
-    db_pool_run(app->db, &job->db, run_lookup, http_receiver(req), on_lookup);
+    db_pool_run(app->db, &job->db, run_lookup, here, on_lookup);
     return 0;
 }
 

@@ -14,6 +14,11 @@
  * sealed under the same data key. A token whose session was found recently is in the session
  * cache's memo (session_cache.h), which gives its hash and key without hashing it again.
  *
+ * Concurrent checks of one token that the cache cannot answer share one database read
+ * (session_cache.h: single-flight reads): the check that came first reads, the others wait for it
+ * (while it is younger than oa.token.cache-seconds and no logout happened since it began) and
+ * are answered from its result, each on its own loop thread, as if they had read it themselves.
+ *
  * Last use: the database read of a session (at most once per oa.token.cache-seconds per process
  * while it is in use) also records when and from which IP it was used, when the row's
  * last_used_at is a minute old or more (store_session_touch): no write per request.

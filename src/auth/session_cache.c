@@ -66,10 +66,17 @@ typedef struct shard {
     size_t count;
 } shard_t;
 
+typedef struct flight_shard {
+    pthread_mutex_t lock;
+    session_cache_flight_t *head; /* newest first */
+    long count;
+} flight_shard_t;
+
 struct session_cache {
     shard_t sessions[SHARDS];
     shard_t users[SHARDS];
     shard_t memo[SHARDS];
+    flight_shard_t flights[SHARDS];
     uint8_t tag_keys[2][16];   /* two independent SipHash keys, random per cache */
     _Atomic uint64_t removals; /* bumped before every removal takes its locks */
 };
@@ -207,6 +214,7 @@ session_cache_t *session_cache_new(void)
         shard_init(&cache->sessions[i]);
         shard_init(&cache->users[i]);
         shard_init(&cache->memo[i]);
+        pthread_mutex_init(&cache->flights[i].lock, NULL);
     }
     metrics_register(cache);
     return cache;
@@ -220,6 +228,7 @@ void session_cache_free(session_cache_t *cache)
         shard_free(&cache->sessions[i]);
         shard_free(&cache->users[i]);
         shard_free(&cache->memo[i]);
+        pthread_mutex_destroy(&cache->flights[i].lock); /* reads under way are their leaders' */
     }
     explicit_bzero(cache->tag_keys, sizeof(cache->tag_keys));
     free(cache);
@@ -471,13 +480,78 @@ long session_cache_memo_count(session_cache_t *cache)
     return count_of(cache->memo);
 }
 
+/* ---- single-flight reads ---- */
+
+static flight_shard_t *flight_shard(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE])
+{
+    return &cache->flights[session_key(tag) % SHARDS];
+}
+
+bool session_cache_flight_enter(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], int64_t now,
+                                int max_age, uint64_t since, session_cache_flight_t *flight,
+                                session_cache_waiter_t *waiter)
+{
+    flight_shard_t *shard = flight_shard(cache, tag);
+    pthread_mutex_lock(&shard->lock);
+    uint64_t removals = atomic_load(&cache->removals);
+    session_cache_flight_t *f = shard->head;
+    while (f != NULL && !crypto_equal(f->tag, tag, SESSION_CACHE_TAG_SIZE))
+        f = f->next;
+    /* the newest read of the token (a newer one is put in front of an unjoinable older one) */
+    bool join = f != NULL && now - f->started_at < max_age && f->removals == removals;
+    if (join) { /* at the end: arrival order */
+        session_cache_waiter_t **w = &f->waiters;
+        while (*w != NULL)
+            w = &(*w)->next;
+        waiter->next = NULL;
+        *w = waiter;
+    } else {
+        memcpy(flight->tag, tag, SESSION_CACHE_TAG_SIZE);
+        flight->started_at = now;
+        flight->removals = since;
+        flight->waiters = NULL;
+        flight->next = shard->head;
+        shard->head = flight;
+        shard->count++;
+    }
+    pthread_mutex_unlock(&shard->lock);
+    return join;
+}
+
+session_cache_waiter_t *session_cache_flight_end(session_cache_t *cache, session_cache_flight_t *flight)
+{
+    flight_shard_t *shard = flight_shard(cache, flight->tag);
+    pthread_mutex_lock(&shard->lock);
+    session_cache_flight_t **slot = &shard->head;
+    while (*slot != NULL && *slot != flight)
+        slot = &(*slot)->next;
+    if (*slot != NULL) {
+        *slot = flight->next;
+        shard->count--;
+    }
+    session_cache_waiter_t *waiters = flight->waiters;
+    flight->waiters = NULL;
+    pthread_mutex_unlock(&shard->lock);
+    return waiters;
+}
+
+long session_cache_flight_count(session_cache_t *cache)
+{
+    long n = 0;
+    for (int i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&cache->flights[i].lock);
+        n += cache->flights[i].count;
+        pthread_mutex_unlock(&cache->flights[i].lock);
+    }
+    return n;
+}
+
 /* ---- metrics (docs/metrics.md) ---- */
 
 static session_cache_rc lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
                                store_user_t *user_out, session_cache_hit_t *hit, bool *cached);
 
-enum { LOOKUP_HIT, LOOKUP_MISS, LOOKUP_REVALIDATE, LOOKUP_EXPIRED };
-static metrics_family_t *_Atomic lookups;
+static metrics_family_t *_Atomic lookups; /* series: session_cache_outcome */
 
 static double entries_of(void *cache)
 {
@@ -487,27 +561,43 @@ static double entries_of(void *cache)
 /* The lookups counter, and the entries gauge of the first cache made (one per server). */
 static void metrics_register(session_cache_t *cache)
 {
-    static const char *const results[] = {"hit", "miss", "revalidate", "expired"};
-    metrics_label_t label = {"result", results, 4};
+    static const char *const results[] = {"hit", "miss", "revalidate", "expired", "joined"};
+    metrics_label_t label = {"result", results, 5};
     atomic_store(&lookups, metrics_counter("meetoa_session_cache_lookups_total",
                                            "Token checks by the session cache's answer: hit, miss (not cached), "
                                            "revalidate (cached longer than oa.token.cache-seconds: the database is "
-                                           "read again), expired.",
+                                           "read again), expired, joined (not cached or stale, answered by a read "
+                                           "of the same token already under way).",
                                            &label, 1));
     static atomic_flag entries_registered = ATOMIC_FLAG_INIT;
     if (!atomic_flag_test_and_set(&entries_registered))
         metrics_gauge_fn("meetoa_session_cache_entries", "Sessions held by the session cache.", entries_of, cache);
 }
 
-session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
-                                      store_user_t *user_out, session_cache_hit_t *hit)
+void session_cache_note(session_cache_outcome outcome)
+{
+    metrics_inc(atomic_load_explicit(&lookups, memory_order_relaxed), (size_t)outcome);
+}
+
+session_cache_rc session_cache_probe(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                     store_user_t *user_out, session_cache_hit_t *hit, bool *stale)
 {
     bool cached = false;
     session_cache_rc rc = lookup(cache, token_hash, now, max_age, user_out, hit, &cached);
-    metrics_inc(atomic_load_explicit(&lookups, memory_order_relaxed), rc == SESSION_CACHE_HIT       ? LOOKUP_HIT
-                                                                      : rc == SESSION_CACHE_EXPIRED ? LOOKUP_EXPIRED
-                                                                      : cached                      ? LOOKUP_REVALIDATE
-                                                                                                    : LOOKUP_MISS);
+    if (stale != NULL)
+        *stale = rc == SESSION_CACHE_MISS && cached;
+    return rc;
+}
+
+session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                      store_user_t *user_out, session_cache_hit_t *hit)
+{
+    bool stale = false;
+    session_cache_rc rc = session_cache_probe(cache, token_hash, now, max_age, user_out, hit, &stale);
+    session_cache_note(rc == SESSION_CACHE_HIT       ? SESSION_CACHE_COUNT_HIT
+                       : rc == SESSION_CACHE_EXPIRED ? SESSION_CACHE_COUNT_EXPIRED
+                       : stale                       ? SESSION_CACHE_COUNT_REVALIDATE
+                                                     : SESSION_CACHE_COUNT_MISS);
     return rc;
 }
 

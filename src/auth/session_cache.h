@@ -31,6 +31,20 @@
  * when the database no longer knows the session, and dropped by the sweep when unused for
  * max(max_age, SESSION_CACHE_MEMO_SECONDS).
  *
+ * Single-flight reads. When many requests for one token find its entry stale (or missing) at
+ * once, one of them reads the database and the others wait for that read and are answered from
+ * it: session_cache_flight_enter() either registers the caller's read (the caller is its leader,
+ * reads, and session_cache_flight_end() hands it the waiters) or queues the caller's waiter on a
+ * read of the same token already under way. A read is joined only while it is as fresh as a
+ * cached entry would have to be: begun less than max_age seconds ago (so max_age 0 never joins:
+ * every check reads), and with no removal (session_cache_removals) since it began: a request
+ * that comes after a logout of this process never gets the answer of a read from before it.
+ *
+ * Counting (meetoa_session_cache_lookups_total, docs/metrics.md): session_cache_lookup() counts
+ * its own answer; session_cache_probe() counts nothing, for a caller that counts one outcome per
+ * token check with session_cache_note() (a stale entry whose check joined another's read counts
+ * as "joined", not "revalidate": revalidate counts the database reads of stale entries).
+ *
  * All functions are thread-safe. Strings are copied in and out; nothing returned points
  * into the cache.
  */
@@ -73,6 +87,20 @@ typedef struct session_cache_hit {
 /* Looks a session up; on HIT fills *user_out and *hit (when not NULL). */
 session_cache_rc session_cache_lookup(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
                                       store_user_t *user_out, session_cache_hit_t *hit);
+/* session_cache_lookup() that counts nothing; on a MISS, *stale (when not NULL) says whether the
+ * session was cached but confirmed max_age ago or earlier (or its user was). */
+session_cache_rc session_cache_probe(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
+                                     store_user_t *user_out, session_cache_hit_t *hit, bool *stale);
+/* The outcomes a token check is counted under (the `result` label). */
+typedef enum session_cache_outcome {
+    SESSION_CACHE_COUNT_HIT,
+    SESSION_CACHE_COUNT_MISS,       /* not cached: the database is read */
+    SESSION_CACHE_COUNT_REVALIDATE, /* cached too long ago: the database is read again */
+    SESSION_CACHE_COUNT_EXPIRED,
+    SESSION_CACHE_COUNT_JOINED, /* not cached or stale: answered by a read of the same token under way */
+} session_cache_outcome;
+/* Counts one token check under outcome. */
+void session_cache_note(session_cache_outcome outcome);
 /* session_cache_lookup() that gives only the expiry (*expires_at when not NULL). */
 session_cache_rc session_cache_get(session_cache_t *cache, const uint8_t token_hash[32], int64_t now, int max_age,
                                    store_user_t *user_out, int64_t *expires_at);
@@ -109,5 +137,32 @@ void session_cache_remember(session_cache_t *cache, const uint8_t tag[SESSION_CA
 void session_cache_forget(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE]);
 /* Number of memo entries (for tests). */
 long session_cache_memo_count(session_cache_t *cache);
+
+/* ---- single-flight reads (see above) ---- */
+typedef struct session_cache_waiter {
+    struct session_cache_waiter *next;
+} session_cache_waiter_t;
+/* A read under way; the leader owns the memory (usually in its job) until flight_end(). */
+typedef struct session_cache_flight {
+    struct session_cache_flight *next; /* the cache's */
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+    int64_t started_at;
+    uint64_t removals;               /* session_cache_removals() when it began */
+    session_cache_waiter_t *waiters; /* the cache's until flight_end() */
+} session_cache_flight_t;
+/*
+ * For a token (its tag) the cache could not answer at `now`: when a read of it is under way, begun
+ * less than max_age seconds ago and with no removal since, queues waiter on it and returns true;
+ * otherwise registers *flight as the token's read, begun at now with session_cache_removals() at
+ * `since` (taken before the cache was asked; a removal since then makes the flight unjoinable),
+ * and returns false: the caller reads the database, then calls session_cache_flight_end().
+ */
+bool session_cache_flight_enter(session_cache_t *cache, const uint8_t tag[SESSION_CACHE_TAG_SIZE], int64_t now,
+                                int max_age, uint64_t since, session_cache_flight_t *flight,
+                                session_cache_waiter_t *waiter);
+/* Ends the read of *flight (nobody joins it any more) and returns its waiters, in arrival order. */
+session_cache_waiter_t *session_cache_flight_end(session_cache_t *cache, session_cache_flight_t *flight);
+/* Number of reads under way (for tests). */
+long session_cache_flight_count(session_cache_t *cache);
 
 #endif

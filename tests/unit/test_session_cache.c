@@ -1,5 +1,6 @@
 /* Unit tests of auth/session_cache: hits, freshness, expiry, removal (of one session, of a user, and
- * the put of a read older than a removal), renewed sessions, growth, threads. */
+ * the put of a read older than a removal), renewed sessions, growth, threads, single-flight reads
+ * (joined while fresh and no removal since, one leader among concurrent checks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -431,6 +432,167 @@ static void many_memo_entries(void **state)
     session_cache_free(c);
 }
 
+/* ---- single-flight reads ---- */
+
+static void tag_of(session_cache_t *c, uint32_t n, uint8_t tag[SESSION_CACHE_TAG_SIZE])
+{
+    char token[44];
+    snprintf(token, sizeof(token), "%043u", n);
+    session_cache_tag(c, token, 43, tag);
+}
+
+static void a_read_under_way_is_joined_and_hands_its_waiters_in_order(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    uint8_t tag[SESSION_CACHE_TAG_SIZE], other[SESSION_CACHE_TAG_SIZE];
+    tag_of(c, 1, tag);
+    tag_of(c, 2, other);
+    session_cache_flight_t lead, lead2, unused;
+    session_cache_waiter_t w[3], w2;
+    uint64_t since = session_cache_removals(c);
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, since, &lead, &w[0])); /* the leader */
+    for (int i = 0; i < 3; i++)
+        assert_true(session_cache_flight_enter(c, tag, 1000 + i, 5, since, &unused, &w[i]));
+    assert_false(session_cache_flight_enter(c, other, 1000, 5, since, &lead2, &w2)); /* another token: its own */
+    assert_int_equal(session_cache_flight_count(c), 2);
+    session_cache_waiter_t *got = session_cache_flight_end(c, &lead);
+    for (int i = 0; i < 3; i++) {
+        assert_ptr_equal(got, &w[i]);
+        got = got->next;
+    }
+    assert_null(got);
+    assert_null(session_cache_flight_end(c, &lead2));
+    assert_int_equal(session_cache_flight_count(c), 0);
+    /* once ended, the next check of the token reads again */
+    assert_false(session_cache_flight_enter(c, tag, 1003, 5, since, &lead, &w[0]));
+    assert_null(session_cache_flight_end(c, &lead));
+    session_cache_free(c);
+}
+
+static void a_read_older_than_max_age_is_not_joined(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+    tag_of(c, 1, tag);
+    session_cache_flight_t old, fresh, unused;
+    session_cache_waiter_t w, late, next;
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, 0, &old, &w));
+    assert_true(session_cache_flight_enter(c, tag, 1004, 5, 0, &unused, &w));
+    /* begun 5 s ago, max_age 5: as a cache entry, too old to answer; the check reads itself */
+    assert_false(session_cache_flight_enter(c, tag, 1005, 5, 0, &fresh, &late));
+    assert_true(session_cache_flight_enter(c, tag, 1005, 5, 0, &unused, &next)); /* the newer one */
+    assert_int_equal(session_cache_flight_count(c), 2);
+    session_cache_waiter_t *got = session_cache_flight_end(c, &old); /* the older ends first */
+    assert_ptr_equal(got, &w);
+    assert_null(got->next);
+    got = session_cache_flight_end(c, &fresh);
+    assert_ptr_equal(got, &next);
+    assert_null(got->next);
+    /* max_age 0 (cache-seconds 0): never joined, every check reads */
+    assert_false(session_cache_flight_enter(c, tag, 2000, 0, 0, &old, &w));
+    assert_false(session_cache_flight_enter(c, tag, 2000, 0, 0, &fresh, &late));
+    assert_null(session_cache_flight_end(c, &old));
+    assert_null(session_cache_flight_end(c, &fresh));
+    assert_int_equal(session_cache_flight_count(c), 0);
+    session_cache_free(c);
+}
+
+static void no_check_after_a_removal_joins_a_read_from_before_it(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+    tag_of(c, 1, tag);
+    store_session_t s = session_of(1, 42, 5000);
+    session_cache_flight_t before, after, late, unused;
+    session_cache_waiter_t w, w2, w3, w4;
+    uint64_t since = session_cache_removals(c);
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, since, &before, &w));
+    assert_true(session_cache_flight_enter(c, tag, 1000, 5, since, &unused, &w2));
+    session_cache_remove(c, s.token_hash); /* a logout (of any session) while the read is under way */
+    uint64_t now_removals = session_cache_removals(c);
+    assert_int_not_equal(now_removals, since);
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, now_removals, &after, &w3)); /* reads itself */
+    assert_true(session_cache_flight_enter(c, tag, 1000, 5, now_removals, &unused, &w4)); /* the newer read */
+    /* a read registered with a count taken before a removal is never joinable */
+    session_cache_flight_end(c, &after);
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, since, &late, &w3));
+    assert_false(session_cache_flight_enter(c, tag, 1000, 5, now_removals, &after, &w4));
+    assert_ptr_equal(session_cache_flight_end(c, &before), &w2);
+    assert_null(session_cache_flight_end(c, &late));
+    assert_null(session_cache_flight_end(c, &after));
+    assert_int_equal(session_cache_flight_count(c), 0);
+    session_cache_free(c);
+}
+
+enum { FLIGHT_THREADS = 8, FLIGHT_ROUNDS = 2000 };
+typedef struct flight_worker {
+    session_cache_t *cache;
+    int leaders;
+    session_cache_flight_t flight;
+    session_cache_waiter_t waiter;
+} flight_worker_t;
+
+typedef struct flight_round {
+    flight_worker_t w[FLIGHT_THREADS];
+    pthread_barrier_t start, entered;
+    uint8_t tag[SESSION_CACHE_TAG_SIZE];
+} flight_round_t;
+
+static flight_round_t round_state;
+static void *enter_rounds(void *p)
+{
+    flight_worker_t *w = p;
+    for (int i = 0; i < FLIGHT_ROUNDS; i++) {
+        pthread_barrier_wait(&round_state.start);
+        if (!session_cache_flight_enter(w->cache, round_state.tag, 1000, 5, 0, &w->flight, &w->waiter))
+            w->leaders++;
+        pthread_barrier_wait(&round_state.entered);
+        pthread_barrier_wait(&round_state.start); /* the main thread ends the round's read */
+    }
+    return NULL;
+}
+
+static void concurrent_checks_of_one_token_make_one_read(void **state)
+{
+    session_cache_t *c = session_cache_new();
+    tag_of(c, 9, round_state.tag);
+    pthread_barrier_init(&round_state.start, NULL, FLIGHT_THREADS + 1);
+    pthread_barrier_init(&round_state.entered, NULL, FLIGHT_THREADS + 1);
+    pthread_t t[FLIGHT_THREADS];
+    for (int i = 0; i < FLIGHT_THREADS; i++) {
+        round_state.w[i] = (flight_worker_t){.cache = c};
+        pthread_create(&t[i], NULL, enter_rounds, &round_state.w[i]);
+    }
+    int before[FLIGHT_THREADS] = {0};
+    for (int r = 0; r < FLIGHT_ROUNDS; r++) {
+        pthread_barrier_wait(&round_state.start);
+        pthread_barrier_wait(&round_state.entered);
+        int leader = -1;
+        for (int i = 0; i < FLIGHT_THREADS; i++)
+            if (round_state.w[i].leaders != before[i]) {
+                assert_int_equal(leader, -1); /* exactly one read a round */
+                leader = i;
+                before[i] = round_state.w[i].leaders;
+            }
+        assert_int_not_equal(leader, -1);
+        assert_int_equal(session_cache_flight_count(c), 1);
+        int waiting = 0;
+        for (session_cache_waiter_t *w = session_cache_flight_end(c, &round_state.w[leader].flight); w != NULL;
+             w = w->next) {
+            assert_ptr_not_equal(w, &round_state.w[leader].waiter);
+            waiting++;
+        }
+        assert_int_equal(waiting, FLIGHT_THREADS - 1); /* every other check waited for it */
+        pthread_barrier_wait(&round_state.start);
+    }
+    for (int i = 0; i < FLIGHT_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&round_state.start);
+    pthread_barrier_destroy(&round_state.entered);
+    assert_int_equal(session_cache_flight_count(c), 0);
+    session_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +613,10 @@ int main(void)
         cmocka_unit_test(remove_user_drops_every_session_of_that_user_only),
         cmocka_unit_test(a_read_older_than_a_removal_is_not_put_back),
         cmocka_unit_test(renewed_sessions_are_marked_and_cut),
+        cmocka_unit_test(a_read_under_way_is_joined_and_hands_its_waiters_in_order),
+        cmocka_unit_test(a_read_older_than_max_age_is_not_joined),
+        cmocka_unit_test(no_check_after_a_removal_joins_a_read_from_before_it),
+        cmocka_unit_test(concurrent_checks_of_one_token_make_one_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
