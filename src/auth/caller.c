@@ -5,9 +5,9 @@
  * The slow path reads wx_session joined with wx_user on a database worker and refreshes the
  * cache; checks of the same token meanwhile queue a caller_waiter_t on that read (its flight) and
  * get its outcome from the leader's loop (directly when on the same loop, else as a loop_msg).
- * The client's address is kept as bytes and only made text when the read records the last use. While previous data keys are configured, a token that is not a current one costs one
- * HMAC and one cache probe per key, and one database read per key when the cache does not know
- * it (once: then the memo has its key).
+ * The client's address is kept as bytes and only made text when the read records the last use. While previous data keys
+ * are configured, a token that is not a current one costs one HMAC and one cache probe per key, and one database read
+ * per key when the cache does not know it (once: then the memo has its key).
  *
  * Timing: the cache compares token hashes and tags in constant time (crypto_equal; tests/ct proves it).
  * The database finds the row by an index on the hash, whose search does leak, through timing,
