@@ -9,9 +9,12 @@
 # How: meetoa runs under callgrind (wxemu, with no latency, and the node client do not).
 # After a warm-up, `callgrind_control --zero` clears the counters, a fixed number of requests
 # is sent, and `callgrind_control --dump` writes the counts of exactly that window; divided by
-# the number of requests, that is the cost of one. Three windows:
+# the number of requests, that is the cost of one. Four windows:
 #   login      N_LOGIN logins of new users (wx code exchange, upsert, session insert)
 #   info hit   N_INFO info requests answered from the session cache (cache-seconds 3600)
+#   verify     N_VERIFY GET /wx/auth/verify of the same users, made members with SQL as
+#              bench/run.sh's verify scenario does, session and membership cached; each answer
+#              checked (prepare.mjs verify), which adds one unknown token's 401 to the window
 #   info db    N_DB info requests that each read the database (cache-seconds 0)
 # Each window's top named functions (inclusive cost) come from callgrind_annotate.
 set -euo pipefail
@@ -21,6 +24,7 @@ OUT=${2:?usage: callgrind.sh BUILD OUTDIR}
 N_LOGIN=${CALLGRIND_LOGINS:-1000}
 N_INFO=${CALLGRIND_INFO:-5000}
 N_DB=${CALLGRIND_DB:-2000}
+N_VERIFY=${CALLGRIND_VERIFY:-5000}
 APPID=wxbench00000000001
 TOP=${CALLGRIND_TOP:-25}
 
@@ -130,12 +134,26 @@ for _ in $(seq 1 $((N_INFO / N_LOGIN + 1))); do cat "$OUT/cg.tokens"; done > "$O
 drive "$OUT/cg.tokens" "$N_LOGIN" # every session in the cache, connections open
 window info_hit "$N_INFO" drive "$OUT/repeat.tokens" "$N_INFO"
 HIT_IR=$IR HIT_PER=$PER
+
+# Window: verify. The window's users become active members (as bench/run.sh's verify scenario
+# makes them: SQL from another process); one pass fills verify's membership cache.
+sqlite3 -cmd '.timeout 5000' "$OUT/meetoa.db" "INSERT OR IGNORE INTO oa_member (user_id, name, department,
+    status, role, requested_at, joined_at, updated_at) SELECT id, '成员' || id, '部门', 1, 0,
+    strftime('%s', 'now'), strftime('%s', 'now'), strftime('%s', 'now') FROM wx_user" ||
+    die "verify: members not written"
+verify() { # TOKENS COUNT: COUNT answers checked, and one unknown token's 401
+    taskset -c 1 node bench/prepare.mjs verify --server "$SRV" --tokens "$1" --sample "$2" > /dev/null ||
+        die "verify answers were wrong"
+}
+verify "$OUT/cg.tokens" "$N_LOGIN"
+window verify $((N_VERIFY + 1)) verify "$OUT/repeat.tokens" "$N_VERIFY"
+VERIFY_IR=$IR VERIFY_PER=$PER
 stop_pid "$PID"
 
 # Window 3: cache-seconds 0, every request reads its session and user from SQLite.
 log "info (database read per request): meetoa under callgrind"
 start db 0
-drive "$OUT/repeat.tokens" 200
+drive "$OUT/cg.tokens" "$N_LOGIN" # every token once: its hash in the memo, as for a session in use
 window info_db "$N_DB" drive "$OUT/repeat.tokens" "$N_DB"
 DB_IR=$IR DB_PER=$PER
 stop_pid "$PID"
@@ -147,6 +165,7 @@ cat << MD
 |---|---:|---:|---:|
 | login (code exchange over HTTP, upsert + session insert on SQLite) | $N_LOGIN | $LOGIN_IR | $LOGIN_PER |
 | info, session cache hit | $N_INFO | $HIT_IR | $HIT_PER |
+| verify (auth_request), session and membership cached (+ one unknown token's 401) | $((N_VERIFY + 1)) | $VERIFY_IR | $VERIFY_PER |
 | info, session and user read from SQLite (cache-seconds 0) | $N_DB | $DB_IR | $DB_PER |
 
 Where the instructions go: named functions by inclusive cost (the function and what it calls),
@@ -160,6 +179,10 @@ $(top login "$N_LOGIN")
 Info, cache hit:
 \`\`\`
 $(top info_hit "$N_INFO")
+\`\`\`
+Verify, cached:
+\`\`\`
+$(top verify $((N_VERIFY + 1)))
 \`\`\`
 Info, database read:
 \`\`\`

@@ -4,9 +4,7 @@
  */
 #include "auth/verify_api.h"
 
-#include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,15 +23,25 @@
 #define MEMBER_SHARDS 64
 
 enum { ROLE_NONE, ROLE_MEMBER, ROLE_ADMIN };
-static const char *const ROLE_NAMES[] = {"none", "member", "admin"};
+static const h2o_iovec_t ROLE_NAMES[] = {{H2O_STRLIT("none")}, {H2O_STRLIT("member")}, {H2O_STRLIT("admin")}};
+
+/* A member's name as X-OA-Member-Name carries it: percent-encoded (3 bytes a byte at most). */
+#define NAME_TEXT_SIZE (3 * (STORE_MEMBER_NAME_SIZE - 1) + 1)
 
 typedef struct member_slot {
     int64_t user_id; /* 0 = empty */
+    uint64_t epoch;  /* org_write_epoch() before the read */
+    int64_t at_ms;   /* when the read began */
     int role;
-    char name[STORE_MEMBER_NAME_SIZE];
-    uint64_t epoch; /* org_write_epoch() before the read */
-    int64_t at_ms;  /* when the read began */
+    size_t name_len;           /* of name */
+    char name[NAME_TEXT_SIZE]; /* percent-encoded once, when kept; "" with ROLE_NONE */
 } member_slot_t;
+
+/* What an answer says of the membership: the role, and the encoded name in the request's pool. */
+typedef struct member_view {
+    int role;
+    h2o_iovec_t name;
+} member_view_t;
 
 static member_slot_t member_slots[VERIFY_MEMBER_SLOTS];
 static pthread_mutex_t member_locks[MEMBER_SHARDS] = {[0 ... MEMBER_SHARDS - 1] = PTHREAD_MUTEX_INITIALIZER};
@@ -43,15 +51,23 @@ static size_t slot_of(int64_t user_id)
     return (size_t)(((uint64_t)user_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (VERIFY_MEMBER_SLOTS - 1);
 }
 
-static bool member_cached(int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms, member_slot_t *out)
+/* The cached membership of user_id into *out (its name copied into pool) when it may answer. */
+static bool member_cached(int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms, h2o_mem_pool_t *pool,
+                          member_view_t *out)
 {
     size_t i = slot_of(user_id);
     pthread_mutex_t *lock = &member_locks[i % MEMBER_SHARDS];
     pthread_mutex_lock(lock);
     const member_slot_t *s = &member_slots[i];
     bool hit = s->user_id == user_id && s->epoch == epoch && now_ms - s->at_ms < max_age_ms;
-    if (hit)
-        *out = *s;
+    if (hit) {
+        out->role = s->role;
+        out->name = h2o_iovec_init(NULL, 0);
+        if (s->name_len > 0) {
+            out->name = h2o_iovec_init(h2o_mem_alloc_pool(pool, s->name_len), s->name_len);
+            memcpy(out->name.base, s->name, s->name_len);
+        }
+    }
     pthread_mutex_unlock(lock);
     return hit;
 }
@@ -105,20 +121,30 @@ static void verify_refuse(h2o_req_t *req, api_errno_t code)
         send_empty(req, 401, "Unauthorized");
 }
 
-static void answer_member(h2o_req_t *req, int64_t user_id, const member_slot_t *member)
+/* The decimal text of a positive id in the request's pool. */
+static h2o_iovec_t id_text(h2o_mem_pool_t *pool, int64_t id)
 {
-    char id[24];
-    int n = snprintf(id, sizeof id, "%" PRId64, user_id);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-user-id"), 0, NULL,
-                          h2o_strdup(&req->pool, id, (size_t)n).base, (size_t)n);
-    const char *role = ROLE_NAMES[member->role];
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-role"), 0, NULL, role, strlen(role));
-    if (member->role != ROLE_NONE) {
-        size_t len = strlen(member->name);
-        char *name = h2o_mem_alloc_pool(&req->pool, 3 * len + 1);
-        size_t name_len = verify_percent_encode(member->name, len, name);
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-name"), 0, NULL, name, name_len);
-    }
+    char digits[20];
+    size_t n = 0;
+    uint64_t v = (uint64_t)id;
+    do {
+        digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    char *text = h2o_mem_alloc_pool(pool, n);
+    memcpy(text, digits + sizeof(digits) - n, n);
+    return h2o_iovec_init(text, n);
+}
+
+static void answer_member(h2o_req_t *req, int64_t user_id, const member_view_t *member)
+{
+    h2o_iovec_t id = id_text(&req->pool, user_id);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-user-id"), 0, NULL, id.base, id.len);
+    h2o_iovec_t role = ROLE_NAMES[member->role];
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-role"), 0, NULL, role.base, role.len);
+    if (member->role != ROLE_NONE)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-oa-member-name"), 0, NULL, member->name.base,
+                              member->name.len);
     send_empty(req, 200, "OK");
 }
 
@@ -143,7 +169,7 @@ static void run_member(db_job_t *db, store_t *store)
         log_error("verify: membership not read: %s", store_last_error(store));
     else if (store_member_is_active(&m)) {
         job->member.role = store_member_is_admin(&m) ? ROLE_ADMIN : ROLE_MEMBER;
-        memcpy(job->member.name, m.name, sizeof(job->member.name));
+        job->member.name_len = verify_percent_encode(m.name, strnlen(m.name, sizeof(m.name) - 1), job->member.name);
     }
 }
 
@@ -154,10 +180,12 @@ static void on_member(loop_msg_t *msg)
         member_keep(&job->member);
     h2o_req_t *req = http_pending_take(&job->pending);
     if (req != NULL) {
-        if (job->rc == STORE_OK)
-            answer_member(req, job->user_id, &job->member);
-        else
+        if (job->rc == STORE_OK) {
+            member_view_t view = {job->member.role, h2o_strdup(&req->pool, job->member.name, job->member.name_len)};
+            answer_member(req, job->user_id, &view);
+        } else {
             verify_refuse(req, API_SERIOUS);
+        }
     }
     free(job);
 }
@@ -166,8 +194,9 @@ static void verify_next(h2o_req_t *req, app_t *app, const auth_caller_t *caller)
 {
     uint64_t epoch = org_write_epoch();
     int64_t now_ms = clock_monotonic_ms();
-    member_slot_t member;
-    if (member_cached(caller->user.id, epoch, now_ms, (int64_t)app->config->token_cache_seconds * 1000, &member)) {
+    member_view_t member;
+    if (member_cached(caller->user.id, epoch, now_ms, (int64_t)app->config->token_cache_seconds * 1000, &req->pool,
+                      &member)) {
         answer_member(req, caller->user.id, &member);
         return;
     }
