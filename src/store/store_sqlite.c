@@ -4,9 +4,11 @@
  * One sq_store_t is one sqlite3 connection, used by one thread at a time (the database
  * pool gives each worker its own). The connection runs in WAL mode (readers never block
  * the writer), synchronous=NORMAL (durable across process crashes; a power cut may lose
- * the last commits, never corrupt), a 5 s busy timeout and foreign keys on, and reads through
- * a memory map of up to 1 GiB of the file (PRAGMA mmap_size: the pages of the meeting lists
- * are then read without a pread and a copy each; writes still go through write(2)).
+ * the last commits, never corrupt), a 5 s busy timeout and foreign keys on, and no memory map
+ * (PRAGMA mmap_size = 0: pages are read with pread into SQLite's page cache. A map made every
+ * page read count in the process's resident memory once per connection (970 MiB with 1,000,000
+ * sessions stored, bench/RESULTS.md), and each connection re-mapped the file as it grew, which
+ * cost the writes more than the map saved the reads).
  *
  * Statements: every statement text lives in sq_sql[] and is prepared on its first use
  * on a connection (SQLITE_PREPARE_PERSISTENT), then reused: after each use it is reset
@@ -370,7 +372,7 @@ static int sq_pragma(sqlite3 *db, const char *sql, char *answer, size_t size)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-#define SQ_MMAP_BYTES "1073741824" /* the most of the file read through a memory map */
+#define SQ_MMAP_BYTES "0" /* no memory map (see the top of this file) */
 
 /* Applies the connection settings; writes the reason to err and returns false on failure. */
 static bool sq_configure(sqlite3 *db, bool memory, char *err, size_t err_size)
