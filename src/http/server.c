@@ -124,6 +124,7 @@ struct http_server {
     int max_connections;
     uint64_t request_timeout_ms, idle_timeout_ms, sweep_ms;
     http_metrics_t metrics;
+    size_t *route_len; /* strlen of config.routes[i].path */
 };
 
 static http_server_t *volatile stopped_server; /* see http_server_stop */
@@ -190,9 +191,9 @@ static bool method_is(h2o_req_t *req, const char *method)
     return h2o_memis(req->method.base, req->method.len, method, strlen(method));
 }
 
-static bool route_matches(const char *route_path, h2o_iovec_t path)
+/* Whether path is route_path's (len bytes: measured once at start, not per request). */
+static bool route_matches(const char *route_path, size_t len, h2o_iovec_t path)
 {
-    size_t len = strlen(route_path);
     if (len > 0 && route_path[len - 1] == '/') /* a prefix route: something must follow */
         return path.len > len && memcmp(path.base, route_path, len) == 0;
     return h2o_memis(path.base, path.len, route_path, len);
@@ -324,7 +325,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     for (size_t i = 0; i < config->nroutes; i++) {
         const http_route_t *route = &config->routes[i];
-        if (!route_matches(route->path, path))
+        if (!route_matches(route->path, server->route_len[i], path))
             continue;
         if (stat != NULL && !path_known)
             stat->route = server->metrics.route_label[i];
@@ -599,9 +600,23 @@ static void server_limits_init(http_server_t *server, const http_server_config_t
 http_server_t *http_server_start(const http_server_config_t *config, char *err, size_t err_size)
 {
     http_server_t *server = calloc(1, sizeof(*server));
+    if (server == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
     server->config = *config;
     server->nloops = config->threads;
     server->loops = calloc((size_t)server->nloops, sizeof(*server->loops));
+    server->route_len = calloc(config->nroutes + 1, sizeof(*server->route_len));
+    if (server->loops == NULL || server->route_len == NULL) {
+        snprintf(err, err_size, "out of memory");
+        free(server->loops);
+        free(server->route_len);
+        free(server);
+        return NULL;
+    }
+    for (size_t i = 0; i < config->nroutes; i++)
+        server->route_len[i] = strlen(config->routes[i].path);
 
     h2o_config_init(&server->globalconf);
     /* No Server header: it tells a caller nothing it needs, and h2o writes it with a
@@ -634,6 +649,7 @@ http_server_t *http_server_start(const http_server_config_t *config, char *err, 
                 close(server->loops[j].listen_fd);
             h2o_config_dispose(&server->globalconf);
             free(server->loops);
+            free(server->route_len);
             free(server);
             return NULL;
         }
