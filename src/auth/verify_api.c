@@ -46,38 +46,54 @@ typedef struct member_view {
 static member_slot_t member_slots[VERIFY_MEMBER_SLOTS];
 static pthread_mutex_t member_locks[MEMBER_SHARDS] = {[0 ... MEMBER_SHARDS - 1] = PTHREAD_MUTEX_INITIALIZER};
 
-static size_t slot_of(int64_t user_id)
+#define MEMBER_WAYS 4 /* slots of a set: a user's entry is in one of its set's */
+#define MEMBER_SETS (VERIFY_MEMBER_SLOTS / MEMBER_WAYS)
+
+static size_t set_of(int64_t user_id)
 {
-    return (size_t)(((uint64_t)user_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (VERIFY_MEMBER_SLOTS - 1);
+    return (size_t)(((uint64_t)user_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (MEMBER_SETS - 1);
 }
 
 /* The cached membership of user_id into *out (its name copied into pool) when it may answer. */
 static bool member_cached(int64_t user_id, uint64_t epoch, int64_t now_ms, int64_t max_age_ms, h2o_mem_pool_t *pool,
                           member_view_t *out)
 {
-    size_t i = slot_of(user_id);
-    pthread_mutex_t *lock = &member_locks[i % MEMBER_SHARDS];
+    size_t set = set_of(user_id);
+    pthread_mutex_t *lock = &member_locks[set % MEMBER_SHARDS];
+    bool hit = false;
     pthread_mutex_lock(lock);
-    const member_slot_t *s = &member_slots[i];
-    bool hit = s->user_id == user_id && s->epoch == epoch && now_ms - s->at_ms < max_age_ms;
-    if (hit) {
-        out->role = s->role;
-        out->name = h2o_iovec_init(NULL, 0);
-        if (s->name_len > 0) {
-            out->name = h2o_iovec_init(h2o_mem_alloc_pool(pool, s->name_len), s->name_len);
-            memcpy(out->name.base, s->name, s->name_len);
+    for (size_t w = 0; w < MEMBER_WAYS && !hit; w++) {
+        const member_slot_t *s = &member_slots[set * MEMBER_WAYS + w];
+        hit = s->user_id == user_id && s->epoch == epoch && now_ms - s->at_ms < max_age_ms;
+        if (hit) {
+            out->role = s->role;
+            out->name = h2o_iovec_init(NULL, 0);
+            if (s->name_len > 0) {
+                out->name = h2o_iovec_init(h2o_mem_alloc_pool(pool, s->name_len), s->name_len);
+                memcpy(out->name.base, s->name, s->name_len);
+            }
         }
     }
     pthread_mutex_unlock(lock);
     return hit;
 }
 
+/* Keeps entry in its set: in the user's own slot, else an empty one, else the oldest read's. */
 static void member_keep(const member_slot_t *entry)
 {
-    size_t i = slot_of(entry->user_id);
-    pthread_mutex_t *lock = &member_locks[i % MEMBER_SHARDS];
+    size_t set = set_of(entry->user_id);
+    pthread_mutex_t *lock = &member_locks[set % MEMBER_SHARDS];
     pthread_mutex_lock(lock);
-    member_slots[i] = *entry;
+    member_slot_t *ways = &member_slots[set * MEMBER_WAYS], *into = &ways[0];
+    for (size_t w = 0; w < MEMBER_WAYS; w++) {
+        if (ways[w].user_id == entry->user_id || ways[w].user_id == 0) {
+            into = &ways[w];
+            break;
+        }
+        if (ways[w].at_ms < into->at_ms)
+            into = &ways[w];
+    }
+    *into = *entry;
     pthread_mutex_unlock(lock);
 }
 

@@ -16,8 +16,8 @@
  * renewed token would be lost and the old one cut to its grace (auth/caller.h).
  *
  * As fast as /wx/auth/info: the token check is the session cache's (auth_require_refuse), and
- * the membership comes from a small cache of this file (VERIFY_MEMBER_SLOTS direct-mapped slots
- * under sharded mutexes; a colliding user just replaces the slot): an entry answers for
+ * the membership comes from a small cache of this file (VERIFY_MEMBER_SLOTS slots in sets of
+ * four under sharded mutexes; a user new to a full set replaces its oldest read): an entry answers for
  * oa.token.cache-seconds after the database read that made it, and only while this process has
  * made no write since (org_write_epoch), so a change made through this instance shows at once
  * and one made elsewhere (another instance, `meetoa user role`) within cache-seconds, as a
@@ -31,7 +31,7 @@
 
 #include "app/module.h"
 
-#define VERIFY_MEMBER_SLOTS 8192
+#define VERIFY_MEMBER_SLOTS 32768 /* about 9 MiB when all in use */
 
 extern const app_module_t verify_module;
 
