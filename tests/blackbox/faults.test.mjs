@@ -16,12 +16,11 @@
 
 import { before, after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startWxemu } from './lib/wxemu.mjs';
-import { APP_ID, DB_DIALECT, assertErr, assertOk, eventually, newSecret, run, send, sqlText, startMeetoa } from './lib/meetoa.mjs';
+import { APP_ID, DB_DIALECT, assertErr, assertOk, eventually, holdWriteLock, newSecret, run, send, sqlText, startMeetoa } from './lib/meetoa.mjs';
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000; // store_sqlite.c's busy timeout
 const MARGIN_MS = 3000; // an ASan build on a busy machine
@@ -148,36 +147,6 @@ describe('kill -9 during a login storm', () => {
 
 // ---------------------------------------------------------------------------------------
 // SQLite only: another process's lock, a full disk.
-
-/**
- * The sqlite3 CLI holding the database's write lock (BEGIN EXCLUSIVE; in WAL mode readers
- * still read). Resolves once the lock is held; release() rolls back and ends the CLI.
- */
-async function holdWriteLock(dbPath) {
-  const proc = spawn('sqlite3', ['-batch', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  proc.stdin.write(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'lock ' || 'held';\n");
-  const held = await eventually(() => out.includes('lock held') || proc.exitCode !== null, 15000, 20);
-  if (!held || !out.includes('lock held')) {
-    proc.kill('SIGKILL');
-    throw new Error(`sqlite3 could not take the lock: ${out}`);
-  }
-  return {
-    async release() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((resolve) => {
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
-        proc.once('exit', () => resolve(clearTimeout(timer)));
-      });
-      proc.stdin.end('ROLLBACK;\n.quit\n');
-      await exited;
-    },
-  };
-}
 
 /** prlimit --pid pid --fsize=soft:unlimited (soft "unlimited" lifts it again). */
 async function setFileSizeLimit(pid, soft) {

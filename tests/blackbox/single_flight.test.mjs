@@ -11,10 +11,9 @@
 
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { startWorld, DB_DIALECT, assertOk, assertErr, eventually } from './lib/meetoa.mjs';
+import { startWorld, DB_DIALECT, assertOk, assertErr, eventually, holdWriteLock } from './lib/meetoa.mjs';
 
 const CACHE_SECONDS = 2;
 const N = 12;
@@ -80,30 +79,6 @@ test('concurrent checks of a stale token all answer, each counted once as a read
   assert.ok(reads >= 1, 'the stale entry was read again');
   assert.equal(reads + joined + hits, N, `every check counted once (${reads} reads, ${joined} joined, ${hits} hits)`);
 });
-
-/** The sqlite3 CLI holding the write lock (BEGIN EXCLUSIVE; WAL readers still read); release() rolls back. */
-async function holdWriteLock(dbPath) {
-  const proc = spawn('sqlite3', ['-batch', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  proc.stdin.write(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'lock ' || 'held';\n");
-  const held = await eventually(() => out.includes('lock held') || proc.exitCode !== null, 15000, 20);
-  if (!held || !out.includes('lock held')) {
-    proc.kill('SIGKILL');
-    throw new Error(`sqlite3 could not take the lock: ${out}`);
-  }
-  return {
-    async release() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.stdin.end('ROLLBACK;\n.quit\n');
-      await exited;
-    },
-  };
-}
 
 if (DB_DIALECT === 'sqlite')
   test('SQLite: checks that come while the read is under way wait for it; a logout_all meanwhile is not undone', async () => {

@@ -740,3 +740,33 @@ export async function jscode2sessionCalls(wx) {
   assert.equal(typeof n, 'number', `wxemu stats(): ${JSON.stringify(s)}`);
   return n;
 }
+
+/**
+ * The sqlite3 CLI holding the database's write lock (BEGIN EXCLUSIVE; in WAL mode readers
+ * still read). Resolves once the lock is held; release() rolls back and ends the CLI.
+ */
+export async function holdWriteLock(dbPath) {
+  const proc = spawn('sqlite3', ['-batch', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  proc.stdin.write(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'lock ' || 'held';\n");
+  const held = await eventually(() => out.includes('lock held') || proc.exitCode !== null, 15000, 20);
+  if (!held || !out.includes('lock held')) {
+    proc.kill('SIGKILL');
+    throw new Error(`sqlite3 could not take the lock: ${out}`);
+  }
+  return {
+    async release() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((resolve) => {
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+        proc.once('exit', () => resolve(clearTimeout(timer)));
+      });
+      proc.stdin.end('ROLLBACK;\n.quit\n');
+      await exited;
+    },
+  };
+}
