@@ -186,6 +186,15 @@ function cmdMint(args) {
   return { tokens: count, users };
 }
 
+// checked OUT ERRORS: a check's summary; with errors it is printed and the command fails.
+function checked(out, errors) {
+  if (errors > 0) {
+    console.log(JSON.stringify(out));
+    process.exit(1);
+  }
+  return out;
+}
+
 async function cmdDrive(args) {
   const server = need(args, 'server');
   const all = readFileSync(need(args, 'tokens'), 'utf8').split('\n').filter((l) => l.length > 0);
@@ -205,11 +214,7 @@ async function cmdDrive(args) {
   });
   agent.destroy();
   const out = { requests: to - from, errors, seconds: (Date.now() - started) / 1000 };
-  if (errors > 0) {
-    console.log(JSON.stringify(out));
-    process.exit(1);
-  }
-  return out;
+  return checked(out, errors);
 }
 
 async function cmdInfo(args) {
@@ -230,11 +235,7 @@ async function cmdInfo(args) {
   });
   agent.destroy();
   const out = { checked: sample, errors };
-  if (errors > 0) {
-    console.log(JSON.stringify(out));
-    process.exit(1);
-  }
-  return out;
+  return checked(out, errors);
 }
 
 async function cmdMeetings(args) {
@@ -268,11 +269,7 @@ async function cmdMeetings(args) {
   });
   agent.destroy();
   const out = { checked: sample, errors, full, meanTotal: sample > 0 ? Math.round(totals / sample) : 0 };
-  if (errors > 0) {
-    console.log(JSON.stringify(out));
-    process.exit(1);
-  }
-  return out;
+  return checked(out, errors);
 }
 
 async function cmdVerify(args) {
@@ -298,11 +295,7 @@ async function cmdVerify(args) {
   if (bad.status !== 401 || bad.headers['x-oa-user-id'] !== undefined) fail('an unknown token', `HTTP ${bad.status}`);
   agent.destroy();
   const out = { checked: sample + 1, errors };
-  if (errors > 0) {
-    console.log(JSON.stringify(out));
-    process.exit(1);
-  }
-  return out;
+  return checked(out, errors);
 }
 
 async function cmdVotes(args) {
@@ -332,11 +325,7 @@ async function cmdVotes(args) {
   }
   agent.destroy();
   const out = { checked: sample, errors };
-  if (errors > 0) {
-    console.log(JSON.stringify(out));
-    process.exit(1);
-  }
-  return out;
+  return checked(out, errors);
 }
 
 const commands = {
