@@ -414,7 +414,7 @@ scenario_info_and_baseline() {
         echo "management: {server: {port: $exp_mport, address: 127.0.0.1}}" >> "$TMP/expiring.yml"
         start_meetoa meetoa-expiring "$TMP/expiring.yml"
         exp_port=$SRV_PORT exp_pid=$SRV_PID
-        SRV_PORT=$info_port
+        SRV_PORT=$info_port SRV_PID=$info_pid
     fi
     local base_url=http://127.0.0.1:$NGINX_PORT
     ngx_pid=$(pgrep -P "$NGINX_PID" | head -1) || die "no nginx worker"
