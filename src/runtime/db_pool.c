@@ -190,9 +190,10 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
     }
     pthread_mutex_lock(&pool->lock);
     pool->batches--;
-    if (pool->bhead != NULL)
-        pthread_cond_signal(&pool->wake);
+    bool waiting = pool->bhead != NULL;
     pthread_mutex_unlock(&pool->lock);
+    if (waiting)
+        pthread_cond_signal(&pool->wake); /* after the unlock, as in submit() */
     double ran = metrics_now() - started;
     metrics_family_t *duration = atomic_load(&m_duration);
     while (list != NULL) {
@@ -306,8 +307,10 @@ static void submit(db_pool_t *pool, db_job_t *job, bool batched)
     else
         *head = job;
     *tail = job;
-    pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
+    /* after the unlock: a worker woken on this core would otherwise run only to block on the
+     * lock still held here, and cost two more thread switches */
+    pthread_cond_signal(&pool->wake);
 }
 
 void db_pool_submit(db_pool_t *pool, db_job_t *job)
