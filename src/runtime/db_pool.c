@@ -159,6 +159,14 @@ static void requeue_alone(db_pool_t *pool, db_job_t *list)
     pthread_mutex_unlock(&pool->lock);
 }
 
+/* The store's upkeep, after the answers (the top of db_pool.h); a failure is only logged (the
+ * next commit makes it due again). */
+static void upkeep(store_t *store)
+{
+    if (store_upkeep(store) != STORE_OK)
+        log_warn("database upkeep failed: %s", store_last_error(store));
+}
+
 /*
  * Runs the batched jobs of list in one transaction (store_batch_begin/_end): each job's verbs
  * join it, and all of them are answered after its commit. When the batch cannot begin (the
@@ -188,12 +196,6 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
     } else if (!committed) {
         list->run(list, store);
     }
-    pthread_mutex_lock(&pool->lock);
-    pool->batches--;
-    bool waiting = pool->bhead != NULL;
-    pthread_mutex_unlock(&pool->lock);
-    if (waiting)
-        pthread_cond_signal(&pool->wake); /* after the unlock, as in submit() */
     double ran = metrics_now() - started;
     metrics_family_t *duration = atomic_load(&m_duration);
     while (list != NULL) {
@@ -202,6 +204,13 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
         loop_msg_reply(&list->msg);
         list = next;
     }
+    pthread_mutex_lock(&pool->lock);
+    pool->batches--;
+    bool waiting = pool->bhead != NULL;
+    pthread_mutex_unlock(&pool->lock);
+    if (waiting)
+        pthread_cond_signal(&pool->wake); /* after the unlock, as in submit() */
+    upkeep(store);                        /* beside the next batch, on another worker */
 }
 
 static void *worker_main(void *p)
@@ -226,6 +235,7 @@ static void *worker_main(void *p)
         job->run(job, store);
         metrics_observe(atomic_load(&m_duration), job->_op, metrics_now() - started);
         loop_msg_reply(&job->msg);
+        upkeep(store);
     }
     return NULL;
 }
@@ -252,6 +262,7 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
         if ((pool->stores[i] = store_open(url, err, err_size)) == NULL)
             goto fail;
         pool->nstores = i + 1;
+        store_defer_upkeep(pool->stores[i]);
     }
     /* SQLite has one writer: batches one after the other. A server (MariaDB) runs several at
      * once, each on its connection, so logins keep its statements' round trips side by side. */

@@ -23,6 +23,11 @@
  * waits on a lock, as when another process holds SQLite's: the logins queued behind it then
  * wait for that lock side by side instead of one after the other).
  *
+ * Upkeep: the workers' connections leave to the worker what a commit would do at its end
+ * (store_defer_upkeep, store.h: SQLite's WAL checkpoint). A worker does it (store_upkeep) after
+ * the answers of its job or batch were sent and the batch slot given back, so that no job waits
+ * for a checkpoint and the next batch runs on another worker meanwhile.
+ *
  * Ownership: the caller allocates the job (usually as the first member of a bigger struct)
  * and frees it in on_done. The pool only borrows it.
  */

@@ -381,3 +381,18 @@ store_rc store_batch_end(store_t *store)
         rc = store_error_set(store, STORE_ERROR, "batch", "rolled back: a statement of the batch failed");
     return rc;
 }
+
+/* ---- upkeep ---- */
+
+void store_defer_upkeep(store_t *store)
+{
+    if (store != NULL && store->ops->defer_upkeep != NULL)
+        store->ops->defer_upkeep(store);
+}
+
+store_rc store_upkeep(store_t *store)
+{
+    if (store == NULL || store->batch)
+        return bad_argument(store, "upkeep");
+    return store->ops->upkeep != NULL ? store->ops->upkeep(store) : STORE_OK;
+}

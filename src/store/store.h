@@ -210,4 +210,22 @@ store_rc store_batch_begin(store_t *store);
 bool store_batch_failed(const store_t *store);
 store_rc store_batch_end(store_t *store);
 
+/*
+ * Upkeep after the answers: work that a commit would do at its end, moved to a moment chosen
+ * by the caller (runtime/db_pool.h: after the jobs' answers went out, the batch slot given back).
+ * store_defer_upkeep() switches the connection over for good; from then on store_upkeep() does
+ * that work when it is due, and is cheap when it is not. On SQLite it is the WAL checkpoint
+ * (copying the WAL's pages back into the database file), which SQLite otherwise runs inside the
+ * COMMIT that leaves the WAL at 1,000 pages or more, so that the commit's callers wait for it;
+ * store_upkeep() runs it PASSIVE each time 1,000 more pages were written: it waits for no lock,
+ * and other connections read and write meanwhile; when the WAL has reached 4,000 pages (writers
+ * that never pause keep a passive checkpoint from ever copying all of it, and the WAL is started
+ * over only then) it copies the rest with new writers held off, waiting at most 200 ms for the
+ * writer of the moment (not when a reader's old snapshot keeps most of it: then it grows until
+ * the reader is gone, as with SQLite's own checkpoints). MariaDB has none (both are no-ops). A connection never
+ * switched over keeps SQLite's automatic checkpoints (the CLI commands, tests).
+ */
+void store_defer_upkeep(store_t *store);
+store_rc store_upkeep(store_t *store);
+
 #endif

@@ -56,6 +56,9 @@ typedef struct store_backend_ops {
      * STORE_ERROR and STORE_CONFLICT; a connection found broken is not reopened in a batch. */
     store_rc (*batch_begin)(store_t *store);
     store_rc (*batch_end)(store_t *store, bool commit);
+    /* store_defer_upkeep() and store_upkeep() of store.h; NULL when the backend has no such work. */
+    void (*defer_upkeep)(store_t *store);
+    store_rc (*upkeep)(store_t *store);
 } store_backend_ops_t;
 
 /* The common head of every backend's connection struct. */

@@ -26,6 +26,8 @@
  * around the verbs of many logins, whose own BEGIN/COMMIT/ROLLBACK are then skipped (sq_begin,
  * sq_finish); a commit writes each changed page to the WAL once for all of them, which is
  * most of a login's cost on its own (WAL frames, and the checkpoints that copy them back).
+ * The pool's connections checkpoint after the answers, not inside a COMMIT (store_defer_upkeep,
+ * sq_upkeep): a batch's logins no longer wait for the 1,000 pages copied back after it.
  *
  * Failures of the file itself (SQLITE_FULL, SQLITE_IOERR: a full disk, a file size limit
  * (EFBIG: main.c ignores SIGXFSZ), an I/O error) become STORE_ERROR saying the file's I/O
@@ -130,6 +132,10 @@ typedef struct sq_store {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ_COUNT]; /* NULL until first use */
     sq_qcache_entry_t qcache[SQ_QCACHE_SIZE];
+    /* store_defer_upkeep(): the WAL's length after this connection's last commit, the length at
+     * which it checkpoints next, and whether that is due (sq_wal_hook, sq_upkeep) */
+    int wal_pages, checkpoint_at;
+    bool checkpoint_due;
 } sq_store_t;
 
 static sq_store_t *sq_of(store_t *store)
@@ -996,6 +1002,65 @@ static store_rc sq_batch_end(store_t *store, bool commit)
     return rc;
 }
 
+/* ---- upkeep: the WAL checkpoint, after the answers (store_defer_upkeep, store.h) ---- */
+
+/* SQLite's own autocheckpoint threshold, kept: the WAL is copied back once it holds this many pages. */
+#define SQ_CHECKPOINT_PAGES 1000
+/* A WAL this long is copied back whole, the writers held off meanwhile (sq_upkeep). */
+#define SQ_WAL_RESTART_PAGES 4000
+#define SQ_RESTART_WAIT_MS   200 /* for the writer of the moment, and readers of older snapshots */
+
+/* Called by SQLite at the end of every commit of the connection (in place of its autocheckpoint). */
+static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    sq_store_t *s = arg;
+    if (pages < s->wal_pages) /* the WAL was started over */
+        s->checkpoint_at = SQ_CHECKPOINT_PAGES;
+    s->wal_pages = pages;
+    if (pages >= s->checkpoint_at)
+        s->checkpoint_due = true;
+    return SQLITE_OK;
+}
+
+static void sq_defer_upkeep(store_t *store)
+{
+    sq_store_t *s = sq_of(store);
+    s->wal_pages = 0;
+    s->checkpoint_at = SQ_CHECKPOINT_PAGES;
+    sqlite3_wal_hook(s->db, sq_wal_hook, s); /* replaces the autocheckpoint (wal_autocheckpoint) */
+}
+
+static store_rc sq_upkeep(store_t *store)
+{
+    sq_store_t *s = sq_of(store);
+    if (!s->checkpoint_due)
+        return STORE_OK;
+    s->checkpoint_due = false;
+    /* PASSIVE: copies what no reader still needs, without waiting for any lock; writers and
+     * readers go on meanwhile. Another connection checkpointing already answers SQLITE_BUSY. */
+    int pages = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &pages, &copied);
+    /* the next one when SQ_CHECKPOINT_PAGES more were written (not after every commit while the
+     * WAL waits to be started over: each checkpoint syncs the files twice) */
+    s->checkpoint_at = (pages > 0 ? pages : s->wal_pages) + SQ_CHECKPOINT_PAGES;
+    if (rc == SQLITE_OK && pages >= SQ_WAL_RESTART_PAGES && copied >= pages - SQ_CHECKPOINT_PAGES) {
+        /* Writers that never stop keep a passive checkpoint from ever copying the whole WAL,
+         * and SQLite starts a WAL over only when a writer begins with all of it copied: it
+         * would grow without end (60 MB in 10 s of logins). RESTART waits for the writer of the
+         * moment, copies the rest with new writers held off, and the next writer starts over.
+         * Not while most of the WAL is left: then a reader holds an old snapshot, which RESTART
+         * would wait for with the writers held off; the WAL grows meanwhile, as SQLite's does. */
+        sqlite3_busy_timeout(s->db, SQ_RESTART_WAIT_MS);
+        rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    }
+    if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY)
+        return STORE_OK;
+    return sq_fail(s, "checkpoint", sqlite3_extended_errcode(s->db));
+}
+
 static const store_backend_ops_t sq_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1015,4 +1080,6 @@ static const store_backend_ops_t sq_ops = {
     .sql_transaction = sq_sql_transaction,
     .batch_begin = sq_batch_begin,
     .batch_end = sq_batch_end,
+    .defer_upkeep = sq_defer_upkeep,
+    .upkeep = sq_upkeep,
 };

@@ -5,7 +5,7 @@
  * login upsert (columns and defaults of a new row, what a returning login changes, one row
  * under concurrent first logins from several threads and from several processes),
  * sessions, status, profile, mobile binding (also by several connections at once), 4-byte
- * emoji, WAL mode, open failures, a lock held past the busy timeout, and error texts that
+ * emoji, WAL mode, deferred checkpoints, open failures, a lock held past the busy timeout, and error texts that
  * carry no parameter value. Columns the struct does not carry are read with direct sqlite3
  * queries. TZ is fixed so DATETIME text is predictable. The checks that hold on every
  * backend live in store_cases.h (shared with test_store_mysql.c); this file adds the
@@ -32,6 +32,7 @@
 #include "common/text.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #define NOW       INT64_C(1795000000) /* 2026-11-18, a fixed "now" */
 #define N_THREADS 8
@@ -181,6 +182,70 @@ static void test_wal_mode(void **state)
     store_close(store);
 }
 
+/* ---- deferred checkpoints (store_defer_upkeep, store_upkeep) ---- */
+
+#define FRAME_BYTES (4096 + 24) /* a WAL frame: a page and its header */
+
+static long wal_bytes(const fixture_t *f)
+{
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat sb;
+    return stat(wal, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* n rows of about a page each, one commit each; with upkeep, store_upkeep after every commit. */
+static void put_pages(store_t *store, int n, bool upkeep)
+{
+    static const store_sql_t put = {"filler_put", "INSERT INTO filler (body) VALUES (?)", NULL};
+    static uint8_t body[3000];
+    for (int i = 0; i < n; i++) {
+        memcpy(body, &i, sizeof i);
+        assert_int_equal(
+            store_sql_exec(store, &put, STORE_ARGS(store_arg_blob(body, sizeof body)), 1, NULL, NULL, NULL), STORE_OK);
+        if (upkeep)
+            assert_int_equal(store_upkeep(store), STORE_OK);
+    }
+}
+
+/* Once deferred, a commit no longer checkpoints (SQLite's autocheckpoint would have started the
+ * WAL over at 1,000 pages); store_upkeep does, so the WAL is started over again and again and
+ * its file stops growing; a reader that holds an old snapshot keeps it from being copied back,
+ * and store_upkeep neither fails nor waits long for it; once the reader is gone, the WAL is
+ * copied back whole and started over. No row is lost. */
+static void test_deferred_checkpoint(void **state)
+{
+    fixture_t *f = *state;
+    store_t *store = open_migrated(f);
+    raw_t *db = raw_open(f);
+    raw_exec(db, "CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)");
+    store_defer_upkeep(store);
+
+    put_pages(store, 1500, false);
+    long grown = wal_bytes(f);
+    assert_true(grown >= 1500L * FRAME_BYTES);
+
+    /* about three pages a commit (the row's, the tree's, the header's): 9,000 more without a
+     * start over; with them, the file holds the WAL as it was (and the first commit's) */
+    put_pages(store, 3000, true);
+    assert_true(wal_bytes(f) <= grown + 10L * FRAME_BYTES);
+
+    raw_exec(db, "BEGIN");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM filler"), 4500); /* a snapshot held */
+    time_t t0 = time(NULL);
+    put_pages(store, 4500, true);
+    assert_true(time(NULL) - t0 < 10); /* RESTART waited 200 ms for the reader at most, once per 1,000 pages */
+    long held = wal_bytes(f);
+    assert_true(held >= 4500L * FRAME_BYTES);
+    raw_exec(db, "COMMIT");
+
+    put_pages(store, 6000, true);
+    assert_true(wal_bytes(f) < held + 2000L * FRAME_BYTES); /* not 6,000 pages more: started over */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM filler"), 15000);
+    sqlite3_close(db);
+    store_close(store);
+}
+
 /* A new database file, and the WAL next to it, are private to the service user; an existing
  * file keeps the mode its owner chose. */
 static void test_new_file_is_private(void **state)
@@ -273,6 +338,7 @@ int main(void)
         SESSION_CASES(setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_busy_beyond_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test(test_memory_database),
