@@ -47,12 +47,18 @@ static void metrics_ready(void)
 
 struct db_pool {
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;  /* the workers that take single jobs */
+    pthread_cond_t bwake; /* the batch worker, when there is one (writer) */
     db_job_t *head, *tail;
     db_job_t *bhead, *btail; /* jobs for group commit (db_pool_submit_batched) */
     int batches;             /* batches running now */
     int batches_max;         /* at most this many at once: 1 on SQLite (one writer), else one a worker */
     int64_t batch_since_ms;  /* when the last one began (monotonic clock) */
+    /* SQLite with several workers: the index of the one worker that runs every batch, and
+     * only batches (its connection keeps its page cache: a commit by another connection
+     * empties it at the next read); -1 = any worker runs batches and single jobs. */
+    int writer;
+    int watchers; /* workers in the timed wait for a stuck batch (next_job) */
     int stopping;
     int threads; /* started */
     int nstores; /* opened */
@@ -90,16 +96,25 @@ static db_job_t *take_batched(db_pool_t *pool, int max)
     return job;
 }
 
-/* The next work: one job (*batch false), or a list of up to DB_BATCH_MAX batched jobs linked
- * by _next (*batch true; counted in batches). NULL when stopping and nothing is left to do. */
-static db_job_t *next_job(db_pool_t *pool, bool *batch)
+/* The next work of worker index: one job (*batch false), or a list of up to DB_BATCH_MAX batched
+ * jobs linked by _next (*batch true; counted in batches). NULL when stopping and nothing is left
+ * for this worker to do. The writer (if any) takes batches only; the others single jobs only,
+ * and batched ones one at a time once the running batch looks stuck. */
+static db_job_t *next_job(db_pool_t *pool, int index, bool *batch)
 {
+    bool writer = index == pool->writer;
+    bool batches = pool->writer < 0 || writer, singles = !writer;
     pthread_mutex_lock(&pool->lock);
     bool stuck = false;
     for (;;) {
-        if ((pool->bhead != NULL && pool->batches < pool->batches_max) || pool->head != NULL || pool->stopping)
+        if ((batches && pool->bhead != NULL && pool->batches < pool->batches_max) || (singles && pool->head != NULL) ||
+            pool->stopping)
             break;
-        if (pool->bhead == NULL) {
+        if (writer) {
+            pthread_cond_wait(&pool->bwake, &pool->lock);
+            continue;
+        }
+        if (pool->bhead == NULL || pool->batches == 0) { /* (0: the writer is about to take them) */
             pthread_cond_wait(&pool->wake, &pool->lock);
             continue;
         }
@@ -110,22 +125,24 @@ static db_job_t *next_job(db_pool_t *pool, bool *batch)
             break;
         }
         struct timespec at = {.tv_sec = (time_t)(due / 1000), .tv_nsec = (long)(due % 1000) * 1000000};
+        pool->watchers++;
         pthread_cond_timedwait(&pool->wake, &pool->lock, &at);
+        pool->watchers--;
     }
     db_job_t *job = NULL;
     *batch = false;
-    if (pool->bhead != NULL && pool->batches < pool->batches_max) {
+    if (batches && pool->bhead != NULL && pool->batches < pool->batches_max) {
         job = take_batched(pool, DB_BATCH_MAX);
         pool->batches++;
         pool->batch_since_ms = now_ms();
         *batch = true;
-    } else if (pool->head != NULL) {
+    } else if (singles && pool->head != NULL) {
         job = pool->head;
         pool->head = job->_next;
         if (pool->head == NULL)
             pool->tail = NULL;
-    } else if (stuck) {
-        job = take_batched(pool, 1); /* alone, beside the stuck batch */
+    } else if ((stuck || (pool->stopping && pool->batches == 0)) && pool->bhead != NULL) {
+        job = take_batched(pool, 1); /* alone, beside the stuck batch (or the writer, gone) */
     }
     /* else stopping, and the batched jobs left (if any) belong to the worker running a batch */
     pthread_mutex_unlock(&pool->lock);
@@ -206,7 +223,7 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
     }
     pthread_mutex_lock(&pool->lock);
     pool->batches--;
-    bool waiting = pool->bhead != NULL;
+    bool waiting = pool->bhead != NULL && pool->writer < 0; /* the writer comes back for them itself */
     pthread_mutex_unlock(&pool->lock);
     if (waiting)
         pthread_cond_signal(&pool->wake); /* after the unlock, as in submit() */
@@ -221,11 +238,12 @@ static void *worker_main(void *p)
     snprintf(name, sizeof(name), "db-%d", arg->index);
     log_set_thread_name(name);
     store_t *store = pool->stores[arg->index];
+    int index = arg->index;
     free(arg);
 
     db_job_t *job;
     bool batch;
-    while ((job = next_job(pool, &batch)) != NULL) {
+    while ((job = next_job(pool, index, &batch)) != NULL) {
         if (batch) {
             run_batch(pool, store, job);
             continue;
@@ -252,6 +270,8 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the timed wait of next_job() */
     pthread_cond_init(&pool->wake, &attr);
+    pthread_cond_init(&pool->bwake, NULL);
+    pool->writer = -1;
     pthread_condattr_destroy(&attr);
     atomic_store(&m_queued, metrics_gauge("meetoa_db_jobs_queued", "Database jobs waiting for a worker.", NULL, 0));
     pool->tids = calloc((size_t)threads, sizeof(*pool->tids));
@@ -267,6 +287,8 @@ db_pool_t *db_pool_start(const char *url, int threads, char *err, size_t err_siz
     /* SQLite has one writer: batches one after the other. A server (MariaDB) runs several at
      * once, each on its connection, so logins keep its statements' round trips side by side. */
     pool->batches_max = strcmp(store_backend_name(pool->stores[0]), "sqlite") == 0 ? 1 : threads;
+    if (pool->batches_max == 1 && threads > 1)
+        pool->writer = 0;
     for (int i = 0; i < threads; i++) {
         worker_arg_t *arg = malloc(sizeof(*arg));
         if (arg == NULL)
@@ -292,6 +314,7 @@ void db_pool_stop(db_pool_t *pool)
     pthread_mutex_lock(&pool->lock);
     pool->stopping = 1;
     pthread_cond_broadcast(&pool->wake);
+    pthread_cond_broadcast(&pool->bwake);
     pthread_mutex_unlock(&pool->lock);
     for (int i = 0; i < pool->threads; i++)
         pthread_join(pool->tids[i], NULL);
@@ -300,6 +323,7 @@ void db_pool_stop(db_pool_t *pool)
         store_close(pool->stores[i]);
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->bwake);
     free(pool->stores);
     free(pool->tids);
     free(pool);
@@ -318,10 +342,15 @@ static void submit(db_pool_t *pool, db_job_t *job, bool batched)
     else
         *head = job;
     *tail = job;
+    bool to_writer = batched && pool->writer >= 0;
+    /* behind a running batch, one of the others watches for it to get stuck (next_job) */
+    bool watch = to_writer && pool->batches > 0 && pool->watchers == 0;
     pthread_mutex_unlock(&pool->lock);
     /* after the unlock: a worker woken on this core would otherwise run only to block on the
      * lock still held here, and cost two more thread switches */
-    pthread_cond_signal(&pool->wake);
+    pthread_cond_signal(to_writer ? &pool->bwake : &pool->wake);
+    if (watch)
+        pthread_cond_signal(&pool->wake);
 }
 
 void db_pool_submit(db_pool_t *pool, db_job_t *job)

@@ -18,10 +18,13 @@
  * batch cannot begin, fails or its commit does, nothing of it was written, and each of its jobs
  * runs again alone (on any worker, side by side), so a batched job's run must give the same
  * outcome when run a second time after a rolled-back first run (it may log twice). A batched
- * job runs alone when it is the only one waiting. The other workers take the other jobs
- * meanwhile, and the batched ones too, one at a time, once a batch has run for 100 ms (it
- * waits on a lock, as when another process holds SQLite's: the logins queued behind it then
- * wait for that lock side by side instead of one after the other).
+ * job runs alone when it is the only one waiting. On SQLite with several workers one of them
+ * (the writer) runs every batch and nothing else: its connection keeps its page cache, which a
+ * commit on another connection would empty (login and votes: +3 % and more, bench/RESULTS.md).
+ * The other workers take the other jobs meanwhile, and the batched ones too, one at a time,
+ * once a batch has run for 100 ms (it waits on a lock, as when another process holds SQLite's:
+ * the logins queued behind it then wait for that lock side by side instead of one after the
+ * other).
  *
  * Upkeep: the workers' connections leave to the worker what a commit would do at its end
  * (store_defer_upkeep, store.h: SQLite's WAL checkpoint). A worker does it (store_upkeep) after
