@@ -324,7 +324,7 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1"; }
 # thousands separators, the rest with two decimals); just the value for a single run.
 mm() {
     awk -v m="$(field "$1" "$2")" -v lo="$(field "$1" "$2_min")" -v hi="$(field "$1" "$2_max")" -v n="$2" '
-    function f(x,   s, i) { if (n != "rps") return sprintf("%.2f", x)
+    function f(x,   s, i) { if (n != "rps" && n != "reval_per_s") return sprintf("%.2f", x)
         s = sprintf("%.0f", x); for (i = length(s) - 3; i > 0; i -= 3) s = substr(s, 1, i) "," substr(s, i + 1); return s }
     BEGIN { if (lo == "" || lo == hi && lo == m) print f(m); else print f(m) " (" f(lo) "–" f(hi) ")" }'
 }
@@ -965,7 +965,7 @@ report_main() {
     if [ -n "${R_EXP:-}" ]; then
         ratio=$(vs_nginx "$R_EXP" "$R_BASE")
         v=$(verdict "$ratio >= 0.8 && $(field "$R_EXP" errors) == 0")
-        row "info, cache-seconds $EXP_CACHE_SECONDS expiring (revalidations $(mm "$R_EXP" reval_per_s | sed 's/\.00//g')/s measured)" \
+        row "info, cache-seconds $EXP_CACHE_SECONDS expiring (revalidations $(mm "$R_EXP" reval_per_s)/s measured)" \
             "$R_EXP" "baseline $(mm "$R_BASE" rps | cut -d' ' -f1)/s" "$(ratio_cell "$R_EXP" "$R_BASE")" "≥ 0.8 × nginx, 0 errors" "$v"
         notes+=("info expiring=$R_EXP")
     fi
