@@ -103,12 +103,12 @@ static db_job_t *take_batched(db_pool_t *pool, int max)
 static db_job_t *next_job(db_pool_t *pool, int index, bool *batch)
 {
     bool writer = index == pool->writer;
-    bool batches = pool->writer < 0 || writer, singles = !writer;
+    bool takes_batches = pool->writer < 0 || writer, takes_singles = !writer;
     pthread_mutex_lock(&pool->lock);
     bool stuck = false;
     for (;;) {
-        if ((batches && pool->bhead != NULL && pool->batches < pool->batches_max) || (singles && pool->head != NULL) ||
-            pool->stopping)
+        if ((takes_batches && pool->bhead != NULL && pool->batches < pool->batches_max) ||
+            (takes_singles && pool->head != NULL) || pool->stopping)
             break;
         if (writer) {
             pthread_cond_wait(&pool->bwake, &pool->lock);
@@ -131,12 +131,12 @@ static db_job_t *next_job(db_pool_t *pool, int index, bool *batch)
     }
     db_job_t *job = NULL;
     *batch = false;
-    if (batches && pool->bhead != NULL && pool->batches < pool->batches_max) {
+    if (takes_batches && pool->bhead != NULL && pool->batches < pool->batches_max) {
         job = take_batched(pool, DB_BATCH_MAX);
         pool->batches++;
         pool->batch_since_ms = now_ms();
         *batch = true;
-    } else if (singles && pool->head != NULL) {
+    } else if (takes_singles && pool->head != NULL) {
         job = pool->head;
         pool->head = job->_next;
         if (pool->head == NULL)
@@ -227,7 +227,7 @@ static void run_batch(db_pool_t *pool, store_t *store, db_job_t *list)
     pthread_mutex_unlock(&pool->lock);
     if (waiting)
         pthread_cond_signal(&pool->wake); /* after the unlock, as in submit() */
-    upkeep(store);                        /* beside the next batch, on another worker */
+    upkeep(store);                        /* the batch's jobs are answered: they do not wait for it */
 }
 
 static void *worker_main(void *p)

@@ -28,8 +28,10 @@
  *
  * Upkeep: the workers' connections leave to the worker what a commit would do at its end
  * (store_defer_upkeep, store.h: SQLite's WAL checkpoint). A worker does it (store_upkeep) after
- * the answers of its job or batch were sent and the batch slot given back, so that no job waits
- * for a checkpoint and the next batch runs on another worker meanwhile.
+ * the answers of its job or batch were sent, so that no job waits for the checkpoint its own
+ * commit made due. On SQLite the writer does it before it takes the next batch (the jobs queued
+ * meanwhile wait for it, as for SQLite's own checkpoint), and the WAL, copied back whole with
+ * no batch beside it, starts over at the next batch.
  *
  * Ownership: the caller allocates the job (usually as the first member of a bigger struct)
  * and frees it in on_done. The pool only borrows it.

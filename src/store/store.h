@@ -222,8 +222,8 @@ store_rc store_batch_end(store_t *store);
  * that never pause keep a passive checkpoint from ever copying all of it, and the WAL is started
  * over only then) it copies the rest with new writers held off, waiting at most 200 ms for the
  * writer of the moment (not when a reader's old snapshot keeps most of it: then it grows until
- * the reader is gone, as with SQLite's own checkpoints). MariaDB has none (both are no-ops). A connection never
- * switched over keeps SQLite's automatic checkpoints (the CLI commands, tests).
+ * the reader is gone, as with SQLite's own checkpoints). MariaDB has none (both are no-ops). A
+ * connection never switched over keeps SQLite's automatic checkpoints (the CLI commands, tests).
  */
 void store_defer_upkeep(store_t *store);
 store_rc store_upkeep(store_t *store);

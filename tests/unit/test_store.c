@@ -5,9 +5,9 @@
  * login upsert (columns and defaults of a new row, what a returning login changes, one row
  * under concurrent first logins from several threads and from several processes),
  * sessions, status, profile, mobile binding (also by several connections at once), 4-byte
- * emoji, WAL mode, deferred checkpoints, open failures, a lock held past the busy timeout, and error texts that
- * carry no parameter value. Columns the struct does not carry are read with direct sqlite3
- * queries. TZ is fixed so DATETIME text is predictable. The checks that hold on every
+ * emoji, WAL mode, deferred checkpoints, open failures, a lock held past the busy timeout, and
+ * error texts that carry no parameter value. Columns the struct does not carry are read with
+ * direct sqlite3 queries. TZ is fixed so DATETIME text is predictable. The checks that hold on every
  * backend live in store_cases.h (shared with test_store_mysql.c); this file adds the
  * SQLite-only ones (busy timeout, WAL, file paths, :memory:).
  */
@@ -41,6 +41,7 @@ typedef struct fixture {
     char dir[64];   /* the temporary folder */
     char path[128]; /* dir/sub/meetoa.db: "sub" does not exist yet */
     char url[160];  /* "sqlite:" path */
+    char wal[136];  /* path "-wal": the WAL next to it */
 } fixture_t;
 
 /* ---- fixture and direct access ---- */
@@ -58,6 +59,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/sub/meetoa.db", f->dir);
     snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
+    snprintf(f->wal, sizeof f->wal, "%s-wal", f->path);
     *state = f;
     return 0;
 }
@@ -175,10 +177,8 @@ static void test_wal_mode(void **state)
     raw_text(db, "PRAGMA journal_mode", mode, sizeof mode); /* WAL is recorded in the file */
     assert_string_equal(mode, "wal");
     sqlite3_close(db);
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
     struct stat sb;
-    assert_int_equal(stat(wal, &sb), 0); /* the store's connection still has it open */
+    assert_int_equal(stat(f->wal, &sb), 0); /* the store's connection still has it open */
     store_close(store);
 }
 
@@ -188,10 +188,8 @@ static void test_wal_mode(void **state)
 
 static long wal_bytes(const fixture_t *f)
 {
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
     struct stat sb;
-    return stat(wal, &sb) == 0 ? (long)sb.st_size : 0;
+    return stat(f->wal, &sb) == 0 ? (long)sb.st_size : 0;
 }
 
 /* n rows of about a page each, one commit each; with upkeep, store_upkeep after every commit. */
@@ -255,12 +253,10 @@ static void test_new_file_is_private(void **state)
     store_t *store = open_migrated(f);
     store_login_t in = login_of("o-private", NOW);
     login_ok(store, &in);
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
     struct stat sb;
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(stat(f->wal, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     store_close(store);
 
